@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { systemClock, type Clock } from './clock.js';
+import type { Catalog } from './config/catalog.js';
+import type { LoadedConfig } from './config/load.js';
+import type { AppContext } from './context.js';
+import { EventBus } from './event-bus.js';
+import type { AppEvents } from './events.js';
+import { createGateway } from './gateway/gateway.js';
+import type { Gateway } from './gateway/types.js';
+import { createOrchestrator } from './orchestrator/orchestrator.js';
+import { createAdapters } from './providers/registry.js';
+import type { ProviderAdapter } from './providers/types.js';
+import { registerDocs } from './server/plugins/docs.js';
+import { registerErrorHandling } from './server/plugins/errors.js';
+import { registerSecurity } from './server/plugins/security.js';
+import { catalogueRoutes } from './server/routes/catalogue.js';
+import { chatRoutes } from './server/routes/chat.js';
+import { metaRoutes } from './server/routes/meta.js';
+import { openaiRoutes } from './server/routes/openai.js';
+import { sessionRoutes } from './server/routes/sessions.js';
+import { telemetryRoutes } from './server/routes/telemetry.js';
+import { registerLifecycle } from './server/shutdown.js';
+import { workflowRoutes } from './server/routes/workflows.js';
+import { createMemoryStores } from './store/memory.js';
+import type { Stores } from './store/types.js';
+import { createMetrics } from './telemetry/metrics.js';
+import { createStats } from './telemetry/stats.js';
+import { loggerOptions } from './telemetry/logger.js';
+
+export const VERSION = '1.0.0';
+
+/** Everything a server instance is built from; tests pass fakes for any of them. */
+export interface AppDeps {
+  loaded: LoadedConfig;
+  catalog: Catalog;
+  clock?: Clock;
+  /** Default: in-memory stores (main.ts passes the configured durable ones). */
+  stores?: Stores;
+  /** Replace provider adapters by provider name. */
+  adapters?: Record<string, ProviderAdapter>;
+  gateway?: Gateway;
+  /** A pino logger instance, or false for none. Default: pino per config. */
+  logger?: FastifyBaseLogger | false;
+  /** API keys callers must present; default from API_KEYS. */
+  apiKeys?: string[];
+}
+
+/** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { loaded, catalog } = deps;
+  const config = loaded.config;
+  const app = Fastify({
+    ...(deps.logger === undefined
+      ? { logger: loggerOptions(process.env.LOG_LEVEL ?? config.monitoring.log_level) }
+      : deps.logger === false
+        ? { logger: false }
+        : { loggerInstance: deps.logger }),
+    bodyLimit: config.server.body_limit_bytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    disableRequestLogging: true,
+    return503OnClosing: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const clock = deps.clock ?? systemClock;
+  const bus = new EventBus<AppEvents>();
+  bus.on('listener_error', (err) => app.log.error({ err }, 'event listener failed'));
+  const adapters = { ...createAdapters(loaded), ...deps.adapters };
+  const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock });
+  const stores = deps.stores ?? createMemoryStores();
+  const stats = createStats({ bus, clock, config });
+  const metrics = createMetrics({ bus, config });
+  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log });
+
+  const ctx: AppContext = {
+    loaded,
+    config,
+    catalog,
+    clock,
+    bus,
+    adapters,
+    gateway,
+    stores,
+    stats,
+    metrics,
+    orchestrator,
+    log: app.log,
+    draining: false,
+    startedAt: clock.now(),
+    version: VERSION,
+  };
+  app.decorate('ctx', ctx);
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  registerLifecycle(app);
+  await registerSecurity(app, { apiKeys: deps.apiKeys });
+  await registerDocs(app, VERSION);
+  metrics.instrument(app);
+  stats.instrument(app);
+
+  await app.register(metaRoutes);
+  await app.register(catalogueRoutes);
+  await app.register(openaiRoutes);
+  await app.register(chatRoutes);
+  await app.register(workflowRoutes);
+  await app.register(sessionRoutes);
+  await app.register(telemetryRoutes);
+
+  app.addHook('onClose', async () => {
+    await orchestrator.shutdown();
+    await gateway.close();
+    await stores.close();
+  });
+  return app;
+}

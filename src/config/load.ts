@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { crossCheck, type Problem } from './cross-check.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export type { Problem } from './cross-check.js';
+
+/** Thrown when a config cannot be used; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: Problem[],
+  ) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const formatProblem = (p: Problem): string => (p.path ? `${p.path}: ${p.message}` : p.message);
+
+/** Turns zod issues into `path: message` problems, with dotted paths. */
+export function zodProblems(error: z.ZodError, prefix = ''): Problem[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Whether each provider answers live or through the simulator, decided once at load. */
+export type ProviderMode = 'live' | 'simulated';
+
+/** A validated config plus what the environment made of it. */
+export interface LoadedConfig {
+  config: Config;
+  source: string;
+  providerModes: Record<string, ProviderMode>;
+}
+
+const ENV_REF = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of the raw config.
+ * An unset variable in `providers.*.api_key` just means "no key" (simulated);
+ * anywhere else it is a problem, because a silent empty URL would be a worse one.
+ */
+function resolveEnv(value: unknown, path: string[], env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
+  if (typeof value === 'string') {
+    const isKey = path.length === 3 && path[0] === 'providers' && path[2] === 'api_key';
+    return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      if (!isKey) problems.push({ path: path.join('.'), message: `environment variable ${name} is not set` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...path, String(i)], env, problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...path, k], env, problems)]),
+    );
+  }
+  return value;
+}
+
+/** `<NAME>_BASE_URL` overrides a provider's base URL (e.g. OPENROUTER_BASE_URL, GOOGLE_AI_BASE_URL). */
+function applyBaseUrlOverrides(raw: unknown, env: NodeJS.ProcessEnv): void {
+  const providers = (raw as { providers?: Record<string, { base_url?: string }> })?.providers;
+  if (!providers || typeof providers !== 'object') return;
+  for (const [name, provider] of Object.entries(providers)) {
+    const override = env[`${name.toUpperCase()}_BASE_URL`];
+    if (override && provider && typeof provider === 'object') provider.base_url = override;
+  }
+}
+
+/** Validates an already-parsed config object; throws ConfigError listing every problem. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): LoadedConfig {
+  const problems: Problem[] = [];
+  const copy = structuredClone(raw);
+  applyBaseUrlOverrides(copy, env);
+  const resolved = resolveEnv(copy, [], env, problems);
+  const parsed = ConfigSchema.safeParse(resolved);
+  if (!parsed.success) throw new ConfigError(source, [...problems, ...zodProblems(parsed.error)]);
+  problems.push(...crossCheck(parsed.data));
+  if (problems.length > 0) throw new ConfigError(source, problems);
+
+  const config = parsed.data;
+  const providerModes = Object.fromEntries(
+    Object.entries(config.providers).map(([name, p]): [string, ProviderMode] => {
+      const live = p.type !== 'simulator' && (!p.requires_key || Boolean(p.api_key));
+      return [name, live ? 'live' : 'simulated'];
+    }),
+  );
+  return { config, source, providerModes };
+}
+
+/** Reads the config file named by ORCHESTRATION_CONFIG (default ./orchestration_config.json). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: string): LoadedConfig {
+  const path = resolve(file ?? env.ORCHESTRATION_CONFIG ?? 'orchestration_config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  return parseConfig(raw, env, path);
+}

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+
+/**
+ * The zod schema of orchestration_config.json — the single source of truth for
+ * the config's shape, its TypeScript types and its generated JSON Schema.
+ * Cross-references (a fallback naming an unknown model, cycles...) are checked
+ * in `cross-check.ts`, so this file only describes shapes and defaults.
+ */
+
+const modelKey = z.string().regex(/^[a-z][a-z0-9_]*$/, 'model keys are snake_case');
+
+export const RateLimitsSchema = z
+  .object({
+    requests_per_minute: z.number().int().positive().describe('requests allowed per rolling minute'),
+    tokens_per_minute: z.number().int().positive().optional().describe('estimated tokens allowed per minute'),
+    requests_per_day: z.number().int().positive().optional().describe('requests allowed per day'),
+    burst: z.number().int().positive().optional().describe('requests that may start at once before the per-minute pace applies'),
+    max_concurrent: z.number().int().positive().default(50).describe('calls in flight at once'),
+    max_wait_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(30_000)
+      .describe('longest a call may queue for this provider before the gateway moves to a fallback on another provider'),
+  })
+  .strict();
+
+export const TimeoutsSchema = z
+  .object({
+    connect_ms: z.number().int().positive().optional(),
+    first_byte_ms: z.number().int().positive().optional().describe('time to response headers / first token'),
+    stream_idle_ms: z.number().int().positive().optional().describe('longest silence between stream chunks'),
+    total_ms: z.number().int().positive().optional().describe('cap on one attempt; the request budget still applies'),
+  })
+  .strict();
+
+export const ProviderSchema = z
+  .object({
+    type: z.enum(['openai_compatible', 'google', 'simulator']).describe('wire format spoken by the provider'),
+    base_url: z.string().url().describe('overridable with the <NAME>_BASE_URL environment variable'),
+    api_key: z.string().optional().describe('a ${ENV_VAR} reference; a missing key means the provider is simulated'),
+    requires_key: z.boolean().default(true).describe('false for keyless local servers (Ollama, vLLM): live without a key'),
+    headers: z.record(z.string(), z.string()).default({}).describe('extra headers sent with every call (e.g. OpenRouter attribution)'),
+    rate_limits: RateLimitsSchema,
+    timeouts: TimeoutsSchema.default({}),
+  })
+  .strict();
+
+export const CapabilitySchema = z.enum(['text', 'vision', 'image_generation', 'video_generation', 'json_output', 'assistant_prefill']);
+
+export const ModelSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1).describe("the provider's own model id"),
+    description: z.string().default(''),
+    capabilities: z.array(CapabilitySchema).min(1),
+    context_window: z.number().int().positive(),
+    max_output_tokens: z.number().int().positive().default(4096),
+    pricing: z
+      .object({
+        input_per_million: z.number().nonnegative(),
+        output_per_million: z.number().nonnegative(),
+        per_image: z.number().nonnegative().optional(),
+        per_video_second: z.number().nonnegative().optional(),
+      })
+      .strict(),
+    fallbacks: z.array(modelKey).default([]),
+    timeouts: TimeoutsSchema.default({}),
+    temperature: z.number().min(0).max(2).optional(),
+  })
+  .strict();
+
+export const TierSchema = z.discriminatedUnion('handler', [
+  z.object({ handler: z.literal('direct'), model: modelKey, description: z.string().default('') }).strict(),
+  z.object({ handler: z.literal('workflow'), description: z.string().default('') }).strict(),
+]);
+
+export const RoutingSchema = z
+  .object({
+    categorizer: modelKey,
+    planner: modelKey,
+    finisher: modelKey,
+    failure_reporter: modelKey,
+    vision: modelKey.describe('answers requests that carry images'),
+    image_generation: modelKey,
+    video_generation: modelKey,
+    strongest: modelKey.describe('answers directly when a plan cannot be made'),
+    default_task_model: modelKey.describe('model of a workflow task that names none'),
+    tiers: z.object({ L: TierSchema, M: TierSchema, H: TierSchema }).strict(),
+  })
+  .strict();
+
+export const ErrorClassSchema = z
+  .object({
+    max_retries: z.number().int().min(0).max(10),
+    backoff_base_ms: z.number().int().nonnegative(),
+    backoff_cap_ms: z.number().int().nonnegative(),
+    trips_breaker: z.boolean(),
+    fallback: z.boolean().describe('move to the next model in the chain once retries are spent'),
+  })
+  .strict();
+
+export const ErrorHandlingSchema = z
+  .object({
+    rate_limit: ErrorClassSchema,
+    timeout: ErrorClassSchema,
+    server_error: ErrorClassSchema,
+    client_error: ErrorClassSchema,
+    auth_error: ErrorClassSchema,
+    retry_after_cap_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(20_000)
+      .describe('a Retry-After longer than this fails over at once instead of waiting'),
+  })
+  .strict();
+
+export const CircuitBreakerSchema = z
+  .object({
+    error_threshold_percentage: z.number().min(1).max(100).default(50),
+    volume_threshold: z.number().int().positive().default(5).describe('calls in the window before the breaker may open'),
+    rolling_window_ms: z.number().int().positive().default(60_000),
+    reset_timeout_ms: z.number().int().positive().default(30_000).describe('open time before a half-open probe'),
+  })
+  .strict();
+
+export const LimitsSchema = z
+  .object({
+    max_concurrent_workflows: z.number().int().positive().default(1000),
+    queue_depth: z.number().int().nonnegative().default(10_000),
+    default_timeout_s: z.number().positive().default(300),
+    max_tasks_per_workflow: z.number().int().positive().default(50),
+    task_concurrency: z.number().int().positive().default(10).describe('linear tasks of one run in flight at once'),
+    max_message_chars: z.number().int().positive().default(200_000),
+    max_images: z.number().int().nonnegative().default(8),
+    max_image_data_uri_bytes: z.number().int().positive().default(5_000_000),
+    max_prompt_chars: z.number().int().positive().default(100_000),
+    max_variable_chars: z.number().int().positive().default(200_000),
+  })
+  .strict();
+
+export const DefaultTimeoutsSchema = z
+  .object({
+    connect_ms: z.number().int().positive().default(10_000),
+    first_byte_ms: z.number().int().positive().default(30_000),
+    stream_idle_ms: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
+export const MonitoringSchema = z
+  .object({
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    metrics_enabled: z.boolean().default(true),
+    latency_window: z.number().int().positive().default(1000).describe('latency samples kept per model for percentiles'),
+  })
+  .strict();
+
+export const ServerSchema = z
+  .object({
+    body_limit_bytes: z.number().int().positive().default(10_485_760),
+    cors_origins: z.array(z.string()).default([]),
+    rate_limit: z
+      .object({
+        enabled: z.boolean().default(true),
+        max: z.number().int().positive().default(600).describe('requests per caller per window'),
+        time_window_ms: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .default({ enabled: true, max: 600, time_window_ms: 60_000 }),
+    shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
+    keep_alive_ms: z.number().int().positive().default(15_000).describe('SSE comment interval'),
+  })
+  .strict();
+
+export const StorageSchema = z
+  .object({
+    driver: z.enum(['sqlite', 'memory']).default('sqlite'),
+    data_dir: z.string().default('./data'),
+    session_ttl_hours: z.number().positive().default(24 * 30),
+    run_max_age_hours: z.number().positive().default(24 * 7),
+    history_turns: z.number().int().positive().default(50).describe('turns of a session sent as context'),
+    max_stored_turns: z.number().int().positive().optional().describe('drop the oldest stored turns past this count'),
+    sweep_interval_s: z.number().positive().default(600),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1),
+    providers: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), ProviderSchema),
+    models: z.record(modelKey, ModelSchema),
+    routing: RoutingSchema,
+    error_handling: ErrorHandlingSchema,
+    circuit_breaker: CircuitBreakerSchema.default(CircuitBreakerSchema.parse({})),
+    timeouts: DefaultTimeoutsSchema.default(DefaultTimeoutsSchema.parse({})),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
+    server: ServerSchema.default(ServerSchema.parse({})),
+    storage: StorageSchema.default(StorageSchema.parse({})),
+  })
+  .strict();
+
+/** The validated config, with env references resolved and defaults applied. */
+export type Config = z.infer<typeof ConfigSchema>;
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type ModelConfig = z.infer<typeof ModelSchema>;
+export type Capability = z.infer<typeof CapabilitySchema>;
+export type ErrorClassConfig = z.infer<typeof ErrorClassSchema>;
+export type Tier = z.infer<typeof TierSchema>;
+export type Timeouts = z.infer<typeof TimeoutsSchema>;

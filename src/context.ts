@@ -1,0 +1,41 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Catalog } from './config/catalog.js';
+import type { LoadedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import type { AppEventBus } from './events.js';
+import type { Gateway } from './gateway/types.js';
+import type { Orchestrator } from './orchestrator/orchestrator.js';
+import type { ProviderAdapter } from './providers/types.js';
+import type { Stores } from './store/types.js';
+import type { Stats } from './telemetry/stats.js';
+import type { Metrics } from './telemetry/metrics.js';
+
+/**
+ * The collaborators of one server instance, built once by `buildApp` and
+ * decorated on Fastify as `app.ctx`. Routes read from it; nothing is global.
+ */
+export interface AppContext {
+  loaded: LoadedConfig;
+  config: Config;
+  catalog: Catalog;
+  clock: Clock;
+  bus: AppEventBus;
+  adapters: Record<string, ProviderAdapter>;
+  gateway: Gateway;
+  stores: Stores;
+  stats: Stats;
+  metrics: Metrics;
+  orchestrator: Orchestrator;
+  log: FastifyBaseLogger;
+  /** Set when shutdown begins: new work is refused with 503. */
+  draining: boolean;
+  startedAt: number;
+  version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}

@@ -1,0 +1,17 @@
+import type { EventBus } from './event-bus.js';
+import type { GatewayEvents } from './gateway/types.js';
+import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
+
+/** Events the orchestrator emits about requests and runs (SSE, stats, metrics, logs listen). */
+export interface OrchestratorEvents {
+  request_categorized: { request_id: string; endpoint: string; category: 'L' | 'M' | 'H'; source: 'model' | 'heuristic' | 'override' };
+  run_started: { run_id: string; workflow: string; request_id?: string };
+  run_finished: { run_id: string; workflow: string; status: RunStatus; duration_ms: number; cost_usd: number };
+  task_started: { run_id: string; task: TaskRecord };
+  task_finished: { run_id: string; task: TaskRecord };
+  /** Workflow admission: how many run and how many wait. */
+  queue: { running: number; queued: number };
+}
+
+export type AppEvents = GatewayEvents & OrchestratorEvents & { listener_error: unknown };
+export type AppEventBus = EventBus<AppEvents>;

@@ -1,0 +1,103 @@
+import type { ErrorCode, ErrorKind } from '../providers/provider-error.js';
+import type { ChatMessage, Media, OutputKind, Usage } from '../providers/types.js';
+
+/** Who a call is for; carried on every event so logs, SSE and stats can attribute it. */
+export interface CallContext {
+  request_id?: string;
+  run_id?: string;
+  task_id?: string;
+  session_id?: string;
+}
+
+export interface GatewayRequest {
+  /** A configured model key, or `<provider>/<provider model id>` for any model of a configured provider. */
+  model: string;
+  /** Replaces the model's configured fallback chain for this call (same forms as `model`). */
+  fallbacks?: string[];
+  kind?: OutputKind;
+  messages: ChatMessage[];
+  max_tokens?: number;
+  temperature?: number;
+  json?: boolean;
+  /** Aborts every attempt (client hung up, run cancelled). */
+  signal?: AbortSignal;
+  /** Epoch ms by which the whole call (all attempts) must end; the run's or request's budget. */
+  deadline?: number;
+  context?: CallContext;
+}
+
+/** One try of one model, as reported in results, 502 details and run records. */
+export interface Attempt {
+  model: string;
+  provider: string;
+  outcome: 'success' | 'failure' | 'skipped';
+  kind?: ErrorKind;
+  code?: ErrorCode | 'circuit_open' | 'limiter_wait' | 'capability';
+  status?: number;
+  message?: string;
+  duration_ms: number;
+}
+
+export interface GatewayResult {
+  text: string;
+  media: Media[];
+  usage: Usage;
+  cost_usd: number;
+  /** The model key (or `<provider>/<id>`) that actually answered. */
+  model_used: string;
+  provider: string;
+  fallback_used: boolean;
+  attempts: Attempt[];
+  finish_reason: string;
+  simulated: boolean;
+}
+
+export type GatewayStreamChunk = { type: 'delta'; text: string; model: string };
+
+/**
+ * A streaming call: iterate `chunks` for deltas of the answer; `result` settles
+ * when the stream ends (the full text, the model that finished it, usage, cost)
+ * or rejects with the error that ended it. After the first delta a failure either
+ * continues on a prefill-capable fallback or rejects — never a silent success.
+ */
+export interface GatewayStream {
+  chunks: AsyncIterable<GatewayStreamChunk>;
+  result: Promise<GatewayResult>;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface GatewayHealth {
+  models: Record<string, { provider: string; circuit: CircuitState }>;
+  providers: Record<string, { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null }>;
+}
+
+/** The one door every model call goes through. */
+export interface Gateway {
+  call(req: GatewayRequest): Promise<GatewayResult>;
+  stream(req: GatewayRequest): GatewayStream;
+  circuitState(model: string): CircuitState;
+  health(): Promise<GatewayHealth>;
+  close(): Promise<void>;
+}
+
+/** Events the gateway emits, for logs, stats, metrics and SSE. */
+export interface GatewayEvents {
+  attempt: {
+    model: string;
+    provider: string;
+    outcome: 'success' | 'failure';
+    kind?: ErrorKind;
+    code?: string;
+    status?: number;
+    latency_ms: number;
+    usage?: Usage;
+    cost_usd?: number;
+    simulated: boolean;
+    context: CallContext;
+  };
+  retry: { model: string; provider: string; kind: ErrorKind; attempt: number; delay_ms: number; context: CallContext };
+  fallback: { from: string; to: string; reason: string; context: CallContext };
+  breaker: { model: string; state: CircuitState };
+  limiter_wait: { provider: string; wait_ms: number };
+}

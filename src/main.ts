@@ -1,0 +1,61 @@
+import 'dotenv/config';
+import { buildApp } from './app.js';
+import { loadCatalog } from './config/catalog.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { openStores } from './store/index.js';
+import { startRetention } from './store/retention.js';
+import { shutdownGracefully } from './server/shutdown.js';
+
+/** Startup: config → content → store → app → listen. The only place that exits the process. */
+async function main(): Promise<void> {
+  const loaded = loadConfig(process.env);
+  const catalog = loadCatalog(process.env.CATALOG_DIR ?? process.cwd(), loaded.config);
+  const stores = await openStores(loaded.config.storage, process.env);
+  const app = await buildApp({ loaded, catalog, stores });
+
+  const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);
+  if (simulated.length === Object.keys(loaded.providerModes).length) {
+    app.log.warn('no provider API key is set: every answer comes from the built-in simulator (simulated: true)');
+  } else if (simulated.length > 0) {
+    app.log.info({ simulated }, 'providers without a key answer through the simulator');
+  }
+
+  const retention = startRetention(stores, loaded.config.storage, app.ctx.clock, app.log);
+  app.addHook('onClose', async () => retention.stop());
+
+  const port = Number(process.env.PORT ?? 8000);
+  const host = process.env.HOST ?? '0.0.0.0';
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    app.log.fatal({ code }, code === 'EADDRINUSE' ? `port ${port} is already in use` : 'cannot listen');
+    await app.close();
+    process.exit(1);
+  }
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info({ signal }, 'shutting down');
+      void shutdownGracefully(app, loaded.config.server.shutdown_grace_ms).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`startup failed: ${(err as Error)?.message ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+/**
+ * The provider adapter interface: what every vendor wire format is reduced to.
+ * Adapters speak HTTP (undici) to one vendor; the gateway above them decides
+ * retries, fallbacks and limits. Adapters throw only `ProviderError` (or the
+ * caller's abort reason when the caller's signal fired).
+ */
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+export interface ChatMessage {
+  role: Role;
+  content: string | ContentPart[];
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** Generated media: a URL the provider hosts, or the bytes inline as a data URI. */
+export interface Media {
+  type: 'image' | 'video';
+  url?: string;
+  data_uri?: string;
+  mime_type: string;
+  /** Length of a generated video, for per-second pricing. */
+  duration_s?: number;
+}
+
+/** What a call produces: text (chat, vision), an image or a video. */
+export type OutputKind = 'text' | 'image' | 'video';
+
+/** Per-attempt time limits, resolved by the gateway from model → provider → global defaults. */
+export interface AttemptTimeouts {
+  connect_ms: number;
+  /** Until response headers and, for streams, the first token. */
+  first_byte_ms: number;
+  /** Longest silence between stream chunks (also bounds long-running operation polls). */
+  stream_idle_ms: number;
+  /** The whole attempt, derived from the caller's remaining budget. */
+  total_ms: number;
+}
+
+export interface ProviderRequest {
+  /** The provider's own model id (e.g. `meta-llama/llama-3.3-70b-instruct`). */
+  model: string;
+  kind: OutputKind;
+  messages: ChatMessage[];
+  max_tokens?: number;
+  temperature?: number;
+  /** Ask for a single JSON object as the answer. */
+  json?: boolean;
+  /** A partial assistant answer the model should continue (only for models with the `assistant_prefill` capability). */
+  prefill?: string;
+  timeouts: AttemptTimeouts;
+  signal: AbortSignal;
+}
+
+export interface ProviderResult {
+  text: string;
+  usage: Usage;
+  finish_reason: string;
+  media: Media[];
+  /** True when the simulator made this answer. */
+  simulated: boolean;
+}
+
+export type StreamChunk =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; finish_reason: string };
+
+export interface ProviderAdapter {
+  /** The provider's name in the config (`openrouter`, `google_ai`...). */
+  readonly name: string;
+  readonly simulated: boolean;
+  generate(req: ProviderRequest): Promise<ProviderResult>;
+  /**
+   * Yields deltas, then at most one usage chunk, then exactly one `finish`.
+   * A stream that ends any other way (cut, stall, garbage, no terminator) throws a ProviderError:
+   * a truncated stream never ends as a success.
+   */
+  stream(req: ProviderRequest): AsyncIterable<StreamChunk>;
+}
+
+export const emptyUsage = (): Usage => ({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });

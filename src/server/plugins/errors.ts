@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
+
+/** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
+const FASTIFY_CODES: Record<string, () => AppError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'request body is larger than the configured limit'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('validation_error', 'request body is not valid JSON', [{ path: 'body', message: 'malformed JSON' }]),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('validation_error', 'request body is empty', [{ path: 'body', message: 'expected a JSON object' }]),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new AppError('validation_error', 'unsupported content type; send application/json', [{ path: 'headers.content-type', message: 'unsupported media type' }]),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('validation_error', 'content-length does not match the body'),
+};
+
+/** Converts anything thrown in a route into an AppError without leaking internals. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as FastifyError & { validationContext?: string };
+  if (hasZodFastifySchemaValidationErrors(fe)) {
+    const where = fe.validationContext ?? 'body';
+    const details: ErrorDetail[] = fe.validation.map((v) => ({
+      path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'invalid',
+    }));
+    return new AppError('validation_error', `invalid request ${where}`, details);
+  }
+  if (fe?.code && FASTIFY_CODES[fe.code]) return FASTIFY_CODES[fe.code]!();
+  if (fe?.statusCode === 429) return new AppError('rate_limited', 'too many requests', [], 60);
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AppError('validation_error', fe.message);
+  }
+  return new AppError('internal_error', 'internal error');
+}
+
+/** Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const appError = toAppError(err);
+    if (appError.type === 'internal_error') request.log.error({ err }, 'unhandled error');
+    else request.log.info({ error_type: appError.type, message: appError.message }, 'request failed');
+    if (appError.retryAfterS !== undefined) void reply.header('retry-after', String(appError.retryAfterS));
+    void reply.code(appError.status).send(errorBody(appError, request.id));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.code(404).send(errorBody(err, request.id));
+  });
+}

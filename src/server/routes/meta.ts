@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+const CircuitStateSchema = z.enum(['closed', 'open', 'half_open']);
+
+export const HealthSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']),
+  version: z.string(),
+  uptime_s: z.number(),
+  draining: z.boolean(),
+  providers: z.record(
+    z.string(),
+    z.object({ mode: z.enum(['live', 'simulated']), queued: z.number(), running: z.number(), reservoir: z.number().nullable() }),
+  ),
+  models: z.record(z.string(), z.object({ provider: z.string(), circuit: CircuitStateSchema })),
+  store: z.object({ status: z.enum(['ok', 'error']), driver: z.string(), message: z.string().optional() }),
+  workflows: z.object({ running: z.number(), queued: z.number() }),
+});
+
+/** Liveness (`/`) and detailed health (`/health`, 503 when the server should not get traffic). */
+export async function metaRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const ctx = app.ctx;
+
+  r.get(
+    '/',
+    {
+      schema: {
+        summary: 'Liveness',
+        tags: ['meta'],
+        response: { 200: z.object({ name: z.string(), version: z.string(), status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ name: 'master-orchestrator', version: ctx.version, status: 'ok' as const }),
+  );
+
+  r.get(
+    '/health',
+    { schema: { summary: 'Detailed health', tags: ['meta'], response: { 200: HealthSchema, 503: HealthSchema } } },
+    async (_request, reply) => {
+      const [gateway, store] = await Promise.all([ctx.gateway.health(), ctx.stores.health()]);
+      const anyOpen = Object.values(gateway.models).some((m) => m.circuit !== 'closed');
+      const serving = !ctx.draining && store.status === 'ok';
+      const body = {
+        status: serving ? (anyOpen ? ('degraded' as const) : ('ok' as const)) : ('unavailable' as const),
+        version: ctx.version,
+        uptime_s: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
+        draining: ctx.draining,
+        providers: gateway.providers,
+        models: gateway.models,
+        store,
+        workflows: ctx.orchestrator.admission(),
+      };
+      return reply.code(serving ? 200 : 503).send(body);
+    },
+  );
+}
