@@ -28,6 +28,7 @@ import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
 import { loggerOptions } from './telemetry/logger.js';
+import { registerRequestLog } from './telemetry/request-log.js';
 
 export const VERSION = '1.0.0';
 
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? { logger: false }
         : { loggerInstance: deps.logger }),
     bodyLimit: config.server.body_limit_bytes,
+    maxParamLength: 256,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerDocs(app, VERSION);
   metrics.instrument(app);
   stats.instrument(app);
+  registerRequestLog(app);
 
   await app.register(metaRoutes);
   await app.register(catalogueRoutes);

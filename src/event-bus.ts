@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
  * stats, metrics and logs listen. Listeners must not throw; one that does is
  * reported on `listener_error` rather than breaking the emitter's caller.
  */
-export class EventBus<Events extends Record<string, unknown>> {
+export class EventBus<Events extends object> {
   private readonly emitter = new EventEmitter({ captureRejections: false });
 
   constructor() {

@@ -1,5 +1,7 @@
 import 'dotenv/config';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
+import { loggerOptions } from './telemetry/logger.js';
 import { loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { openStores } from './store/index.js';
@@ -10,8 +12,9 @@ import { shutdownGracefully } from './server/shutdown.js';
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   const catalog = loadCatalog(process.env.CATALOG_DIR ?? process.cwd(), loaded.config);
-  const stores = await openStores(loaded.config.storage, process.env);
-  const app = await buildApp({ loaded, catalog, stores });
+  const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? loaded.config.monitoring.log_level));
+  const stores = await openStores(loaded.config.storage, process.env, { log: logger });
+  const app = await buildApp({ loaded, catalog, stores, logger });
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);
   if (simulated.length === Object.keys(loaded.providerModes).length) {

@@ -1,0 +1,49 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { createMemoryStores } from './memory.js';
+import { createSqliteStores } from './sqlite.js';
+import type { StoreLog } from './store-error.js';
+import type { Stores } from './types.js';
+
+export { createMemoryStores } from './memory.js';
+export { createSqliteStores } from './sqlite.js';
+export { SessionIdSchema } from './session-id.js';
+export { startRetention } from './retention.js';
+
+/** The SQLite file's name inside the data directory. */
+export const SQLITE_FILE = 'orchestrator.db';
+
+/** Optional collaborators of `openStores`. */
+export interface OpenStoresOptions {
+  clock?: Clock;
+  log?: StoreLog;
+}
+
+/** The driver and directory after environment overrides: `STORE_DRIVER` and `DATA_DIR` win over the config. */
+export function resolveStorage(storage: Config['storage'], env: NodeJS.ProcessEnv): { driver: 'sqlite' | 'memory'; dataDir: string } {
+  const driver = env.STORE_DRIVER?.trim() || storage.driver;
+  if (driver !== 'sqlite' && driver !== 'memory') {
+    throw new Error(`STORE_DRIVER must be "sqlite" or "memory", got "${driver}"`);
+  }
+  return { driver, dataDir: resolve(env.DATA_DIR?.trim() || storage.data_dir) };
+}
+
+/**
+ * Opens the configured stores at startup. For SQLite it creates the data
+ * directory and fails fast, naming the directory, when it cannot be written —
+ * better a clear refusal to start than a server that loses every turn.
+ */
+export async function openStores(storage: Config['storage'], env: NodeJS.ProcessEnv, opts: OpenStoresOptions = {}): Promise<Stores> {
+  const { driver, dataDir } = resolveStorage(storage, env);
+  const common = { clock: opts.clock, maxStoredTurns: storage.max_stored_turns };
+  if (driver === 'memory') return createMemoryStores(common);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    throw new Error(`data directory ${dataDir} is not writable: ${(err as Error).message}`, { cause: err });
+  }
+  return createSqliteStores(join(dataDir, SQLITE_FILE), { ...common, log: opts.log });
+}

@@ -1,0 +1,133 @@
+import { systemClock, type Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { RunResult } from '../orchestrator/workflow/types.js';
+import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+
+/** Options shared by both store drivers. */
+export interface StoreOptions {
+  /** Stamps a session created with no turns; otherwise times come from the turns themselves. */
+  clock?: Clock;
+  /** Keep at most this many turns per session in storage, dropping the oldest. */
+  maxStoredTurns?: number;
+}
+
+interface SessionRow {
+  created_at: string;
+  updated_at: string;
+  cost_usd: number;
+  turns: Turn[];
+}
+
+const ms = (iso: string): number => Date.parse(iso);
+
+/** The latest of the current stamp and the appended turns' stamps: sessions never move back in time. */
+export function latestStamp(current: string | null, turns: Turn[], now: string): string {
+  let latest = current;
+  for (const t of turns) if (latest === null || ms(t.created_at) > ms(latest)) latest = t.created_at;
+  return latest ?? now;
+}
+
+/**
+ * Sessions and runs in process memory: for tests and ephemeral deployments.
+ * Every method finishes its mutation synchronously before its first await, so
+ * concurrent appends on one session interleave by whole calls and never lose a turn.
+ * Values are copied in and out so callers cannot change stored state by reference.
+ */
+export function createMemoryStores(opts: StoreOptions = {}): Stores {
+  const clock = opts.clock ?? systemClock;
+  const sessions = new Map<string, SessionRow>();
+  const runs = new Map<string, RunResult>();
+  let closed = false;
+  const open = () => {
+    if (closed) throw new AppError('overloaded', 'session store unavailable: store is closed', [], 5);
+  };
+
+  const sessionStore: SessionStore = {
+    async appendTurns(sessionId, turns) {
+      open();
+      const now = new Date(clock.now()).toISOString();
+      let row = sessions.get(sessionId);
+      if (!row) {
+        const created = turns[0]?.created_at ?? now;
+        row = { created_at: created, updated_at: created, cost_usd: 0, turns: [] };
+        sessions.set(sessionId, row);
+      }
+      for (const t of turns) {
+        row.turns.push({ ...t });
+        row.cost_usd += t.cost_usd;
+      }
+      row.updated_at = latestStamp(row.updated_at, turns, now);
+      const max = opts.maxStoredTurns;
+      if (max !== undefined && row.turns.length > max) row.turns.splice(0, row.turns.length - max);
+    },
+    async get(sessionId): Promise<Session | null> {
+      open();
+      const row = sessions.get(sessionId);
+      if (!row) return null;
+      return {
+        session_id: sessionId,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        cost_usd: row.cost_usd,
+        turns: row.turns.map((t) => ({ ...t })),
+      };
+    },
+    async recentTurns(sessionId, limit) {
+      open();
+      const row = sessions.get(sessionId);
+      if (!row || limit <= 0) return [];
+      return row.turns.slice(-limit).map((t) => ({ ...t }));
+    },
+    async delete(sessionId) {
+      open();
+      return sessions.delete(sessionId);
+    },
+    async deleteIdleSince(cutoff) {
+      open();
+      const limit = ms(cutoff);
+      let removed = 0;
+      for (const [id, row] of sessions) {
+        if (ms(row.updated_at) < limit) {
+          sessions.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+
+  const runStore: RunStore = {
+    async save(run) {
+      open();
+      runs.set(run.run_id, structuredClone(run));
+    },
+    async get(runId) {
+      open();
+      const run = runs.get(runId);
+      return run ? structuredClone(run) : null;
+    },
+    async deleteStartedBefore(cutoff) {
+      open();
+      const limit = ms(cutoff);
+      let removed = 0;
+      for (const [id, run] of runs) {
+        if (ms(run.started_at) < limit) {
+          runs.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+
+  return {
+    sessions: sessionStore,
+    runs: runStore,
+    async health() {
+      return closed ? { status: 'error', driver: 'memory', message: 'store is closed' } : { status: 'ok', driver: 'memory' };
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

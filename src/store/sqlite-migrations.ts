@@ -1,0 +1,78 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The SQLite schema as an ordered list of migrations. The server applies the
+ * missing ones at startup, each in its own transaction, and records them in
+ * `schema_migrations`; append new entries, never edit applied ones.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sessions, turns and runs',
+    sql: `
+      CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        cost_usd REAL NOT NULL DEFAULT 0
+      );
+      CREATE INDEX sessions_updated_ms ON sessions (updated_ms);
+
+      CREATE TABLE turns (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        category TEXT CHECK (category IN ('L', 'M', 'H')),
+        model_used TEXT,
+        run_id TEXT,
+        request_id TEXT,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX turns_session_order ON turns (session_id, id);
+
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        session_id TEXT,
+        started_ms INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX runs_started_ms ON runs (started_ms);
+    `,
+  },
+];
+
+/** Applies every migration newer than the database's; safe to call on every open. Returns the versions applied. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const done: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    // IMMEDIATE takes the write lock first, so two processes opening one file cannot both apply a migration.
+    db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+      if (again) return;
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+      done.push(m.version);
+    }).immediate();
+  }
+  return done;
+}

@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import { systemClock } from '../clock.js';
+import type { RunResult } from '../orchestrator/workflow/types.js';
+import { latestStamp, type StoreOptions } from './memory.js';
+import { migrate } from './sqlite-migrations.js';
+import { guarded, type StoreLog } from './store-error.js';
+import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+
+/** Options of the SQLite driver. */
+export interface SqliteStoreOptions extends StoreOptions {
+  /** How long a write waits for another connection's lock before failing with 503. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Receives one error line per storage failure. */
+  log?: StoreLog;
+}
+
+interface SessionRow {
+  session_id: string;
+  created_at: string;
+  updated_at: string;
+  cost_usd: number;
+}
+
+const TURN_COLUMNS = 'role, content, category, model_used, run_id, request_id, cost_usd, created_at';
+
+/**
+ * Sessions and runs in one SQLite file (WAL mode): the embedded default, so
+ * history survives a restart. better-sqlite3 is synchronous, so each method's
+ * statement or transaction runs whole before another request's can start; WAL
+ * plus `busy_timeout` covers a second process on the same file. Driver failures
+ * leave as the API's 503 (see `store-error.ts`).
+ */
+export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}): Stores {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only a power cut can drop the last commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    throw new Error(`cannot open the session store at ${file}: ${(err as Error).message}`, { cause: err });
+  }
+
+  const stmt = {
+    insertSession: db.prepare(
+      'INSERT INTO sessions (session_id, created_at, updated_at, updated_ms, cost_usd) VALUES (?, ?, ?, ?, 0) ON CONFLICT (session_id) DO NOTHING',
+    ),
+    sessionStamp: db.prepare('SELECT updated_at FROM sessions WHERE session_id = ?'),
+    touchSession: db.prepare('UPDATE sessions SET updated_at = ?, updated_ms = ?, cost_usd = cost_usd + ? WHERE session_id = ?'),
+    insertTurn: db.prepare(
+      `INSERT INTO turns (session_id, ${TURN_COLUMNS}) VALUES (@session_id, @role, @content, @category, @model_used, @run_id, @request_id, @cost_usd, @created_at)`,
+    ),
+    trimTurns: db.prepare(
+      'DELETE FROM turns WHERE session_id = ? AND id NOT IN (SELECT id FROM turns WHERE session_id = ? ORDER BY id DESC LIMIT ?)',
+    ),
+    getSession: db.prepare('SELECT session_id, created_at, updated_at, cost_usd FROM sessions WHERE session_id = ?'),
+    allTurns: db.prepare(`SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY id`),
+    lastTurns: db.prepare(`SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY id DESC LIMIT ?`),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE session_id = ?'),
+    deleteIdle: db.prepare('DELETE FROM sessions WHERE updated_ms < ?'),
+    saveRun: db.prepare(
+      `INSERT INTO runs (run_id, status, session_id, started_ms, data) VALUES (@run_id, @status, @session_id, @started_ms, @data)
+       ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id, started_ms = excluded.started_ms, data = excluded.data`,
+    ),
+    getRun: db.prepare('SELECT data FROM runs WHERE run_id = ?'),
+    deleteRuns: db.prepare('DELETE FROM runs WHERE started_ms < ?'),
+  };
+
+  // One IMMEDIATE transaction: the user turn and its answer land together, or neither does.
+  const append = db.transaction((sessionId: string, turns: Turn[]) => {
+    const now = new Date(clock.now()).toISOString();
+    const created = turns[0]?.created_at ?? now;
+    stmt.insertSession.run(sessionId, created, created, Date.parse(created));
+    const current = (stmt.sessionStamp.get(sessionId) as { updated_at: string }).updated_at;
+    const updated = latestStamp(current, turns, now);
+    let cost = 0;
+    for (const t of turns) {
+      stmt.insertTurn.run({
+        session_id: sessionId,
+        role: t.role,
+        content: t.content,
+        category: t.category,
+        model_used: t.model_used,
+        run_id: t.run_id,
+        request_id: t.request_id,
+        cost_usd: t.cost_usd,
+        created_at: t.created_at,
+      });
+      cost += t.cost_usd;
+    }
+    stmt.touchSession.run(updated, Date.parse(updated), cost, sessionId);
+    if (opts.maxStoredTurns !== undefined) stmt.trimTurns.run(sessionId, sessionId, opts.maxStoredTurns);
+  });
+
+  const cutoffMs = (cutoff: string): number => {
+    const value = Date.parse(cutoff);
+    if (!Number.isFinite(value)) throw new RangeError(`invalid cutoff time: ${cutoff}`);
+    return value;
+  };
+
+  const sessions: SessionStore = {
+    async appendTurns(sessionId, turns) {
+      guarded(() => append.immediate(sessionId, turns), log);
+    },
+    async get(sessionId): Promise<Session | null> {
+      return guarded(() => {
+        const row = stmt.getSession.get(sessionId) as SessionRow | undefined;
+        if (!row) return null;
+        const turns = stmt.allTurns.all(sessionId) as Turn[];
+        return { ...row, turns };
+      }, log);
+    },
+    async recentTurns(sessionId, limit) {
+      if (limit <= 0) return [];
+      return guarded(() => (stmt.lastTurns.all(sessionId, limit) as Turn[]).reverse(), log);
+    },
+    async delete(sessionId) {
+      return guarded(() => stmt.deleteSession.run(sessionId).changes > 0, log);
+    },
+    async deleteIdleSince(cutoff) {
+      const limit = cutoffMs(cutoff);
+      return guarded(() => stmt.deleteIdle.run(limit).changes, log);
+    },
+  };
+
+  const runs: RunStore = {
+    async save(run) {
+      const started = Date.parse(run.started_at);
+      const row = {
+        run_id: run.run_id,
+        status: run.status,
+        session_id: run.session_id,
+        started_ms: Number.isFinite(started) ? started : clock.now(),
+        data: JSON.stringify(run),
+      };
+      guarded(() => stmt.saveRun.run(row), log);
+    },
+    async get(runId) {
+      return guarded(() => {
+        const row = stmt.getRun.get(runId) as { data: string } | undefined;
+        return row ? (JSON.parse(row.data) as RunResult) : null;
+      }, log);
+    },
+    async deleteStartedBefore(cutoff) {
+      const limit = cutoffMs(cutoff);
+      return guarded(() => stmt.deleteRuns.run(limit).changes, log);
+    },
+  };
+
+  return {
+    sessions,
+    runs,
+    async health() {
+      try {
+        db.prepare('SELECT 1').get();
+        return { status: 'ok', driver: 'sqlite' };
+      } catch (err) {
+        return { status: 'error', driver: 'sqlite', message: (err as Error).message };
+      }
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { AppEventBus } from '../events.js';
+import type { CircuitState } from '../gateway/types.js';
+import { createLabelBounder, methodLabel, routeLabel } from './labels.js';
+
+/** Prometheus metrics of one server instance, rendered by GET /metrics. */
+export interface Metrics {
+  /** This instance's own registry: many apps in one process (tests) never share series. */
+  registry: Registry;
+  /** Counts and times every response by route template. */
+  instrument(app: FastifyInstance): void;
+  render(): Promise<string>;
+  contentType: string;
+}
+
+const BREAKER_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/**
+ * Builds the registry (process metrics plus the product's own) and subscribes
+ * it to the bus. Every label value is bounded: route templates, configured
+ * model and provider names (a few ad-hoc ones, then `other`), fixed enums.
+ */
+export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metrics {
+  const { bus, config } = opts;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const modelLabel = createLabelBounder(Object.keys(config.models));
+  const providerLabel = createLabelBounder(Object.keys(config.providers));
+
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route template, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers,
+  });
+  const modelCalls = new Counter({
+    name: 'model_calls_total',
+    help: 'Model call attempts by outcome (success or failure)',
+    labelNames: ['model', 'provider', 'outcome'] as const,
+    registers,
+  });
+  const modelFailures = new Counter({
+    name: 'model_call_failures_total',
+    help: 'Failed model call attempts by error kind',
+    labelNames: ['model', 'provider', 'kind'] as const,
+    registers,
+  });
+  const modelSimulated = new Counter({
+    name: 'model_simulated_calls_total',
+    help: 'Model calls answered by the built-in simulator (never billed)',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const modelDuration = new Histogram({
+    name: 'model_call_duration_seconds',
+    help: 'Model call attempt latency',
+    labelNames: ['model', 'provider'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+    registers,
+  });
+  const retries = new Counter({ name: 'model_retries_total', help: 'Retries per model', labelNames: ['model'] as const, registers });
+  const fallbacks = new Counter({
+    name: 'model_fallbacks_total',
+    help: 'Fallbacks from one model to the next in its chain',
+    labelNames: ['from', 'to'] as const,
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const breakerOpens = new Counter({
+    name: 'circuit_breaker_opens_total',
+    help: 'Times a model breaker opened',
+    labelNames: ['model'] as const,
+    registers,
+  });
+  const limiterWait = new Histogram({
+    name: 'rate_limiter_wait_seconds',
+    help: "Time calls waited in a provider's rate limiter",
+    labelNames: ['provider'] as const,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const workflowRuns = new Counter({
+    name: 'workflow_runs_total',
+    help: 'Finished workflow runs by status',
+    labelNames: ['status'] as const,
+    registers,
+  });
+  const workflowDuration = new Histogram({
+    name: 'workflow_duration_seconds',
+    help: 'Workflow run duration',
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers,
+  });
+  const queueDepth = new Gauge({ name: 'workflow_queue_depth', help: 'Workflow runs waiting for a slot', registers });
+  const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
+  const tokens = new Counter({
+    name: 'tokens_total',
+    help: 'Tokens of successful calls by model and direction (in = prompt, out = completion)',
+    labelNames: ['model', 'direction'] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: 'cost_usd_total',
+    help: 'Billed cost in USD of successful live calls, by model',
+    labelNames: ['model'] as const,
+    registers,
+  });
+
+  const lastBreaker = new Map<string, CircuitState>();
+  for (const key of Object.keys(config.models)) breakerState.set({ model: key }, 0);
+
+  bus.on('attempt', (e) => {
+    const model = modelLabel(e.model);
+    const provider = providerLabel(e.provider);
+    modelCalls.inc({ model, provider, outcome: e.outcome });
+    if (e.code !== 'circuit_open') modelDuration.observe({ model, provider }, e.latency_ms / 1000);
+    if (e.simulated) modelSimulated.inc({ model });
+    if (e.outcome === 'failure') {
+      modelFailures.inc({ model, provider, kind: e.kind ?? 'unknown' });
+      return;
+    }
+    if (e.usage) {
+      tokens.inc({ model, direction: 'in' }, e.usage.prompt_tokens);
+      tokens.inc({ model, direction: 'out' }, e.usage.completion_tokens);
+    }
+    if (!e.simulated && e.cost_usd) cost.inc({ model }, e.cost_usd);
+  });
+  bus.on('retry', (e) => retries.inc({ model: modelLabel(e.model) }));
+  bus.on('fallback', (e) => fallbacks.inc({ from: modelLabel(e.from), to: modelLabel(e.to) }));
+  bus.on('breaker', (e) => {
+    const model = modelLabel(e.model);
+    breakerState.set({ model }, BREAKER_VALUE[e.state]);
+    if (e.state === 'open' && lastBreaker.get(model) !== 'open') breakerOpens.inc({ model });
+    lastBreaker.set(model, e.state);
+  });
+  bus.on('limiter_wait', (e) => limiterWait.observe({ provider: providerLabel(e.provider) }, e.wait_ms / 1000));
+  bus.on('run_finished', (e) => {
+    workflowRuns.inc({ status: e.status });
+    workflowDuration.observe(e.duration_ms / 1000);
+  });
+  bus.on('queue', (e) => {
+    queueDepth.set(e.queued);
+    running.set(e.running);
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    instrument(app) {
+      app.addHook('onResponse', async (request, reply) => {
+        const labels = { route: routeLabel(request), method: methodLabel(request.method), status: String(reply.statusCode) };
+        httpRequests.inc(labels);
+        httpDuration.observe(labels, reply.elapsedTime / 1000);
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { routeLabel } from './labels.js';
+
+/** What a route learned about a request that belongs on its log line. */
+export interface RequestAnnotation {
+  category?: 'L' | 'M' | 'H';
+  model_used?: string;
+  cost_usd?: number;
+  run_id?: string;
+  session_id?: string;
+}
+
+// Keyed by the request object itself, so nothing leaks past the request's life.
+const annotations = new WeakMap<FastifyRequest, RequestAnnotation>();
+
+/** Adds fields to the request's log line; later calls add to or override earlier ones. */
+export function annotateRequest(request: FastifyRequest, fields: RequestAnnotation): void {
+  annotations.set(request, { ...annotations.get(request), ...fields });
+}
+
+/** The fields annotated on a request so far. */
+export function requestAnnotation(request: FastifyRequest): RequestAnnotation {
+  return { ...annotations.get(request) };
+}
+
+/**
+ * One info line per finished request: method, route template, status and
+ * duration, plus the category, model, cost and run a route annotated. The
+ * request id is on the line through Fastify's child logger (`reqId`).
+ */
+export function registerRequestLog(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: routeLabel(request),
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        ...annotations.get(request),
+      },
+      'request completed',
+    );
+  });
+}

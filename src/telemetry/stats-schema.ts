@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const count = z.number().int().nonnegative();
+
+export const ModelStatsSchema = z.object({
+  provider: z.string(),
+  calls: count.describe('attempts made, successes plus failures (simulated ones included)'),
+  successes: count,
+  failures: count,
+  failures_by_kind: z.record(z.string(), count).describe('rate_limit, timeout, server_error, client_error, auth_error'),
+  retries: count,
+  fallbacks: count.describe('times this model failed over to another'),
+  fallbacks_to: count.describe('times another model failed over to this one'),
+  breaker: z.object({ state: z.enum(['closed', 'open', 'half_open']), opens: count }),
+  latency_ms: z.object({
+    p50: z.number().nullable(),
+    p95: z.number().nullable(),
+    p99: z.number().nullable(),
+    samples: count.describe('attempts in the window the percentiles are taken over'),
+  }),
+  tokens_in: count,
+  tokens_out: count,
+  cost_usd: z.number().describe('billed cost of successful live calls'),
+  simulated_calls: count.describe('calls the simulator answered; they cost nothing'),
+});
+
+export const StatsSnapshotSchema = z.object({
+  started_at: z.string(),
+  uptime_s: z.number(),
+  requests: z.object({
+    total: count,
+    by_endpoint: z.record(z.string(), count).describe('keyed "METHOD /route/template"'),
+    by_category: z.object({ L: count, M: count, H: count }),
+    categorizer_source: z.object({ model: count, heuristic: count, override: count }),
+  }),
+  workflows: z.object({
+    started: count,
+    by_status: z.record(z.string(), count).describe('finished runs: completed, partial, failed, cancelled, timed_out'),
+    cost_usd: z.number(),
+    queued: count.describe('runs waiting for a slot now'),
+    running: count.describe('runs in progress now'),
+  }),
+  models: z.record(z.string(), ModelStatsSchema),
+  totals: z.object({
+    calls: count,
+    failures: count,
+    retries: count,
+    fallbacks: count,
+    simulated_calls: count,
+    tokens_in: count,
+    tokens_out: count,
+    cost_usd: z.number(),
+  }),
+});
+
+/** What GET /stats returns. */
+export type StatsSnapshot = z.infer<typeof StatsSnapshotSchema>;
+export type ModelStats = z.infer<typeof ModelStatsSchema>;

@@ -1,0 +1,107 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMiniApp, type MiniApp } from './mini-app.js';
+import { testConfig } from './config.js';
+import { parsePrometheusText, sampleValue } from './prom-text.js';
+import { playScenario } from './scenario.js';
+
+const apps: MiniApp[] = [];
+afterEach(async () => {
+  while (apps.length) await apps.pop()!.close();
+});
+const start = async (opts: Parameters<typeof startMiniApp>[0] = {}) => {
+  const app = await startMiniApp(opts);
+  apps.push(app);
+  return app;
+};
+
+describe('GET /stats and GET /metrics over HTTP', () => {
+  it('counts requests by method and route template, never by raw URL', async () => {
+    const { url } = await start();
+    await fetch(`${url}/session/secret-session-1`);
+    await fetch(`${url}/session/secret-session-2`);
+    await fetch(`${url}/no/such/route`);
+    const stats = (await (await fetch(`${url}/stats`)).json()) as { requests: { total: number; by_endpoint: Record<string, number> } };
+    expect(stats.requests.by_endpoint).toEqual({ 'GET /session/:id': 2, 'GET not_found': 1 });
+    expect(stats.requests.total).toBe(3);
+    expect(JSON.stringify(stats)).not.toContain('secret-session');
+  });
+
+  it('serves the scenario numbers as JSON', async () => {
+    const { url, ctx } = await start();
+    playScenario(ctx.bus);
+    const res = await fetch(`${url}/stats`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { totals: { calls: number; retries: number; fallbacks: number }; models: Record<string, { breaker: { opens: number } }> };
+    expect(body.totals).toMatchObject({ calls: 10, retries: 3, fallbacks: 1 });
+    expect(body.models.medium_ai!.breaker.opens).toBe(1);
+  });
+
+  it('serves parseable Prometheus text with route-template labels', async () => {
+    const { url, ctx } = await start();
+    playScenario(ctx.bus);
+    await fetch(`${url}/session/secret-session-1`);
+    await fetch(`${url}/nowhere-secret`);
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).not.toMatch(/secret/);
+    const families = parsePrometheusText(text);
+    expect(sampleValue(families, 'http_requests_total', { route: '/session/:id', method: 'GET', status: '404' })).toBe(1);
+    expect(sampleValue(families, 'http_requests_total', { route: 'not_found', method: 'GET', status: '404' })).toBe(1);
+    expect(sampleValue(families, 'http_request_duration_seconds_count', { route: '/session/:id', method: 'GET', status: '404' })).toBe(1);
+    expect(sampleValue(families, 'model_retries_total', { model: 'medium_ai' })).toBe(2);
+  });
+
+  it('answers 404 not_found for /metrics when metrics are disabled', async () => {
+    const { url } = await start({
+      config: testConfig((raw) => {
+        raw.monitoring.metrics_enabled = false;
+      }),
+    });
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('not_found');
+  });
+
+  it('documents the stats and session shapes in OpenAPI', async () => {
+    const { url } = await start();
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, any> };
+    expect(doc.paths['/session/{id}'].get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
+    expect(doc.paths['/session/{id}'].get.responses['200'].content['application/json'].schema.properties.turns).toBeDefined();
+    expect(doc.paths['/session/{id}'].delete.responses['204']).toBeDefined();
+    expect(doc.paths['/stats'].get.responses['200'].content['application/json'].schema.properties.models).toBeDefined();
+  });
+});
+
+describe('request log', () => {
+  it('writes one line per request with id, route, status, duration and what the route annotated, and no keys', async () => {
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const { url } = await start({ logStream });
+    const res = await fetch(`${url}/annotated`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-live-secret', 'x-api-key': 'sk-other-secret', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    await fetch(`${url}/session/abc`);
+    await new Promise((r) => setTimeout(r, 20));
+
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const completed = entries.filter((e) => e.msg === 'request completed');
+    expect(completed).toHaveLength(2);
+    expect(completed[0]).toMatchObject({ level: 30, method: 'POST', route: '/annotated', status: 200, category: 'M', model_used: 'medium_ai', cost_usd: 0.0042, run_id: 'run-7' });
+    expect(completed[0]!.reqId).toEqual(expect.any(String));
+    expect(completed[0]!.duration_ms).toEqual(expect.any(Number));
+    expect(completed[1]).toMatchObject({ method: 'GET', route: '/session/:id', status: 404 });
+    expect(completed[1]).not.toHaveProperty('category');
+    expect(lines.join('\n')).not.toMatch(/sk-live-secret|sk-other-secret/);
+  });
+});
