@@ -176,6 +176,10 @@ export const ServerSchema = z
 export const StorageSchema = z
   .object({
     driver: z.enum(['sqlite', 'memory']).default('sqlite'),
+    redis_url: z
+      .string()
+      .optional()
+      .describe('shared mode: sessions, runs and provider rate limits live in this Redis (REDIS_URL overrides); replicas behave as one server'),
     data_dir: z.string().default('./data'),
     session_ttl_hours: z.number().positive().default(24 * 30),
     run_max_age_hours: z.number().positive().default(24 * 7),

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createMemoryStores } from './memory.js';
 import { createSqliteStores } from './sqlite.js';
+import { connectRedis, createRedisStores } from './redis.js';
 import type { StoreLog } from './store-error.js';
 import type { Stores } from './types.js';
 
@@ -11,6 +12,11 @@ export { createMemoryStores } from './memory.js';
 export { createSqliteStores } from './sqlite.js';
 export { SessionIdSchema } from './session-id.js';
 export { startRetention } from './retention.js';
+
+/** Shared mode is on when REDIS_URL (or `storage.redis_url`) names a Redis. */
+export function sharedRedisUrl(storage: Config['storage'], env: NodeJS.ProcessEnv): string | undefined {
+  return env.REDIS_URL?.trim() || storage.redis_url?.trim() || undefined;
+}
 
 /** The SQLite file's name inside the data directory. */
 export const SQLITE_FILE = 'orchestrator.db';
@@ -38,6 +44,15 @@ export function resolveStorage(storage: Config['storage'], env: NodeJS.ProcessEn
 export async function openStores(storage: Config['storage'], env: NodeJS.ProcessEnv, opts: OpenStoresOptions = {}): Promise<Stores> {
   const { driver, dataDir } = resolveStorage(storage, env);
   const common = { clock: opts.clock, maxStoredTurns: storage.max_stored_turns };
+  const redisUrl = sharedRedisUrl(storage, env);
+  if (redisUrl) {
+    return createRedisStores(await connectRedis(redisUrl, opts.log), {
+      ...common,
+      log: opts.log,
+      sessionTtlS: Math.round(storage.session_ttl_hours * 3600),
+      runTtlS: Math.round(storage.run_max_age_hours * 3600),
+    });
+  }
   if (driver === 'memory') return createMemoryStores(common);
   try {
     mkdirSync(dataDir, { recursive: true });

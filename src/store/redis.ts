@@ -18,15 +18,34 @@ export interface RedisStoreOptions extends StoreOptions {
  * A Redis connection that fails fast while Redis is away (no offline queue, so a
  * request gets a clear 503 instead of hanging) and reconnects on its own.
  */
-export function connectRedis(url: string): Redis {
-  return new Redis(url, {
+export async function connectRedis(url: string, log?: StoreLog): Promise<Redis> {
+  const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(200 * times, 2000),
-    lazyConnect: false,
+    lazyConnect: true,
   });
+  // ioredis reports every failed reconnect; log the first of each outage only.
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (!down) log?.error({ err: { message: err.message } }, 'redis connection lost; reconnecting');
+    down = true;
+  });
+  redis.on('ready', () => {
+    down = false;
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  return redis;
 }
+
+/** A Redis URL without its password, for messages. */
+export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
 
 /** Any Redis failure is the API's 503: the caller may retry, and the server recovers when Redis returns. */
 async function guarded<T>(fn: () => Promise<T>, log?: StoreLog): Promise<T> {
