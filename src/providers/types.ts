@@ -84,6 +84,8 @@ export interface ProviderAdapter {
    * a truncated stream never ends as a success.
    */
   stream(req: ProviderRequest): AsyncIterable<StreamChunk>;
+  /** Closes pooled connections (shutdown). Adapters without connections may omit it. */
+  close?(): Promise<void>;
 }
 
 export const emptyUsage = (): Usage => ({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });

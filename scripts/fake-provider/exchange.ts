@@ -1,0 +1,107 @@
+import type { ServerResponse } from 'node:http';
+import type { Faults } from './faults.js';
+
+/**
+ * What the OpenAI and Google dialects of the fake share: the request being answered,
+ * JSON and error replies in each dialect's shape, the echo answer, and an SSE writer
+ * that applies the stream faults (cut, stall, garbage, missing terminators).
+ */
+
+export type Dialect = 'openai' | 'google';
+
+/** One request being answered. */
+export interface Exchange {
+  dialect: Dialect;
+  res: ServerResponse;
+  body: Record<string, unknown>;
+  faults: Faults;
+  /** The real model id (fault prefix removed). */
+  model: string;
+  /** The fake's own base URL, for URLs it hands out (Veo videos). */
+  baseUrl: string;
+  stream: boolean;
+}
+
+/** A 1×1 PNG, the fake's generated image. */
+export const TINY_PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP438AAAAQBAYDFKhhdAAAAAElFTkSuQmCC';
+
+export const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/** An error in the dialect's shape: OpenAI `{error:{message,type,code}}`, Google `{error:{code,message,status}}`. */
+export function sendError(ex: Exchange, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  const payload =
+    ex.dialect === 'google'
+      ? { error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN' } }
+      : { error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code } };
+  sendJson(ex.res, status, payload, headers);
+}
+
+/**
+ * The fake's answer: `echo: <first 200 chars of the last user message>` (as `{"echo": ...}` in
+ * JSON mode). With a prefill, only the continuation: the rest of that answer when the prefill
+ * is its beginning (so a stream continued elsewhere reassembles exactly), else ` [continued]`.
+ */
+export function answerFor(lastUser: string, json: boolean, prefill?: string): string {
+  const full = json ? JSON.stringify({ echo: lastUser.slice(0, 200) }) : `echo: ${lastUser.slice(0, 200)}`;
+  if (prefill === undefined) return full;
+  return full.startsWith(prefill) && full.length > prefill.length ? full.slice(prefill.length) : ' [continued]';
+}
+
+/** The answer split into a few stream deltas (at least two when it has two characters). */
+export function pieces(text: string): string[] {
+  const size = Math.max(1, Math.ceil(text.length / 6));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}
+
+const write = (res: ServerResponse, text: string): Promise<void> => new Promise((resolve) => res.write(text, () => resolve()));
+const event = (payload: unknown): string => `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
+
+/**
+ * Streams `deltas` then `tail` (finish, usage) then `[DONE]` if `withDone`, applying the
+ * request's stream faults. A stall or hang leaves the response open until the client gives up.
+ */
+export async function writeStream(ex: Exchange, deltas: unknown[], tail: unknown[], withDone: boolean): Promise<void> {
+  const { res, faults } = ex;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.flushHeaders();
+  if (faults.has('slow_first_token')) await sleep(faults.n('slow_first_token', 1000));
+  const gap = faults.n('chunk_delay', 0);
+  const cutAt = faults.has('stream_cut') ? Math.min(faults.n('stream_cut', 2), deltas.length - 1) : -1;
+  const stallAt = faults.has('stream_stall') ? Math.min(faults.n('stream_stall', 2), deltas.length - 1) : -1;
+  for (let i = 0; i < deltas.length; i++) {
+    if (i === cutAt) {
+      res.socket?.destroy();
+      return;
+    }
+    if (i === stallAt) return;
+    if (gap > 0 && i > 0) await sleep(gap);
+    if (res.destroyed) return;
+    await write(res, event(deltas[i]));
+    if (i === 0 && faults.has('malformed_chunk')) await write(res, event('{"choices": [{"delta": {"content": "garbage'));
+  }
+  if (faults.has('no_finish')) return void res.end();
+  for (const payload of tail) await write(res, event(payload));
+  if (faults.has('missing_done_hang')) return;
+  if (withDone && !faults.has('missing_done')) await write(res, event('[DONE]'));
+  res.end();
+}

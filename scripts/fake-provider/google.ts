@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { answerFor, pieces, sendError, sendJson, tokens, TINY_PNG_BASE64, writeStream, type Exchange } from './exchange.js';
+
+/** The Google AI dialect of the fake: Gemini generate/stream, Imagen predict, Veo long-running operations. */
+
+interface Content {
+  role?: string;
+  parts?: Array<{ text?: string }>;
+}
+
+const textOf = (c: Content | undefined): string => (c?.parts ?? []).map((p) => p.text ?? '').join('');
+const contentsOf = (body: Record<string, unknown>): Content[] => (Array.isArray(body.contents) ? (body.contents as Content[]) : []);
+
+/** True when the request ends with a `model` turn (a prefill). */
+export const googleHasPrefill = (body: Record<string, unknown>): boolean => contentsOf(body).at(-1)?.role === 'model';
+
+export async function answerGemini(ex: Exchange): Promise<void> {
+  const contents = contentsOf(ex.body);
+  const last = contents.at(-1);
+  const prefill = last?.role === 'model' ? textOf(last) : undefined;
+  const lastUser = textOf([...contents].reverse().find((c) => (c.role ?? 'user') === 'user'));
+  const config = (ex.body.generationConfig ?? {}) as { responseMimeType?: string; responseModalities?: string[] };
+  const text = answerFor(lastUser, config.responseMimeType === 'application/json', prefill);
+  const promptTokens = tokens(contents.map(textOf).join('\n'));
+  const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: tokens(text), totalTokenCount: promptTokens + tokens(text) };
+  const blocked = ex.faults.has('content_filter');
+  const finishReason = blocked ? 'SAFETY' : 'STOP';
+
+  if (ex.stream) {
+    const deltas = pieces(text).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
+    const tail = [{ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason, index: 0 }], usageMetadata, modelVersion: ex.model }];
+    return writeStream(ex, blocked ? deltas.slice(0, 1) : deltas, tail, false);
+  }
+  if (ex.faults.has('malformed_body')) {
+    ex.res.writeHead(200, { 'content-type': 'application/json' });
+    return void ex.res.end('{"candidates": [');
+  }
+  const parts: unknown[] = blocked ? [] : [{ text }];
+  if (config.responseModalities?.some((m) => m.toUpperCase() === 'IMAGE')) parts.push({ inlineData: { mimeType: 'image/png', data: TINY_PNG_BASE64 } });
+  sendJson(ex.res, 200, {
+    candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],
+    usageMetadata,
+    modelVersion: ex.model,
+  });
+}
+
+/** Imagen `:predict`. */
+export function answerImagen(ex: Exchange): void {
+  if (ex.faults.has('content_filter')) return sendJson(ex.res, 200, { predictions: [{ raiFilteredReason: 'fake safety filter' }] });
+  sendJson(ex.res, 200, { predictions: [{ bytesBase64Encoded: TINY_PNG_BASE64, mimeType: 'image/png' }] });
+}
+
+/** A Veo operation: done after `pollsNeeded` polls, with a video or an error. */
+interface Operation {
+  name: string;
+  polls: number;
+  pollsNeeded: number;
+  errorCode: number | undefined;
+}
+
+/** Long-running operations started by `:predictLongRunning`, answered by `GET .../operations/{id}`. */
+export class Operations {
+  private readonly ops = new Map<string, Operation>();
+
+  start(ex: Exchange): void {
+    const name = `operations/${randomUUID()}`;
+    this.ops.set(name, {
+      name,
+      polls: 0,
+      pollsNeeded: ex.faults.n('veo_polls', 3),
+      errorCode: ex.faults.has('operation_error') ? ex.faults.n('operation_error', 13) : undefined,
+    });
+    sendJson(ex.res, 200, { name });
+  }
+
+  poll(ex: Exchange, id: string): void {
+    const op = this.ops.get(`operations/${id}`);
+    if (!op) return sendError(ex, 404, 'not_found', `operation ${id} not found`);
+    op.polls++;
+    if (op.polls < op.pollsNeeded) return sendJson(ex.res, 200, { name: op.name, done: false, metadata: { polls: op.polls } });
+    if (op.errorCode !== undefined) {
+      return sendJson(ex.res, 200, { name: op.name, done: true, error: { code: op.errorCode, message: 'fake operation failure' } });
+    }
+    sendJson(ex.res, 200, {
+      name: op.name,
+      done: true,
+      response: {
+        '@type': 'type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse',
+        generateVideoResponse: { generatedSamples: [{ video: { uri: `${ex.baseUrl}/v1beta/files/${id}:download?alt=media` } }] },
+      },
+    });
+  }
+
+  clear(): void {
+    this.ops.clear();
+  }
+}

@@ -1,0 +1,89 @@
+import { lastUserText } from '../content.js';
+import { HttpClient } from '../http.js';
+import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
+import { emptyUsage } from '../types.js';
+import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
+import { geminiBody, parseGemini } from './gemini-wire.js';
+import { generateVideo } from './veo.js';
+
+/** What a Google AI provider needs; the key travels in `x-goog-api-key`, never in the URL. */
+export interface GoogleOptions {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  /** First wait between Veo operation polls (default 1 s, doubling to `veoPollCapMs`). */
+  veoPollMs?: number;
+  veoPollCapMs?: number;
+}
+
+const FINISH_GRACE_MS = 500;
+
+/**
+ * Google AI: Gemini generate/stream (text, vision, JSON, Gemini image output),
+ * Imagen `:predict` for image models named `imagen…`, Veo long-running operations for video.
+ */
+export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.apiKey) headers['x-goog-api-key'] = opts.apiKey;
+  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers });
+  const poll = { initialMs: opts.veoPollMs ?? 1000, capMs: opts.veoPollCapMs ?? 10_000 };
+  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal });
+
+  async function gemini(req: ProviderRequest): Promise<ProviderResult> {
+    const payload = await call(req, `/models/${req.model}:generateContent`, geminiBody(req));
+    const error = payloadError(opts.name, payload);
+    if (error) throw error;
+    const parsed = parseGemini(payload);
+    if (!parsed.hasCandidate) throw malformedError(opts.name, 'no candidates in the answer');
+    return { text: parsed.text, media: parsed.media, usage: parsed.usage ?? emptyUsage(), finish_reason: parsed.finish ?? 'stop', simulated: false };
+  }
+
+  async function imagen(req: ProviderRequest): Promise<ProviderResult> {
+    const payload = await call(req, `/models/${req.model}:predict`, { instances: [{ prompt: lastUserText(req.messages) }], parameters: { sampleCount: 1 } });
+    const error = payloadError(opts.name, payload);
+    if (error) throw error;
+    const predictions = (payload as { predictions?: Array<{ bytesBase64Encoded?: string; mimeType?: string }> }).predictions ?? [];
+    const media: Media[] = predictions
+      .filter((p) => typeof p?.bytesBase64Encoded === 'string')
+      .map((p) => ({ type: 'image', mime_type: p.mimeType ?? 'image/png', data_uri: `data:${p.mimeType ?? 'image/png'};base64,${p.bytesBase64Encoded}` }));
+    if (media.length === 0) throw malformedError(opts.name, 'no image in the predictions');
+    return { text: '', media, usage: emptyUsage(), finish_reason: 'stop', simulated: false };
+  }
+
+  function generate(req: ProviderRequest): Promise<ProviderResult> {
+    if (req.kind === 'video') return generateVideo(http, req, poll);
+    if (req.kind === 'image' && /^imagen/i.test(req.model)) return imagen(req);
+    return gemini(req);
+  }
+
+  async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
+    if (req.kind !== 'text') {
+      // Media generation has no token stream: one answer, delivered as a stream.
+      const result = await generate(req);
+      if (result.text) yield { type: 'delta', text: result.text };
+      yield { type: 'usage', usage: result.usage };
+      yield { type: 'finish', finish_reason: result.finish_reason };
+      return;
+    }
+    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal });
+    let finish: string | undefined;
+    let usage: Usage | undefined;
+    for await (const event of events) {
+      const error = payloadError(opts.name, event);
+      if (error) throw error;
+      const chunk = parseGemini(event);
+      if (chunk.text) yield { type: 'delta', text: chunk.text };
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.finish && !finish) {
+        finish = chunk.finish;
+        events.finishing(FINISH_GRACE_MS);
+      }
+    }
+    if (!finish) throw truncatedError(opts.name, 'no finishReason');
+    if (usage) yield { type: 'usage', usage };
+    yield { type: 'finish', finish_reason: finish };
+  }
+
+  return { name: opts.name, simulated: false, generate, stream, close: () => http.close() };
+}

@@ -1,0 +1,74 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpClient, SSE_DONE } from './http.js';
+
+const timeouts = { connect_ms: 1000, first_byte_ms: 1000, stream_idle_ms: 1000, total_ms: 5000 };
+let server: Server | undefined;
+let client: HttpClient | undefined;
+
+async function serve(handler: (res: ServerResponse) => void): Promise<HttpClient> {
+  server = createServer((_req, res) => handler(res));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  client = new HttpClient({ provider: 'test', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api` });
+  return client;
+}
+
+afterEach(async () => {
+  await client?.close();
+  server?.closeAllConnections();
+  server?.close();
+});
+
+describe('SSE reader', () => {
+  it('reassembles events split across TCP chunks, with CRLF lines, comments and multi-line data', async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': keep-alive comment\r\n\r\ndata: {"a"');
+      setTimeout(() => {
+        res.write(':1}\r\n\r\nevent: message\ndata: {"b":\ndata: 2}\n\n');
+        res.end('data: [DONE]\n\n');
+      }, 20);
+    });
+    const events: unknown[] = [];
+    for await (const e of http.sse({ path: '/s', body: {}, timeouts, signal: new AbortController().signal })) events.push(e);
+    expect(events).toEqual([{ a: 1 }, { b: 2 }, SSE_DONE]);
+  });
+
+  it('does not count time the consumer spends on an event as upstream silence', async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":1}\n\n');
+      setTimeout(() => res.end('data: {"n":2}\n\n'), 50);
+    });
+    const events: unknown[] = [];
+    for await (const e of http.sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 150 }, signal: new AbortController().signal })) {
+      events.push(e);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(events).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it('sends requests to the base URL path', async () => {
+    let seen = '';
+    server = createServer((req, res) => {
+      seen = req.url ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    client = new HttpClient({ provider: 'test', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/` });
+    expect(await client.json({ path: '/chat/completions', body: {}, timeouts, signal: new AbortController().signal })).toEqual({ ok: true });
+    expect(seen).toBe('/api/v1/chat/completions');
+  });
+
+  it('reads at most 8 KB of an error body and still classifies it', async () => {
+    const http = await serve((res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(1_000_000));
+    });
+    const err = await http.json({ path: '/x', body: {}, timeouts, signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'server_error', status: 503 });
+    expect((err as Error).message.length).toBeLessThan(400);
+  });
+});

@@ -1,0 +1,254 @@
+import { Pool, type Dispatcher } from 'undici';
+import type { AttemptTimeouts } from './types.js';
+import { AttemptGuard } from './attempt-guard.js';
+import { malformedError, statusError } from './wire-errors.js';
+
+/**
+ * The HTTP layer every live adapter shares: one keep-alive undici Pool per provider
+ * origin (and connect timeout), per-attempt timers tied to the caller's signal, and
+ * every failure turned into a ProviderError by `wire-errors.ts` — or, when the
+ * caller aborted, the caller's own `signal.reason`, rethrown untouched.
+ */
+
+/** Upstream error bodies are read only this far: enough to classify, never a memory hazard. */
+const ERROR_BODY_LIMIT = 8 * 1024;
+
+/** Where one provider lives and what every call to it carries. */
+export interface HttpTarget {
+  provider: string;
+  baseUrl: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP exchange of an attempt. `path` is appended to the base URL's path (`/chat/completions`). */
+export interface HttpCall {
+  method?: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeouts: AttemptTimeouts;
+  signal: AbortSignal;
+}
+
+/** Marks the `data: [DONE]` terminator in an SSE stream. */
+export const SSE_DONE = Symbol('sse-done');
+
+/** Parsed JSON SSE events (malformed ones skipped), then `SSE_DONE` if the upstream sent it. */
+export interface SseStream extends AsyncIterable<unknown> {
+  /**
+   * Called once the upstream has signalled the end (a finish reason): if it then goes silent
+   * for `graceMs` the stream ends quietly instead of waiting for the idle timeout.
+   */
+  finishing(graceMs: number): void;
+  /** Data lines that were not valid JSON and were dropped. */
+  readonly skipped: number;
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+const parseMaybe = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.slice(0, 500);
+  }
+};
+
+/** A keep-alive HTTP client for one provider; create once per adapter, `close()` on shutdown. */
+export class HttpClient {
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly pools = new Map<number, Pool>();
+
+  constructor(private readonly target: HttpTarget) {
+    const url = new URL(target.baseUrl);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+  }
+
+  get provider(): string {
+    return this.target.provider;
+  }
+
+  /** Pools are keyed by connect timeout because undici fixes it per connection pool. */
+  private pool(connectMs: number): Pool {
+    let pool = this.pools.get(connectMs);
+    if (!pool) {
+      pool = new Pool(this.origin, {
+        connections: 256,
+        connectTimeout: connectMs,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+      });
+      this.pools.set(connectMs, pool);
+    }
+    return pool;
+  }
+
+  private async open(call: HttpCall, guard: AttemptGuard, accept: string, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept, ...this.target.headers, ...call.headers };
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      body = JSON.stringify(call.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await this.pool(call.timeouts.connect_ms).request({
+      path: this.basePath + call.path,
+      method: call.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      body,
+      signal: guard.signal,
+      headersTimeout: call.timeouts.first_byte_ms,
+      bodyTimeout,
+    });
+    if (res.statusCode >= 300) {
+      const text = await readBounded(res.body, ERROR_BODY_LIMIT);
+      throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers['retry-after']);
+    }
+    return res;
+  }
+
+  private guard(call: HttpCall): AttemptGuard {
+    if (call.signal.aborted) throw call.signal.reason;
+    return new AttemptGuard(call.signal, call.timeouts.total_ms);
+  }
+
+  /** A request whose answer is one JSON document (non-stream calls, polls). */
+  async json(call: HttpCall): Promise<unknown> {
+    const guard = this.guard(call);
+    try {
+      const res = await this.open(call, guard, 'application/json', call.timeouts.stream_idle_ms);
+      const text = await res.body.text();
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw malformedError(this.provider, `invalid JSON body (${text.length} bytes)`);
+      }
+    } catch (err) {
+      throw guard.translate(this.provider, err);
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  /**
+   * A server-sent-events request. The first event must arrive within `first_byte_ms`
+   * of the headers, each later one within `stream_idle_ms` of the previous; the timer
+   * is paused while the consumer holds an event, so a slow reader is not a stalled upstream.
+   */
+  sse(call: HttpCall): SseStream {
+    const provider = this.provider;
+    const open = this.open.bind(this);
+    const makeGuard = this.guard.bind(this);
+    const state = { graceMs: 0, skipped: 0 };
+    const { first_byte_ms, stream_idle_ms } = call.timeouts;
+    const drainMs = Math.min(1000, stream_idle_ms);
+
+    async function* events(): AsyncGenerator<unknown> {
+      const guard = makeGuard(call);
+      const startedAt = Date.now();
+      let res: Dispatcher.ResponseData | undefined;
+      try {
+        res = await open(call, guard, 'text/event-stream', Math.max(first_byte_ms, stream_idle_ms) + 1000);
+        const decoder = new TextDecoder();
+        let buffer = '';
+        let data: string[] = [];
+        let started = false;
+        let done = false;
+        // first_byte_ms runs from the request to the first event, headers included.
+        const firstEventMs = () => Math.max(1, first_byte_ms - (Date.now() - startedAt));
+        const rearm = () =>
+          state.graceMs > 0
+            ? guard.arm('grace', state.graceMs)
+            : started
+              ? guard.arm('stream_idle_timeout', stream_idle_ms)
+              : guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
+        rearm();
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
+          if (done) continue;
+          buffer += decoder.decode(chunk, { stream: true });
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.charCodeAt(nl - 1) === 13 ? buffer.slice(0, nl - 1) : buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            if (line.startsWith('data:')) {
+              data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+              continue;
+            }
+            // A blank line ends an event; comments (`: keep-alive`), `event:`, `id:` carry no answer.
+            if (line !== '' || data.length === 0) continue;
+            const payload = data.join('\n');
+            data = [];
+            started = true;
+            guard.disarm();
+            if (payload === '[DONE]') {
+              done = true;
+              yield SSE_DONE;
+              guard.arm('grace', drainMs);
+              break;
+            }
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(payload);
+            } catch {
+              state.skipped++;
+              rearm();
+              continue;
+            }
+            yield parsed;
+            rearm();
+          }
+        }
+        if (!done && data.length > 0) {
+          const payload = data.join('\n');
+          guard.disarm();
+          if (payload === '[DONE]') yield SSE_DONE;
+          else {
+            try {
+              yield JSON.parse(payload);
+            } catch {
+              state.skipped++;
+            }
+          }
+        }
+      } catch (err) {
+        // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
+        if (guard.fired?.code === 'grace' && !call.signal.aborted) return;
+        throw guard.translate(provider, err);
+      } finally {
+        guard.dispose();
+        if (res && !res.body.destroyed) res.body.destroy();
+      }
+    }
+
+    const iterable = events();
+    return {
+      [Symbol.asyncIterator]: () => iterable,
+      finishing(graceMs: number) {
+        state.graceMs = Math.max(1, Math.min(graceMs, stream_idle_ms));
+      },
+      get skipped() {
+        return state.skipped;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+}

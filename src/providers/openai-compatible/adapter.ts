@@ -1,0 +1,62 @@
+import { HttpClient, SSE_DONE } from '../http.js';
+import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
+import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
+import { chatBody, flavourFor, parseChunk, parseCompletion } from './wire.js';
+
+/** What an OpenAI-compatible provider needs: its config name, base URL, key and extra headers. */
+export interface OpenAiCompatibleOptions {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+}
+
+/** After a finish reason, how long to wait for the usage chunk / [DONE] before finalising anyway. */
+const FINISH_GRACE_MS = 500;
+
+/**
+ * OpenRouter, OpenAI, Ollama, vLLM: `POST {base}/chat/completions`, non-stream and SSE.
+ * `Authorization` is sent only when a key is configured (keyless local servers).
+ */
+export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): ProviderAdapter {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers });
+  const flavour = flavourFor(opts.baseUrl);
+
+  async function generate(req: ProviderRequest): Promise<ProviderResult> {
+    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal });
+    const error = payloadError(opts.name, payload);
+    if (error) throw error;
+    const parsed = parseCompletion(payload);
+    if (!parsed) throw malformedError(opts.name, 'no choices[0].message in the answer');
+    return { ...parsed, simulated: false };
+  }
+
+  async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
+    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal });
+    let finish: string | undefined;
+    let usage: Usage | undefined;
+    let done = false;
+    for await (const event of events) {
+      if (event === SSE_DONE) {
+        done = true;
+        continue;
+      }
+      const error = payloadError(opts.name, event);
+      if (error) throw error;
+      const chunk = parseChunk(event);
+      if (chunk.text) yield { type: 'delta', text: chunk.text };
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.finish && !finish) {
+        finish = chunk.finish;
+        events.finishing(FINISH_GRACE_MS);
+      }
+    }
+    if (!done && !finish) throw truncatedError(opts.name, 'no finish_reason and no [DONE]');
+    if (usage) yield { type: 'usage', usage };
+    yield { type: 'finish', finish_reason: finish ?? 'stop' };
+  }
+
+  return { name: opts.name, simulated: false, generate, stream, close: () => http.close() };
+}

@@ -1,0 +1,88 @@
+import { mediaFromUrl } from '../content.js';
+import type { Media, ProviderRequest, Usage } from '../types.js';
+import { emptyUsage } from '../types.js';
+
+/**
+ * The OpenAI chat-completions wire format: request bodies from a ProviderRequest,
+ * and answers/stream chunks back to plain values. Differences between servers
+ * that speak it are data (a flavour table), not branches in the adapter.
+ */
+
+/** What differs between OpenAI-compatible servers. */
+export interface Flavour {
+  /** OpenAI's own API wants `max_completion_tokens`; the others take `max_tokens`. */
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+}
+
+const FLAVOURS: Array<{ host: RegExp; flavour: Flavour }> = [{ host: /(^|\.)api\.openai\.com$/, flavour: { maxTokensField: 'max_completion_tokens' } }];
+const DEFAULT_FLAVOUR: Flavour = { maxTokensField: 'max_tokens' };
+
+export function flavourFor(baseUrl: string): Flavour {
+  const host = new URL(baseUrl).hostname;
+  return FLAVOURS.find((f) => f.host.test(host))?.flavour ?? DEFAULT_FLAVOUR;
+}
+
+/** The chat-completions body. Vision parts go through as-is; a prefill becomes a trailing assistant message. */
+export function chatBody(req: ProviderRequest, flavour: Flavour, stream: boolean): Record<string, unknown> {
+  const messages: unknown[] = req.prefill ? [...req.messages, { role: 'assistant', content: req.prefill }] : req.messages;
+  const body: Record<string, unknown> = { model: req.model, messages };
+  if (req.max_tokens !== undefined) body[flavour.maxTokensField] = req.max_tokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.json) body.response_format = { type: 'json_object' };
+  // OpenRouter's image output: the model answers with message.images[] alongside text.
+  if (req.kind === 'image') body.modalities = ['image', 'text'];
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  return body;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+export function toUsage(raw: unknown): Usage | undefined {
+  if (!isObject(raw)) return undefined;
+  const prompt = num(raw.prompt_tokens);
+  const completion = num(raw.completion_tokens);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: num(raw.total_tokens) || prompt + completion };
+}
+
+/** Message content as text: a string, or the text parts of an array. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
+function imagesOf(message: Record<string, unknown>): Media[] {
+  const images = Array.isArray(message.images) ? message.images : [];
+  const media: Media[] = [];
+  for (const img of images) {
+    const url = isObject(img) && isObject(img.image_url) ? img.image_url.url : undefined;
+    if (typeof url === 'string' && url) media.push(mediaFromUrl('image', url, 'image/png'));
+  }
+  return media;
+}
+
+/** A non-stream answer, or undefined when it lacks a first choice with a message. */
+export function parseCompletion(payload: unknown): { text: string; usage: Usage; finish_reason: string; media: Media[] } | undefined {
+  if (!isObject(payload) || !Array.isArray(payload.choices)) return undefined;
+  const choice: unknown = payload.choices[0];
+  if (!isObject(choice) || !isObject(choice.message)) return undefined;
+  return {
+    text: contentText(choice.message.content),
+    usage: toUsage(payload.usage) ?? emptyUsage(),
+    finish_reason: typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop',
+    media: imagesOf(choice.message),
+  };
+}
+
+/** One stream chunk: its text delta, finish reason and usage, whichever it carries. */
+export function parseChunk(payload: unknown): { text: string; finish?: string; usage?: Usage } {
+  if (!isObject(payload)) return { text: '' };
+  const choice: unknown = Array.isArray(payload.choices) ? payload.choices[0] : undefined;
+  const delta = isObject(choice) && isObject(choice.delta) ? choice.delta : undefined;
+  const finish = isObject(choice) && typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined;
+  return { text: delta ? contentText(delta.content) : '', finish, usage: toUsage(payload.usage) };
+}
