@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.js';
 import type { Catalog } from './config/catalog.js';
@@ -14,7 +14,7 @@ import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
 import { registerErrorHandling } from './server/plugins/errors.js';
-import { registerSecurity } from './server/plugins/security.js';
+import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { catalogueRoutes } from './server/routes/catalogue.js';
 import { chatRoutes } from './server/routes/chat.js';
 import { metaRoutes } from './server/routes/meta.js';
@@ -59,13 +59,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? { logger: false }
         : { loggerInstance: deps.logger }),
     bodyLimit: config.server.body_limit_bytes,
-    maxParamLength: 256,
+    // Session ids may be up to 128 characters; Fastify's default cap is 100.
+    routerOptions: { maxParamLength: 256 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    disableRequestLogging: true,
+    // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -103,9 +105,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  registerErrorHandling(app);
+  const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
+  const secrets = [...apiKeys, ...Object.values(config.providers).flatMap((p) => (p.api_key ? [p.api_key] : []))];
+  registerErrorHandling(app, secrets);
   registerLifecycle(app);
-  await registerSecurity(app, { apiKeys: deps.apiKeys });
+  await registerSecurity(app, { apiKeys });
   await registerDocs(app, VERSION);
   metrics.instrument(app);
   stats.instrument(app);

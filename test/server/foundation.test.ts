@@ -9,18 +9,19 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const get = (path: string) => fetch(`${t.url}${path}`);
+const json = (res: Response): Promise<any> => res.json();
 
 describe('catalogue endpoints', () => {
   it('GET / answers liveness', async () => {
     const res = await get('/');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: 'master-orchestrator', version: expect.any(String), status: 'ok' });
+    expect(await json(res)).toEqual({ name: 'master-orchestrator', version: expect.any(String), status: 'ok' });
   });
 
   it('GET /health reports every provider as simulated without keys and every circuit closed', async () => {
     const res = await get('/health');
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.providers.openrouter.mode).toBe('simulated');
     expect(body.providers.google_ai.mode).toBe('simulated');
     expect(Object.keys(body.models)).toHaveLength(13);
@@ -53,10 +54,10 @@ describe('catalogue endpoints', () => {
   });
 
   it('GET /addons lists 50 addons with the seed counts per category, and filters by category', async () => {
-    const all = await (await get('/addons')).json();
+    const all = await json(await get('/addons'));
     expect(all.addons).toHaveLength(50);
     expect(all.categories).toEqual({ content_creation: 8, marketing: 8, social_media: 8, business: 8, professional: 8, personal: 10 });
-    const personal = await (await get('/addons?category=personal')).json();
+    const personal = await json(await get('/addons?category=personal'));
     expect(personal.addons).toHaveLength(10);
     expect(personal.addons.every((a: any) => a.category === 'personal')).toBe(true);
   });
@@ -64,13 +65,13 @@ describe('catalogue endpoints', () => {
   it('GET /addons with an unknown category is a 400 naming the query parameter', async () => {
     const res = await get('/addons?category=astrology');
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.type).toBe('validation_error');
     expect(body.error.details[0].path).toBe('querystring.category');
   });
 
   it('GET /templates lists the three templates with their inputs', async () => {
-    const { templates } = await (await get('/templates')).json();
+    const { templates } = await json(await get('/templates'));
     expect(templates.map((x: any) => x.name).sort()).toEqual(['code_project', 'marketing_campaign', 'research_report']);
     const research = templates.find((x: any) => x.name === 'research_report');
     expect(research.inputs.topic.required).toBe(true);
@@ -82,14 +83,14 @@ describe('errors are JSON bodies', () => {
     const res = await get('/nope');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/json');
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error).toMatchObject({ type: 'not_found', request_id: res.headers.get('x-request-id') });
   });
 
   it('a malformed JSON body is a 400 validation_error, not an HTML page or a 500', async () => {
     const res = await fetch(`${t.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message": ' });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.type).toBe('validation_error');
     expect(body.error.message).toMatch(/JSON/);
   });
@@ -103,7 +104,7 @@ describe('errors are JSON bodies', () => {
         body: JSON.stringify({ message: 'x'.repeat(5000) }),
       });
       expect(res.status).toBe(413);
-      expect((await res.json()).error.type).toBe('payload_too_large');
+      expect((await json(res)).error.type).toBe('payload_too_large');
     } finally {
       await small.close();
     }
@@ -112,7 +113,7 @@ describe('errors are JSON bodies', () => {
 
 describe('API documentation', () => {
   it('/openapi.json is an OpenAPI 3 document describing the routes', async () => {
-    const doc = await (await get('/openapi.json')).json();
+    const doc = await json(await get('/openapi.json'));
     expect(doc.openapi).toMatch(/^3\./);
     await SwaggerParser.validate(structuredClone(doc));
     expect(doc.info.title).toBe('Master Orchestrator');

@@ -31,10 +31,29 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal_error', 'internal error');
 }
 
+/**
+ * Replaces every configured secret in a string. Upstream error messages reach
+ * error details, and some providers echo the key they were sent; this is the
+ * last line of defence, applied to every error body.
+ */
+export function scrubSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 6) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+function scrubbed(err: AppError, secrets: string[]): AppError {
+  if (secrets.length === 0) return err;
+  const details = err.details.map((d) =>
+    Object.fromEntries(Object.entries(d).map(([k, v]) => [k, typeof v === 'string' ? scrubSecrets(v, secrets) : v])),
+  ) as ErrorDetail[];
+  return new AppError(err.type, scrubSecrets(err.message, secrets), details, err.retryAfterS);
+}
+
 /** Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, secrets: string[] = []): void {
   app.setErrorHandler((err, request, reply) => {
-    const appError = toAppError(err);
+    const appError = scrubbed(toAppError(err), secrets);
     if (appError.type === 'internal_error') request.log.error({ err }, 'unhandled error');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'request failed');
     if (appError.retryAfterS !== undefined) void reply.header('retry-after', String(appError.retryAfterS));

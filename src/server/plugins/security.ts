@@ -34,9 +34,9 @@ export function parseApiKeys(value: string | undefined): string[] {
  * Security headers, CORS, API-key auth and the caller rate limit. Keys come only
  * from the environment (API_KEYS); without any, the server is open and says so once.
  */
-export async function registerSecurity(app: FastifyInstance, opts: { apiKeys?: string[] | undefined }): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: string[] }): Promise<void> {
   const { config } = app.ctx;
-  const keys = (opts.apiKeys ?? parseApiKeys(process.env.API_KEYS)).map(digest);
+  const keys = opts.apiKeys.map(digest);
 
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
   await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });

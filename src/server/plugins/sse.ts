@@ -1,0 +1,131 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorBody } from '../../errors.js';
+import { CancelledError } from '../../orchestrator/cancellation.js';
+import { toAppError } from './errors.js';
+
+/** An open Server-Sent Events response. */
+export interface SseStream {
+  /** Writes `event: <name>` with `data: <json>`; a no-op once the stream has ended or the client left. */
+  send(event: string, data: object): void;
+  /** Writes the one terminal event (`completed` or `error`) and ends the response. */
+  end(event: 'completed' | 'error', data: object): void;
+  /** True once the client went away or the stream ended. */
+  readonly closed: boolean;
+}
+
+/**
+ * Takes the response over from Fastify and opens an event stream: the reply's
+ * headers so far (x-request-id, security headers) plus the SSE ones, and a
+ * `: keep-alive` comment every `keepAliveMs` so proxies do not close a quiet stream.
+ */
+export function openSse(reply: FastifyReply, keepAliveMs: number): SseStream {
+  const raw = reply.raw;
+  reply.hijack();
+  raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  let ended = false;
+  const timer = setInterval(() => {
+    if (!raw.writableEnded) raw.write(': keep-alive\n\n');
+  }, keepAliveMs);
+  const stop = () => {
+    ended = true;
+    clearInterval(timer);
+  };
+  raw.once('close', stop);
+  const write = (event: string, data: object) => {
+    if (ended || raw.writableEnded || raw.destroyed) return;
+    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  return {
+    send: write,
+    end(event, data) {
+      write(event, data);
+      stop();
+      if (!raw.writableEnded) raw.end();
+    },
+    get closed() {
+      return ended || raw.destroyed;
+    },
+  };
+}
+
+/**
+ * Aborts when the client goes away before the answer was sent, so its run and
+ * model calls are cancelled. `reason` is the abort reason to use.
+ */
+export function abortOnDisconnect(reply: FastifyReply, reason: () => unknown): AbortController {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(reason());
+  });
+  return controller;
+}
+
+/**
+ * Runs one operation for a client that asked for `stream: true`. The stream
+ * opens with the first progress event; a failure before any work started
+ * (validation, a full queue) is still a plain HTTP error. Once open, the stream
+ * always ends with exactly one `completed` (the full body) or `error` event.
+ */
+export async function streamOperation(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  opts: { keepAliveMs: number; signal: AbortSignal },
+  run: (emit: (event: string, data: object) => void) => Promise<object>,
+): Promise<FastifyReply> {
+  let sse: SseStream | null = null;
+  const open = (): SseStream => (sse ??= openSse(reply, opts.keepAliveMs));
+  const operation = run((event, data) => open().send(event, data));
+  // Observe the outcome now so a rejection before we await it is never unhandled.
+  const outcome = operation.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const early = await Promise.race([outcome, new Promise<null>((resolve) => setImmediate(() => resolve(null)))]);
+  if (early && !early.ok && sse === null) throw early.error;
+  const stream = open();
+  const result = early ?? (await outcome);
+  if (result.ok) {
+    stream.end('completed', result.value);
+  } else {
+    if (opts.signal.aborted) request.log.info('client closed the stream; its run was cancelled');
+    const appError = toAppError(result.error);
+    if (appError.type === 'internal_error') request.log.error({ err: result.error }, 'streamed request failed');
+    stream.end('error', errorBody(appError, request.id));
+  }
+  return reply;
+}
+
+/**
+ * The common shape of /chat, /workflow and /template: refuse new work while
+ * draining, cancel on disconnect, then answer as JSON or as an event stream.
+ */
+export async function serveOperation(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  stream: boolean,
+  run: (signal: AbortSignal, emit?: (event: string, data: object) => void) => Promise<object>,
+): Promise<unknown> {
+  const ctx = request.server.ctx;
+  if (ctx.draining) throw new AppError('overloaded', 'the server is shutting down', [], 1);
+  const controller = abortOnDisconnect(reply, () => new CancelledError('client_closed'));
+  if (stream) {
+    return streamOperation(request, reply, { keepAliveMs: ctx.config.server.keep_alive_ms, signal: controller.signal }, (emit) =>
+      run(controller.signal, emit),
+    );
+  }
+  try {
+    return await run(controller.signal);
+  } catch (err) {
+    if (!controller.signal.aborted || !(controller.signal.reason instanceof CancelledError) || controller.signal.reason.cancelCause !== 'client_closed') throw err;
+    // Nobody is left to answer; the run record says what happened.
+    request.log.info('client closed the connection; its run and model calls were cancelled');
+    reply.hijack();
+    return reply;
+  }
+}

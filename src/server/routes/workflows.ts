@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { notFound } from '../../errors.js';
+import { RunParamsSchema, TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
+import { serveOperation } from '../plugins/sse.js';
+
+const STREAM_NOTE =
+  'With `stream: true` the answer is Server-Sent Events: task_started, task_retry, task_completed, task_failed, token, then completed (the run record) or error.';
+
+/** POST /workflow, POST /template/{name} and GET /runs/{run_id}. */
+export async function workflowRoutes(app: FastifyInstance): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    '/workflow',
+    {
+      schema: {
+        summary: 'Run a workflow given inline',
+        description: `Validates the workflow (every problem is listed in a 400, before any model call), runs it and returns the run record. ${STREAM_NOTE}`,
+        tags: ['workflows'],
+        body: WorkflowRequestSchema,
+      },
+    },
+    async (request, reply) => {
+      const { workflow, variables, session_id, stream, timeout_s } = request.body;
+      return serveOperation(request, reply, stream, (signal, emit) =>
+        app.ctx.orchestrator.runWorkflow(workflow, variables, { request_id: request.id, signal, emit, session_id, timeout_s }),
+      );
+    },
+  );
+
+  r.post(
+    '/template/:name',
+    {
+      schema: {
+        summary: 'Run a template by name',
+        description: `Runs templates/<name>.json with the given variables (input defaults apply; missing required inputs are a 400 listing them). ${STREAM_NOTE}`,
+        tags: ['workflows'],
+        params: TemplateParamsSchema,
+        body: TemplateRequestSchema,
+      },
+    },
+    async (request, reply) => {
+      const { variables, session_id, stream, timeout_s } = request.body;
+      return serveOperation(request, reply, stream, (signal, emit) =>
+        app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, signal, emit, session_id, timeout_s }),
+      );
+    },
+  );
+
+  r.get(
+    '/runs/:run_id',
+    {
+      schema: {
+        summary: 'A workflow run',
+        description: 'The record of a run, also while it is still queued or running: status, per-task status, models, attempts, fallbacks, durations, usage and cost.',
+        tags: ['workflows'],
+        params: RunParamsSchema,
+      },
+    },
+    async (request) => {
+      const run = await app.ctx.orchestrator.getRun(request.params.run_id);
+      if (!run) throw notFound(`run '${request.params.run_id}'`);
+      return run;
+    },
+  );
+}
