@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { shippedConfig } from '../helpers/app.js';
+import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+
+let fake: FakeProvider;
+let dir: string;
+
+beforeAll(async () => {
+  fake = await startFakeProvider({ latencyMs: 1500 });
+  dir = mkdtempSync(join(tmpdir(), 'mo-sigterm-'));
+});
+afterAll(async () => {
+  await fake?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the real entry point (src/main.ts) as its own process and resolves with its URL once it listens. */
+function startServer(configFile: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ...TEST_ENV, ORCHESTRATION_CONFIG: configFile, PORT: '0', HOST: '127.0.0.1', STORE_DRIVER: 'memory', LOG_LEVEL: 'info', API_KEYS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(String(chunk));
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
+      if (match) resolve({ child, url: match[1]!, output });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output.join('')}`)));
+  });
+}
+
+describe('graceful shutdown of the real process', () => {
+  it('lets a running workflow finish after SIGTERM, refuses new work, and exits 0', async () => {
+    const raw = shippedConfig();
+    pointShippedConfigAt(raw, fake.url);
+    raw.server.shutdown_grace_ms = 10_000;
+    raw.timeouts.first_byte_ms = 10_000;
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify(raw));
+    const { child, url } = await startServer(file);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    const running = fetch(`${url}/workflow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ workflow: { linear_queue: [{ id: 'slow', model: 'fast_ai', prompt: 'take your time' }] } }),
+    });
+    while (fake.attempts.length === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const late = await fetch(`${url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hello' }),
+    }).then(
+      (res) => res.status,
+      () => 'refused',
+    );
+    expect([503, 'refused']).toContain(late);
+
+    const res = await running;
+    expect(res.status).toBe(200);
+    const run = (await res.json()) as { status: string; output: string };
+    expect(run.status).toBe('completed');
+    expect(run.output).toContain('take your time');
+    expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('refuses to start on a bad config, listing every problem, with a non-zero exit', async () => {
+    const raw = shippedConfig();
+    raw.models.medium_ai.fallbacks = ['nope'];
+    raw.routing.tiers.L.model = 'ghost';
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(raw));
+    const err = await startServer(file).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toContain("models.medium_ai.fallbacks.0: unknown model 'nope'");
+    expect(err).toContain("routing.tiers.L.model: unknown model 'ghost'");
+    expect(err).toMatch(/exited early \(1\)/);
+  }, 30_000);
+});
