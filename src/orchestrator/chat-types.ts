@@ -1,0 +1,71 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Catalog } from '../config/catalog.js';
+import type { Config } from '../config/schema.js';
+import type { AppEventBus } from '../events.js';
+import type { Gateway } from '../gateway/types.js';
+import type { Usage } from '../providers/types.js';
+import type { Stores } from '../store/types.js';
+import type { Categorization } from './categorizer.js';
+import type { Category } from './heuristic.js';
+import type { Emit } from './workflow/executor.js';
+import type { ReportedMedia } from './workflow/task-runner.js';
+import type { RunResult, Workflow } from './workflow/types.js';
+
+/** The collaborators every use case of the orchestrator works with. */
+export interface OrchestratorDeps {
+  config: Config;
+  catalog: Catalog;
+  gateway: Gateway;
+  stores: Stores;
+  bus: AppEventBus;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}
+
+/** For an H request: the generated plan and its run, or why the request was answered directly instead. */
+export interface ChatWorkflowSummary {
+  plan: Workflow | null;
+  run: RunResult | null;
+  /** Set when no valid plan could be made and the strongest model answered directly. */
+  fallback_reason?: string;
+}
+
+/** The body of a /chat answer (API.md), also the data of the `completed` SSE event. */
+export interface ChatResponse {
+  session_id: string;
+  request_id: string;
+  category: Category;
+  categorization: Categorization;
+  response: string;
+  model_used: string;
+  fallback_used: boolean;
+  workflow: ChatWorkflowSummary | null;
+  usage: Usage;
+  cost_usd: number;
+  duration_ms: number;
+  simulated: boolean;
+  media?: ReportedMedia[];
+}
+
+/** Per-call options of the orchestrator's use cases. */
+export interface CallOptions {
+  request_id: string;
+  /** Aborts the work (client hung up); the orchestrator adds the time budget and shutdown on top. */
+  signal: AbortSignal;
+  /** Progress for a streaming caller. */
+  emit?: Emit;
+  /** The request's own time budget (seconds), capped by limits.default_timeout_s. */
+  timeout_s?: number;
+}
+
+export interface RunOptions extends CallOptions {
+  session_id?: string;
+}
+
+/** How chat runs a planned workflow (admission and execution belong to the orchestrator). */
+export type RunPlanned = (
+  workflow: Workflow,
+  variables: Record<string, string>,
+  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: (text: string) => void },
+) => Promise<RunResult>;

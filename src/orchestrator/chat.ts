@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import type { Capability } from '../config/schema.js';
+import { AppError } from '../errors.js';
+import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
+import type { ChatMessage, ContentPart, OutputKind } from '../providers/types.js';
+import type { Turn } from '../store/types.js';
+import { createBudget, throwIfAborted } from './cancellation.js';
+import { categorize } from './categorizer.js';
+import type { ChatResponse, ChatWorkflowSummary, OrchestratorDeps, RunPlanned } from './chat-types.js';
+import { addonMessages, fitHistory, loadHistory } from './context.js';
+import { detectGeneration } from './generation-intent.js';
+import { Ledger, roundUsd } from './ledger.js';
+import { answerReserve, chooseByWindow } from './model-window.js';
+import { planWorkflow, REQUEST_VARIABLE } from './planner.js';
+import { budgetMs, checkChatLimits, type ChatRequest } from './requests.js';
+import { streamCall } from './stream-call.js';
+import { countMessageTokens } from './tokens.js';
+import type { Emit } from './workflow/executor.js';
+import { mediaReference, type ReportedMedia } from './workflow/task-runner.js';
+import type { RunResult, Workflow } from './workflow/types.js';
+import { outputName } from './workflow/validate.js';
+
+/** History an H request carries into its plan, in tokens: enough for a follow-up, small enough for every task's prompt. */
+const H_HISTORY_TOKENS = 4000;
+
+/** The answer of one model call, as the response reports it. */
+interface Answer {
+  text: string;
+  model_used: string;
+  fallback_used: boolean;
+  media: ReportedMedia[];
+}
+
+/**
+ * The /chat use case: context → categorize → route (vision, image/video
+ * generation, tier) → fit the context window → answer directly (L/M) or plan
+ * and run a workflow (H) → record the turn → the response of API.md.
+ */
+export async function chat(
+  deps: OrchestratorDeps,
+  req: ChatRequest,
+  opts: { request_id: string; signal: AbortSignal; emit?: Emit },
+  runPlanned: RunPlanned,
+): Promise<ChatResponse> {
+  const { config, clock, gateway } = deps;
+  const started = clock.now();
+  checkChatLimits(req, config);
+  const emit: Emit = opts.emit ?? (() => undefined);
+  const budget = createBudget(opts.signal, started + budgetMs(config, req.timeout_s), () => clock.now());
+  const signal = budget.signal;
+  const ledger = new Ledger();
+  const sessionId = req.session_id ?? randomUUID();
+  const context = { request_id: opts.request_id, session_id: sessionId };
+  try {
+    const system = addonMessages(deps.catalog, req.addons);
+    const history = await loadHistory(deps.stores.sessions, req.session_id, config.storage.history_turns);
+    const categorization = await categorize(deps, {
+      message: req.message,
+      override: req.category,
+      signal,
+      deadline: budget.deadline,
+      context,
+      ledger,
+    });
+    deps.bus.emit('request_categorized', { request_id: opts.request_id, endpoint: '/chat', category: categorization.category, source: categorization.source });
+    emit('categorized', { request_id: opts.request_id, ...categorization });
+
+    const images = req.images ?? [];
+    const user: ChatMessage =
+      images.length > 0
+        ? { role: 'user', content: [{ type: 'text', text: req.message }, ...images.map((url): ContentPart => ({ type: 'image_url', image_url: { url } }))] }
+        : { role: 'user', content: req.message };
+    const inputTokens = await countMessageTokens([...system, user]);
+    const generation = images.length > 0 ? null : detectGeneration(req.message);
+    const tier = config.routing.tiers[categorization.category];
+    const onToken = req.stream ? (text: string) => emit('token', { request_id: opts.request_id, text }) : undefined;
+
+    const direct = async (preferred: string, kind: OutputKind, needs: Capability[], escalate: boolean): Promise<Answer> => {
+      // Generation models take a prompt, not a conversation; their window is not the constraint.
+      const model = kind === 'text' ? chooseByWindow(config, preferred, inputTokens, needs, escalate).model : preferred;
+      const room = (config.models[model]?.context_window ?? 0) - answerReserve(config, model) - inputTokens;
+      const past = kind === 'text' ? await fitHistory(history, room) : [];
+      const call: GatewayRequest = { model, kind, messages: [...system, ...past, user], signal, deadline: budget.deadline, context };
+      const result = onToken && kind === 'text' ? await streamCall(gateway, call, onToken) : await gateway.call(call);
+      ledger.add(result);
+      return answerOf(result);
+    };
+
+    let answer: Answer;
+    let workflow: ChatWorkflowSummary | null = null;
+    let runId: string | null = null;
+    if (images.length > 0) {
+      answer = await direct(req.model ?? config.routing.vision, 'text', ['text', 'vision'], req.model === undefined);
+    } else if (generation) {
+      const model = generation === 'image' ? config.routing.image_generation : config.routing.video_generation;
+      answer = await direct(model, generation, [], false);
+    } else if (tier.handler === 'direct') {
+      answer = await direct(req.model ?? tier.model, 'text', ['text'], req.model === undefined);
+    } else {
+      const planner = chooseByWindow(config, config.routing.planner, inputTokens).model;
+      const outcome = await planWorkflow(deps, { message: req.message, model: planner, signal, deadline: budget.deadline, context, ledger });
+      if (outcome.workflow) {
+        const plan = outcome.workflow;
+        emit('plan_ready', { request_id: opts.request_id, plan, repaired: outcome.repaired });
+        const request = await requestWithHistory(req.message, history, config.limits.max_variable_chars);
+        const run = await runPlanned(plan, { [REQUEST_VARIABLE]: request }, {
+          request_id: opts.request_id,
+          session_id: sessionId,
+          signal,
+          deadline: budget.deadline,
+          started,
+          goal: req.message,
+          emit: opts.emit,
+          onToken,
+        });
+        ledger.merge(run);
+        runId = run.run_id;
+        workflow = { plan, run };
+        throwIfAborted(signal);
+        if (run.status === 'timed_out') {
+          throw new AppError('timeout', 'the workflow ran out of time', [{ path: 'run', message: run.failure_report ?? 'timed out', run_id: run.run_id }]);
+        }
+        if (run.output === null) {
+          throw new AppError('upstream_error', `the workflow failed: ${run.failure_report ?? 'no task produced an answer'}`, failedTaskDetails(run));
+        }
+        answer = {
+          text: run.output,
+          model_used: answeringModel(plan, run) ?? config.routing.finisher,
+          fallback_used: run.tasks.some((t) => t.fallback_used),
+          media: run.media as ReportedMedia[],
+        };
+      } else {
+        emit('plan_ready', { request_id: opts.request_id, plan: null, fallback_reason: outcome.reason });
+        deps.log.warn({ request_id: opts.request_id, reason: outcome.reason }, 'no valid plan; answering directly');
+        answer = await direct(req.model ?? config.routing.strongest, 'text', ['text'], req.model === undefined);
+        workflow = { plan: null, run: null, fallback_reason: outcome.reason };
+      }
+    }
+
+    const response: ChatResponse = {
+      session_id: sessionId,
+      request_id: opts.request_id,
+      category: categorization.category,
+      categorization,
+      response: answer.text,
+      model_used: answer.model_used,
+      fallback_used: answer.fallback_used,
+      workflow,
+      usage: ledger.usage,
+      cost_usd: roundUsd(ledger.cost_usd),
+      duration_ms: clock.now() - started,
+      simulated: ledger.simulated,
+      ...(answer.media.length > 0 ? { media: answer.media } : {}),
+    };
+    await recordTurns(deps, sessionId, req.message, response, runId);
+    return response;
+  } finally {
+    budget.dispose();
+  }
+}
+
+/** The model of the task whose output is the run's answer; null when the finisher merged several outputs. */
+function answeringModel(plan: Workflow, run: RunResult): string | null {
+  const name = plan.output ?? (plan.inline_queue.length > 0 ? outputName(plan.inline_queue.at(-1)!) : plan.linear_queue.length === 1 ? outputName(plan.linear_queue[0]!) : null);
+  const task = name === null ? undefined : [...plan.linear_queue, ...plan.inline_queue].find((t) => outputName(t) === name);
+  return (task && run.tasks.find((t) => t.id === task.id)?.model_used) ?? null;
+}
+
+function answerOf(result: GatewayResult): Answer {
+  const media = result.media.map((m): ReportedMedia => ({ ...m, model_used: result.model_used }));
+  const text = media.length > 0 ? [result.text.trim(), ...media.map(mediaReference)].filter(Boolean).join('\n') : result.text;
+  return { text, model_used: result.model_used, fallback_used: result.fallback_used, media };
+}
+
+/** An H request's `request` variable: the message, preceded by the recent conversation when there is one. */
+async function requestWithHistory(message: string, history: Turn[], maxChars: number): Promise<string> {
+  const past = await fitHistory(history, H_HISTORY_TOKENS);
+  if (past.length === 0) return message;
+  const transcript = past.map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${String(m.content)}`).join('\n\n');
+  const combined = `Conversation so far:\n${transcript}\n\nCurrent request:\n${message}`;
+  return combined.length <= maxChars ? combined : message;
+}
+
+function failedTaskDetails(run: { run_id: string; tasks: { id: string; status: string; model_used: string | null; error: { kind: string; message: string } | null }[] }) {
+  return run.tasks
+    .filter((t) => t.status === 'failed' || t.status === 'skipped')
+    .map((t) => ({ path: `tasks.${t.id}`, message: t.error?.message ?? t.status, kind: t.error?.kind ?? t.status, model: t.model_used ?? undefined, run_id: run.run_id }));
+}
+
+/** Stores the user turn and its answer together; a store failure is logged, not turned into a lost answer. */
+async function recordTurns(deps: OrchestratorDeps, sessionId: string, message: string, res: ChatResponse, runId: string | null): Promise<void> {
+  const at = new Date(deps.clock.now()).toISOString();
+  const base = { category: res.category, request_id: res.request_id, run_id: runId, created_at: at };
+  try {
+    await deps.stores.sessions.appendTurns(sessionId, [
+      { ...base, role: 'user', content: message, model_used: null, cost_usd: 0 },
+      { ...base, role: 'assistant', content: res.response, model_used: res.model_used, cost_usd: res.cost_usd },
+    ]);
+  } catch (err) {
+    deps.log.error({ err, session_id: sessionId, request_id: res.request_id }, 'recording the turn in the session failed');
+  }
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import { validationError, type ErrorDetail } from '../errors.js';
+import { SessionIdSchema } from '../store/session-id.js';
+import { imageReferenceProblem } from './images.js';
+import { WorkflowSchema } from './workflow/types.js';
+
+/**
+ * Request bodies of /chat, /workflow and /template/{name}: one zod schema each,
+ * used by the routes to validate and by the OpenAPI document. Limits that live
+ * in the config (message length, image count and size) are checked in code by
+ * `checkChatLimits`, since the config is only known at runtime.
+ */
+
+const timeoutS = z
+  .number()
+  .positive()
+  .optional()
+  .describe("the request's time budget in seconds; at most the configured limits.default_timeout_s");
+const stream = z.boolean().default(false).describe('answer with Server-Sent Events');
+const variables = z
+  .record(z.string(), z.string())
+  .default({})
+  .describe('values of the workflow inputs; unknown names are allowed and ignored by the prompts');
+
+export const ChatRequestSchema = z
+  .object({
+    message: z.string().min(1).describe("the user's message (at most limits.max_message_chars characters)"),
+    session_id: SessionIdSchema.optional().describe('continue this session (a new one is created when absent)'),
+    addons: z.array(z.string()).optional().describe('addon ids whose prompts become system prompts'),
+    images: z
+      .array(z.string())
+      .optional()
+      .describe('https:// URLs or data:image/...;base64,... URIs, sent to the vision model (never fetched by the server)'),
+    category: z.enum(['L', 'M', 'H']).optional().describe('skip categorisation and use this tier'),
+    model: z.string().min(1).optional().describe('a configured model key that answers instead of the tier model'),
+    stream,
+    timeout_s: timeoutS,
+  })
+  .strict();
+
+export const WorkflowRequestSchema = z
+  .object({
+    workflow: WorkflowSchema,
+    variables,
+    session_id: SessionIdSchema.optional(),
+    stream,
+    timeout_s: timeoutS,
+  })
+  .strict();
+
+export const TemplateRequestSchema = z
+  .object({
+    variables,
+    session_id: SessionIdSchema.optional(),
+    stream,
+    timeout_s: timeoutS,
+  })
+  .strict();
+
+export const TemplateParamsSchema = z.object({ name: z.string().min(1).max(100) });
+export const RunParamsSchema = z.object({ run_id: z.string().min(1).max(100) });
+
+export type ChatRequest = z.infer<typeof ChatRequestSchema>;
+export type WorkflowRequest = z.infer<typeof WorkflowRequestSchema>;
+export type TemplateRequest = z.infer<typeof TemplateRequestSchema>;
+
+/** The config-dependent checks of a chat request, all problems at once. */
+export function checkChatLimits(req: Pick<ChatRequest, 'message' | 'images' | 'model'>, config: Config): void {
+  const limits = config.limits;
+  const problems: ErrorDetail[] = [];
+  if (req.message.length > limits.max_message_chars) {
+    problems.push({ path: 'message', message: `message is ${req.message.length} characters; the limit is ${limits.max_message_chars}` });
+  }
+  const images = req.images ?? [];
+  if (images.length > limits.max_images) {
+    problems.push({ path: 'images', message: `${images.length} images; the limit is ${limits.max_images}` });
+  }
+  images.forEach((ref, i) => {
+    const problem = imageReferenceProblem(ref, limits.max_image_data_uri_bytes);
+    if (problem) problems.push({ path: `images.${i}`, message: problem });
+  });
+  if (req.model !== undefined) {
+    const model = Object.hasOwn(config.models, req.model) ? config.models[req.model] : undefined;
+    const needs = images.length > 0 ? (['text', 'vision'] as const) : (['text'] as const);
+    const lacking = model && needs.find((c) => !model.capabilities.includes(c));
+    if (!model) problems.push({ path: 'model', message: `unknown model '${req.model}'` });
+    else if (lacking) problems.push({ path: 'model', message: `model '${req.model}' lacks the '${lacking}' capability this request needs` });
+  }
+  if (problems.length > 0) throw validationError('invalid chat request', problems);
+}
+
+/** The request's time budget in ms: its own timeout_s when shorter than the configured one. */
+export function budgetMs(config: Config, timeout_s: number | undefined): number {
+  const max = config.limits.default_timeout_s;
+  return Math.min(timeout_s ?? max, max) * 1000;
+}

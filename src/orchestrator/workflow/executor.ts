@@ -1,0 +1,195 @@
+import type { FastifyBaseLogger } from 'fastify';
+import PQueue from 'p-queue';
+import type { Clock } from '../../clock.js';
+import type { Catalog } from '../../config/catalog.js';
+import type { Config } from '../../config/schema.js';
+import type { AppEventBus } from '../../events.js';
+import type { Gateway } from '../../gateway/types.js';
+import { emptyUsage } from '../../providers/types.js';
+import { Ledger, roundUsd } from '../ledger.js';
+import { concludeRun, finalStep, stopCause } from './outcome.js';
+import type { RunRecorder } from './run-recorder.js';
+import { runTask, type ReportedMedia } from './task-runner.js';
+import type { RunResult, Task, TaskRecord, TaskStatus, Workflow } from './types.js';
+import { outputName } from './validate.js';
+import { extractReferences } from './variables.js';
+
+export interface ExecutorDeps {
+  config: Config;
+  catalog: Catalog;
+  gateway: Gateway;
+  bus: AppEventBus;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}
+
+/** Progress for one caller (the SSE stream): event name and a JSON object carrying run_id and request_id. */
+export type Emit = (event: string, data: object) => void;
+
+export interface ExecuteOptions {
+  /** Holds the record made when the run was accepted (status queued); the executor fills it in. */
+  recorder: RunRecorder;
+  workflow: Workflow;
+  request_id: string;
+  /** The run's signal: aborts on client hang-up, shutdown, or the deadline (see createBudget). */
+  signal: AbortSignal;
+  deadline: number;
+  /** Clock time the run was accepted; its duration counts from here. */
+  accepted_at: number;
+  /** What the user asked for, for the finisher and the failure reporter. */
+  goal: string;
+  emit?: Emit;
+  /** Deltas of the final answer, when its last step can stream. */
+  onToken?: (text: string) => void;
+}
+
+/** A fresh record for a validated workflow: every task pending, the given variables (with input defaults) set. */
+export function newRunRecord(args: {
+  run_id: string;
+  workflow: Workflow;
+  variables: Record<string, string>;
+  session_id: string | null;
+  started_at: string;
+}): RunResult {
+  const defaults = Object.fromEntries(
+    Object.entries(args.workflow.inputs).flatMap(([name, input]) => (input.default === undefined ? [] : [[name, input.default]])),
+  );
+  const pending = (task: Task, queue: 'linear' | 'inline'): TaskRecord => ({
+    id: task.id,
+    queue,
+    status: 'pending',
+    model_used: null,
+    fallback_used: false,
+    attempts: 0,
+    started_at: null,
+    duration_ms: 0,
+    usage: emptyUsage(),
+    cost_usd: 0,
+    error: null,
+  });
+  return {
+    run_id: args.run_id,
+    workflow: args.workflow.name,
+    status: 'queued',
+    output: null,
+    variables: { ...defaults, ...args.variables },
+    tasks: [...args.workflow.linear_queue.map((t) => pending(t, 'linear')), ...args.workflow.inline_queue.map((t) => pending(t, 'inline'))],
+    failure_report: null,
+    usage: emptyUsage(),
+    cost_usd: 0,
+    duration_ms: 0,
+    started_at: args.started_at,
+    finished_at: null,
+    session_id: args.session_id,
+    media: [],
+    simulated: false,
+  };
+}
+
+/**
+ * Runs a validated workflow: every linear task at once (bounded by
+ * task_concurrency), then the inline tasks in order. Tasks end as record values;
+ * a failed task's dependants are skipped. The run's output is the named output,
+ * else the last inline output, else the finisher's merge of the linear outputs.
+ * Resolves with the final record (never rejects for a task or model failure).
+ */
+export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions): Promise<RunResult> {
+  const { recorder, workflow: wf, signal } = opts;
+  const run = recorder.record;
+  const ledger = new Ledger();
+  const values = run.variables;
+  const emit: Emit = opts.emit ?? (() => undefined);
+  const base = { run_id: run.run_id, request_id: opts.request_id };
+  const tasks = [...wf.linear_queue, ...wf.inline_queue];
+  const recordOf = new Map(tasks.map((task, i) => [task.id, run.tasks[i]!]));
+  const producer = new Map(tasks.map((task) => [outputName(task), task]));
+  const finalTask = finalStep(wf);
+
+  const stopRetries = deps.bus.on('retry', (e) => {
+    if (e.context.run_id !== run.run_id || !e.context.task_id) return;
+    emit('task_retry', { ...base, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
+  });
+
+  run.status = 'running';
+  recorder.save();
+  deps.bus.emit('run_started', { run_id: run.run_id, workflow: run.workflow, request_id: opts.request_id });
+
+  const skip = (task: Task, kind: string, message: string): void => {
+    const record = recordOf.get(task.id)!;
+    record.status = 'skipped';
+    record.error = { kind, message };
+    emit('task_failed', { ...base, task: record });
+    deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
+  };
+  const stopped = () => stopCause(deps, opts);
+
+  const execute = async (task: Task): Promise<void> => {
+    const cause = stopped();
+    if (cause) return skip(task, cause === 'deadline' ? 'timeout' : 'cancelled', 'the run stopped before this task started');
+    const record = recordOf.get(task.id)!;
+    record.status = 'running';
+    record.started_at = new Date(deps.clock.now()).toISOString();
+    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: task.model ?? deps.config.routing.default_task_model, started_at: record.started_at });
+    deps.bus.emit('task_started', { run_id: run.run_id, task: record });
+    recorder.save();
+    const outcome = await runTask(deps, task, values, record, {
+      run_id: run.run_id,
+      request_id: opts.request_id,
+      session_id: run.session_id,
+      signal,
+      runDeadline: opts.deadline,
+      ledger,
+      onDelta: opts.onToken && task === finalTask ? opts.onToken : undefined,
+    });
+    if (outcome.output !== null) values[outputName(task)] = outcome.output;
+    // runTask moved the status on; read it afresh rather than the narrowed 'running'.
+    const finished = record.status as TaskStatus;
+    emit(finished === 'completed' ? 'task_completed' : 'task_failed', {
+      ...base,
+      task: record,
+      ...(outcome.output !== null ? { output: outcome.output } : {}),
+    });
+    deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
+    recorder.save();
+  };
+
+  try {
+    const queue = new PQueue({ concurrency: deps.config.limits.task_concurrency });
+    await Promise.all(wf.linear_queue.map((task) => queue.add(() => execute(task))));
+
+    for (const task of wf.inline_queue) {
+      if (stopped()) {
+        await execute(task);
+        continue;
+      }
+      const blocker = extractReferences(`${task.prompt}\n${task.system ?? ''}`)
+        .map((name) => producer.get(name))
+        .find((dep) => dep && recordOf.get(dep.id)!.status !== 'completed' && !dep.optional);
+      if (blocker) {
+        skip(task, 'dependency_failed', `it needs the output of task '${blocker.id}', which did not complete`);
+        continue;
+      }
+      // An optional task that failed leaves a marker, so its dependants still run and say what is missing.
+      for (const name of extractReferences(`${task.prompt}\n${task.system ?? ''}`)) {
+        const dep = producer.get(name);
+        if (dep && !Object.hasOwn(values, name)) values[name] = `[unavailable: optional task '${dep.id}' did not complete]`;
+      }
+      await execute(task);
+    }
+
+    await concludeRun(deps, opts, ledger, recordOf, producer);
+  } finally {
+    stopRetries();
+  }
+
+  run.usage = ledger.usage;
+  run.cost_usd = roundUsd(ledger.cost_usd);
+  run.simulated = ledger.simulated;
+  run.media = run.tasks.flatMap((t) => (t.media ?? []) as ReportedMedia[]);
+  run.finished_at = new Date(deps.clock.now()).toISOString();
+  run.duration_ms = deps.clock.now() - opts.accepted_at;
+  recorder.save();
+  await recorder.flush();
+  deps.bus.emit('run_finished', { run_id: run.run_id, workflow: run.workflow, status: run.status, duration_ms: run.duration_ms, cost_usd: run.cost_usd });
+  return run;
+}

@@ -1,0 +1,122 @@
+import type { Clock } from '../../clock.js';
+import type { Catalog } from '../../config/catalog.js';
+import type { Config } from '../../config/schema.js';
+import type { Gateway, GatewayRequest } from '../../gateway/types.js';
+import type { ChatMessage, ContentPart, Media, OutputKind } from '../../providers/types.js';
+import { summarizeFailure } from '../failure.js';
+import type { Ledger } from '../ledger.js';
+import { streamCall } from '../stream-call.js';
+import type { Task, TaskRecord } from './types.js';
+import { substitute } from './variables.js';
+
+/** Generated media as reported to callers: which model made it travels with it. */
+export type ReportedMedia = Media & { model_used: string };
+
+/** What one finished task hands back to the executor. */
+export interface TaskOutcome {
+  /** The variable's value: the answer text, or a text reference to the generated media. */
+  output: string | null;
+  media: ReportedMedia[];
+}
+
+export interface TaskRunContext {
+  run_id: string;
+  request_id: string;
+  session_id: string | null;
+  signal: AbortSignal;
+  /** The run's deadline (epoch ms); a task's own timeout_s can only shorten it. */
+  runDeadline: number;
+  ledger: Ledger;
+  /** When set, the task streams its answer and reports each delta (the run's final step). */
+  onDelta?: (text: string) => void;
+}
+
+export interface TaskRunDeps {
+  config: Config;
+  catalog: Catalog;
+  gateway: Gateway;
+  clock: Clock;
+}
+
+const KIND_FOR_TYPE: Record<Task['type'], OutputKind> = { text: 'text', vision: 'text', image: 'image', video: 'video' };
+
+/** A media item as text a later prompt can carry: its URL, or a tag when the bytes came inline. */
+export function mediaReference(media: Media): string {
+  return media.url ?? `[${media.type}: ${media.mime_type}]`;
+}
+
+/** The messages of a task: addon prompts and its own system prompt first, then its prompt (with images for vision). */
+export function taskMessages(task: Task, values: Record<string, string>, catalog: Catalog): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (const id of task.addons ?? []) {
+    const addon = catalog.addons.get(id);
+    if (addon) messages.push({ role: 'system', content: addon.prompt });
+  }
+  if (task.system) messages.push({ role: 'system', content: substitute(task.system, values) });
+  const prompt = substitute(task.prompt, values);
+  if (task.type === 'vision' && task.images && task.images.length > 0) {
+    const parts: ContentPart[] = [
+      { type: 'text', text: prompt },
+      ...task.images.map((url): ContentPart => ({ type: 'image_url', image_url: { url } })),
+    ];
+    messages.push({ role: 'user', content: parts });
+  } else {
+    messages.push({ role: 'user', content: prompt });
+  }
+  return messages;
+}
+
+/**
+ * Runs one task through the gateway and fills its record in place. It never
+ * rejects: a failure becomes `status: failed` with the error's kind and message.
+ */
+export async function runTask(
+  deps: TaskRunDeps,
+  task: Task,
+  values: Record<string, string>,
+  record: TaskRecord,
+  ctx: TaskRunContext,
+): Promise<TaskOutcome> {
+  const started = deps.clock.now();
+  const kind = KIND_FOR_TYPE[task.type];
+  const model = task.model ?? deps.config.routing.default_task_model;
+  const deadline = task.timeout_s === undefined ? ctx.runDeadline : Math.min(ctx.runDeadline, started + task.timeout_s * 1000);
+  const request: GatewayRequest = {
+    model,
+    kind,
+    messages: taskMessages(task, values, deps.catalog),
+    max_tokens: task.max_tokens,
+    temperature: task.temperature,
+    signal: ctx.signal,
+    deadline,
+    context: { run_id: ctx.run_id, task_id: task.id, request_id: ctx.request_id, session_id: ctx.session_id ?? undefined },
+  };
+  try {
+    const result = ctx.onDelta && kind === 'text' ? await streamCall(deps.gateway, request, ctx.onDelta) : await deps.gateway.call(request);
+    ctx.ledger.add(result);
+    record.model_used = result.model_used;
+    record.fallback_used = result.fallback_used;
+    record.attempts = Math.max(1, result.attempts.filter((a) => a.outcome !== 'skipped').length);
+    record.usage = result.usage;
+    record.cost_usd = result.cost_usd;
+    record.duration_ms = deps.clock.now() - started;
+    const media = result.media.map((m): ReportedMedia => ({ ...m, model_used: result.model_used }));
+    if (kind !== 'text' && media.length === 0) {
+      record.status = 'failed';
+      record.error = { kind: 'empty_output', message: `model '${result.model_used}' returned no ${kind}` };
+      return { output: null, media: [] };
+    }
+    record.status = 'completed';
+    if (media.length > 0) record.media = media;
+    const output = media.length > 0 ? [result.text.trim(), ...media.map(mediaReference)].filter(Boolean).join('\n') : result.text;
+    return { output, media };
+  } catch (err) {
+    const failure = summarizeFailure(err, ctx.signal);
+    record.status = 'failed';
+    record.error = { kind: failure.kind, message: failure.message };
+    record.attempts = failure.attempts;
+    record.model_used = failure.model;
+    record.duration_ms = deps.clock.now() - started;
+    return { output: null, media: [] };
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { extractReferences, substitute } from './variables.js';
+
+describe('substitute', () => {
+  it('replaces every placeholder with its value', () => {
+    expect(substitute('A {{x}} and {{ y }} and {{x}}', { x: '1', y: '2' })).toBe('A 1 and 2 and 1');
+  });
+
+  it('never re-scans substituted text, so a value containing {{other}} stays literal', () => {
+    const out = substitute('first={{a}} second={{b}}', { a: 'look: {{b}}', b: 'SECRET' });
+    expect(out).toBe('first=look: {{b}} second=SECRET');
+  });
+
+  it('leaves a placeholder without a value as written', () => {
+    expect(substitute('hi {{missing}}', {})).toBe('hi {{missing}}');
+  });
+
+  it('does not treat inherited object keys as values', () => {
+    expect(substitute('{{constructor}}', {})).toBe('{{constructor}}');
+  });
+
+  it('handles values with replacement patterns like $& literally', () => {
+    expect(substitute('cost {{p}}', { p: '$& $1 $$' })).toBe('cost $& $1 $$');
+  });
+});
+
+describe('extractReferences', () => {
+  it('lists each referenced name once, in order', () => {
+    expect(extractReferences('{{b}} {{a}} {{ b }} {{not valid-name}} {a}')).toEqual(['b', 'a']);
+  });
+});

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixture, type Fixture } from './fixture.js';
+import { getJson, postJson } from './support.js';
+
+let f: Fixture;
+
+beforeAll(async () => {
+  f = await startFixture((raw) => {
+    raw.limits = { ...raw.limits, max_concurrent_workflows: 1, queue_depth: 1 };
+  });
+});
+afterAll(async () => {
+  await f.close();
+});
+
+const slowWorkflow = { workflow: { linear_queue: [{ id: 'wait', model: 'slow', prompt: 'take your time' }] } };
+
+describe('workflow admission', () => {
+  it('runs one, queues one, and refuses the next at once with 503 and Retry-After', async () => {
+    let firstDone = false;
+    const first = postJson(`${f.t.url}/workflow`, slowWorkflow).then((r) => ((firstDone = true), r));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = postJson(`${f.t.url}/workflow`, slowWorkflow);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(f.t.app.ctx.orchestrator.admission()).toEqual({ running: 1, queued: 1 });
+
+    const third = await postJson(`${f.t.url}/workflow`, slowWorkflow);
+    expect(third.status).toBe(503);
+    expect(third.body.error.type).toBe('overloaded');
+    expect(third.headers.get('retry-after')).toBe('1');
+    expect(firstDone).toBe(false);
+
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.body.status).toBe('completed');
+    expect(b.body.status).toBe('completed');
+    expect(f.t.app.ctx.orchestrator.admission()).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('shows a queued run in GET /runs while it waits, then its progress', async () => {
+    const runs = f.t.app.ctx.stores.runs;
+    const save = runs.save.bind(runs);
+    const saved: { run_id: string; status: string }[] = [];
+    runs.save = async (run) => {
+      saved.push({ run_id: run.run_id, status: run.status });
+      return save(run);
+    };
+    try {
+      const first = postJson(`${f.t.url}/workflow`, slowWorkflow);
+      await new Promise((r) => setTimeout(r, 100));
+      const second = postJson(`${f.t.url}/workflow`, slowWorkflow);
+      await new Promise((r) => setTimeout(r, 100));
+      const [running, queued] = [...new Set(saved.map((s) => s.run_id))];
+      expect((await getJson(`${f.t.url}/runs/${running}`)).status).toBe('running');
+      expect((await getJson(`${f.t.url}/runs/${queued}`)).status).toBe('queued');
+      const [a, b] = await Promise.all([first, second]);
+      expect([a.body.run_id, b.body.run_id]).toEqual([running, queued]);
+      expect(saved.filter((s) => s.run_id === queued).map((s) => s.status)).toEqual(['queued', 'running', 'running', 'running', 'completed']);
+    } finally {
+      runs.save = save;
+    }
+  });
+
+  it('answers 404 for an unknown run', async () => {
+    const res = await fetch(`${f.t.url}/runs/no-such-run`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('not_found');
+  });
+});
