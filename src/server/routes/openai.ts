@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Config } from '../../config/schema.js';
 import { AppError, errorBody, validationError, type ErrorDetail } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest, GatewayResult } from '../../gateway/types.js';
@@ -112,29 +113,31 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const body = request.body;
-      const messages = toMessages(body, ctx.config.limits.max_message_chars);
+      const messages = toMessages(body, ctx.config.limits);
       // A caller that hangs up cancels its model calls.
       const abort = new AbortController();
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) abort.abort(new Error('client closed the connection'));
       });
-      const model = await chooseModel(app, body, messages, abort.signal, request.id);
       checkFallbacks(app, body.fallbacks);
-      const gatewayRequest: GatewayRequest = {
-        model,
-        fallbacks: body.fallbacks,
-        kind: 'text',
-        messages,
-        max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-        temperature: body.temperature ?? undefined,
-        json: body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema',
-        signal: abort.signal,
-        deadline: ctx.clock.now() + ctx.config.limits.default_timeout_s * 1000,
-        context: { request_id: request.id },
-      };
+      if (body.model !== 'auto') checkModel(app, body.model);
       const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
       const created = Math.floor(ctx.clock.now() / 1000);
+      const deadline = ctx.clock.now() + ctx.config.limits.default_timeout_s * 1000;
       try {
+        const model = body.model === 'auto' ? await pickModel(app, messages, abort.signal, request.id) : body.model;
+        const gatewayRequest: GatewayRequest = {
+          model,
+          fallbacks: body.fallbacks,
+          kind: 'text',
+          messages,
+          max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+          temperature: body.temperature ?? undefined,
+          json: body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema',
+          signal: abort.signal,
+          deadline,
+          context: { request_id: request.id },
+        };
         if (body.stream) {
           const includeUsage = body.stream_options?.include_usage === true;
           return await streamCompletion(app, request, reply, gatewayRequest, { id, created, includeUsage });
@@ -167,28 +170,39 @@ function completionBody(result: GatewayResult, id: string, created: number): z.i
   };
 }
 
-/** OpenAI messages as gateway messages; `developer` is a system message, a null content an empty one. */
-function toMessages(body: ChatCompletionRequest, maxChars: number): ChatMessage[] {
+/**
+ * OpenAI messages as gateway messages (`developer` is a system message, a null
+ * content an empty one), within the configured size limits.
+ */
+function toMessages(body: ChatCompletionRequest, limits: Config['limits']): ChatMessage[] {
   let chars = 0;
-  const messages = body.messages.map((m): ChatMessage => {
+  const problems: ErrorDetail[] = [];
+  let images = 0;
+  const messages = body.messages.map((m, i): ChatMessage => {
     const role = m.role === 'developer' ? 'system' : m.role;
     if (m.content === null) return { role, content: '' };
     if (typeof m.content === 'string') {
       chars += m.content.length;
       return { role, content: m.content };
     }
-    const parts = m.content.map((p): ContentPart => {
+    const parts = m.content.map((p, j): ContentPart => {
       if (p.type === 'text') {
         chars += p.text.length;
         return { type: 'text', text: p.text };
+      }
+      images += 1;
+      if (p.image_url.url.startsWith('data:') && p.image_url.url.length > limits.max_image_data_uri_bytes) {
+        problems.push({ path: `messages.${i}.content.${j}.image_url.url`, message: `data URI larger than ${limits.max_image_data_uri_bytes} bytes` });
       }
       return { type: 'image_url', image_url: { url: p.image_url.url } };
     });
     return { role, content: parts };
   });
-  if (chars > maxChars) {
-    throw validationError('the messages are too long', [{ path: 'messages', message: `at most ${maxChars} characters of text in total` }]);
+  if (chars > limits.max_message_chars) {
+    problems.push({ path: 'messages', message: `at most ${limits.max_message_chars} characters of text in total` });
   }
+  if (images > limits.max_images) problems.push({ path: 'messages', message: `at most ${limits.max_images} images in total` });
+  if (problems.length > 0) throw validationError('the messages exceed the configured limits', problems);
   const tools = (body as { tools?: unknown[] }).tools;
   if (Array.isArray(tools) && tools.length > 0) {
     throw validationError('tool calling is not supported by this endpoint', [{ path: 'tools', message: 'not supported' }]);
@@ -196,22 +210,16 @@ function toMessages(body: ChatCompletionRequest, maxChars: number): ChatMessage[
   return messages;
 }
 
-/** The model to call: `auto` asks the orchestrator's categorizer; anything else must name a model. */
-async function chooseModel(
-  app: FastifyInstance,
-  body: ChatCompletionRequest,
-  messages: ChatMessage[],
-  signal: AbortSignal,
-  requestId: string,
-): Promise<string> {
-  if (body.model === 'auto') {
-    const picked = await app.ctx.orchestrator.pickModel({ messages, signal, request_id: requestId });
-    return picked.model;
+/** `auto`: the orchestrator's categorizer picks the tier's model (the strongest direct model for H). */
+async function pickModel(app: FastifyInstance, messages: ChatMessage[], signal: AbortSignal, requestId: string): Promise<string> {
+  const picked = await app.ctx.orchestrator.pickModel({ messages, signal, request_id: requestId });
+  return picked.model;
+}
+
+function checkModel(app: FastifyInstance, model: string): void {
+  if (!resolveModel(app.ctx.config, model)) {
+    throw validationError(`unknown model '${model}'`, [{ path: 'model', message: `unknown model '${model}'` }]);
   }
-  if (!resolveModel(app.ctx.config, body.model)) {
-    throw validationError(`unknown model '${body.model}'`, [{ path: 'model', message: `unknown model '${body.model}'` }]);
-  }
-  return body.model;
 }
 
 function checkFallbacks(app: FastifyInstance, fallbacks: string[] | undefined): void {
@@ -249,11 +257,13 @@ async function streamCompletion(
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  // A caller that hung up leaves a destroyed socket: nothing more is written to it.
+  const writable = () => !raw.writableEnded && !raw.destroyed;
   const send = (payload: unknown) => {
-    if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(payload)}\n\n`);
+    if (writable()) raw.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
   const keepAlive = setInterval(() => {
-    if (!raw.writableEnded) raw.write(': keep-alive\n\n');
+    if (writable()) raw.write(': keep-alive\n\n');
   }, app.ctx.config.server.keep_alive_ms);
   let model = first.done ? done!.model_used : first.value.model;
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
@@ -277,7 +287,7 @@ async function streamCompletion(
     model = result.model_used;
     send(chunk({}, result.finish_reason));
     if (meta.includeUsage) send({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model, choices: [], usage: result.usage });
-    if (!raw.writableEnded) raw.write('data: [DONE]\n\n');
+    if (writable()) raw.write('data: [DONE]\n\n');
   } catch (err) {
     const appError = err instanceof AppError ? err : toAppError(err);
     if (req.signal?.aborted) request.log.info('client closed the connection; its model calls were cancelled');

@@ -1,0 +1,118 @@
+import { isProviderError, ProviderError } from '../providers/provider-error.js';
+import type { AttemptTimeouts } from '../providers/types.js';
+import { CircuitOpenError, type ModelBreakers } from './breaker.js';
+import type { ResolvedModel } from './fallback.js';
+import { LimiterWaitError, type ProviderLimiter } from './limiter.js';
+
+/** Why an attempt never reached the provider. */
+export class SkippedAttempt extends Error {
+  constructor(
+    readonly code: 'circuit_open' | 'limiter_wait',
+    message: string,
+    /** For limiter skips: how long the wait was or would have been. */
+    readonly waitMs = 0,
+  ) {
+    super(message);
+    this.name = 'SkippedAttempt';
+  }
+}
+
+export interface AttemptPlan {
+  model: ResolvedModel;
+  /** The provider's limiter; absent for simulated providers, which never reach a network. */
+  limiter?: ProviderLimiter;
+  breakers: ModelBreakers;
+  /** Estimated tokens of the request, its weight for tokens/min. */
+  weight: number;
+  maxWaitMs: number;
+  /** The caller's signal: aborting it ends the wait and the call. */
+  signal?: AbortSignal;
+  /** Computes the attempt's limits when it starts, so time spent queueing is not charged to it. */
+  timeouts: () => AttemptTimeouts;
+  onLimiterWait?: (waitMs: number) => void;
+}
+
+/**
+ * One attempt, in the gateway's order: the provider's limiter, then the model's
+ * breaker, then the call itself under its total time limit. The limit is also
+ * enforced here, not only by the adapter, so that no attempt outlives the
+ * caller's budget whatever the adapter does.
+ */
+export async function runAttempt<T>(
+  plan: AttemptPlan,
+  call: (signal: AbortSignal, timeouts: AttemptTimeouts) => Promise<T>,
+): Promise<T> {
+  const { model, breakers } = plan;
+  if (!breakers.admits(model.key)) throw new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`);
+
+  let slot: Awaited<ReturnType<ProviderLimiter['acquire']>> | undefined;
+  if (plan.limiter) {
+    try {
+      slot = await plan.limiter.acquire(plan.weight, { maxWaitMs: plan.maxWaitMs, signal: plan.signal });
+    } catch (err) {
+      if (err instanceof LimiterWaitError) {
+        plan.onLimiterWait?.(err.waitMs);
+        throw new SkippedAttempt('limiter_wait', err.message, err.waitMs);
+      }
+      throw err;
+    }
+    if (slot.waitedMs > 0) plan.onLimiterWait?.(slot.waitedMs);
+  }
+
+  let started = false;
+  try {
+    return await breakers.fire(model.key, () => {
+      started = true;
+      return guarded(model, plan.timeouts(), plan.signal, call);
+    });
+  } catch (err) {
+    if (err instanceof CircuitOpenError) throw new SkippedAttempt('circuit_open', err.message);
+    throw err;
+  } finally {
+    if (slot) (started ? slot.release : slot.refund)();
+  }
+}
+
+/** Runs the call with its own abort signal, which fires when the caller aborts or the attempt's time is up. */
+async function guarded<T>(
+  model: ResolvedModel,
+  timeouts: AttemptTimeouts,
+  callerSignal: AbortSignal | undefined,
+  call: (signal: AbortSignal, timeouts: AttemptTimeouts) => Promise<T>,
+): Promise<T> {
+  const own = new AbortController();
+  const signal = callerSignal ? AbortSignal.any([callerSignal, own.signal]) : own.signal;
+  let rejectGuard!: (reason: unknown) => void;
+  const guard = new Promise<never>((_, reject) => (rejectGuard = reject));
+  const onAbort = () => rejectGuard(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => {
+    own.abort(
+      new ProviderError({
+        kind: 'timeout',
+        code: 'total_timeout',
+        provider: model.provider,
+        message: `no complete answer from '${model.key}' within ${timeouts.total_ms} ms`,
+      }),
+    );
+  }, timeouts.total_ms);
+  try {
+    // The race keeps an adapter that ignores its signal from holding the caller past the limit.
+    return await Promise.race([call(signal, timeouts), guard]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    guard.catch(() => undefined);
+  }
+}
+
+/** Anything an adapter throws, as a ProviderError (an adapter bug counts as a server error). */
+export function asProviderError(err: unknown, provider: string): ProviderError {
+  if (isProviderError(err)) return err;
+  return new ProviderError({
+    kind: 'server_error',
+    provider,
+    message: err instanceof Error ? err.message : String(err),
+    cause: err,
+  });
+}

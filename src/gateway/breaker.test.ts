@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../clock.js';
+import { EventBus } from '../event-bus.js';
+import type { AppEvents } from '../events.js';
+import { ProviderError } from '../providers/provider-error.js';
+import { testConfig } from '../../test/helpers/gateway-config.js';
+import { CircuitOpenError, createBreakers, type ModelBreakers } from './breaker.js';
+
+const config = testConfig({
+  edit: (raw) => {
+    raw.circuit_breaker = { error_threshold_percentage: 50, volume_threshold: 3, rolling_window_ms: 5000, reset_timeout_ms: 150 };
+  },
+}).config;
+
+let breakers: ModelBreakers;
+afterEach(() => breakers?.shutdown());
+
+const serverError = () => Promise.reject(new ProviderError({ kind: 'server_error', status: 503, provider: 'alpha', message: 'down' }));
+const badRequest = () => Promise.reject(new ProviderError({ kind: 'client_error', status: 400, provider: 'alpha', message: 'bad' }));
+
+function setup() {
+  const bus = new EventBus<AppEvents>();
+  const changes: string[] = [];
+  bus.on('breaker', (e) => changes.push(`${e.model}:${e.state}`));
+  breakers = createBreakers({ config, bus });
+  return { changes };
+}
+
+describe('model breakers', () => {
+  it('open after enough failures of a class that trips the breaker, then refuse calls without running them', async () => {
+    const { changes } = setup();
+    for (let i = 0; i < 3; i++) await expect(breakers.fire('primary', serverError)).rejects.toBeInstanceOf(ProviderError);
+    expect(breakers.state('primary')).toBe('open');
+    expect(breakers.admits('primary')).toBe(false);
+    let ran = false;
+    await expect(breakers.fire('primary', async () => (ran = true))).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(ran).toBe(false);
+    expect(changes).toEqual(['primary:open']);
+    expect(breakers.state('backup')).toBe('closed');
+  });
+
+  it('ignore client errors, which say nothing about the health of the model', async () => {
+    setup();
+    for (let i = 0; i < 6; i++) await expect(breakers.fire('primary', badRequest)).rejects.toBeInstanceOf(ProviderError);
+    expect(breakers.state('primary')).toBe('closed');
+  });
+
+  it('let one probe through when half-open and close when it succeeds', async () => {
+    const { changes } = setup();
+    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    await sleep(200);
+    expect(breakers.state('primary')).toBe('half_open');
+    expect(breakers.admits('primary')).toBe(true);
+    let release!: () => void;
+    const probe = breakers.fire('primary', () => new Promise<string>((r) => (release = () => r('ok'))));
+    // Only one probe at a time.
+    expect(breakers.admits('primary')).toBe(false);
+    release();
+    await expect(probe).resolves.toBe('ok');
+    expect(breakers.state('primary')).toBe('closed');
+    expect(changes).toEqual(['primary:open', 'primary:half_open', 'primary:closed']);
+  });
+
+  it('reopen when the half-open probe fails', async () => {
+    setup();
+    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    await sleep(200);
+    await breakers.fire('primary', serverError).catch(() => undefined);
+    expect(breakers.state('primary')).toBe('open');
+  });
+});

@@ -1,0 +1,94 @@
+import CircuitBreaker from 'opossum';
+import type { Config } from '../config/schema.js';
+import type { AppEventBus } from '../events.js';
+import { isProviderError } from '../providers/provider-error.js';
+import type { CircuitState } from './types.js';
+
+/** Thrown instead of calling a model whose circuit is open (or whose half-open probe is already out). */
+export class CircuitOpenError extends Error {
+  constructor(readonly model: string) {
+    super(`circuit of model '${model}' is open`);
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/** One circuit breaker per model, created on first use. */
+export interface ModelBreakers {
+  /** False while the circuit is open, or half-open with its single probe already in flight. */
+  admits(model: string): boolean;
+  /** Runs `fn` through the model's breaker; rejects with CircuitOpenError when it is open. */
+  fire<T>(model: string, fn: () => Promise<T>): Promise<T>;
+  state(model: string): CircuitState;
+  /** Stops every breaker's timers. */
+  shutdown(): void;
+}
+
+type Action = (fn: () => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * Breakers on opossum, thresholds from `circuit_breaker`. Only failures whose
+ * error class `trips_breaker` (rate limits, timeouts, server errors) count: a
+ * 400 says the request was wrong, not that the model is unhealthy. Other errors
+ * (the caller hanging up) are neutral, except during the half-open probe, where
+ * an unfinished probe must not leave the breaker half-open for good: it reopens.
+ */
+export function createBreakers(opts: { config: Config; bus: AppEventBus }): ModelBreakers {
+  const { config, bus } = opts;
+  const settings = config.circuit_breaker;
+  const breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
+
+  const get = (model: string) => {
+    let breaker = breakers.get(model);
+    if (breaker) return breaker;
+    const action: Action = (fn) => fn();
+    breaker = new CircuitBreaker<[() => Promise<unknown>], unknown>(action, {
+      name: model,
+      timeout: false,
+      errorThresholdPercentage: settings.error_threshold_percentage,
+      volumeThreshold: settings.volume_threshold,
+      rollingCountTimeout: settings.rolling_window_ms,
+      rollingCountBuckets: 10,
+      resetTimeout: settings.reset_timeout_ms,
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+      // true = "do not count this failure".
+      errorFilter: (err: unknown) => {
+        if (isProviderError(err)) return !config.error_handling[err.kind].trips_breaker;
+        return !breaker!.halfOpen;
+      },
+    });
+    breaker.on('open', () => bus.emit('breaker', { model, state: 'open' }));
+    breaker.on('halfOpen', () => bus.emit('breaker', { model, state: 'half_open' }));
+    breaker.on('close', () => bus.emit('breaker', { model, state: 'closed' }));
+    breakers.set(model, breaker);
+    return breaker;
+  };
+
+  const state = (model: string): CircuitState => {
+    const breaker = breakers.get(model);
+    if (!breaker || breaker.closed) return 'closed';
+    return breaker.halfOpen ? 'half_open' : 'open';
+  };
+
+  return {
+    admits: (model) => {
+      const breaker = breakers.get(model);
+      return !breaker || breaker.closed || breaker.pendingClose;
+    },
+    fire: async <T>(model: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return (await get(model).fire(fn)) as T;
+      } catch (err) {
+        if ((err as { code?: string } | null)?.code === 'EOPENBREAKER' && CircuitBreaker.isOurError(err as Error)) {
+          throw new CircuitOpenError(model);
+        }
+        throw err;
+      }
+    },
+    state,
+    shutdown: () => {
+      for (const breaker of breakers.values()) breaker.shutdown();
+      breakers.clear();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Media, Usage } from '../providers/types.js';
+import { costOf } from './cost.js';
+import type { ChainSuccess, GatewayEnv } from './run-chain.js';
+import type { GatewayRequest, GatewayResult } from './types.js';
+
+/** What the answering attempt produced. */
+export interface Answer {
+  text: string;
+  usage: Usage;
+  media: Media[];
+  finish_reason: string;
+  simulated: boolean;
+}
+
+/**
+ * Prices the answer (only the successful call is billed), reports the
+ * successful attempt on the bus and assembles the GatewayResult.
+ */
+export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSuccess<unknown>, answer: Answer): GatewayResult {
+  const { model } = success;
+  const simulated = answer.simulated || env.providerModes[model.provider] !== 'live';
+  const cost = costOf(model.pricing, answer.usage, answer.media, simulated);
+  env.bus.emit('attempt', {
+    model: model.key,
+    provider: model.provider,
+    outcome: 'success',
+    latency_ms: success.latencyMs,
+    usage: answer.usage,
+    cost_usd: cost,
+    simulated,
+    context: req.context ?? {},
+  });
+  return {
+    text: answer.text,
+    media: answer.media,
+    usage: answer.usage,
+    cost_usd: cost,
+    model_used: model.key,
+    provider: model.provider,
+    fallback_used: success.fallbackUsed,
+    attempts: success.attempts,
+    finish_reason: answer.finish_reason,
+    simulated,
+  };
+}

@@ -1,0 +1,226 @@
+import { sleep, type Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { AppError, type ErrorDetail } from '../errors.js';
+import type { AppEventBus } from '../events.js';
+import type { ProviderError } from '../providers/provider-error.js';
+import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
+import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
+import type { ModelBreakers } from './breaker.js';
+import { estimateTokens } from './estimate.js';
+import { missingCapability, requiredCapabilities, resolveChain, type ResolvedModel } from './fallback.js';
+import type { ProviderLimiter } from './limiter.js';
+import { decideAfterFailure } from './retry.js';
+import { resolveTimeouts } from './timeouts.js';
+import type { Attempt, CallContext, GatewayRequest } from './types.js';
+
+/** The gateway's long-lived parts that every call shares. */
+export interface GatewayEnv {
+  config: Config;
+  providerModes: Record<string, 'live' | 'simulated'>;
+  adapters: Record<string, ProviderAdapter>;
+  bus: AppEventBus;
+  clock: Clock;
+  limiters: Map<string, ProviderLimiter>;
+  breakers: ModelBreakers;
+  random: () => number;
+}
+
+/** How a kind of call (plain or streaming) plugs into the chain walk. */
+export interface ChainHooks<T> {
+  /** Performs one attempt against the provider. */
+  attempt(adapter: ProviderAdapter, model: ResolvedModel, preq: ProviderRequest): Promise<T>;
+  /** A further reason to pass a model by (a stream continuation needs prefill). */
+  skip?(model: ResolvedModel): string | undefined;
+  /** The partial answer the next attempt must continue, if any. */
+  prefill?(): string | undefined;
+  /** True when the failed attempt may not be retried on the same model (it already delivered output). */
+  mustMoveOn?(): boolean;
+  /** The message of the 502 when the chain runs out. */
+  exhaustedMessage?(): string;
+}
+
+export interface ChainSuccess<T> {
+  value: T;
+  model: ResolvedModel;
+  /** Whether a model other than the requested one answered. */
+  fallbackUsed: boolean;
+  attempts: Attempt[];
+  latencyMs: number;
+}
+
+/** One 502/504 detail per attempt: which model, what went wrong. */
+export function attemptDetails(attempts: Attempt[]): ErrorDetail[] {
+  return attempts.map((a) => ({
+    model: a.model,
+    provider: a.provider,
+    kind: a.kind ?? a.outcome,
+    code: a.code,
+    status: a.status,
+    message: a.message ?? a.outcome,
+  }));
+}
+
+/**
+ * Walks the fallback chain: for each eligible model, attempts with retries per
+ * the error class, moving on when the class, a silent timeout, an open circuit
+ * or a full limiter says so. Resolves with the first success; throws an
+ * AppError (502 exhausted, 504 budget spent, 400 content refused) otherwise,
+ * or the caller's abort reason when the caller gave up.
+ */
+export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: ChainHooks<T>): Promise<ChainSuccess<T>> {
+  const { config, bus, clock } = env;
+  const context: CallContext = req.context ?? {};
+  const kind = req.kind ?? 'text';
+  const chain = resolveChain(config, req.model, req.fallbacks);
+  const needs = requiredCapabilities(kind, req.messages);
+  const deadline = req.deadline ?? clock.now() + config.limits.default_timeout_s * 1000;
+  const attempts: Attempt[] = [];
+  const fullProviders = new Set<string>();
+  let contextFloor = 0;
+  let previous: { model: string; reason: string } | undefined;
+
+  const checkBudget = () => {
+    if (req.signal?.aborted) throw req.signal.reason;
+    if (clock.now() >= deadline) {
+      throw new AppError('timeout', 'the time budget of the call ran out before a model answered', attemptDetails(attempts));
+    }
+  };
+  const skip = (model: ResolvedModel, code: Attempt['code'], message: string) => {
+    attempts.push({ model: model.key, provider: model.provider, outcome: 'skipped', code, message, duration_ms: 0 });
+    previous = { model: model.key, reason: String(code) };
+  };
+
+  for (const model of chain) {
+    const lacking = missingCapability(model, needs);
+    if (lacking) {
+      skip(model, 'capability', `lacks the '${lacking}' capability`);
+      continue;
+    }
+    const hookReason = hooks.skip?.(model);
+    if (hookReason) {
+      skip(model, 'capability', hookReason);
+      continue;
+    }
+    if (contextFloor > 0 && model.context_window <= contextFloor) {
+      skip(model, 'context_length_exceeded', `context window ${model.context_window} is not larger than ${contextFloor}`);
+      continue;
+    }
+    if (fullProviders.has(model.provider)) {
+      skip(model, 'limiter_wait', `provider '${model.provider}' has no free slot`);
+      continue;
+    }
+    const adapter = env.adapters[model.provider];
+    if (!adapter) throw new AppError('internal_error', `no adapter for provider '${model.provider}'`);
+    if (previous) bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
+    const live = env.providerModes[model.provider] === 'live';
+    const rules = config.providers[model.provider]?.rate_limits;
+
+    for (let retries = 0; ; ) {
+      checkBudget();
+      const prefill = hooks.prefill?.();
+      const maxTokens = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
+      const startedAt = clock.now();
+      try {
+        const value = await runAttempt(
+          {
+            model,
+            limiter: live ? env.limiters.get(model.provider) : undefined,
+            breakers: env.breakers,
+            weight: estimateTokens(req.messages, maxTokens, prefill),
+            maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, Math.max(0, deadline - clock.now())),
+            signal: req.signal,
+            timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
+            onLimiterWait: (waitMs) => bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) }),
+          },
+          (signal, timeouts) => {
+            const preq: ProviderRequest = {
+              model: model.model,
+              kind,
+              messages: req.messages,
+              max_tokens: maxTokens,
+              temperature: req.temperature ?? model.temperature,
+              json: req.json,
+              prefill,
+              timeouts,
+              signal,
+            };
+            return hooks.attempt(adapter, model, preq);
+          },
+        );
+        const latencyMs = clock.now() - startedAt;
+        attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
+        return { value, model, fallbackUsed: model.key !== chain[0]!.key, attempts, latencyMs };
+      } catch (err) {
+        if (err instanceof SkippedAttempt) {
+          if (err.code === 'limiter_wait') fullProviders.add(model.provider);
+          skip(model, err.code, err.message);
+          break;
+        }
+        if (err instanceof AppError) throw err;
+        if (req.signal?.aborted) throw req.signal.reason;
+        const failure = asProviderError(err, model.provider);
+        const durationMs = clock.now() - startedAt;
+        recordFailure(attempts, model, failure, durationMs);
+        bus.emit('attempt', {
+          model: model.key,
+          provider: model.provider,
+          outcome: 'failure',
+          kind: failure.kind,
+          code: failure.code,
+          status: failure.status,
+          latency_ms: durationMs,
+          simulated: adapter.simulated,
+          context,
+        });
+        checkBudget();
+        const decision = decideAfterFailure(failure, retries, config.error_handling, env.random);
+        if (decision.action === 'surface') {
+          throw new AppError('validation_error', `the provider refused the content: ${failure.message}`, [
+            { model: model.key, kind: 'client_error', code: 'content_filter', message: failure.message },
+          ]);
+        }
+        if (decision.action === 'fail') {
+          throw new AppError(
+            'upstream_error',
+            `model '${model.key}' failed (${decision.reason}) and its error class does not fall back`,
+            attemptDetails(attempts),
+          );
+        }
+        if (decision.action === 'next') {
+          if (decision.needLargerContext) contextFloor = Math.max(contextFloor, model.context_window);
+          previous = { model: model.key, reason: decision.reason };
+          break;
+        }
+        // Output already delivered cannot be unsent; and waiting past the deadline helps no one.
+        if (hooks.mustMoveOn?.() === true || clock.now() + decision.delayMs >= deadline) {
+          previous = { model: model.key, reason: failure.code ?? failure.kind };
+          break;
+        }
+        retries += 1;
+        bus.emit('retry', {
+          model: model.key,
+          provider: model.provider,
+          kind: failure.kind,
+          attempt: retries,
+          delay_ms: decision.delayMs,
+          context,
+        });
+        await sleep(decision.delayMs, req.signal);
+      }
+    }
+  }
+  throw new AppError('upstream_error', hooks.exhaustedMessage?.() ?? 'every model in the fallback chain failed', attemptDetails(attempts));
+}
+
+function recordFailure(attempts: Attempt[], model: ResolvedModel, err: ProviderError, durationMs: number): void {
+  attempts.push({
+    model: model.key,
+    provider: model.provider,
+    outcome: 'failure',
+    kind: err.kind,
+    code: err.code,
+    status: err.status,
+    message: err.message,
+    duration_ms: durationMs,
+  });
+}

@@ -1,0 +1,217 @@
+import type { Clock } from '../clock.js';
+
+/** The pace one provider allows, over sliding windows. */
+export interface WindowLimits {
+  requestsPerWindow: number;
+  /** Estimated tokens allowed per window. */
+  tokensPerWindow?: number;
+  requestsPerDay?: number;
+  /** Starts allowed at once before the per-window pace applies (a token bucket of this size). */
+  burst?: number;
+  /** Length of the "minute" window (60 000 in production; shorter in tests). */
+  windowMs: number;
+  /** Length of the "day" window. */
+  dayMs: number;
+}
+
+/** A granted start; `refund` gives it back when the call never reached the provider. */
+export interface GateTicket {
+  refund(): void;
+}
+
+interface Waiter {
+  weight: number;
+  resolve: (ticket: GateTicket) => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Entry {
+  at: number;
+  weight: number;
+}
+
+/**
+ * A sliding-window log of request starts: no window of `windowMs` ever holds
+ * more than the allowed starts or estimated tokens, which a reservoir refreshed
+ * at fixed intervals cannot promise (it lets 2N through around a refresh).
+ * A start holds its place for the window plus a small margin, because the
+ * provider counts arrivals, which trail our starts by a variable network delay.
+ * Waiters are served first come, first served.
+ */
+export class WindowGate {
+  private readonly entries: Entry[] = [];
+  private readonly dayStarts: number[] = [];
+  private readonly waiters: Waiter[] = [];
+  private bucket: { level: number; at: number };
+  private timer: NodeJS.Timeout | undefined;
+  private readonly holdMs: number;
+
+  constructor(
+    private readonly limits: WindowLimits,
+    private readonly clock: Clock,
+  ) {
+    this.holdMs = limits.windowMs + Math.min(1000, Math.ceil(limits.windowMs * 0.05));
+    this.bucket = { level: limits.burst ?? 0, at: clock.now() };
+  }
+
+  /** Waiters not yet admitted. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Starts still available in the current window. */
+  headroom(): number {
+    this.prune(this.clock.now());
+    return Math.max(0, this.limits.requestsPerWindow - this.entries.length);
+  }
+
+  /** Resolves when a start is allowed; rejects with the signal's reason if it aborts first. */
+  take(weight: number, signal?: AbortSignal): Promise<GateTicket> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { weight: this.clampWeight(weight), resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /**
+   * A lower bound on how long a new start of `weight` would wait behind `ahead`
+   * others: the time until enough of the logged starts leave the window.
+   */
+  estimateWait(weight: number, ahead: number): number {
+    const now = this.clock.now();
+    this.prune(now);
+    const need = ahead + 1;
+    let until = now;
+    const requests = this.limits.requestsPerWindow;
+    const free = requests - this.entries.length;
+    if (need > free) {
+      const k = need - free;
+      until = Math.max(until, k <= this.entries.length ? this.entries[k - 1]!.at + this.holdMs : now + this.holdMs);
+    }
+    if (this.limits.requestsPerDay !== undefined) {
+      const freeToday = this.limits.requestsPerDay - this.dayStarts.length;
+      if (need > freeToday) {
+        const k = need - freeToday;
+        until = Math.max(until, k <= this.dayStarts.length ? this.dayStarts[k - 1]! + this.limits.dayMs : now + this.limits.dayMs);
+      }
+    }
+    until = Math.max(until, this.tokensFreeAt(this.clampWeight(weight), now));
+    if (this.limits.burst !== undefined) {
+      const level = this.bucketLevel(now);
+      if (level < need) until = Math.max(until, now + ((need - level) * this.limits.windowMs) / requests);
+    }
+    return Math.max(0, until - now);
+  }
+
+  /** Stops the timer and rejects everyone still waiting. */
+  close(reason: unknown): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const w of this.waiters.splice(0)) {
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      w.reject(reason);
+    }
+  }
+
+  private clampWeight(weight: number): number {
+    // A request heavier than the whole window's budget would wait forever; let it pass alone.
+    const cap = this.limits.tokensPerWindow;
+    return cap === undefined ? weight : Math.min(weight, cap);
+  }
+
+  private prune(now: number): void {
+    while (this.entries.length > 0 && this.entries[0]!.at + this.holdMs <= now) this.entries.shift();
+    while (this.dayStarts.length > 0 && this.dayStarts[0]! + this.limits.dayMs <= now) this.dayStarts.shift();
+  }
+
+  private bucketLevel(now: number): number {
+    const burst = this.limits.burst ?? 0;
+    const refill = ((now - this.bucket.at) * this.limits.requestsPerWindow) / this.limits.windowMs;
+    return Math.min(burst, this.bucket.level + refill);
+  }
+
+  private tokensFreeAt(weight: number, now: number): number {
+    const cap = this.limits.tokensPerWindow;
+    if (cap === undefined) return now;
+    let used = this.entries.reduce((sum, e) => sum + e.weight, 0);
+    if (used + weight <= cap) return now;
+    for (const e of this.entries) {
+      used -= e.weight;
+      if (used + weight <= cap) return e.at + this.holdMs;
+    }
+    return now;
+  }
+
+  /** When a start of `weight` may begin: now when it fits, else the earliest moment it will. */
+  private admissibleAt(weight: number, now: number): number {
+    let at = now;
+    if (this.entries.length >= this.limits.requestsPerWindow) {
+      at = Math.max(at, this.entries[this.entries.length - this.limits.requestsPerWindow]!.at + this.holdMs);
+    }
+    const perDay = this.limits.requestsPerDay;
+    if (perDay !== undefined && this.dayStarts.length >= perDay) {
+      at = Math.max(at, this.dayStarts[this.dayStarts.length - perDay]! + this.limits.dayMs);
+    }
+    at = Math.max(at, this.tokensFreeAt(weight, now));
+    if (this.limits.burst !== undefined) {
+      const level = this.bucketLevel(now);
+      if (level < 1) at = Math.max(at, now + Math.ceil(((1 - level) * this.limits.windowMs) / this.limits.requestsPerWindow));
+    }
+    return at;
+  }
+
+  private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (;;) {
+      const head = this.waiters[0];
+      if (!head) return;
+      const now = this.clock.now();
+      this.prune(now);
+      const at = this.admissibleAt(head.weight, now);
+      if (at > now) {
+        this.timer = setTimeout(() => this.pump(), at - now);
+        return;
+      }
+      this.waiters.shift();
+      if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
+      head.resolve(this.record(head.weight, now));
+    }
+  }
+
+  private record(weight: number, now: number): GateTicket {
+    const entry: Entry = { at: now, weight };
+    this.entries.push(entry);
+    this.dayStarts.push(now);
+    if (this.limits.burst !== undefined) this.bucket = { level: this.bucketLevel(now) - 1, at: now };
+    let refunded = false;
+    return {
+      refund: () => {
+        if (refunded) return;
+        refunded = true;
+        const i = this.entries.indexOf(entry);
+        if (i >= 0) this.entries.splice(i, 1);
+        const d = this.dayStarts.indexOf(now);
+        if (d >= 0) this.dayStarts.splice(d, 1);
+        if (this.limits.burst !== undefined) {
+          const level = this.bucketLevel(this.clock.now());
+          this.bucket = { level: Math.min(this.limits.burst, level + 1), at: this.clock.now() };
+        }
+        this.pump();
+      },
+    };
+  }
+}
