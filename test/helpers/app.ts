@@ -32,5 +32,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, url: `http://127.0.0.1:${port}`, loaded, close: () => app.close() };
+  // Idle keep-alive sockets left by a hung-up client would hold close() open.
+  const close = async () => {
+    app.server.closeAllConnections();
+    await app.close();
+  };
+  return { app, url: `http://127.0.0.1:${port}`, loaded, close };
 }
