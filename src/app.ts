@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { EventBus } from './event-bus.js';
 import type { AppEvents } from './events.js';
 import { createGateway } from './gateway/gateway.js';
+import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
 import { createAdapters } from './providers/registry.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   /** API keys callers must present; default from API_KEYS. */
   apiKeys?: string[];
+  /** Shared mode: provider rate limits held in Redis for every replica. */
+  shared?: SharedLimits;
 }
 
 /** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
@@ -77,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const bus = new EventBus<AppEvents>();
   bus.on('listener_error', (err) => app.log.error({ err }, 'event listener failed'));
   const adapters = { ...createAdapters(loaded), ...deps.adapters };
-  const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock });
+  const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared });
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config });

@@ -4,7 +4,8 @@ import { buildApp } from './app.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { openStores } from './store/index.js';
+import { openStores, sharedRedisUrl } from './store/index.js';
+import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
 import { shutdownGracefully } from './server/shutdown.js';
 
@@ -13,8 +14,12 @@ async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   const catalog = loadCatalog(process.env.CATALOG_DIR ?? process.cwd(), loaded.config);
   const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? loaded.config.monitoring.log_level));
-  const stores = await openStores(loaded.config.storage, process.env, { log: logger });
-  const app = await buildApp({ loaded, catalog, stores, logger });
+  const redisUrl = sharedRedisUrl(loaded.config.storage, process.env);
+  const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
+  const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });
+  const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
+  const app = await buildApp({ loaded, catalog, stores, logger, shared });
+  if (shared) app.log.info({ redis: redactUrl(redisUrl!) }, 'shared mode: sessions, runs and provider rate limits live in Redis');
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);
   if (simulated.length === Object.keys(loaded.providerModes).length) {
@@ -36,6 +41,10 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(1);
   }
+
+  // A library that drops a promise (seen with Redis clients during an outage) must not take
+  // down a server with workflows in flight: log it for the operator and keep serving.
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'));
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createBreakers } from './breaker.js';
-import { createProviderLimiter, type ProviderLimiter } from './limiter.js';
+import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from './limiter.js';
 import { settle } from './result.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
 import { startStream } from './stream.js';
@@ -21,6 +21,8 @@ export interface GatewayOptions {
   dayWindowMs?: number;
   /** Source of backoff jitter (default Math.random). */
   random?: () => number;
+  /** Shared mode (REDIS_URL): every replica draws from one allowance per provider. */
+  shared?: SharedLimits;
 }
 
 /**
@@ -40,6 +42,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         clock,
         windowMs: opts.windowMs,
         dayWindowMs: opts.dayWindowMs,
+        shared: opts.shared,
       }),
     );
   }

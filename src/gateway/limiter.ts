@@ -1,7 +1,10 @@
-import Bottleneck from 'bottleneck';
+import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { ProviderConfig } from '../config/schema.js';
-import { WindowGate, type GateTicket } from './window-gate.js';
+import { AppError } from '../errors.js';
+import { clusteredScheduler, localScheduler } from './clustered-concurrency.js';
+import { RedisWindowGate } from './redis-window-gate.js';
+import { WindowGate, type Gate, type GateTicket } from './window-gate.js';
 
 /** Thrown when a call would wait longer than the provider's `max_wait_ms` for a slot. */
 export class LimiterWaitError extends Error {
@@ -50,7 +53,22 @@ export interface LimiterOptions {
   windowMs?: number;
   /** The per-day window; tests shorten it. */
   dayWindowMs?: number;
+  /** Shared mode: the window log and the concurrency cap live in this Redis, for every replica at once. */
+  shared?: SharedLimits;
 }
+
+/** Where replicas share their limits. */
+export interface SharedLimits {
+  /** Runs the window script; fails fast while Redis is away. */
+  redis: Redis;
+  /** Options for bottleneck's own clustered connection (it opens a client and a subscriber). */
+  bottleneckRedisUrl: string;
+  prefix?: string;
+}
+
+/** While Redis is away, calls that need the shared limits fail with a clear 503 instead of waiting. */
+const sharedUnavailable = (provider: string, err: unknown): AppError =>
+  new AppError('overloaded', `shared rate limiter for '${provider}' unavailable: redis ${(err as Error)?.message ?? 'error'}`, [], 2);
 
 /** Bottleneck's own scheduling is asynchronous: never time out a wait before it had a chance to run. */
 const MIN_WAIT_MS = 50;
@@ -62,25 +80,31 @@ const MIN_WAIT_MS = 50;
  * the gate, so the start recorded in the window is the real start.
  */
 export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
-  const { provider, limits, clock } = opts;
-  const bottleneck = new Bottleneck({ maxConcurrent: limits.max_concurrent });
-  const gate = new WindowGate(
-    {
-      requestsPerWindow: limits.requests_per_minute,
-      tokensPerWindow: limits.tokens_per_minute,
-      requestsPerDay: limits.requests_per_day,
-      burst: limits.burst,
-      windowMs: opts.windowMs ?? 60_000,
-      dayMs: opts.dayWindowMs ?? 86_400_000,
-    },
-    clock,
-  );
+  const { provider, limits, clock, shared } = opts;
+  const windowLimits = {
+    requestsPerWindow: limits.requests_per_minute,
+    tokensPerWindow: limits.tokens_per_minute,
+    requestsPerDay: limits.requests_per_day,
+    burst: limits.burst,
+    windowMs: opts.windowMs ?? 60_000,
+    dayMs: opts.dayWindowMs ?? 86_400_000,
+  };
+  const bottleneck = shared
+    ? clusteredScheduler({
+        id: `${shared.prefix ?? 'mo:'}concurrency:${provider}`,
+        maxConcurrent: limits.max_concurrent,
+        redisUrl: shared.bottleneckRedisUrl,
+        watch: shared.redis,
+      })
+    : localScheduler(limits.max_concurrent);
+  const gate: Gate = shared ? new RedisWindowGate(shared.redis, provider, windowLimits, shared.prefix) : new WindowGate(windowLimits, clock);
   let running = 0;
   let stopped = false;
 
   const acquire = (weight: number, { maxWaitMs, signal }: { maxWaitMs: number; signal?: AbortSignal }): Promise<LimiterSlot> => {
     if (stopped) return Promise.reject(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (shared && shared.redis.status !== 'ready') return Promise.reject(sharedUnavailable(provider, new Error(`is ${shared.redis.status}`)));
     const counts = bottleneck.counts();
     const predicted = gate.estimateWait(weight, counts.RECEIVED + counts.QUEUED + gate.waiting);
     if (predicted > maxWaitMs) return Promise.reject(new LimiterWaitError(provider, predicted));
@@ -111,7 +135,9 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
           let ticket: GateTicket;
           try {
             ticket = await gate.take(weight, abandon.signal);
-          } catch {
+          } catch (err) {
+            // An abandoned wait ends quietly; a shared store failing is the caller's 503.
+            if (shared && !abandon.signal.aborted) finish(sharedUnavailable(provider, err));
             return;
           }
           if (settled) {
@@ -134,7 +160,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
           resolve({ waitedMs: clock.now() - startedAt, release: () => end(false), refund: () => end(true) });
           await ended;
         })
-        .catch((err: unknown) => finish(err));
+        .catch((err: unknown) => finish(shared ? sharedUnavailable(provider, err) : err));
     });
   };
 
@@ -148,7 +174,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
       stopped = true;
       gate.close(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
       // Calls in flight end on their own (their adapters are being closed); only the queue is dropped.
-      void bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      void bottleneck.stop();
     },
   };
 }

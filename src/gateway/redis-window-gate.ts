@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from '../clock.js';
-import type { GateTicket, WindowLimits } from './window-gate.js';
+import type { Gate, GateTicket, WindowLimits } from './window-gate.js';
 
 /**
  * The sliding-window log of `WindowGate`, kept in Redis so every replica draws
@@ -65,7 +65,7 @@ return 1
 /** Longest pause between two tries of a waiting start, so a refund elsewhere is noticed soon. */
 const MAX_POLL_MS = 250;
 
-export class RedisWindowGate {
+export class RedisWindowGate implements Gate {
   private waiters = 0;
   private lastHeadroom: number;
   private closed: unknown = undefined;

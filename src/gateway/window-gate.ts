@@ -19,6 +19,15 @@ export interface GateTicket {
   refund(): void;
 }
 
+/** What the limiter needs of a window: the in-process log below, or the Redis-shared one. */
+export interface Gate {
+  readonly waiting: number;
+  headroom(): number;
+  take(weight: number, signal?: AbortSignal): Promise<GateTicket>;
+  estimateWait(weight: number, ahead: number): number;
+  close(reason: unknown): void;
+}
+
 interface Waiter {
   weight: number;
   resolve: (ticket: GateTicket) => void;
@@ -40,7 +49,7 @@ interface Entry {
  * provider counts arrivals, which trail our starts by a variable network delay.
  * Waiters are served first come, first served.
  */
-export class WindowGate {
+export class WindowGate implements Gate {
   private readonly entries: Entry[] = [];
   private readonly dayStarts: number[] = [];
   private readonly waiters: Waiter[] = [];

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createMemoryStores } from './memory.js';
 import { createSqliteStores } from './sqlite.js';
+import type { Redis } from 'ioredis';
 import { connectRedis, createRedisStores } from './redis.js';
 import type { StoreLog } from './store-error.js';
 import type { Stores } from './types.js';
@@ -25,6 +26,8 @@ export const SQLITE_FILE = 'orchestrator.db';
 export interface OpenStoresOptions {
   clock?: Clock;
   log?: StoreLog;
+  /** An open connection to the shared Redis (main.ts shares one with the rate limiters). */
+  redis?: Redis;
 }
 
 /** The driver and directory after environment overrides: `STORE_DRIVER` and `DATA_DIR` win over the config. */
@@ -46,7 +49,7 @@ export async function openStores(storage: Config['storage'], env: NodeJS.Process
   const common = { clock: opts.clock, maxStoredTurns: storage.max_stored_turns };
   const redisUrl = sharedRedisUrl(storage, env);
   if (redisUrl) {
-    return createRedisStores(await connectRedis(redisUrl, opts.log), {
+    return createRedisStores(opts.redis ?? (await connectRedis(redisUrl, opts.log)), {
       ...common,
       log: opts.log,
       sessionTtlS: Math.round(storage.session_ttl_hours * 3600),

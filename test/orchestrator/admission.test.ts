@@ -13,15 +13,25 @@ afterAll(async () => {
   await f.close();
 });
 
+/** Waits for a condition instead of a fixed pause, so a loaded machine cannot race the test. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const slowWorkflow = { workflow: { linear_queue: [{ id: 'wait', model: 'slow', prompt: 'take your time' }] } };
 
 describe('workflow admission', () => {
   it('runs one, queues one, and refuses the next at once with 503 and Retry-After', async () => {
     let firstDone = false;
+    const admission = () => f.t.app.ctx.orchestrator.admission();
     const first = postJson(`${f.t.url}/workflow`, slowWorkflow).then((r) => ((firstDone = true), r));
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => admission().running === 1, 'the first run to start');
     const second = postJson(`${f.t.url}/workflow`, slowWorkflow);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => admission().queued === 1, 'the second run to queue');
     expect(f.t.app.ctx.orchestrator.admission()).toEqual({ running: 1, queued: 1 });
 
     const third = await postJson(`${f.t.url}/workflow`, slowWorkflow);
@@ -46,9 +56,9 @@ describe('workflow admission', () => {
     };
     try {
       const first = postJson(`${f.t.url}/workflow`, slowWorkflow);
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => saved.some((s) => s.status === 'running'), 'the first run to start');
       const second = postJson(`${f.t.url}/workflow`, slowWorkflow);
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => new Set(saved.map((s) => s.run_id)).size === 2, 'the second run to be recorded');
       const [running, queued] = [...new Set(saved.map((s) => s.run_id))];
       expect((await getJson(`${f.t.url}/runs/${running}`)).status).toBe('running');
       expect((await getJson(`${f.t.url}/runs/${queued}`)).status).toBe('queued');

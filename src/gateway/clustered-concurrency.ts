@@ -1,0 +1,86 @@
+import Bottleneck from 'bottleneck';
+import type { Redis } from 'ioredis';
+
+/** What the provider limiter needs of bottleneck, local or clustered. */
+export interface Scheduler {
+  schedule<T>(fn: () => Promise<T>): Promise<T>;
+  counts(): { RECEIVED: number; QUEUED: number };
+  stop(): Promise<void>;
+}
+
+export const localScheduler = (maxConcurrent: number): Scheduler => {
+  const limiter = new Bottleneck({ maxConcurrent });
+  return {
+    schedule: (fn) => limiter.schedule(fn),
+    counts: () => limiter.counts(),
+    stop: () => limiter.stop({ dropWaitingJobs: true }).catch(() => undefined),
+  };
+};
+
+/** ioredis options from a redis:// URL, for bottleneck (which takes options, not a URL). */
+export function parseRedisUrl(url: string): { host: string; port: number; password?: string; username?: string; db?: number } {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+  };
+}
+
+/**
+ * Bottleneck clustered on Redis, so `max_concurrent` holds for the whole fleet
+ * (keyed by provider). Bottleneck keeps its state in Redis and cannot survive
+ * that state being lost (a restarted Redis without persistence answers
+ * SETTINGS_KEY_NOT_FOUND forever), so the limiter is dropped when the watched
+ * connection closes and built again — re-creating its settings — when Redis is
+ * ready. In between, `schedule` rejects at once and the caller answers 503.
+ */
+export function clusteredScheduler(opts: { id: string; maxConcurrent: number; redisUrl: string; watch: Redis }): Scheduler {
+  let current: Bottleneck | undefined;
+  const create = () => {
+    const limiter = new Bottleneck({
+      id: opts.id,
+      maxConcurrent: opts.maxConcurrent,
+      datastore: 'ioredis',
+      clearDatastore: false,
+      clientOptions: { ...parseRedisUrl(opts.redisUrl), maxRetriesPerRequest: 1, retryStrategy: () => null },
+      // The limiter's Redis keys expire after this long without activity.
+      timeout: 15 * 60_000,
+    });
+    // Failures surface through the scheduled calls; the emitter only needs a listener.
+    limiter.on('error', () => undefined);
+    current = limiter;
+  };
+  const drop = () => {
+    const old = current as (Bottleneck & { _store?: { heartbeat?: NodeJS.Timeout } }) | undefined;
+    current = undefined;
+    // Its connections are already closed for good (no retry strategy). bottleneck's
+    // disconnect() would reject inside bottleneck with no handler on them, so only
+    // its heartbeat timer is stopped and the rest is left to the garbage collector.
+    clearInterval(old?._store?.heartbeat);
+  };
+  let stopped = false;
+  const onClose = () => drop();
+  const onReady = () => {
+    if (!current && !stopped) create();
+  };
+  opts.watch.on('close', onClose);
+  opts.watch.on('ready', onReady);
+  if (opts.watch.status === 'ready') create();
+
+  return {
+    schedule: (fn) => (current ? current.schedule(fn) : Promise.reject(new Error('is not connected'))),
+    counts: () => current?.counts() ?? { RECEIVED: 0, QUEUED: 0 },
+    stop: async () => {
+      stopped = true;
+      opts.watch.off('close', onClose);
+      opts.watch.off('ready', onReady);
+      const old = current;
+      current = undefined;
+      await old?.stop({ dropWaitingJobs: true }).catch(() => undefined);
+      await old?.disconnect(false).catch(() => undefined);
+    },
+  };
+}
