@@ -57,3 +57,14 @@ export async function startTestRedis(): Promise<TestRedis> {
   await start();
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
+
+/**
+ * A Redis for tests that only need one running: CI's (started by .ci/run on a
+ * loopback port and exported as TEST_REDIS_URL), else one of the test's own.
+ * Tests that kill Redis always use `startTestRedis`.
+ */
+export async function sharedTestRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const url = process.env.TEST_REDIS_URL;
+  if (url) return { url, stop: async () => undefined };
+  return startTestRedis();
+}

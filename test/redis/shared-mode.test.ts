@@ -3,16 +3,21 @@ import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provide
 import { connectRedis, createRedisStores } from '../../src/store/redis.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const json = (res: Response): Promise<any> => res.json();
-let redis: TestRedis;
+let redis: { url: string; stop(): Promise<void> };
+let own: TestRedis;
 let fake: FakeProvider;
 
 /** Two replicas on one Redis, as Railway replicas behind its load balancer would be. */
-async function startPair(prefix: string, editConfig: (raw: Record<string, any>) => void = () => undefined): Promise<[TestApp, TestApp]> {
+async function startPair(
+  prefix: string,
+  editConfig: (raw: Record<string, any>) => void = () => undefined,
+  on: { url: string } = redis,
+): Promise<[TestApp, TestApp]> {
   const start = async () => {
-    const client = await connectRedis(redis.url);
+    const client = await connectRedis(on.url);
     return startTestApp({
       config: (raw) => {
         pointShippedConfigAt(raw, fake.url);
@@ -20,7 +25,7 @@ async function startPair(prefix: string, editConfig: (raw: Record<string, any>) 
       },
       env: TEST_ENV,
       stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-      shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
+      shared: { redis: client, bottleneckRedisUrl: on.url, prefix },
     });
   };
   return [await start(), await start()];
@@ -30,12 +35,14 @@ const post = (t: TestApp, path: string, body: unknown) =>
   fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 beforeAll(async () => {
-  redis = await startTestRedis();
+  redis = await sharedTestRedis();
+  own = await startTestRedis();
   fake = await startFakeProvider();
 });
 afterAll(async () => {
   await fake?.close();
   await redis?.stop();
+  await own?.stop();
 });
 
 describe('two replicas sharing one Redis', () => {
@@ -116,9 +123,9 @@ describe('a provider limit shared by two replicas', () => {
 
 describe('Redis outage', () => {
   it('answers 503 with a clear message while Redis is down, and serves again once it returns, without a restart', async () => {
-    const [a, b] = await startPair(`outage${Date.now()}:`);
+    const [a, b] = await startPair(`outage${Date.now()}:`, undefined, own);
     try {
-      await redis.stop();
+      await own.stop();
       const chat = await post(a, '/chat', { message: 'hello', session_id: 'outage-1', category: 'M' });
       expect(chat.status).toBe(503);
       expect((await json(chat)).error.message).toMatch(/redis/i);
@@ -129,7 +136,7 @@ describe('Redis outage', () => {
       expect(health.status).toBe(503);
       expect((await json(health)).store).toMatchObject({ status: 'error', driver: 'redis' });
 
-      await redis.start();
+      await own.start();
       for (let i = 0; i < 60 && (await fetch(`${a.url}/health`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 60 && (await fetch(`${b.url}/health`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
       expect((await post(a, '/chat', { message: 'hello', session_id: 'outage-1', category: 'M' })).status).toBe(200);
