@@ -14,20 +14,29 @@ export interface SseStream {
 }
 
 /**
- * Takes the response over from Fastify and opens an event stream: the reply's
- * headers so far (x-request-id, security headers) plus the SSE ones, and a
- * `: keep-alive` comment every `keepAliveMs` so proxies do not close a quiet stream.
+ * Takes the response over from Fastify and writes event-stream headers: the
+ * reply's headers so far (x-request-id, security headers) plus the SSE ones,
+ * with proxy buffering off. Shared by the named-event streams and the OpenAI one.
  */
-export function openSse(reply: FastifyReply, keepAliveMs: number): SseStream {
-  const raw = reply.raw;
+export function hijackForEventStream(reply: FastifyReply): FastifyReply['raw'] {
   reply.hijack();
-  raw.writeHead(200, {
+  reply.raw.writeHead(200, {
     ...(reply.getHeaders() as Record<string, string>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  return reply.raw;
+}
+
+/**
+ * Opens a named-event stream on the reply (see `hijackForEventStream`): the reply's
+ * headers so far (x-request-id, security headers) plus the SSE ones, and a
+ * `: keep-alive` comment every `keepAliveMs` so proxies do not close a quiet stream.
+ */
+export function openSse(reply: FastifyReply, keepAliveMs: number): SseStream {
+  const raw = hijackForEventStream(reply);
   let ended = false;
   const timer = setInterval(() => {
     if (!raw.writableEnded) raw.write(': keep-alive\n\n');

@@ -8,6 +8,7 @@ import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest, GatewayResult } from '../../gateway/types.js';
 import type { ChatMessage, ContentPart } from '../../providers/types.js';
 import { toAppError } from '../plugins/errors.js';
+import { hijackForEventStream } from '../plugins/sse.js';
 
 /**
  * The OpenAI-compatible API: POST /v1/chat/completions and GET /v1/models, so
@@ -248,15 +249,7 @@ async function streamCompletion(
   const first = await iterator.next();
   const done = first.done ? await stream.result : undefined;
 
-  const raw = reply.raw;
-  reply.hijack();
-  raw.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  const raw = hijackForEventStream(reply);
   // A caller that hung up leaves a destroyed socket: nothing more is written to it.
   const writable = () => !raw.writableEnded && !raw.destroyed;
   const send = (payload: unknown) => {
