@@ -29,16 +29,22 @@ export function requestAnnotation(request: FastifyRequest): RequestAnnotation {
  * request id is on the line through Fastify's child logger (`reqId`).
  */
 export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: routeLabel(request),
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
-        ...annotations.get(request),
-      },
-      'request completed',
-    );
+  // The raw response's 'close' also fires for streamed (hijacked) replies and for clients that
+  // hung up, which Fastify's onResponse hook never sees.
+  app.addHook('onRequest', async (request, reply) => {
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      request.log.info(
+        {
+          method: request.method,
+          route: routeLabel(request),
+          status: reply.raw.statusCode,
+          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          ...(reply.raw.writableFinished ? {} : { client_closed: true }),
+          ...annotations.get(request),
+        },
+        'request completed',
+      );
+    });
   });
 }

@@ -36,9 +36,9 @@ export async function startMiniApp(opts: { config?: Config; stores?: Stores; log
   const clock = opts.clock ?? { now: () => Date.now() };
   const app = Fastify({
     logger: opts.logStream ? { ...loggerOptions('info'), stream: opts.logStream } : false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // find-my-way answers 414 past 100 characters by default; session ids may have 128.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody } from '../../errors.js';
 import { CancelledError } from '../../orchestrator/cancellation.js';
+import { annotateRequest, type RequestAnnotation } from '../../telemetry/request-log.js';
 import { toAppError } from './errors.js';
 
 /** An open Server-Sent Events response. */
@@ -114,6 +115,22 @@ export async function streamOperation(
  * The common shape of /chat, /workflow and /template: refuse new work while
  * draining, cancel on disconnect, then answer as JSON or as an event stream.
  */
+/** The log-line fields of a chat response or a run record. */
+function annotationOf(result: object): RequestAnnotation {
+  const r = result as Partial<Record<'category' | 'model_used' | 'cost_usd' | 'run_id' | 'session_id', unknown>> & {
+    workflow?: { run?: { run_id?: unknown } } | null;
+  };
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const category = str(r.category);
+  return {
+    ...(category === 'L' || category === 'M' || category === 'H' ? { category } : {}),
+    ...(str(r.model_used) ? { model_used: str(r.model_used) } : {}),
+    ...(typeof r.cost_usd === 'number' ? { cost_usd: r.cost_usd } : {}),
+    ...(str(r.run_id ?? r.workflow?.run?.run_id) ? { run_id: str(r.run_id ?? r.workflow?.run?.run_id) } : {}),
+    ...(str(r.session_id) ? { session_id: str(r.session_id) } : {}),
+  };
+}
+
 export async function serveOperation(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -123,13 +140,17 @@ export async function serveOperation(
   const ctx = request.server.ctx;
   if (ctx.draining) throw new AppError('overloaded', 'the server is shutting down', [], 1);
   const controller = abortOnDisconnect(reply, () => new CancelledError('client_closed'));
+  // The request's log line carries what the operation learned (category, model, cost, run).
+  const operate = (emit?: (event: string, data: object) => void) =>
+    run(controller.signal, emit).then((result) => {
+      annotateRequest(request, annotationOf(result));
+      return result;
+    });
   if (stream) {
-    return streamOperation(request, reply, { keepAliveMs: ctx.config.server.keep_alive_ms, signal: controller.signal }, (emit) =>
-      run(controller.signal, emit),
-    );
+    return streamOperation(request, reply, { keepAliveMs: ctx.config.server.keep_alive_ms, signal: controller.signal }, operate);
   }
   try {
-    return await run(controller.signal);
+    return await operate();
   } catch (err) {
     if (!controller.signal.aborted || !(controller.signal.reason instanceof CancelledError) || controller.signal.reason.cancelCause !== 'client_closed') throw err;
     // Nobody is left to answer; the run record says what happened.

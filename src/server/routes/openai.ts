@@ -8,6 +8,7 @@ import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest, GatewayResult } from '../../gateway/types.js';
 import type { ChatMessage, ContentPart } from '../../providers/types.js';
 import { toAppError } from '../plugins/errors.js';
+import { annotateRequest } from '../../telemetry/request-log.js';
 import { hijackForEventStream } from '../plugins/sse.js';
 
 /**
@@ -143,7 +144,9 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
           const includeUsage = body.stream_options?.include_usage === true;
           return await streamCompletion(app, request, reply, gatewayRequest, { id, created, includeUsage });
         }
-        return completionBody(await ctx.gateway.call(gatewayRequest), id, created);
+        const result = await ctx.gateway.call(gatewayRequest);
+        annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
+        return completionBody(result, id, created);
       } catch (err) {
         if (!abort.signal.aborted) throw err;
         // Nobody is left to answer: not a server error worth an alarm.
@@ -278,6 +281,7 @@ async function streamCompletion(
     }
     const result = done ?? (await stream.result);
     model = result.model_used;
+    annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
     send(chunk({}, result.finish_reason));
     if (meta.includeUsage) send({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model, choices: [], usage: result.usage });
     if (writable()) raw.write('data: [DONE]\n\n');

@@ -1,0 +1,55 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../../src/telemetry/logger.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+const lines: Record<string, any>[] = [];
+let t: TestApp;
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  t = await startTestApp({ logger: pino(loggerOptions('info'), sink) });
+});
+afterAll(async () => t?.close());
+
+const requestLine = async (requestId: string) => {
+  for (let i = 0; i < 50; i++) {
+    const line = lines.find((l) => l.reqId === requestId && l.msg === 'request completed');
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no request line for ${requestId}`);
+};
+
+describe('one log line per request', () => {
+  it('carries request id, route, status, duration, category, model used and cost of a /chat answer', async () => {
+    const res = await fetch(`${t.url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'log-chat-1' },
+      body: JSON.stringify({ message: 'Tell me the capital of France.', category: 'M' }),
+    });
+    const body = (await res.json()) as { model_used: string; session_id: string };
+    const line = await requestLine('log-chat-1');
+    expect(line).toMatchObject({ method: 'POST', route: '/chat', status: 200, category: 'M', model_used: body.model_used, cost_usd: 0, session_id: body.session_id });
+    expect(line.duration_ms).toEqual(expect.any(Number));
+    expect(lines.filter((l) => l.reqId === 'log-chat-1' && l.msg === 'request completed')).toHaveLength(1);
+  });
+
+  it('also logs a streamed request, once, with its run', async () => {
+    const res = await fetch(`${t.url}/template/research_report`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'log-stream-1' },
+      body: JSON.stringify({ variables: { topic: 'tides' }, stream: true }),
+    });
+    const text = await res.text();
+    expect(text).toContain('event: completed');
+    const line = await requestLine('log-stream-1');
+    expect(line).toMatchObject({ route: '/template/:name', status: 200, run_id: expect.any(String) });
+  });
+});
