@@ -40,7 +40,7 @@ export interface AttemptPlan {
  */
 export async function runAttempt<T>(
   plan: AttemptPlan,
-  call: (signal: AbortSignal, timeouts: AttemptTimeouts) => Promise<T>,
+  call: (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: () => void) => Promise<T>,
 ): Promise<T> {
   const { model, breakers } = plan;
   if (!breakers.admits(model.key)) throw new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`);
@@ -63,7 +63,7 @@ export async function runAttempt<T>(
   try {
     return await breakers.fire(model.key, () => {
       started = true;
-      return guarded(model, plan.timeouts(), plan.signal, call);
+      return guarded(model, plan.timeouts(), plan.signal, (signal, timeouts) => call(signal, timeouts, () => slot?.restamp()));
     });
   } catch (err) {
     if (err instanceof CircuitOpenError) throw new SkippedAttempt('circuit_open', err.message);
@@ -80,14 +80,22 @@ async function guarded<T>(
   callerSignal: AbortSignal | undefined,
   call: (signal: AbortSignal, timeouts: AttemptTimeouts) => Promise<T>,
 ): Promise<T> {
+  // One controller fed by the caller and by our timer (a listener, not AbortSignal.any,
+  // whose dependent signals cost more than the call on a fast provider).
   const own = new AbortController();
-  const signal = callerSignal ? AbortSignal.any([callerSignal, own.signal]) : own.signal;
+  const signal = own.signal;
   let rejectGuard!: (reason: unknown) => void;
   const guard = new Promise<never>((_, reject) => (rejectGuard = reject));
-  const onAbort = () => rejectGuard(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const abort = (reason: unknown) => {
+    if (signal.aborted) return;
+    own.abort(reason);
+    rejectGuard(reason);
+  };
+  const onCallerAbort = () => abort(callerSignal!.reason);
+  if (callerSignal?.aborted) abort(callerSignal.reason);
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const timer = setTimeout(() => {
-    own.abort(
+    abort(
       new ProviderError({
         kind: 'timeout',
         code: 'total_timeout',
@@ -101,7 +109,7 @@ async function guarded<T>(
     return await Promise.race([call(signal, timeouts), guard]);
   } finally {
     clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
     guard.catch(() => undefined);
   }
 }

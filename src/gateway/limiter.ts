@@ -23,6 +23,8 @@ export interface LimiterSlot {
   waitedMs: number;
   release(): void;
   refund(): void;
+  /** The provider's response began: the start counts in the window from now. */
+  restamp(): void;
 }
 
 export interface LimiterState {
@@ -157,7 +159,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
             if (refund) ticket.refund();
             done();
           };
-          resolve({ waitedMs: clock.now() - startedAt, release: () => end(false), refund: () => end(true) });
+          resolve({ waitedMs: clock.now() - startedAt, release: () => end(false), refund: () => end(true), restamp: () => ticket.restamp?.() });
           await ended;
         })
         .catch((err: unknown) => finish(shared ? sharedUnavailable(provider, err) : err));

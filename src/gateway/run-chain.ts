@@ -132,8 +132,9 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
             onLimiterWait: (waitMs) => bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) }),
           },
-          (signal, timeouts) => {
+          (signal, timeouts, onResponseStart) => {
             const preq: ProviderRequest = {
+              onResponseStart,
               model: model.model,
               kind,
               messages: req.messages,

@@ -17,6 +17,8 @@ export interface WindowLimits {
 /** A granted start; `refund` gives it back when the call never reached the provider. */
 export interface GateTicket {
   refund(): void;
+  /** The provider has seen the request by now: its place in the window counts from now. */
+  restamp?(): void;
 }
 
 /** What the limiter needs of a window: the in-process log below, or the Redis-shared one. */
@@ -56,6 +58,13 @@ export class WindowGate implements Gate {
   private bucket: { level: number; at: number };
   private timer: NodeJS.Timeout | undefined;
   private readonly holdMs: number;
+  /** Sum of the weights in `entries`, kept as entries come and go (no scan per call). */
+  private tokensInWindow = 0;
+  /** Index of the oldest live entry: expired ones are skipped, and compacted away in bulk. */
+  private head = 0;
+  private get live(): number {
+    return this.entries.length - this.head;
+  }
 
   constructor(
     private readonly limits: WindowLimits,
@@ -73,7 +82,7 @@ export class WindowGate implements Gate {
   /** Starts still available in the current window. */
   headroom(): number {
     this.prune(this.clock.now());
-    return Math.max(0, this.limits.requestsPerWindow - this.entries.length);
+    return Math.max(0, this.limits.requestsPerWindow - this.live);
   }
 
   /** Resolves when a start is allowed; rejects with the signal's reason if it aborts first. */
@@ -105,10 +114,10 @@ export class WindowGate implements Gate {
     const need = ahead + 1;
     let until = now;
     const requests = this.limits.requestsPerWindow;
-    const free = requests - this.entries.length;
+    const free = requests - this.live;
     if (need > free) {
       const k = need - free;
-      until = Math.max(until, k <= this.entries.length ? this.entries[k - 1]!.at + this.holdMs : now + this.holdMs);
+      until = Math.max(until, k <= this.live ? this.entries[this.head + k - 1]!.at + this.holdMs : now + this.holdMs);
     }
     if (this.limits.requestsPerDay !== undefined) {
       const freeToday = this.limits.requestsPerDay - this.dayStarts.length;
@@ -142,8 +151,14 @@ export class WindowGate implements Gate {
   }
 
   private prune(now: number): void {
-    while (this.entries.length > 0 && this.entries[0]!.at + this.holdMs <= now) this.entries.shift();
-    while (this.dayStarts.length > 0 && this.dayStarts[0]! + this.limits.dayMs <= now) this.dayStarts.shift();
+    while (this.head < this.entries.length && this.entries[this.head]!.at + this.holdMs <= now) this.tokensInWindow -= this.entries[this.head++]!.weight;
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+    let d = 0;
+    while (d < this.dayStarts.length && this.dayStarts[d]! + this.limits.dayMs <= now) d++;
+    if (d > 0) this.dayStarts.splice(0, d);
   }
 
   private bucketLevel(now: number): number {
@@ -155,9 +170,10 @@ export class WindowGate implements Gate {
   private tokensFreeAt(weight: number, now: number): number {
     const cap = this.limits.tokensPerWindow;
     if (cap === undefined) return now;
-    let used = this.entries.reduce((sum, e) => sum + e.weight, 0);
+    let used = this.tokensInWindow;
     if (used + weight <= cap) return now;
-    for (const e of this.entries) {
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
       used -= e.weight;
       if (used + weight <= cap) return e.at + this.holdMs;
     }
@@ -167,7 +183,7 @@ export class WindowGate implements Gate {
   /** When a start of `weight` may begin: now when it fits, else the earliest moment it will. */
   private admissibleAt(weight: number, now: number): number {
     let at = now;
-    if (this.entries.length >= this.limits.requestsPerWindow) {
+    if (this.live >= this.limits.requestsPerWindow) {
       at = Math.max(at, this.entries[this.entries.length - this.limits.requestsPerWindow]!.at + this.holdMs);
     }
     const perDay = this.limits.requestsPerDay;
@@ -204,16 +220,30 @@ export class WindowGate implements Gate {
   private record(weight: number, now: number): GateTicket {
     const entry: Entry = { at: now, weight };
     this.entries.push(entry);
-    this.dayStarts.push(now);
+    this.tokensInWindow += weight;
+    if (this.limits.requestsPerDay !== undefined) this.dayStarts.push(now);
     if (this.limits.burst !== undefined) this.bucket = { level: this.bucketLevel(now) - 1, at: now };
     let refunded = false;
     return {
+      restamp: () => {
+        if (refunded) return;
+        const i = this.entries.lastIndexOf(entry);
+        if (i < this.head) return;
+        this.entries.splice(i, 1);
+        entry.at = this.clock.now();
+        let j = this.entries.length;
+        while (j > this.head && this.entries[j - 1]!.at > entry.at) j--;
+        this.entries.splice(j, 0, entry);
+      },
       refund: () => {
         if (refunded) return;
         refunded = true;
-        const i = this.entries.indexOf(entry);
-        if (i >= 0) this.entries.splice(i, 1);
-        const d = this.dayStarts.indexOf(now);
+        const i = this.entries.lastIndexOf(entry);
+        if (i >= this.head) {
+          this.entries.splice(i, 1);
+          this.tokensInWindow -= weight;
+        }
+        const d = this.limits.requestsPerDay === undefined ? -1 : this.dayStarts.lastIndexOf(now);
         if (d >= 0) this.dayStarts.splice(d, 1);
         if (this.limits.burst !== undefined) {
           const level = this.bucketLevel(this.clock.now());

@@ -28,6 +28,8 @@ export interface HttpCall {
   headers?: Record<string, string>;
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
+  /** Called when the response headers arrive. */
+  onResponseStart?: () => void;
 }
 
 /** Marks the `data: [DONE]` terminator in an SSE stream. */
@@ -113,6 +115,7 @@ export class HttpClient {
       headersTimeout: call.timeouts.first_byte_ms,
       bodyTimeout,
     });
+    call.onResponseStart?.();
     if (res.statusCode >= 300) {
       const text = await readBounded(res.body, ERROR_BODY_LIMIT);
       throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers['retry-after']);

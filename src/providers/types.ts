@@ -57,6 +57,8 @@ export interface ProviderRequest {
   prefill?: string;
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
+  /** Called when the provider's response begins (its headers arrived). */
+  onResponseStart?: () => void;
 }
 
 export interface ProviderResult {

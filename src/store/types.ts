@@ -36,7 +36,7 @@ export interface SessionStore {
 }
 
 export interface RunStore {
-  /** Inserts or replaces the run record (called as the run progresses). */
+  /** Inserts or replaces the run record (called as the run progresses); copies it before returning control. */
   save(run: RunResult): Promise<void>;
   get(runId: string): Promise<RunResult | null>;
   /** Removes runs that started before `cutoff` (ISO time); returns how many. */

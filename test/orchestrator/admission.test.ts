@@ -64,7 +64,13 @@ describe('workflow admission', () => {
       expect((await getJson(`${f.t.url}/runs/${queued}`)).status).toBe('queued');
       const [a, b] = await Promise.all([first, second]);
       expect([a.body.run_id, b.body.run_id]).toEqual([running, queued]);
-      expect(saved.filter((s) => s.run_id === queued).map((s) => s.status)).toEqual(['queued', 'running', 'running', 'running', 'completed']);
+      // Saves coalesce, so the count of writes varies; their order never goes back.
+      const statuses = saved.filter((s) => s.run_id === queued).map((s) => s.status);
+      expect(statuses[0]).toBe('queued');
+      expect(statuses).toContain('running');
+      expect(statuses.at(-1)).toBe('completed');
+      const order = ['queued', 'running', 'completed'];
+      expect(statuses.map((s) => order.indexOf(s))).toEqual([...statuses.map((s) => order.indexOf(s))].sort((x, y) => x - y));
     } finally {
       runs.save = save;
     }

@@ -9,6 +9,8 @@ import type { RunResult } from './types.js';
  */
 export class RunRecorder {
   private pending: Promise<void> = Promise.resolve();
+  /** A save is queued and has not begun: it will write the newest state, so another is not needed. */
+  private queued = false;
 
   constructor(
     readonly record: RunResult,
@@ -16,14 +18,20 @@ export class RunRecorder {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Queues a snapshot of the current record for saving. */
+  /**
+   * Queues a save of the current record. Saves coalesce: while one waits for the
+   * previous write, later calls ride on it, and it writes the record as it is when
+   * it begins. Stores copy the record when `save` is called, so no snapshot is taken here.
+   */
   save(): void {
-    const snapshot = structuredClone(this.record);
-    this.pending = this.pending.then(() =>
-      this.store.save(snapshot).catch((err: unknown) => {
-        this.log.error({ err, run_id: snapshot.run_id }, 'saving the run record failed');
-      }),
-    );
+    if (this.queued) return;
+    this.queued = true;
+    this.pending = this.pending.then(() => {
+      this.queued = false;
+      return this.store.save(this.record).catch((err: unknown) => {
+        this.log.error({ err, run_id: this.record.run_id }, 'saving the run record failed');
+      });
+    });
   }
 
   /** Resolves when every queued save has been attempted. */

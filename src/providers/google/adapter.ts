@@ -28,7 +28,7 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
   if (opts.apiKey) headers['x-goog-api-key'] = opts.apiKey;
   const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers });
   const poll = { initialMs: opts.veoPollMs ?? 1000, capMs: opts.veoPollCapMs ?? 10_000 };
-  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal });
+  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
 
   async function gemini(req: ProviderRequest): Promise<ProviderResult> {
     const payload = await call(req, `/models/${req.model}:generateContent`, geminiBody(req));
@@ -66,7 +66,7 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
       yield { type: 'finish', finish_reason: result.finish_reason };
       return;
     }
-    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal });
+    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
     let finish: string | undefined;
     let usage: Usage | undefined;
     for await (const event of events) {

@@ -33,10 +33,15 @@ export async function generateVideo(http: HttpClient, req: ProviderRequest, poll
   const provider = http.provider;
   const deadline = Date.now() + req.timeouts.total_ms;
   const remaining = () => deadline - Date.now();
-  const call = (extra: { method?: 'GET' | 'POST'; path: string; body?: unknown }) =>
+  const call = (extra: { method?: 'GET' | 'POST'; path: string; body?: unknown; onResponseStart?: () => void }) =>
     http.json({ ...extra, timeouts: { ...req.timeouts, total_ms: Math.max(1, remaining()) }, signal: req.signal });
 
-  const started = await call({ path: `/models/${req.model}:predictLongRunning`, body: { instances: [{ prompt: lastUserText(req.messages) }] } });
+  // Only the start counts against the provider's rate window; the polls are status reads.
+  const started = await call({
+    path: `/models/${req.model}:predictLongRunning`,
+    body: { instances: [{ prompt: lastUserText(req.messages) }] },
+    onResponseStart: req.onResponseStart,
+  });
   const startError = payloadError(provider, started);
   if (startError) throw startError;
   if (!isObject(started) || typeof started.name !== 'string') throw malformedError(provider, 'no operation name');

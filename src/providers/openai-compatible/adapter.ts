@@ -25,7 +25,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   const flavour = flavourFor(opts.baseUrl);
 
   async function generate(req: ProviderRequest): Promise<ProviderResult> {
-    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal });
+    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
     const error = payloadError(opts.name, payload);
     if (error) throw error;
     const parsed = parseCompletion(payload);
@@ -34,7 +34,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   }
 
   async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
-    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal });
+    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
     let finish: string | undefined;
     let usage: Usage | undefined;
     let done = false;

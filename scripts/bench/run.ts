@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BenchServerOptions } from './bench-config.js';
+import { startChild, type BenchChild } from './child.js';
+import { benchGateway, gatewayRows, type GatewayFigures } from './gateway-bench.js';
+import { benchRateLimit, rateLimitRows, type RateLimitFigures } from './rate-limit-bench.js';
+import { formatTable, type Row } from './report.js';
+import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-bench.js';
+
+/**
+ * `npm run bench`: the gateway and the workflow engine measured against the fake
+ * provider on this machine, side by side in one run. The fake, the server (and the
+ * bare proxy) each run in their own child process; autocannon runs here.
+ *
+ *   --quick          3 s load runs and fewer repeats (for iterating on the bench itself)
+ *   --profile        start the server children with --cpu-prof (profiles in scripts/bench/profiles/)
+ *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4)
+ *   --src=<dir>      build the server from <dir>/src (a copy of the tree with a proposed fix:
+ *                    a what-if run against the same fake, bare proxy and load)
+ *
+ * Prints one table (figure, target, PASS/MISS) and writes the raw figures to
+ * scripts/bench/last-run.json.
+ */
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const profile = args.includes('--profile');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const srcRoot = args.find((a) => a.startsWith('--src='))?.slice(6);
+const wants = (...sections: string[]) => !only || sections.some((s) => only.includes(s));
+
+const settings = {
+  durationS: quick ? 3 : 10,
+  warmupS: quick ? 1 : 3,
+  workflowRuns: 1000,
+  fill: 11_000,
+  limits: { max_concurrent_workflows: 1000, queue_depth: 10_000 },
+  repeats: quick ? 1 : 3,
+  rateLimit: { calls: 500, limit: 100, windowMs: 2000 },
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const profileDir = fileURLToPath(new URL('./profiles/', import.meta.url));
+const children: BenchChild[] = [];
+
+async function start(script: string, options: unknown, profiled = false): Promise<BenchChild> {
+  const child = await startChild(script, {
+    options,
+    nodeFlags: profiled && profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(child: BenchChild): Promise<void> {
+  await child.stop();
+  children.splice(children.indexOf(child), 1);
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    ramGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    kernel: release(),
+    /** 1/5/15-minute load averages when the bench began: other work on a shared machine shows here. */
+    loadAtStart: loadavg().map((v) => v.toFixed(2)).join(' '),
+  };
+  log(`bench ${quick ? '(quick) ' : ''}on ${machine.cores} cores, ${machine.ramGiB} GiB, node ${machine.node}, kernel ${machine.kernel}`);
+
+  const fake = await start('fake-child.ts', { latencyMs: 20 });
+  const serverOptions = (extra: Partial<BenchServerOptions> = {}): BenchServerOptions => ({
+    fakeUrl: fake.info.url,
+    ...(srcRoot ? { srcRoot } : {}),
+    ...extra,
+  });
+  const rows: Row[] = [];
+  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures } = {};
+
+  if (wants('1', '2', '6')) {
+    const server = await start('server-child.ts', serverOptions(), true);
+    const bare = await start('bare-proxy.ts', { upstream: fake.info.url });
+    raw.gateway = await benchGateway({ fake, server, bare, durationS: settings.durationS, warmupS: settings.warmupS, log });
+    rows.push(...gatewayRows(raw.gateway));
+    await stop(bare);
+    await stop(server);
+  }
+
+  if (wants('3', '4')) {
+    const server = await start('server-child.ts', serverOptions({ limits: settings.limits }), true);
+    raw.workflows = await benchWorkflows({
+      fake,
+      server,
+      runs: settings.workflowRuns,
+      fill: wants('3') ? settings.fill : 0,
+      repeats: settings.repeats,
+      log,
+    });
+    rows.push(...workflowRows(raw.workflows, settings.fill));
+    await stop(server);
+  }
+
+  if (wants('5')) {
+    const { limit, windowMs, calls } = settings.rateLimit;
+    const server = await start('server-child.ts', serverOptions({ rateLimit: { requestsPerWindow: limit, windowMs, maxWaitMs: 120_000 } }));
+    raw.rateLimit = await benchRateLimit({ fake, server, calls, limit, windowMs, log });
+    rows.push(...rateLimitRows(raw.rateLimit));
+    await stop(server);
+  }
+  await stop(fake);
+
+  const elapsedS = (performance.now() - t0) / 1000;
+  const loadAtEnd = loadavg().map((v) => v.toFixed(2)).join(' ');
+  const table = formatTable(rows);
+  const misses = rows.filter((r) => r.pass === false).length;
+  const passes = rows.filter((r) => r.pass === true).length;
+  process.stdout.write(
+    `\nMaster Orchestrator bench — ${startedAt.toISOString()} — ${machine.cores} x ${machine.cpu}, ${machine.ramGiB} GiB, node ${machine.node}, ${machine.kernel}\n` +
+      `command: npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}   elapsed ${elapsedS.toFixed(0)} s   load average at start ${machine.loadAtStart}, at end ${loadAtEnd}\n` +
+      `targets: ${passes} PASS, ${misses} MISS\n\n` +
+      `${table}\n`,
+  );
+  const out = fileURLToPath(new URL('./last-run.json', import.meta.url));
+  writeFileSync(out, `${JSON.stringify({ startedAt, elapsedS, loadAtEnd, quick, srcRoot: srcRoot ?? null, settings, machine, rows, raw }, null, 2)}\n`);
+  log(`\nraw figures: ${out}${profile ? `\nCPU profiles: ${profileDir}` : ''}`);
+}
+
+main().catch(async (err: unknown) => {
+  log(`bench failed: ${(err as Error)?.stack ?? String(err)}`);
+  await Promise.all(children.map((c) => c.stop(2000).catch(() => undefined)));
+  process.exitCode = 1;
+});
