@@ -22,6 +22,20 @@ const AD_HOC_CAPABILITIES: Capability[] = ['text', 'vision', 'json_output'];
  * model's capabilities, window and prices (but never its fallbacks).
  */
 export function resolveModel(config: Config, address: string): ResolvedModel | undefined {
+  let known = resolved.get(config);
+  if (!known) resolved.set(config, (known = new Map()));
+  if (known.has(address)) return known.get(address);
+  const model = resolveUncached(config, address);
+  // Bounded: ad-hoc addresses come from callers.
+  if (known.size < MAX_CACHED) known.set(address, model && Object.freeze(model));
+  return model;
+}
+
+/** Resolutions per config: the hot path resolves the same few names on every call. */
+const resolved = new WeakMap<Config, Map<string, ResolvedModel | undefined>>();
+const MAX_CACHED = 1000;
+
+function resolveUncached(config: Config, address: string): ResolvedModel | undefined {
   if (Object.hasOwn(config.models, address)) {
     const { description: _description, ...model } = config.models[address]!;
     return { ...model, key: address, adHoc: false };
