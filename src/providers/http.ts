@@ -18,6 +18,8 @@ export interface HttpTarget {
   provider: string;
   baseUrl: string;
   headers?: Record<string, string>;
+  /** Connections per origin; the gateway admits `rate_limits.max_concurrent` calls, so the pool matches it. */
+  connections?: number;
 }
 
 /** One HTTP exchange of an attempt. `path` is appended to the base URL's path (`/chat/completions`). */
@@ -89,7 +91,7 @@ export class HttpClient {
     let pool = this.pools.get(connectMs);
     if (!pool) {
       pool = new Pool(this.origin, {
-        connections: 256,
+        connections: this.target.connections ?? 256,
         connectTimeout: connectMs,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 600_000,

@@ -18,7 +18,13 @@ export function createAdapters(loaded: LoadedConfig, opts: AdapterOptions = {}):
   const adapters: Record<string, ProviderAdapter> = {};
   for (const [name, provider] of Object.entries(loaded.config.providers)) {
     const live = loaded.providerModes[name] === 'live';
-    const common = { name, baseUrl: provider.base_url, apiKey: provider.api_key || undefined, headers: provider.headers };
+    const common = {
+      name,
+      baseUrl: provider.base_url,
+      apiKey: provider.api_key || undefined,
+      headers: provider.headers,
+      connections: provider.rate_limits.max_concurrent,
+    };
     if (live && provider.type === 'openai_compatible') adapters[name] = createOpenAiCompatibleAdapter(common);
     else if (live && provider.type === 'google') adapters[name] = createGoogleAdapter({ ...common, veoPollMs: opts.veoPollMs, veoPollCapMs: opts.veoPollCapMs });
     else adapters[name] = createSimulatorAdapter(name);

@@ -12,6 +12,8 @@ export interface GoogleOptions {
   baseUrl: string;
   apiKey?: string;
   headers?: Record<string, string>;
+  /** Pool size; default 256. */
+  connections?: number;
   /** First wait between Veo operation polls (default 1 s, doubling to `veoPollCapMs`). */
   veoPollMs?: number;
   veoPollCapMs?: number;
@@ -26,7 +28,7 @@ const FINISH_GRACE_MS = 500;
 export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.apiKey) headers['x-goog-api-key'] = opts.apiKey;
-  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers });
+  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers, connections: opts.connections });
   const poll = { initialMs: opts.veoPollMs ?? 1000, capMs: opts.veoPollCapMs ?? 10_000 };
   const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
 

@@ -9,6 +9,8 @@ export interface OpenAiCompatibleOptions {
   baseUrl: string;
   apiKey?: string;
   headers?: Record<string, string>;
+  /** Pool size; default 256. */
+  connections?: number;
 }
 
 /** After a finish reason, how long to wait for the usage chunk / [DONE] before finalising anyway. */
@@ -21,7 +23,7 @@ const FINISH_GRACE_MS = 500;
 export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): ProviderAdapter {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers });
+  const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers, connections: opts.connections });
   const flavour = flavourFor(opts.baseUrl);
 
   async function generate(req: ProviderRequest): Promise<ProviderResult> {
