@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
@@ -20,10 +21,20 @@ afterAll(async () => {
 });
 
 /** Starts the real entry point (src/main.ts) as its own process and resolves with its URL once it listens. */
-function startServer(configFile: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
+function startServer(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: string[] }> {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...TEST_ENV, ORCHESTRATION_CONFIG: configFile, PORT: '0', HOST: '127.0.0.1', STORE_DRIVER: 'memory', LOG_LEVEL: 'info', API_KEYS: '' },
+    env: {
+      ...process.env,
+      ...TEST_ENV,
+      ORCHESTRATION_CONFIG: configFile,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORE_DRIVER: 'memory',
+      LOG_LEVEL: 'info',
+      API_KEYS: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -38,7 +49,7 @@ function startServer(configFile: string): Promise<{ child: ChildProcess; url: st
   });
 }
 
-describe('graceful shutdown of the real process', () => {
+describe('the real process (src/main.ts)', () => {
   it('lets a running workflow finish after SIGTERM, refuses new work, and exits 0', async () => {
     const raw = shippedConfig();
     pointShippedConfigAt(raw, fake.url);
@@ -88,6 +99,33 @@ describe('graceful shutdown of the real process', () => {
     );
     expect(err).toContain("models.medium_ai.fallbacks.0: unknown model 'nope'");
     expect(err).toContain("routing.tiers.L.model: unknown model 'ghost'");
+    expect(err).toMatch(/exited early \(1\)/);
+  }, 30_000);
+
+  it('refuses to start on a port already in use, saying so', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const err = await startServer('orchestration_config.json', { PORT: String(port) }).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      expect(err).toContain(`port ${port} is already in use`);
+      expect(err).toMatch(/exited early \(1\)/);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
+
+  it('refuses to start when the data directory cannot be written, naming it', async () => {
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const err = await startServer('orchestration_config.json', { STORE_DRIVER: 'sqlite', DATA_DIR: join(file, 'data') }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toContain(`data directory ${join(file, 'data')} is not writable`);
     expect(err).toMatch(/exited early \(1\)/);
   }, 30_000);
 });
