@@ -29,6 +29,7 @@ import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
 import { loggerOptions } from './telemetry/logger.js';
+import { registerGatewayLog } from './telemetry/gateway-log.js';
 import { registerRequestLog } from './telemetry/request-log.js';
 
 export const VERSION = '1.0.0';
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const bus = new EventBus<AppEvents>();
   bus.on('listener_error', (err) => app.log.error({ err }, 'event listener failed'));
+  registerGatewayLog(bus, app.log);
   const adapters = { ...createAdapters(loaded), ...deps.adapters };
   const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared });
   const stores = deps.stores ?? createMemoryStores();

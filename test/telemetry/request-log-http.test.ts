@@ -53,3 +53,27 @@ describe('one log line per request', () => {
     expect(line).toMatchObject({ route: '/template/:name', status: 200, run_id: expect.any(String) });
   });
 });
+
+describe('gateway lines', () => {
+  it('logs each model attempt at debug with the request id', async () => {
+    const debugLines: Record<string, any>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) debugLines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const app = await startTestApp({ logger: pino(loggerOptions('debug'), sink) });
+    try {
+      await fetch(`${app.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'log-gw-1' },
+        body: JSON.stringify({ model: 'fast_ai', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const attempt = debugLines.find((l) => l.msg === 'model attempt' && l.reqId === 'log-gw-1');
+      expect(attempt).toMatchObject({ level: 20, model: 'fast_ai', provider: 'openrouter', outcome: 'success', simulated: true });
+    } finally {
+      await app.close();
+    }
+  });
+});
