@@ -41,10 +41,10 @@ export async function startTestRedis(): Promise<TestRedis> {
     child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    child.once('error', (err) => {
-      throw new Error(`cannot start redis-server (install Debian's redis-server package): ${err.message}`);
-    });
-    await waitForPort(port, true);
+    const failed = new Promise<never>((_, reject) =>
+      child!.once('error', (err) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`))),
+    );
+    await Promise.race([waitForPort(port, true), failed]);
   };
   const stop = async () => {
     if (!child) return;
