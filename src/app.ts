@@ -14,7 +14,7 @@ import { createOrchestrator } from './orchestrator/orchestrator.js';
 import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
-import { registerErrorHandling } from './server/plugins/errors.js';
+import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { catalogueRoutes } from './server/routes/catalogue.js';
 import { chatRoutes } from './server/routes/chat.js';
@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    frameworkErrors: frameworkErrorHandler,
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,

@@ -87,6 +87,15 @@ describe('errors are JSON bodies', () => {
     expect(body.error).toMatchObject({ type: 'not_found', request_id: res.headers.get('x-request-id') });
   });
 
+  it('a path parameter past the router limit or a malformed URL is a 400 with the error body', async () => {
+    const long = await get(`/runs/${'x'.repeat(300)}`);
+    expect(long.status).toBe(400);
+    expect((await json(long)).error).toMatchObject({ type: 'validation_error', request_id: long.headers.get('x-request-id') });
+    const bad = await get('/session/%E0%A4%A');
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.type).toBe('validation_error');
+  });
+
   it('a malformed JSON body is a 400 validation_error, not an HTML page or a 500', async () => {
     const res = await fetch(`${t.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message": ' });
     expect(res.status).toBe(400);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
 
@@ -48,6 +48,20 @@ function scrubbed(err: AppError, secrets: string[]): AppError {
     Object.fromEntries(Object.entries(d).map(([k, v]) => [k, typeof v === 'string' ? scrubSecrets(v, secrets) : v])),
   ) as ErrorDetail[];
   return new AppError(err.type, scrubSecrets(err.message, secrets), details, err.retryAfterS);
+}
+
+/**
+ * Errors Fastify's router raises before any hook runs (a malformed URL, a path
+ * parameter past the router's length limit), in the same error body as the rest.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError =
+    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError('validation_error', error.code === 'FST_ERR_BAD_URL' ? 'malformed URL' : 'a path parameter is too long', [
+          { path: 'url', message: error.message },
+        ])
+      : new AppError('internal_error', 'internal error');
+  void reply.code(appError.status).header('x-request-id', request.id).send(errorBody(appError, request.id));
 }
 
 /** Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id. */
