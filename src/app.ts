@@ -6,6 +6,7 @@ import type { Catalog } from './config/catalog.js';
 import type { LoadedConfig } from './config/load.js';
 import type { AppContext } from './context.js';
 import { EventBus } from './event-bus.js';
+import { providerSecrets } from './secrets.js';
 import type { AppEvents } from './events.js';
 import { createGateway } from './gateway/gateway.js';
 import type { SharedLimits } from './gateway/limiter.js';
@@ -112,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
   const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
-  const secrets = [...apiKeys, ...Object.values(config.providers).flatMap((p) => (p.api_key ? [p.api_key] : []))];
+  const secrets = [...apiKeys, ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
   await registerSecurity(app, { apiKeys });

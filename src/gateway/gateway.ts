@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { providerSecrets } from '../secrets.js';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { ProviderAdapter } from '../providers/types.js';
@@ -56,6 +57,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     limiters,
     breakers,
     random: opts.random ?? Math.random,
+    secrets: providerSecrets(config),
   };
 
   const call = async (req: GatewayRequest): Promise<GatewayResult> => {

@@ -1,8 +1,9 @@
 import { sleep, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { AppError, type ErrorDetail } from '../errors.js';
+import { scrubSecrets } from '../secrets.js';
 import type { AppEventBus } from '../events.js';
-import type { ProviderError } from '../providers/provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
 import type { ModelBreakers } from './breaker.js';
@@ -23,6 +24,8 @@ export interface GatewayEnv {
   limiters: Map<string, ProviderLimiter>;
   breakers: ModelBreakers;
   random: () => number;
+  /** Provider keys, removed from upstream error text before it goes anywhere. */
+  secrets: readonly string[];
 }
 
 /** How a kind of call (plain or streaming) plugs into the chain walk. */
@@ -159,7 +162,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
         }
         if (err instanceof AppError) throw err;
         if (req.signal?.aborted) throw req.signal.reason;
-        const failure = asProviderError(err, model.provider);
+        const failure = withoutSecrets(asProviderError(err, model.provider), env.secrets);
         const durationMs = clock.now() - startedAt;
         recordFailure(attempts, model, failure, durationMs);
         bus.emit('attempt', {
@@ -211,6 +214,13 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
     }
   }
   throw new AppError('upstream_error', hooks.exhaustedMessage?.() ?? 'every model in the fallback chain failed', attemptDetails(attempts));
+}
+
+/** The same error with any provider key removed from its message. */
+function withoutSecrets(err: ProviderError, secrets: readonly string[]): ProviderError {
+  const message = scrubSecrets(err.message, secrets);
+  if (message === err.message) return err;
+  return new ProviderError({ kind: err.kind, code: err.code, status: err.status, retryAfterMs: err.retryAfterMs, provider: err.provider, message });
 }
 
 function recordFailure(attempts: Attempt[], model: ResolvedModel, err: ProviderError, durationMs: number): void {

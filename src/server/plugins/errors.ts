@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
+import { scrubSecrets } from '../../secrets.js';
 
 /** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
 const FASTIFY_CODES: Record<string, () => AppError> = {
@@ -29,17 +30,6 @@ export function toAppError(err: unknown): AppError {
     return new AppError('validation_error', fe.message);
   }
   return new AppError('internal_error', 'internal error');
-}
-
-/**
- * Replaces every configured secret in a string. Upstream error messages reach
- * error details, and some providers echo the key they were sent; this is the
- * last line of defence, applied to every error body.
- */
-export function scrubSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 6) out = out.split(secret).join('[redacted]');
-  return out;
 }
 
 function scrubbed(err: AppError, secrets: string[]): AppError {
