@@ -32,6 +32,12 @@ const post = (path: string, body: unknown) =>
 
 describe('a provider that echoes the key in its errors', () => {
   it('never lets the key out: not in 502 details, run records, SSE events or chat answers', async () => {
+    // First, while every circuit is closed: a streamed answer that fails ends with an in-band
+    // error event carrying every attempt's message.
+    const streamedChat = await post('/chat', { message: 'hello', category: 'M', stream: true });
+    expect(streamedChat.text).toContain('event: error');
+    expect(streamedChat.text).toContain('[redacted]');
+
     const completion = await post('/v1/chat/completions', { model: 'fast_ai', fallbacks: [], messages: [{ role: 'user', content: 'hi' }] });
     expect(completion.status).toBe(502);
     expect(completion.text).toContain('[redacted]');
@@ -45,7 +51,7 @@ describe('a provider that echoes the key in its errors', () => {
     const streamed = await post('/workflow', { stream: true, workflow: { linear_queue: [{ id: 'a', model: 'fast_ai', prompt: 'hi' }] } });
     const chat = await post('/chat', { message: 'Plan a launch, then write the posts and the email.', category: 'H' });
 
-    for (const text of [completion.text, run.text, stored, streamed.text, chat.text]) {
+    for (const text of [completion.text, run.text, stored, streamed.text, chat.text, streamedChat.text]) {
       expect(text).not.toContain(KEY);
       expect(text).not.toContain(GOOGLE_KEY);
     }
