@@ -31,7 +31,8 @@ import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { registerGatewayLog } from './telemetry/gateway-log.js';
-import { registerRequestLog } from './telemetry/request-log.js';
+import { onRequestEnd } from './telemetry/request-end.js';
+import { logRequestEnd } from './telemetry/request-log.js';
 
 export const VERSION = '1.0.0';
 
@@ -118,9 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerLifecycle(app);
   await registerSecurity(app, { apiKeys });
   await registerDocs(app, VERSION);
-  metrics.instrument(app);
-  stats.instrument(app);
-  registerRequestLog(app);
+  onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);
 
   await app.register(metaRoutes);
   await app.register(catalogueRoutes);

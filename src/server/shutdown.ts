@@ -4,18 +4,15 @@ import { sleep } from '../clock.js';
 
 const inflight = new WeakMap<FastifyInstance, { count: number }>();
 
-/** Paths that stay answerable while draining, so the platform can watch the shutdown. */
-const ALWAYS_OPEN = new Set(['/', '/health', '/metrics', '/stats']);
-
 /**
- * Counts requests in flight and refuses new work with 503 `overloaded` once
- * draining starts; reads stay answerable so health checks see the drain.
+ * Counts requests in flight and, once draining starts, refuses new work (any
+ * non-GET) with 503 `overloaded`; reads such as /health stay answerable.
  */
 export function registerLifecycle(app: FastifyInstance): void {
   const state = { count: 0 };
   inflight.set(app, state);
   app.addHook('onRequest', async (request, reply) => {
-    if (app.ctx.draining && !ALWAYS_OPEN.has(request.url.split('?')[0]!) && request.method !== 'GET') {
+    if (app.ctx.draining && request.method !== 'GET') {
       throw new AppError('overloaded', 'server is shutting down', [], 5);
     }
     state.count += 1;
@@ -38,5 +35,8 @@ export async function shutdownGracefully(app: FastifyInstance, graceMs: number):
   await app.ctx.orchestrator.shutdown(graceMs);
   const state = inflight.get(app);
   while (state && state.count > 0 && Date.now() < deadline) await sleep(25);
+  // Past the grace period nothing may hold the exit (a long OpenAI-compatible stream, say):
+  // cut the remaining connections so the platform's SIGKILL never lands first.
+  if (state && state.count > 0) app.server.closeAllConnections();
   await app.close();
 }

@@ -1,16 +1,17 @@
-import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState } from '../gateway/types.js';
-import { createLabelBounder, methodLabel, routeLabel } from './labels.js';
+import { createLabelBounder } from './labels.js';
+import type { RequestEndListener } from './request-end.js';
 
 /** Prometheus metrics of one server instance, rendered by GET /metrics. */
 export interface Metrics {
   /** This instance's own registry: many apps in one process (tests) never share series. */
   registry: Registry;
   /** Counts and times every response by route template. */
-  instrument(app: FastifyInstance): void;
+  /** Records a finished request (see onRequestEnd). */
+  requestEnded: RequestEndListener;
   render(): Promise<string>;
   contentType: string;
 }
@@ -162,12 +163,10 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
     registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
-    instrument(app) {
-      app.addHook('onResponse', async (request, reply) => {
-        const labels = { route: routeLabel(request), method: methodLabel(request.method), status: String(reply.statusCode) };
-        httpRequests.inc(labels);
-        httpDuration.observe(labels, reply.elapsedTime / 1000);
-      });
+    requestEnded(_request, end) {
+      const labels = { route: end.route, method: end.method, status: String(end.status) };
+      httpRequests.inc(labels);
+      httpDuration.observe(labels, end.durationMs / 1000);
     },
   };
 }

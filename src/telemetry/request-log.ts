@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { routeLabel } from './labels.js';
+import type { FastifyRequest } from 'fastify';
+import type { RequestEndListener } from './request-end.js';
 
 /** What a route learned about a request that belongs on its log line. */
 export interface RequestAnnotation {
@@ -28,23 +28,16 @@ export function requestAnnotation(request: FastifyRequest): RequestAnnotation {
  * duration, plus the category, model, cost and run a route annotated. The
  * request id is on the line through Fastify's child logger (`reqId`).
  */
-export function registerRequestLog(app: FastifyInstance): void {
-  // The raw response's 'close' also fires for streamed (hijacked) replies and for clients that
-  // hung up, which Fastify's onResponse hook never sees.
-  app.addHook('onRequest', async (request, reply) => {
-    const started = performance.now();
-    reply.raw.once('close', () => {
-      request.log.info(
-        {
-          method: request.method,
-          route: routeLabel(request),
-          status: reply.raw.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-          ...(reply.raw.writableFinished ? {} : { client_closed: true }),
-          ...annotations.get(request),
-        },
-        'request completed',
-      );
-    });
-  });
-}
+export const logRequestEnd: RequestEndListener = (request, end) => {
+  request.log.info(
+    {
+      method: request.method,
+      route: end.route,
+      status: end.status,
+      duration_ms: Math.round(end.durationMs * 1000) / 1000,
+      ...(end.clientClosed ? { client_closed: true } : {}),
+      ...annotations.get(request),
+    },
+    'request completed',
+  );
+};

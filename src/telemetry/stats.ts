@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState } from '../gateway/types.js';
-import { createLabelBounder, methodLabel, routeLabel } from './labels.js';
+import { createLabelBounder } from './labels.js';
 import { LatencyWindow } from './latency-window.js';
+import type { RequestEndListener } from './request-end.js';
 import type { ModelStats, StatsSnapshot } from './stats-schema.js';
 
 export type { StatsSnapshot, ModelStats } from './stats-schema.js';
@@ -13,7 +13,8 @@ export type { StatsSnapshot, ModelStats } from './stats-schema.js';
 export interface Stats {
   snapshot(): StatsSnapshot;
   /** Counts every response by its route template. */
-  instrument(app: FastifyInstance): void;
+  /** Counts a finished request (see onRequestEnd). */
+  requestEnded: RequestEndListener;
 }
 
 interface ModelCounters {
@@ -185,11 +186,9 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         },
       };
     },
-    instrument(app) {
-      app.addHook('onResponse', async (request) => {
-        requests++;
-        inc(byEndpoint, `${methodLabel(request.method)} ${routeLabel(request)}`);
-      });
+    requestEnded(_request, end) {
+      requests++;
+      inc(byEndpoint, `${end.method} ${end.route}`);
     },
   };
 }

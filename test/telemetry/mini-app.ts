@@ -14,7 +14,8 @@ import { createMemoryStores } from '../../src/store/memory.js';
 import type { Stores } from '../../src/store/types.js';
 import { loggerOptions } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-import { annotateRequest, registerRequestLog } from '../../src/telemetry/request-log.js';
+import { onRequestEnd } from '../../src/telemetry/request-end.js';
+import { annotateRequest, logRequestEnd } from '../../src/telemetry/request-log.js';
 import { createStats } from '../../src/telemetry/stats.js';
 import { testConfig } from './config.js';
 
@@ -52,9 +53,7 @@ export async function startMiniApp(opts: { config?: Config; stores?: Stores; log
 
   registerErrorHandling(app);
   await registerDocs(app, 'test');
-  metrics.instrument(app);
-  stats.instrument(app);
-  registerRequestLog(app);
+  onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
   app.post('/annotated', async (request) => {
