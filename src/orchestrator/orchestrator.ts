@@ -84,6 +84,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       record.duration_ms = clock.now() - o.started;
       recorder.save();
       await recorder.flush();
+      // A run that never left the queue still ends: stats and metrics count it like any other.
+      deps.bus.emit('run_finished', { run_id: record.run_id, workflow: record.workflow, status: record.status, duration_ms: record.duration_ms, cost_usd: 0 });
       if (cause === 'deadline') return record;
       throw err;
     }

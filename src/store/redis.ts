@@ -47,6 +47,10 @@ export async function connectRedis(url: string, log?: StoreLog): Promise<Redis> 
 /** A Redis URL without its password, for messages. */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
 
+const LATEST_STAMP = `local c = redis.call('HGET', KEYS[1], 'updated_at')
+if (not c) or c < ARGV[1] then redis.call('HSET', KEYS[1], 'updated_at', ARGV[1]) end
+return 1`;
+
 /** Any Redis failure is the API's 503: the caller may retry, and the server recovers when Redis returns. */
 async function guarded<T>(fn: () => Promise<T>, log?: StoreLog): Promise<T> {
   try {
@@ -78,7 +82,8 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
         const tx = redis
           .multi()
           .hsetnx(meta(sessionId), 'created_at', turns[0]?.created_at ?? stamp)
-          .hset(meta(sessionId), 'updated_at', stamp)
+          // Never move back in time when appends race (ISO stamps compare as strings).
+          .eval(LATEST_STAMP, 1, meta(sessionId), stamp)
           .hincrbyfloat(meta(sessionId), 'cost_usd', cost);
         if (turns.length > 0) tx.rpush(turnsKey(sessionId), ...turns.map((t) => JSON.stringify(t)));
         if (opts.maxStoredTurns) tx.ltrim(turnsKey(sessionId), -opts.maxStoredTurns, -1);
