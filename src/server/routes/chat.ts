@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ChatRequestSchema } from '../../orchestrator/requests.js';
-import { serveOperation } from '../plugins/sse.js';
+import { serveOperation } from '../operation.js';
 
 /** POST /chat: categorize, then answer directly (L/M) or through a generated workflow (H). */
 export async function chatRoutes(app: FastifyInstance): Promise<void> {

@@ -3,12 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.js';
-import { AppError, errorBody, validationError, type ErrorDetail } from '../../errors.js';
+import { errorBody, validationError, type ErrorDetail } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest, GatewayResult } from '../../gateway/types.js';
 import type { ChatMessage, ContentPart } from '../../providers/types.js';
 import { toAppError } from '../plugins/errors.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
+import { abortOnDisconnect } from '../operation.js';
 import { hijackForEventStream } from '../plugins/sse.js';
 
 /**
@@ -117,10 +118,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       const body = request.body;
       const messages = toMessages(body, ctx.config.limits);
       // A caller that hangs up cancels its model calls.
-      const abort = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) abort.abort(new Error('client closed the connection'));
-      });
+      const abort = abortOnDisconnect(reply, () => new Error('client closed the connection'));
       checkFallbacks(app, body.fallbacks);
       if (body.model !== 'auto') checkModel(app, body.model);
       const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
@@ -286,7 +284,7 @@ async function streamCompletion(
     if (meta.includeUsage) send({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model, choices: [], usage: result.usage });
     if (writable()) raw.write('data: [DONE]\n\n');
   } catch (err) {
-    const appError = err instanceof AppError ? err : toAppError(err);
+    const appError = toAppError(err);
     if (req.signal?.aborted) request.log.info('client closed the connection; its model calls were cancelled');
     else if (appError.type === 'internal_error') request.log.error({ err }, 'stream failed');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'stream failed');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { notFound } from '../../errors.js';
 import { RunParamsSchema, TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
-import { serveOperation } from '../plugins/sse.js';
+import { serveOperation } from '../operation.js';
 
 const STREAM_NOTE =
   'With `stream: true` the answer is Server-Sent Events: task_started, task_retry, task_completed, task_failed, token, then completed (the run record) or error.';
