@@ -89,7 +89,7 @@ export function loadCatalog(root: string, config: Config): Catalog {
     if (template.name !== basename(file, '.json')) {
       problems.push({ path: `${label}.name`, message: `'${template.name}' must match the file name` });
     }
-    const issues = validateWorkflowDefinition(template, { config, addonIds: new Set(addons.keys()) });
+    const issues = validateWorkflowDefinition(template, { config, addonIds: addons });
     problems.push(...issues.map((p) => ({ path: `${label}.${p.path}`, message: p.message })));
     templates.set(template.name, template);
   }

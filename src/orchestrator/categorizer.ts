@@ -22,6 +22,15 @@ const CategorizerAnswerSchema = z.object({
 const MAX_CATEGORIZER_CHARS = 8000;
 
 export function categorizerSystemPrompt(config: Config): string {
+  let prompt = categorizerPrompts.get(config);
+  if (prompt === undefined) categorizerPrompts.set(config, (prompt = buildCategorizerPrompt(config)));
+  return prompt;
+}
+
+/** The config never changes while the server runs: the prompt is built once. */
+const categorizerPrompts = new WeakMap<Config, string>();
+
+function buildCategorizerPrompt(config: Config): string {
   const tiers = config.routing.tiers;
   const line = (name: 'L' | 'M' | 'H') => `- ${name}: ${tiers[name].description || '(no description)'}`;
   return [

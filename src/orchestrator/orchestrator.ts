@@ -107,7 +107,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   };
 
   const runWorkflow = (wf: Workflow, variables: Record<string, string>, opts: RunOptions, invalidMessage = 'the workflow is invalid'): Promise<RunResult> => {
-    const problems = validateWorkflowDefinition(wf, { config, addonIds: new Set(deps.catalog.addons.keys()), variables });
+    const problems = validateWorkflowDefinition(wf, { config, addonIds: deps.catalog.addons, variables });
     if (problems.length > 0) return Promise.reject(validationError(invalidMessage, problems.map((p) => ({ path: p.path, message: p.message }))));
     return track(opts.signal, async (signal) => {
       const started = clock.now();

@@ -29,6 +29,17 @@ export interface PlanArgs {
 
 /** What the planner is told: the workflow format, the models and addons it may use, and the limits. */
 export function plannerSystemPrompt(config: Config, catalog: Catalog): string {
+  let byCatalog = plannerPrompts.get(config);
+  if (!byCatalog) plannerPrompts.set(config, (byCatalog = new WeakMap()));
+  let prompt = byCatalog.get(catalog);
+  if (prompt === undefined) byCatalog.set(catalog, (prompt = buildPlannerPrompt(config, catalog)));
+  return prompt;
+}
+
+/** Config and catalogue never change while the server runs: the prompt is built once. */
+const plannerPrompts = new WeakMap<Config, WeakMap<Catalog, string>>();
+
+function buildPlannerPrompt(config: Config, catalog: Catalog): string {
   const models = Object.entries(config.models)
     .map(([key, m]) => `- ${key}: ${m.description || '(no description)'} [capabilities: ${m.capabilities.join(', ')}; context window ${m.context_window} tokens]`)
     .join('\n');
@@ -79,7 +90,7 @@ export function checkPlan(text: string, message: string, config: Config, catalog
   }
   const problems = validateWorkflowDefinition(workflow, {
     config,
-    addonIds: new Set(catalog.addons.keys()),
+    addonIds: catalog.addons,
     variables: { [REQUEST_VARIABLE]: message },
   });
   return { workflow: problems.length === 0 ? workflow : null, problems };

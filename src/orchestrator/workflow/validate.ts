@@ -7,7 +7,8 @@ import { extractReferences } from './variables.js';
 /** What a workflow is checked against. Without `variables`, required-input checks are skipped (templates at startup). */
 export interface ValidationEnv {
   config: Config;
-  addonIds: Set<string>;
+  /** Known addon ids (a Set, or the catalogue's Map itself). */
+  addonIds: { has(id: string): boolean };
   variables?: Record<string, string>;
 }
 
