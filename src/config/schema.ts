@@ -28,7 +28,13 @@ export const RateLimitsSchema = z
 export const TimeoutsSchema = z
   .object({
     connect_ms: z.number().int().positive().optional(),
-    first_byte_ms: z.number().int().positive().optional().describe('time to response headers / first token'),
+    first_byte_ms: z.number().int().positive().optional().describe('streams: time to the first token'),
+    response_ms: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('non-streamed calls: the whole answer (which is when a provider sends its headers) must arrive within this'),
     stream_idle_ms: z.number().int().positive().optional().describe('longest silence between stream chunks'),
     total_ms: z.number().int().positive().optional().describe('cap on one attempt; the request budget still applies'),
   })
@@ -144,6 +150,7 @@ export const DefaultTimeoutsSchema = z
   .object({
     connect_ms: z.number().int().positive().default(10_000),
     first_byte_ms: z.number().int().positive().default(30_000),
+    response_ms: z.number().int().positive().default(120_000),
     stream_idle_ms: z.number().int().positive().default(30_000),
   })
   .strict();

@@ -98,9 +98,11 @@ async function guarded<T>(
     abort(
       new ProviderError({
         kind: 'timeout',
-        code: 'total_timeout',
+        code: timeouts.budget_limited ? 'budget_exhausted' : 'total_timeout',
         provider: model.provider,
-        message: `no complete answer from '${model.key}' within ${timeouts.total_ms} ms`,
+        message: timeouts.budget_limited
+          ? `the call's time budget ran out while '${model.key}' was answering`
+          : `no complete answer from '${model.key}' within ${timeouts.total_ms} ms`,
       }),
     );
   }, timeouts.total_ms);

@@ -53,7 +53,8 @@ export function createBreakers(opts: { config: Config; bus: AppEventBus }): Mode
       enableSnapshots: false,
       // true = "do not count this failure".
       errorFilter: (err: unknown) => {
-        if (isProviderError(err)) return !config.error_handling[err.kind].trips_breaker;
+        // A call that ran out of its caller's budget tells nothing about the model.
+        if (isProviderError(err)) return err.code === 'budget_exhausted' || !config.error_handling[err.kind].trips_breaker;
         return !breaker!.halfOpen;
       },
     });

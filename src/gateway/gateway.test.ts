@@ -262,6 +262,21 @@ describe('gateway call', () => {
     expect(err.type).toBe('timeout');
   });
 
+  it("does not count a call that ran out of its caller's budget against the model's circuit", async () => {
+    const { gateway } = setup({
+      edit: (raw) => {
+        raw.circuit_breaker = { error_threshold_percentage: 50, volume_threshold: 2, rolling_window_ms: 5000, reset_timeout_ms: 5000 };
+      },
+      alpha: { 'primary-model': [{ hang: true }, { hang: true }, { hang: true }, { hang: true }] },
+      beta: { 'backup-model': [{ hang: true }, { hang: true }, { hang: true }, { hang: true }] },
+    });
+    for (let i = 0; i < 4; i++) {
+      const err = await rejection(gateway.call(ask({ deadline: Date.now() + 40 })));
+      expect(err.type).toBe('timeout');
+    }
+    expect(gateway.circuitState('primary')).toBe('closed');
+  });
+
   it("stops at once when the caller's signal aborts", async () => {
     const { gateway, beta } = setup({ alpha: { 'primary-model': [{ hang: true }] } });
     const controller = new AbortController();

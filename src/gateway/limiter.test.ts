@@ -53,6 +53,21 @@ describe('provider limiter', () => {
     next.release();
   });
 
+  it('fails every waiting caller as soon as it stops (shutdown does not wait out max_wait_ms)', async () => {
+    const l = limiter({ requests_per_minute: 1 }, 5000);
+    (await l.acquire(1, { maxWaitMs: 100 })).release();
+    const waiting = l.acquire(1, { maxWaitMs: 20_000 });
+    await l.stop();
+    const outcome = await Promise.race([
+      waiting.then(
+        () => 'granted',
+        (err: unknown) => err,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000)),
+    ]);
+    expect(outcome).toBeInstanceOf(LimiterWaitError);
+  });
+
   it('lets a waiter in when a call in flight ends', async () => {
     const l = limiter({ max_concurrent: 1 });
     const first = await l.acquire(1, { maxWaitMs: 100 });

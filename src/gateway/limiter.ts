@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { AppError } from '../errors.js';
-import { clusteredScheduler, localScheduler } from './clustered-concurrency.js';
+import { clusteredScheduler, localScheduler } from './scheduler.js';
 import { RedisWindowGate } from './redis-window-gate.js';
 import { WindowGate, type Gate, type GateTicket } from './window-gate.js';
 
@@ -98,7 +98,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
         redisUrl: shared.bottleneckRedisUrl,
         watch: shared.redis,
       })
-    : localScheduler(limits.max_concurrent);
+    : localScheduler(limits.max_concurrent, () => new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
   const gate: Gate = shared ? new RedisWindowGate(shared.redis, provider, windowLimits, shared.prefix) : new WindowGate(windowLimits, clock);
   let running = 0;
   let stopped = false;
@@ -138,8 +138,9 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
           try {
             ticket = await gate.take(weight, abandon.signal);
           } catch (err) {
-            // An abandoned wait ends quietly; a shared store failing is the caller's 503.
-            if (shared && !abandon.signal.aborted) finish(sharedUnavailable(provider, err));
+            // An abandoned wait ends quietly; a closed gate (shutdown) fails the caller at once,
+            // and a shared store failing is the caller's 503.
+            if (!abandon.signal.aborted) finish(shared ? sharedUnavailable(provider, err) : err);
             return;
           }
           if (settled) {

@@ -13,7 +13,7 @@ export type RetryDecision =
   | { action: 'surface'; reason: string };
 
 /** Timeouts that mean the model stayed silent: the same route is not tried again. */
-const SILENT_TIMEOUTS = new Set(['first_byte_timeout', 'stream_idle_timeout', 'total_timeout']);
+const SILENT_TIMEOUTS = new Set(['first_byte_timeout', 'stream_idle_timeout', 'total_timeout', 'budget_exhausted']);
 
 /**
  * Exponential backoff with full jitter: a uniform delay in

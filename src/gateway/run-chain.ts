@@ -176,7 +176,6 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
           simulated: adapter.simulated,
           context,
         });
-        checkBudget();
         const decision = decideAfterFailure(failure, retries, config.error_handling, env.random);
         if (decision.action === 'surface') {
           throw new AppError('validation_error', `the provider refused the content: ${failure.message}`, [
@@ -190,6 +189,8 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             attemptDetails(attempts),
           );
         }
+        // A refusal or a non-falling-back class answers as such; anything else first checks the budget.
+        checkBudget();
         if (decision.action === 'next') {
           if (decision.needLargerContext) contextFloor = Math.max(contextFloor, model.context_window);
           previous = { model: model.key, reason: decision.reason };

@@ -15,7 +15,9 @@ describe('resolveTimeouts', () => {
       connect_ms: 2000,
       first_byte_ms: 5000,
       stream_idle_ms: 7000,
+      response_ms: config.timeouts.response_ms,
       total_ms: 20_000,
+      budget_limited: false,
     });
     const backup = resolveModel(config, 'backup')!;
     expect(resolveTimeouts(config, backup, config.providers.beta, 60_000)).toMatchObject({
@@ -25,7 +27,7 @@ describe('resolveTimeouts', () => {
     });
   });
 
-  it("never lets an attempt outlive the caller's remaining budget", () => {
-    expect(resolveTimeouts(config, primary, config.providers.alpha, 1234).total_ms).toBe(1234);
+  it("never lets an attempt outlive the caller's remaining budget, and says when the budget is the limit", () => {
+    expect(resolveTimeouts(config, primary, config.providers.alpha, 1234)).toMatchObject({ total_ms: 1234, budget_limited: true });
   });
 });

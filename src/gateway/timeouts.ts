@@ -13,13 +13,15 @@ export function resolveTimeouts(
   provider: ProviderConfig | undefined,
   remainingMs: number,
 ): AttemptTimeouts {
-  const pick = (key: 'connect_ms' | 'first_byte_ms' | 'stream_idle_ms') =>
+  const pick = (key: 'connect_ms' | 'first_byte_ms' | 'stream_idle_ms' | 'response_ms') =>
     model.timeouts[key] ?? provider?.timeouts[key] ?? config.timeouts[key];
   const attemptCap = model.timeouts.total_ms ?? provider?.timeouts.total_ms ?? Number.POSITIVE_INFINITY;
   return {
     connect_ms: pick('connect_ms'),
     first_byte_ms: pick('first_byte_ms'),
+    response_ms: pick('response_ms'),
     stream_idle_ms: pick('stream_idle_ms'),
     total_ms: Math.max(1, Math.floor(Math.min(attemptCap, remainingMs))),
+    budget_limited: remainingMs <= attemptCap,
   };
 }

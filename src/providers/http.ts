@@ -101,7 +101,7 @@ export class HttpClient {
     return pool;
   }
 
-  private async open(call: HttpCall, guard: AttemptGuard, accept: string, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
+  private async open(call: HttpCall, guard: AttemptGuard, accept: string, headersTimeout: number, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept, ...this.target.headers, ...call.headers };
     let body: string | undefined;
     if (call.body !== undefined) {
@@ -114,7 +114,7 @@ export class HttpClient {
       headers,
       body,
       signal: guard.signal,
-      headersTimeout: call.timeouts.first_byte_ms,
+      headersTimeout,
       bodyTimeout,
     });
     call.onResponseStart?.();
@@ -134,7 +134,9 @@ export class HttpClient {
   async json(call: HttpCall): Promise<unknown> {
     const guard = this.guard(call);
     try {
-      const res = await this.open(call, guard, 'application/json', call.timeouts.stream_idle_ms);
+      // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
+      const headersTimeout = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
+      const res = await this.open(call, guard, 'application/json', Math.max(1, headersTimeout), call.timeouts.stream_idle_ms);
       const text = await res.body.text();
       try {
         return JSON.parse(text);
@@ -166,7 +168,7 @@ export class HttpClient {
       const startedAt = Date.now();
       let res: Dispatcher.ResponseData | undefined;
       try {
-        res = await open(call, guard, 'text/event-stream', Math.max(first_byte_ms, stream_idle_ms) + 1000);
+        res = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
         const decoder = new TextDecoder();
         let buffer = '';
         let data: string[] = [];

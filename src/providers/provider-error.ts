@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'first_byte_timeout'
   | 'stream_idle_timeout'
   | 'total_timeout'
+  /** The caller's own time budget ended the attempt: says nothing about the model's health. */
+  | 'budget_exhausted'
   | 'connection_reset'
   | 'malformed_body'
   | 'truncated_stream'

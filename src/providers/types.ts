@@ -38,10 +38,17 @@ export interface AttemptTimeouts {
   connect_ms: number;
   /** Until response headers and, for streams, the first token. */
   first_byte_ms: number;
+  /**
+   * Non-streamed calls: the provider sends its headers only with the finished answer,
+   * so the whole answer must arrive within this (default: first_byte_ms).
+   */
+  response_ms?: number;
   /** Longest silence between stream chunks (also bounds long-running operation polls). */
   stream_idle_ms: number;
   /** The whole attempt, derived from the caller's remaining budget. */
   total_ms: number;
+  /** True when `total_ms` is the caller's remaining budget rather than a configured cap. */
+  budget_limited?: boolean;
 }
 
 export interface ProviderRequest {

@@ -22,7 +22,7 @@ type Raw = Record<string, any>;
 
 /** The short timing every test config shares (merged over the shipped or synthetic config). */
 export function shortTimings(raw: Raw): void {
-  raw.timeouts = { connect_ms: 1000, first_byte_ms: 400, stream_idle_ms: 300 };
+  raw.timeouts = { connect_ms: 1000, first_byte_ms: 400, stream_idle_ms: 300, response_ms: 400 };
   raw.error_handling = {
     rate_limit: { max_retries: 2, backoff_base_ms: 10, backoff_cap_ms: 40, trips_breaker: true, fallback: true },
     timeout: { max_retries: 1, backoff_base_ms: 10, backoff_cap_ms: 40, trips_breaker: true, fallback: true },

@@ -50,7 +50,7 @@ beforeAll(async () => {
         provider: 'openai',
         model: 'silent-model',
         fallbacks: [],
-        timeouts: { first_byte_ms: 30_000, stream_idle_ms: 30_000 },
+        timeouts: { first_byte_ms: 30_000, stream_idle_ms: 30_000, response_ms: 30_000 },
       };
       raw.models.trickle_ai = { ...raw.models.slow_ai, model: 'trickle-model' };
     },

@@ -43,8 +43,8 @@ export async function startFixture(edit?: (raw: Raw) => void): Promise<Fixture> 
       });
       raw.models.broken = model('openrouter', 'fault:server_error/broken-model');
       raw.models.flaky = model('openrouter', 'fault:fail_times_1/flaky-model');
-      raw.models.slow = model('openrouter', 'fault:latency_700/slow-model', { first_byte_ms: 5000 });
-      raw.models.hang = model('hang', 'hang-model', { first_byte_ms: 20_000, total_ms: 20_000 });
+      raw.models.slow = model('openrouter', 'fault:latency_700/slow-model', { first_byte_ms: 5000, response_ms: 5000 });
+      raw.models.hang = model('hang', 'hang-model', { first_byte_ms: 20_000, response_ms: 20_000, total_ms: 20_000 });
       edit?.(raw);
     },
   });

@@ -158,6 +158,14 @@ describe('OpenAI-compatible adapter: wire errors', () => {
     expect(err).toMatchObject({ kind: 'timeout', code: 'first_byte_timeout' });
   });
 
+  it('lets a non-streamed answer take up to response_ms, since its headers come with the whole answer', async () => {
+    const ok = await adapter.generate(request('fault:latency_600/m', { timeouts: fastTimeouts({ first_byte_ms: 200, response_ms: 3000 }) }));
+    expect(ok.text).toBe('echo: hello from the test');
+    // undici checks header timeouts on a ~1 s tick, hence a latency well past it.
+    const err = await failure(() => adapter.generate(request('fault:latency_2500/m', { timeouts: fastTimeouts({ first_byte_ms: 5000, response_ms: 300 }) })));
+    expect(err).toMatchObject({ kind: 'timeout', code: 'first_byte_timeout' });
+  });
+
   it('ends the attempt at total_ms when that comes first', async () => {
     const err = await failure(() => adapter.generate(request('fault:no_response/m', { timeouts: fastTimeouts({ first_byte_ms: 5000, total_ms: 200 }) })));
     expect(err).toMatchObject({ kind: 'timeout', code: 'total_timeout' });

@@ -55,6 +55,7 @@ describe('the real process (src/main.ts)', () => {
     pointShippedConfigAt(raw, fake.url);
     raw.server.shutdown_grace_ms = 10_000;
     raw.timeouts.first_byte_ms = 10_000;
+    raw.timeouts.response_ms = 10_000;
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(raw));
     const { child, url } = await startServer(file);

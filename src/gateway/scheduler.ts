@@ -14,7 +14,7 @@ export interface Scheduler {
  * through two serialising locks that each wait a setTimeout(0): about 4 ms per job
  * and a few hundred jobs per second at most.)
  */
-export const localScheduler = (maxConcurrent: number): Scheduler => {
+export const localScheduler = (maxConcurrent: number, stoppedError: () => unknown = () => new Error('the limiter is stopped')): Scheduler => {
   let active = 0;
   let stopped = false;
   const queue: Array<{ run: () => void; reject: (err: unknown) => void }> = [];
@@ -33,7 +33,7 @@ export const localScheduler = (maxConcurrent: number): Scheduler => {
   return {
     schedule: <T>(fn: () => Promise<T>) =>
       new Promise<T>((resolve, reject) => {
-        if (stopped) return reject(new Error('the limiter is stopped'));
+        if (stopped) return reject(stoppedError());
         const run = () => {
           active++;
           fn().then(resolve, reject).finally(() => {
@@ -47,7 +47,7 @@ export const localScheduler = (maxConcurrent: number): Scheduler => {
     counts: () => ({ RECEIVED: 0, QUEUED: queue.length - head }),
     stop: async () => {
       stopped = true;
-      for (let i = head; i < queue.length; i++) queue[i]!.reject(new Error('the limiter is stopped'));
+      for (let i = head; i < queue.length; i++) queue[i]!.reject(stoppedError());
       queue.length = 0;
       head = 0;
     },
