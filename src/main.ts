@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { openStores, sharedRedisUrl } from './store/index.js';
+import { openStores, sharedRedisUrl } from './store/open-stores.js';
 import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
 import { shutdownGracefully } from './server/shutdown.js';

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageSchema } from '../../src/config/schema.js';
-import { openStores, resolveStorage } from '../../src/store/index.js';
+import { openStores, resolveStorage } from '../../src/store/open-stores.js';
 import type { Stores } from '../../src/store/types.js';
 import { pair, tempDir } from './fixtures.js';
 

@@ -9,10 +9,6 @@ import { connectRedis, createRedisStores } from './redis.js';
 import type { StoreLog } from './store-error.js';
 import type { Stores } from './types.js';
 
-export { createMemoryStores } from './memory.js';
-export { createSqliteStores } from './sqlite.js';
-export { SessionIdSchema } from './session-id.js';
-export { startRetention } from './retention.js';
 
 /** Shared mode is on when REDIS_URL (or `storage.redis_url`) names a Redis. */
 export function sharedRedisUrl(storage: Config['storage'], env: NodeJS.ProcessEnv): string | undefined {
