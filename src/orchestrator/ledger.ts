@@ -19,13 +19,11 @@ export class Ledger {
   usage: Usage = emptyUsage();
   cost_usd = 0;
   simulated = false;
-  calls = 0;
 
   add(result: Pick<GatewayResult, 'usage' | 'cost_usd' | 'simulated'>): void {
     this.usage = addUsage(this.usage, result.usage);
     this.cost_usd += result.cost_usd;
     this.simulated ||= result.simulated;
-    this.calls += 1;
   }
 
   /** Folds another ledger (e.g. a run's) into this one. */

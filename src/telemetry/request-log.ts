@@ -18,11 +18,6 @@ export function annotateRequest(request: FastifyRequest, fields: RequestAnnotati
   annotations.set(request, { ...annotations.get(request), ...fields });
 }
 
-/** The fields annotated on a request so far. */
-export function requestAnnotation(request: FastifyRequest): RequestAnnotation {
-  return { ...annotations.get(request) };
-}
-
 /**
  * One info line per finished request: method, route template, status and
  * duration, plus the category, model, cost and run a route annotated. The
