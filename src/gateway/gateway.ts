@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { providerSecrets } from '../secrets.js';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
+import { closeAdapters } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createBreakers } from './breaker.js';
 import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from './limiter.js';
@@ -80,7 +81,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const close = async (): Promise<void> => {
     await Promise.all([...limiters.values()].map((l) => l.stop()));
     breakers.shutdown();
-    await Promise.all(Object.values(opts.adapters).map((adapter) => adapter.close?.()));
+    await closeAdapters(opts.adapters);
   };
 
   return {

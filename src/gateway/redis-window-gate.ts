@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep } from '../clock.js';
-import type { Gate, GateTicket, WindowLimits } from './window-gate.js';
+import { clampWeight, holdMsFor, type Gate, type GateTicket, type WindowLimits } from './window-gate.js';
 
 /**
  * The sliding-window log of `WindowGate`, kept in Redis so every replica draws
@@ -78,7 +78,7 @@ export class RedisWindowGate implements Gate {
     private readonly limits: WindowLimits,
     prefix = 'mo:',
   ) {
-    this.holdMs = limits.windowMs + Math.min(1000, Math.ceil(limits.windowMs * 0.05));
+    this.holdMs = holdMsFor(limits.windowMs);
     this.keys = [`${prefix}limit:${provider}:window`, `${prefix}limit:${provider}:day`];
     this.lastHeadroom = limits.requestsPerWindow;
     redis.defineCommand('moTake', { numberOfKeys: 2, lua: TAKE });
@@ -101,7 +101,7 @@ export class RedisWindowGate implements Gate {
 
   async take(weight: number, signal?: AbortSignal): Promise<GateTicket> {
     const cap = this.limits.tokensPerWindow;
-    const w = Math.max(0, Math.round(cap === undefined ? weight : Math.min(weight, cap)));
+    const w = Math.max(0, Math.round(clampWeight(weight, cap)));
     const member = `${randomUUID()}:${w}`;
     this.waiters += 1;
     try {

@@ -7,7 +7,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
 import type { ModelBreakers } from './breaker.js';
-import { estimateTokens } from './estimate.js';
+import { requestWeight } from './request-weight.js';
 import { missingCapability, requiredCapabilities, resolveChain, type ResolvedModel } from './fallback.js';
 import type { ProviderLimiter } from './limiter.js';
 import { decideAfterFailure } from './retry.js';
@@ -129,7 +129,8 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             model,
             limiter: live ? env.limiters.get(model.provider) : undefined,
             breakers: env.breakers,
-            weight: estimateTokens(req.messages, maxTokens, prefill),
+            // Only a live provider's limiter weighs the request.
+            weight: live ? requestWeight(req.messages, maxTokens, prefill) : 0,
             maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, Math.max(0, deadline - clock.now())),
             signal: req.signal,
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),

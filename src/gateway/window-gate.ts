@@ -21,6 +21,16 @@ export interface GateTicket {
   restamp?(): void;
 }
 
+/**
+ * How long a start holds its place: the window plus a margin for the network delay
+ * between our start and the provider's count (5 %, at most 1 s). Shared by both gates.
+ */
+export const holdMsFor = (windowMs: number): number => windowMs + Math.min(1000, Math.ceil(windowMs * 0.05));
+
+/** A request heavier than the whole window's token budget would wait forever; it passes alone. */
+export const clampWeight = (weight: number, tokensPerWindow: number | undefined): number =>
+  tokensPerWindow === undefined ? weight : Math.min(weight, tokensPerWindow);
+
 /** What the limiter needs of a window: the in-process log below, or the Redis-shared one. */
 export interface Gate {
   readonly waiting: number;
@@ -70,7 +80,7 @@ export class WindowGate implements Gate {
     private readonly limits: WindowLimits,
     private readonly clock: Clock,
   ) {
-    this.holdMs = limits.windowMs + Math.min(1000, Math.ceil(limits.windowMs * 0.05));
+    this.holdMs = holdMsFor(limits.windowMs);
     this.bucket = { level: limits.burst ?? 0, at: clock.now() };
   }
 
@@ -89,7 +99,7 @@ export class WindowGate implements Gate {
   take(weight: number, signal?: AbortSignal): Promise<GateTicket> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { weight: this.clampWeight(weight), resolve, reject, signal };
+      const waiter: Waiter = { weight: clampWeight(weight, this.limits.tokensPerWindow), resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
           const i = this.waiters.indexOf(waiter);
@@ -126,7 +136,7 @@ export class WindowGate implements Gate {
         until = Math.max(until, k <= this.dayStarts.length ? this.dayStarts[k - 1]! + this.limits.dayMs : now + this.limits.dayMs);
       }
     }
-    until = Math.max(until, this.tokensFreeAt(this.clampWeight(weight), now));
+    until = Math.max(until, this.tokensFreeAt(clampWeight(weight, this.limits.tokensPerWindow), now));
     if (this.limits.burst !== undefined) {
       const level = this.bucketLevel(now);
       if (level < need) until = Math.max(until, now + ((need - level) * this.limits.windowMs) / requests);
@@ -144,11 +154,6 @@ export class WindowGate implements Gate {
     }
   }
 
-  private clampWeight(weight: number): number {
-    // A request heavier than the whole window's budget would wait forever; let it pass alone.
-    const cap = this.limits.tokensPerWindow;
-    return cap === undefined ? weight : Math.min(weight, cap);
-  }
 
   private prune(now: number): void {
     while (this.head < this.entries.length && this.entries[this.head]!.at + this.holdMs <= now) this.tokensInWindow -= this.entries[this.head++]!.weight;

@@ -1,4 +1,5 @@
 import { ProviderError, type ErrorCode, type ErrorKind } from './provider-error.js';
+import { isObject } from './json-shape.js';
 
 /**
  * Wire failures → ProviderError, decided here and nowhere else: HTTP statuses,
@@ -30,7 +31,6 @@ const GEMINI_BLOCKS = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPI
 
 const short = (text: string): string => (text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Pulls the classifiable fields out of whatever error body shape the provider used. */
 function errorInfo(payload: unknown): ErrorInfo {

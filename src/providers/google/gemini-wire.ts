@@ -1,5 +1,6 @@
 import { mediaFromUrl, mimeFromUrl, parseDataUri } from '../content.js';
 import type { ChatMessage, ContentPart, Media, ProviderRequest, Usage } from '../types.js';
+import { isObject, num } from '../json-shape.js';
 
 /**
  * Gemini's generateContent wire format: system messages → `systemInstruction`,
@@ -35,8 +36,6 @@ export function geminiBody(req: ProviderRequest): Record<string, unknown> {
   return body;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function geminiUsage(raw: unknown): Usage | undefined {
   if (!isObject(raw)) return undefined;

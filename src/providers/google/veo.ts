@@ -4,6 +4,7 @@ import type { HttpClient } from '../http.js';
 import type { ProviderRequest, ProviderResult } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { malformedError, operationError, payloadError, timeoutError } from '../wire-errors.js';
+import { isObject } from '../json-shape.js';
 
 /**
  * Veo video generation: `:predictLongRunning` starts an operation, which is polled with
@@ -19,7 +20,6 @@ export interface PollOptions {
 /** Veo 3 / 3.1 render 8-second clips unless asked otherwise; the result does not say. */
 const VEO_DEFAULT_SECONDS = 8;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function videoUri(response: unknown): string | undefined {
   if (!isObject(response) || !isObject(response.generateVideoResponse)) return undefined;

@@ -1,6 +1,7 @@
 import { mediaFromUrl } from '../content.js';
 import type { Media, ProviderRequest, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
+import { isObject, num } from '../json-shape.js';
 
 /**
  * The OpenAI chat-completions wire format: request bodies from a ProviderRequest,
@@ -38,8 +39,6 @@ export function chatBody(req: ProviderRequest, flavour: Flavour, stream: boolean
   return body;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function toUsage(raw: unknown): Usage | undefined {
   if (!isObject(raw)) return undefined;

@@ -5,7 +5,7 @@ import type { ChatMessage } from '../providers/types.js';
  * per token of the messages, plus the answer it may produce. A cheap estimate
  * is enough here: the limiter only needs to stay on the safe side of the pace.
  */
-export function estimateTokens(messages: ChatMessage[], maxTokens: number, prefill = ''): number {
+export function requestWeight(messages: ChatMessage[], maxTokens: number, prefill = ''): number {
   let chars = prefill.length;
   for (const m of messages) {
     if (typeof m.content === 'string') chars += m.content.length;
