@@ -55,3 +55,6 @@ export const validationError = (message: string, details: ErrorDetail[]): AppErr
   new AppError('validation_error', message, details);
 
 export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
+
+/** New work refused while the server drains (503 with Retry-After). */
+export const shuttingDown = (retryAfterS = 1): AppError => new AppError('overloaded', 'the server is shutting down', [], retryAfterS);

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError, shuttingDown } from '../errors.js';
 
 /** Gives the slot back; calling it more than once is harmless. */
 export type Release = () => void;
@@ -43,7 +43,7 @@ export class Admission {
    * closed; otherwise returns a promise of the slot (rejecting if `signal` aborts first).
    */
   enter(signal: AbortSignal): Promise<Release> {
-    if (this.closed) throw new AppError('overloaded', 'the server is shutting down', [], 1);
+    if (this.closed) throw shuttingDown();
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.running < this.maxRunning) {
       this.running++;
@@ -75,7 +75,7 @@ export class Admission {
     this.waiting.clear();
     for (const waiter of refused) {
       waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.reject(new AppError('overloaded', 'the server is shutting down', [], 1));
+      waiter.reject(shuttingDown());
     }
     this.onChange(this.counts());
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../clock.js';
-import { AppError, notFound, validationError } from '../errors.js';
+import { notFound, shuttingDown, validationError } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
 import { Admission, type AdmissionCounts, type Release } from './admission.js';
 import { CancelledError, cancelCauseOf, createBudget } from './cancellation.js';
@@ -34,7 +34,6 @@ export interface Orchestrator {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-const shuttingDown = () => new AppError('overloaded', 'the server is shutting down', [], 1);
 
 export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const { config, clock, bus, log } = deps;

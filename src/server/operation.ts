@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody } from '../errors.js';
+import { errorBody } from '../errors.js';
 import { CancelledError } from '../orchestrator/cancellation.js';
 import { annotateRequest, type RequestAnnotation } from '../telemetry/request-log.js';
 import { toAppError } from './plugins/errors.js';
@@ -69,8 +69,9 @@ function annotationOf(result: object): RequestAnnotation {
 }
 
 /**
- * The common shape of /chat, /workflow and /template: refuse new work while
- * draining, cancel on disconnect, then answer as JSON or as an event stream.
+ * The common shape of /chat, /workflow and /template: cancel on disconnect, then
+ * answer as JSON or as an event stream. (New work while draining never gets here:
+ * the lifecycle hook in shutdown.ts refuses it first.)
  */
 export async function serveOperation(
   request: FastifyRequest,
@@ -79,7 +80,6 @@ export async function serveOperation(
   run: (signal: AbortSignal, emit?: (event: string, data: object) => void) => Promise<object>,
 ): Promise<unknown> {
   const ctx = request.server.ctx;
-  if (ctx.draining) throw new AppError('overloaded', 'the server is shutting down', [], 1);
   const controller = abortOnDisconnect(reply, () => new CancelledError('client_closed'));
   // The request's log line carries what the operation learned (category, model, cost, run).
   const operate = (emit?: (event: string, data: object) => void) =>

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../errors.js';
+import { shuttingDown } from '../errors.js';
 import { sleep } from '../clock.js';
 
 const inflight = new WeakMap<FastifyInstance, { count: number }>();
@@ -13,7 +13,7 @@ export function registerLifecycle(app: FastifyInstance): void {
   inflight.set(app, state);
   app.addHook('onRequest', async (request, reply) => {
     if (app.ctx.draining && request.method !== 'GET') {
-      throw new AppError('overloaded', 'server is shutting down', [], 5);
+      throw shuttingDown(5);
     }
     state.count += 1;
     // 'close' fires for every ending: sent, hijacked stream finished, or client gone.

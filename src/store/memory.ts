@@ -1,30 +1,14 @@
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
 import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
-
-/** Options shared by both store drivers. */
-export interface StoreOptions {
-  /** Stamps a session created with no turns; otherwise times come from the turns themselves. */
-  clock?: Clock;
-  /** Keep at most this many turns per session in storage, dropping the oldest. */
-  maxStoredTurns?: number;
-}
 
 interface SessionRow {
   created_at: string;
   updated_at: string;
   cost_usd: number;
   turns: Turn[];
-}
-
-const ms = (iso: string): number => Date.parse(iso);
-
-/** The latest of the current stamp and the appended turns' stamps: sessions never move back in time. */
-export function latestStamp(current: string | null, turns: Turn[], now: string): string {
-  let latest = current;
-  for (const t of turns) if (latest === null || ms(t.created_at) > ms(latest)) latest = t.created_at;
-  return latest ?? now;
 }
 
 /**
@@ -84,10 +68,10 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     },
     async deleteIdleSince(cutoff) {
       open();
-      const limit = ms(cutoff);
+      const limit = isoMs(cutoff);
       let removed = 0;
       for (const [id, row] of sessions) {
-        if (ms(row.updated_at) < limit) {
+        if (isoMs(row.updated_at) < limit) {
           sessions.delete(id);
           removed++;
         }
@@ -108,10 +92,10 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     },
     async deleteStartedBefore(cutoff) {
       open();
-      const limit = ms(cutoff);
+      const limit = isoMs(cutoff);
       let removed = 0;
       for (const [id, run] of runs) {
-        if (ms(run.started_at) < limit) {
+        if (isoMs(run.started_at) < limit) {
           runs.delete(id);
           removed++;
         }

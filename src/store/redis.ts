@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
-import { latestStamp, type StoreOptions } from './memory.js';
+import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
 

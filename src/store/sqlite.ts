@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { systemClock } from '../clock.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
-import { latestStamp, type StoreOptions } from './memory.js';
+import { latestStamp, type StoreOptions } from './driver-options.js';
 import { migrate } from './sqlite-migrations.js';
 import { guarded, type StoreLog } from './store-error.js';
 import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
