@@ -9,7 +9,7 @@ import type { Stores } from '../store/types.js';
 import type { Categorization } from './categorizer.js';
 import type { Category } from './heuristic.js';
 import type { Emit } from './workflow/executor.js';
-import type { ReportedMedia } from './workflow/task-runner.js';
+import type { ReportedMedia } from './media-answer.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 
 /** The collaborators every use case of the orchestrator works with. */

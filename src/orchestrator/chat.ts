@@ -16,7 +16,7 @@ import { budgetMs, checkChatLimits, type ChatRequest } from './requests.js';
 import { streamCall } from './stream-call.js';
 import { countMessageTokens } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
-import { mediaReference, type ReportedMedia } from './workflow/task-runner.js';
+import { answerWithMedia, type ReportedMedia } from './media-answer.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 import { outputName } from './workflow/validate.js';
 
@@ -167,9 +167,7 @@ function answeringModel(plan: Workflow, run: RunResult): string | null {
 }
 
 function answerOf(result: GatewayResult): Answer {
-  const media = result.media.map((m): ReportedMedia => ({ ...m, model_used: result.model_used }));
-  const text = media.length > 0 ? [result.text.trim(), ...media.map(mediaReference)].filter(Boolean).join('\n') : result.text;
-  return { text, model_used: result.model_used, fallback_used: result.fallback_used, media };
+  return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used };
 }
 
 /** An H request's `request` variable: the message, preceded by the recent conversation when there is one. */

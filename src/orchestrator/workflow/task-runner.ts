@@ -2,15 +2,13 @@ import type { Clock } from '../../clock.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/schema.js';
 import type { Gateway, GatewayRequest } from '../../gateway/types.js';
-import type { ChatMessage, ContentPart, Media, OutputKind } from '../../providers/types.js';
+import type { ChatMessage, ContentPart, OutputKind } from '../../providers/types.js';
 import { summarizeFailure } from '../failure.js';
+import { answerWithMedia, type ReportedMedia } from '../media-answer.js';
 import type { Ledger } from '../ledger.js';
 import { streamCall } from '../stream-call.js';
 import type { Task, TaskRecord } from './types.js';
 import { substitute } from './variables.js';
-
-/** Generated media as reported to callers: which model made it travels with it. */
-export type ReportedMedia = Media & { model_used: string };
 
 /** What one finished task hands back to the executor. */
 export interface TaskOutcome {
@@ -39,11 +37,6 @@ export interface TaskRunDeps {
 }
 
 const KIND_FOR_TYPE: Record<Task['type'], OutputKind> = { text: 'text', vision: 'text', image: 'image', video: 'video' };
-
-/** A media item as text a later prompt can carry: its URL, or a tag when the bytes came inline. */
-export function mediaReference(media: Media): string {
-  return media.url ?? `[${media.type}: ${media.mime_type}]`;
-}
 
 /** The messages of a task: addon prompts and its own system prompt first, then its prompt (with images for vision). */
 export function taskMessages(task: Task, values: Record<string, string>, catalog: Catalog): ChatMessage[] {
@@ -100,7 +93,7 @@ export async function runTask(
     record.usage = result.usage;
     record.cost_usd = result.cost_usd;
     record.duration_ms = deps.clock.now() - started;
-    const media = result.media.map((m): ReportedMedia => ({ ...m, model_used: result.model_used }));
+    const { text: output, media } = answerWithMedia(result);
     if (kind !== 'text' && media.length === 0) {
       record.status = 'failed';
       record.error = { kind: 'empty_output', message: `model '${result.model_used}' returned no ${kind}` };
@@ -108,7 +101,6 @@ export async function runTask(
     }
     record.status = 'completed';
     if (media.length > 0) record.media = media;
-    const output = media.length > 0 ? [result.text.trim(), ...media.map(mediaReference)].filter(Boolean).join('\n') : result.text;
     return { output, media };
   } catch (err) {
     const failure = summarizeFailure(err, ctx.signal);
