@@ -46,7 +46,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
             segmentDelivered = true;
             channel.push({ type: 'delta', text: chunk.text, model: model.key });
           } else if (chunk.type === 'usage') usage = chunk.usage;
-          else finish = chunk.finish_reason;
+          else if (chunk.type === 'finish') finish = chunk.finish_reason;
         }
         if (finish === undefined) {
           throw new ProviderError({

@@ -5,13 +5,35 @@
  * caller's abort reason when the caller's signal fired).
  */
 
-export type Role = 'system' | 'user' | 'assistant';
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+/**
+ * A function call the model asked for, in OpenAI's Chat Completions shape
+ * (https://platform.openai.com/docs/api-reference/chat/object): `arguments` is a JSON string.
+ */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A function the caller offers the model (OpenAI `tools[]` entry); `parameters` is a JSON Schema. */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
 
 export interface ChatMessage {
   role: Role;
   content: string | ContentPart[];
+  /** Assistant turns that called tools. */
+  tool_calls?: ToolCall[];
+  /** `role: 'tool'` turns: the call this message answers. */
+  tool_call_id?: string;
+  /** Optional participant name (OpenAI `name`). */
+  name?: string;
 }
 
 export interface Usage {
@@ -73,6 +95,8 @@ export interface ProviderResult {
   usage: Usage;
   finish_reason: string;
   media: Media[];
+  /** Functions the model asked to call (an answer may be only tool calls, with empty text). */
+  tool_calls?: ToolCall[];
   /** True when the simulator made this answer. */
   simulated: boolean;
 }
@@ -80,6 +104,8 @@ export interface ProviderResult {
 export type StreamChunk =
   | { type: 'delta'; text: string }
   | { type: 'usage'; usage: Usage }
+  /** A streamed piece of tool call `index`: `id`/`name` arrive first, `arguments` in pieces (OpenAI delta shape). */
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'finish'; finish_reason: string };
 
 export interface ProviderAdapter {
