@@ -56,17 +56,24 @@ export function sendError(ex: Exchange, status: number, code: string, message: s
 
 /**
  * The fake's answer: `echo: <first 200 chars of the last user message>` (as `{"echo": ...}` in
- * JSON mode). With a prefill, only the continuation: the rest of that answer when the prefill
- * is its beginning (so a stream continued elsewhere reassembles exactly), else ` [continued]`.
+ * JSON mode; `reworded: ...` with the `reword` fault). With a prefill, only the continuation: the
+ * rest of that answer when the prefill is its beginning (so a stream continued elsewhere
+ * reassembles exactly; nothing when it is all of it), else ` [continued]`; with `ignore_prefill`, the whole answer again.
  */
-export function answerFor(lastUser: string, json: boolean, prefill?: string): string {
-  const full = json ? JSON.stringify({ echo: lastUser.slice(0, 200) }) : `echo: ${lastUser.slice(0, 200)}`;
-  if (prefill === undefined) return full;
+export function answerFor(lastUser: string, json: boolean, prefill?: string, faults?: Faults): string {
+  const label = faults?.has('reword') ? 'reworded' : 'echo';
+  const full = json ? JSON.stringify({ [label]: lastUser.slice(0, 200) }) : `${label}: ${lastUser.slice(0, 200)}`;
+  if (prefill === undefined || faults?.has('ignore_prefill')) return full;
+  if (prefill === full) return '';
   return full.startsWith(prefill) && full.length > prefill.length ? full.slice(prefill.length) : ' [continued]';
 }
 
-/** The answer split into a few stream deltas (at least two when it has two characters). */
-export function pieces(text: string): string[] {
+/**
+ * The answer split into a few stream deltas (at least two when it has two characters),
+ * or one delta per word (its trailing space included) with the `word_chunks` fault.
+ */
+export function pieces(text: string, faults?: Faults): string[] {
+  if (faults?.has('word_chunks')) return text.match(/\S+\s*|\s+/g) ?? [''];
   const size = Math.max(1, Math.ceil(text.length / 6));
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));

@@ -20,14 +20,14 @@ export async function answerGemini(ex: Exchange): Promise<void> {
   const prefill = last?.role === 'model' ? textOf(last) : undefined;
   const lastUser = textOf([...contents].reverse().find((c) => (c.role ?? 'user') === 'user'));
   const config = (ex.body.generationConfig ?? {}) as { responseMimeType?: string; responseModalities?: string[] };
-  const text = answerFor(lastUser, config.responseMimeType === 'application/json', prefill);
+  const text = answerFor(lastUser, config.responseMimeType === 'application/json', prefill, ex.faults);
   const promptTokens = tokens(contents.map(textOf).join('\n'));
   const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: tokens(text), totalTokenCount: promptTokens + tokens(text) };
   const blocked = ex.faults.has('content_filter');
   const finishReason = blocked ? 'SAFETY' : 'STOP';
 
   if (ex.stream) {
-    const deltas = pieces(text).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
+    const deltas = pieces(text, ex.faults).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
     const tail = [{ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason, index: 0 }], usageMetadata, modelVersion: ex.model }];
     return writeStream(ex, blocked ? deltas.slice(0, 1) : deltas, tail, false);
   }

@@ -28,7 +28,7 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
   const prefill = last?.role === 'assistant' ? textOf(last.content) : undefined;
   const lastUser = textOf([...messages].reverse().find((m) => m.role === 'user')?.content);
   const json = (ex.body.response_format as { type?: string } | undefined)?.type === 'json_object';
-  const text = answerFor(lastUser, json, prefill);
+  const text = answerFor(lastUser, json, prefill, ex.faults);
   const promptTokens = tokens(messages.map((m) => textOf(m.content)).join('\n'));
   const usage = { prompt_tokens: promptTokens, completion_tokens: tokens(text), total_tokens: promptTokens + tokens(text) };
   const id = `chatcmpl-fake-${Date.now().toString(36)}`;
@@ -42,7 +42,7 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
       object: 'chat.completion.chunk',
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const deltas = pieces(text).map((p, i) => chunk(i === 0 ? { role: 'assistant', content: p } : { content: p }, null));
+    const deltas = pieces(text, ex.faults).map((p, i) => chunk(i === 0 ? { role: 'assistant', content: p } : { content: p }, null));
     const includeUsage = (ex.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const tail: unknown[] = [chunk({}, 'stop')];
     if (includeUsage) tail.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });

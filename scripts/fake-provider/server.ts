@@ -16,17 +16,20 @@
  *   rate_limit                  429 without Retry-After
  *   rate_limit_retry_after_<s>  429 with `Retry-After: <s>` (seconds)
  *   rate_limit_retry_date_<s>   429 with Retry-After as an HTTP date <s> seconds ahead
+ *   rate_limit_once_<s>         429 with `Retry-After: <s>` (default 1) the first time per key, then healthy
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
  *   server_error                500 always          unavailable    503 always
  *   auth                        401                 forbidden      403          not_found  404
  *   reset                       socket destroyed before any response headers
+ *   reset_once                  like reset the first time per key, then healthy
  *   no_response                 never answers (the client must time out)
  *   slow_first_token_<ms>       waits before the answer (stream: after the headers, before the first chunk)
  *   latency_<ms>                fixed latency for this request (also header `x-fake-latency-ms`)
  *   chunk_delay_<ms>            pause between stream chunks
  *   stream_cut_<n>              stream: <n> chunks, then the socket is destroyed
  *   stream_stall_<n>            stream: <n> chunks, then silence with the connection open
+ *   word_chunks                 stream: one chunk per word (so stream_cut_<n> / stream_stall_<n> count words)
  *   malformed_chunk             stream: one garbage `data:` line after the first chunk
  *   missing_done                stream: finish (and usage) chunks, then the end without [DONE]
  *   missing_done_hang           stream: finish (and usage) chunks, then silence without [DONE]
@@ -35,6 +38,9 @@
  *   context_length              400 context_length_exceeded (Google: INVALID_ARGUMENT token count)
  *   content_filter              OpenAI: 400 code content_filter; Gemini: finishReason SAFETY; Imagen: filtered
  *   reject_prefill              400 prefill_unsupported when the last message is the assistant's
+ *   ignore_prefill              a prefill is ignored: the whole answer comes again from its beginning
+ *   reword                      the answer is `reworded: ...` instead of `echo: ...` (a different answer)
+ *   unavailable_model           503 whose body names the model (error.model and a top-level `model`)
  *   flap_<ms>                   503 for <ms> from the first sighting of the key, then healthy
  *   veo_polls_<n>               Veo: the operation is done at the <n>th poll (default 3)
  *   operation_error_<code>      Veo: the operation ends with `error.code` <code> (default 13)
@@ -114,7 +120,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     if (f.unknown.length > 0) return fail(400, 'unknown_fault', `unknown fake fault(s): ${f.unknown.join(', ')}`);
     if (state.isDown(sentModel, ex.model)) return fail(503, 'unavailable', 'model is down (setDown)');
     if (f.has('flap') && state.sinceFirst(`flap|${key}`, Date.now()) < f.n('flap', 1000)) return fail(503, 'unavailable', 'model is flapping (down)');
-    if (f.has('reset')) {
+    if (f.has('reset') || (f.has('reset_once') && state.seen(`reset_once|${key}`) === 0)) {
       ex.res.socket?.destroy();
       return true;
     }
@@ -129,11 +135,22 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       const date = new Date(Date.now() + f.n('rate_limit_retry_date', 1) * 1000).toUTCString();
       return fail(429, 'rate_limit_exceeded', 'rate limited', { 'retry-after': date });
     }
+    if (f.has('rate_limit_once') && state.seen(`rate_limit_once|${key}`) === 0) {
+      return fail(429, 'rate_limit_exceeded', 'rate limited (once)', { 'retry-after': String(f.n('rate_limit_once', 1)) });
+    }
     if (f.has('rate_limit')) return fail(429, 'rate_limit_exceeded', 'rate limited');
     if (f.has('fail_once') && state.seen(`fail_once|${key}`) === 0) return fail(500, 'server_error', 'internal error (once)');
     if (f.has('fail_times') && state.seen(`fail_times|${key}`) < f.n('fail_times', 1)) return fail(500, 'server_error', 'internal error');
     if (f.has('server_error')) return fail(500, 'server_error', 'internal error');
     if (f.has('unavailable')) return fail(503, 'unavailable', 'service unavailable');
+    if (f.has('unavailable_model')) {
+      // As some relays answer: the error names the model, and the body carries a top-level `model` too.
+      sendJson(ex.res, 503, {
+        error: { message: `The model ${ex.model} is overloaded. Please try again later.`, type: 'server_error', code: 503, model: ex.model },
+        model: ex.model,
+      });
+      return true;
+    }
     if (f.has('context_length')) {
       return ex.dialect === 'google'
         ? fail(400, 'invalid_argument', 'The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).')

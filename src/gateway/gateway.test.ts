@@ -357,7 +357,7 @@ describe('gateway stream', () => {
     expect(result.usage).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
   });
 
-  it('passes over a fallback that rejects the prefill to the next prefill-capable one', async () => {
+  it('passes over a fallback that rejects the prefill and then fails without it to the next one', async () => {
     const { gateway, beta } = setup({
       models: {
         primary: { provider: 'alpha', model: 'primary-model', fallbacks: ['backup', 'third'] },
@@ -372,6 +372,7 @@ describe('gateway stream', () => {
     const stream = gateway.stream(ask());
     const { deltas } = await collect(stream);
     expect(deltas.join('')).toBe('partial rest');
+    expect(beta.callsTo('backup-model').map((c) => c.prefill)).toEqual(['partial', undefined]);
     expect(beta.callsTo('third-model')[0]!.prefill).toBe('partial');
     await expect(stream.result).resolves.toMatchObject({ model_used: 'third' });
   });
@@ -382,6 +383,7 @@ describe('gateway stream', () => {
         primary: { provider: 'alpha', model: 'primary-model', fallbacks: ['big'] },
       },
       alpha: { 'primary-model': [{ chunks: ['half an ', 'answer'], then: 'cut' }] },
+      beta: { 'big-model': [{ chunks: ['a different ', 'answer'] }] },
     });
     const stream = gateway.stream(ask());
     const { deltas, error } = await collect(stream);
@@ -389,7 +391,39 @@ describe('gateway stream', () => {
     expect(error).toBeInstanceOf(AppError);
     const err = await rejection(stream.result);
     expect(err.type).toBe('upstream_error');
-    expect(err.details.map((d) => `${d.model}:${d.code}`)).toEqual(['primary:truncated_stream', 'big:capability']);
+    expect(err.details.map((d) => `${d.model}:${d.code ?? d.kind}`)).toEqual(['primary:truncated_stream', 'big:server_error']);
+    expect(err.details[1]!.message).toMatch(/does not start with the text already sent/);
+    // big declares no assistant_prefill: it is asked to regenerate, once (a mismatch is not retried).
+    expect(beta.calls.map((c) => c.prefill)).toEqual([undefined]);
+  });
+
+  it('splices the regenerated answer of a model without prefill when it starts with what was sent', async () => {
+    const { gateway, beta } = setup({
+      models: {
+        primary: { provider: 'alpha', model: 'primary-model', fallbacks: ['big'] },
+      },
+      alpha: { 'primary-model': [{ chunks: ['half an ', 'answer'], then: 'cut' }] },
+      beta: { 'big-model': [{ chunks: ['half', ' an ans', 'wer, then', ' the rest'] }] },
+    });
+    const stream = gateway.stream(ask());
+    const { deltas, error } = await collect(stream);
+    expect(error).toBeUndefined();
+    expect(deltas.join('')).toBe('half an answer, then the rest');
+    expect(deltas.slice(2)).toEqual([', then', ' the rest']);
+    await expect(stream.result).resolves.toMatchObject({ model_used: 'big', text: 'half an answer, then the rest' });
+    expect(beta.calls[0]!.prefill).toBeUndefined();
+  });
+
+  it('does not continue a stream that broke after it carried tool calls: it ends with an error', async () => {
+    const { gateway, beta } = setup({
+      alpha: { 'primary-model': [{ chunks: ['Let me look.', { tool_call: 'search' }], then: 'cut' }] },
+    });
+    const stream = gateway.stream(ask());
+    const { error } = await collect(stream);
+    expect(error).toBeInstanceOf(AppError);
+    const err = await rejection(stream.result);
+    expect(err.message).toMatch(/tool calls/);
+    expect(err.details.map((d) => `${d.model}:${d.code ?? d.kind}`)).toEqual(['primary:truncated_stream', 'backup:capability']);
     expect(beta.calls).toHaveLength(0);
   });
 

@@ -32,10 +32,15 @@ export interface GatewayEnv {
 export interface ChainHooks<T> {
   /** Performs one attempt against the provider. */
   attempt(adapter: ProviderAdapter, model: ResolvedModel, preq: ProviderRequest): Promise<T>;
-  /** A further reason to pass a model by (a stream continuation needs prefill). */
+  /** A further reason to pass a model by. */
   skip?(model: ResolvedModel): string | undefined;
-  /** The partial answer the next attempt must continue, if any. */
-  prefill?(): string | undefined;
+  /** The partial answer the next attempt on this model must continue, if any. */
+  prefill?(model: ResolvedModel): string | undefined;
+  /**
+   * True when the failed attempt should be made again on the same model at once, outside the
+   * retry budget (a rejected prefill: the request changes). Must not answer true forever.
+   */
+  retryNow?(model: ResolvedModel, failure: ProviderError): boolean;
   /** True when the failed attempt may not be retried on the same model (it already delivered output). */
   mustMoveOn?(): boolean;
   /** The message of the 502 when the chain runs out. */
@@ -120,7 +125,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
 
     for (let retries = 0; ; ) {
       checkBudget();
-      const prefill = hooks.prefill?.();
+      const prefill = hooks.prefill?.(model);
       const maxTokens = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
       const startedAt = clock.now();
       try {
@@ -177,6 +182,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
           simulated: adapter.simulated,
           context,
         });
+        if (hooks.retryNow?.(model, failure) === true) continue;
         const decision = decideAfterFailure(failure, retries, config.error_handling, env.random);
         if (decision.action === 'surface') {
           throw new AppError('validation_error', `the provider refused the content: ${failure.message}`, [

@@ -1,6 +1,8 @@
 import { ProviderError } from '../providers/provider-error.js';
 import { emptyUsage, type Usage } from '../providers/types.js';
 import { Channel } from './channel.js';
+import { continuationMismatch, Splicer, type ContinuationMode } from './continuation.js';
+import type { ResolvedModel } from './fallback.js';
 import { settle } from './result.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
 import type { GatewayRequest, GatewayStream, GatewayStreamChunk } from './types.js';
@@ -13,38 +15,73 @@ interface Segment {
 
 /**
  * A streaming call. Before any delta reached the caller, failures fall over as
- * for a plain call. After, the answer so far is handed to the next model with
- * the `assistant_prefill` capability to continue; models without it are passed
- * by; when none is left the stream ends with an error. A stream that stops
- * without its finish chunk is a failure, never a success.
+ * for a plain call. After, the stream is continued by the next model of the chain,
+ * whatever it is: first with the answer so far as an assistant prefill; when the
+ * provider rejects the prefill (a 400) it is asked again without it, and its
+ * regenerated answer is spliced in when it starts with what the client already
+ * has (only the rest is sent). A provider that ignores the prefill and restarts
+ * from the beginning is spliced the same way. Only when no model can extend the
+ * answer does the stream end with an error — never a truncated success.
+ * A stream that stalls is cut at `stream_idle_ms` and continued likewise.
  */
 export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream {
   const channel = new Channel<GatewayStreamChunk>();
   let sent = '';
   let segmentDelivered = false;
+  /** The last attempt's answer could not extend what was sent: retrying it would say the same. */
+  let mismatched = false;
+  /** A stream that carried tool-call chunks cannot be continued elsewhere (a call cannot be half-made twice). */
+  let toolCallsStreamed = false;
+  /** Models that rejected the prefill of this stream: their next attempt regenerates without it. */
+  const noPrefill = new Set<string>();
+
+  const modeFor = (model: ResolvedModel): ContinuationMode => {
+    if (sent.length === 0) return 'fresh';
+    // A configured model that declares no prefill support regenerates at once; any other tries the prefill first.
+    const declinesPrefill = !model.adHoc && !model.capabilities.includes('assistant_prefill');
+    return noPrefill.has(model.key) || declinesPrefill ? 'regenerate' : 'prefill';
+  };
 
   const result = (async () => {
     const success = await runChain<Segment>(env, req, {
-      skip: (model) =>
-        sent.length > 0 && !model.capabilities.includes('assistant_prefill')
-          ? 'lacks the assistant_prefill capability needed to continue the cut stream'
-          : undefined,
-      prefill: () => (sent.length > 0 ? sent : undefined),
-      mustMoveOn: () => segmentDelivered,
+      skip: () => (toolCallsStreamed ? 'the stream already carried tool calls, which another model cannot continue' : undefined),
+      prefill: (model) => (modeFor(model) === 'prefill' ? sent : undefined),
+      retryNow: (model, failure) => {
+        // A 400 to a prefilled request is most likely the prefill: ask once more without it.
+        if (modeFor(model) !== 'prefill' || failure.kind !== 'client_error') return false;
+        if (failure.code === 'content_filter' || failure.code === 'context_length_exceeded') return false;
+        noPrefill.add(model.key);
+        return true;
+      },
+      mustMoveOn: () => segmentDelivered || mismatched,
       exhaustedMessage: () =>
-        sent.length > 0
+        toolCallsStreamed
+          ? 'the stream broke after it carried tool calls, which cannot be continued'
+          : sent.length > 0
           ? 'the stream broke after it began and no fallback model could continue it'
           : 'every model in the fallback chain failed',
       attempt: async (adapter, model, preq) => {
         segmentDelivered = false;
+        mismatched = false;
+        const mode = modeFor(model);
+        const splicer = new Splicer(mode, sent, () => {
+          mismatched = true;
+          return continuationMismatch(model.provider, model.key, mode);
+        });
+        const deliver = (text: string) => {
+          if (text.length === 0) return;
+          sent += text;
+          segmentDelivered = true;
+          channel.push({ type: 'delta', text, model: model.key });
+        };
         let usage: Usage | undefined;
         let finish: string | undefined;
         for await (const chunk of adapter.stream(preq)) {
           if (chunk.type === 'delta') {
-            if (chunk.text.length === 0) continue;
-            sent += chunk.text;
+            if (chunk.text.length > 0) deliver(splicer.push(chunk.text));
+          } else if (chunk.type === 'tool_call') {
+            toolCallsStreamed = true;
             segmentDelivered = true;
-            channel.push({ type: 'delta', text: chunk.text, model: model.key });
           } else if (chunk.type === 'usage') usage = chunk.usage;
           else if (chunk.type === 'finish') finish = chunk.finish_reason;
         }
@@ -56,6 +93,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
             message: `the stream of '${model.key}' ended without finishing`,
           });
         }
+        deliver(splicer.end());
         return { usage: usage ?? emptyUsage(), finish_reason: finish, simulated: adapter.simulated };
       },
     });

@@ -57,8 +57,9 @@ export type GatewayStreamChunk = { type: 'delta'; text: string; model: string };
 /**
  * A streaming call: iterate `chunks` for deltas of the answer; `result` settles
  * when the stream ends (the full text, the model that finished it, usage, cost)
- * or rejects with the error that ended it. After the first delta a failure either
- * continues on a prefill-capable fallback or rejects — never a silent success.
+ * or rejects with the error that ended it. After the first delta a failure is
+ * continued by the next model of the chain (prefill, or a spliced regeneration)
+ * or rejects — never a silent success.
  */
 export interface GatewayStream {
   chunks: AsyncIterable<GatewayStreamChunk>;

@@ -147,9 +147,23 @@ describe('streams that break', () => {
     expect(result.attempts[0]).toMatchObject({ outcome: 'failure', kind: 'timeout', code: 'stream_idle_timeout' });
   });
 
-  it('never ends a cut stream as a success when no fallback can take a prefill', async () => {
+  it('regenerates on a fallback without the prefill capability and splices its answer', async () => {
     const { gateway } = withModels({
       primary: { provider: 'alpha', model: 'fault:stream_cut_2/primary-model', fallbacks: ['big'] },
+    });
+    const stream = gateway.stream(hello());
+    const { text, error } = await drain(stream);
+    expect(error).toBeUndefined();
+    expect(text).toBe('echo: hello there');
+    await expect(stream.result).resolves.toMatchObject({ model_used: 'big', text: 'echo: hello there' });
+    const [regenerated] = seenFor(fake, 'big-model');
+    expect(messagesOf(regenerated!).at(-1)!.role).toBe('user');
+  });
+
+  it('never ends a cut stream as a success when no fallback can extend the answer', async () => {
+    const { gateway } = withModels({
+      primary: { provider: 'alpha', model: 'fault:stream_cut_2/primary-model', fallbacks: ['big'] },
+      big: { provider: 'beta', model: 'fault:reword/big-model', capabilities: ['text', 'vision'], context_window: 100_000 },
     });
     const stream = gateway.stream(hello());
     const { text, error } = await drain(stream);
@@ -158,10 +172,11 @@ describe('streams that break', () => {
     expect(error).toBeInstanceOf(AppError);
     const err = await failure(stream.result);
     expect(err.type).toBe('upstream_error');
-    expect(seenFor(fake, 'big-model')).toHaveLength(0);
+    expect(err.message).toMatch(/no fallback model could continue/);
+    expect(seenFor(fake, 'big-model')).toHaveLength(1);
   });
 
-  it('tries the next prefill-capable model when a fallback rejects the prefill', async () => {
+  it('regenerates on a fallback that rejects the prefill, then splices', async () => {
     const { gateway } = withModels({
       primary: { provider: 'alpha', model: 'fault:stream_cut_2/primary-model', fallbacks: ['backup', 'third'] },
       backup: { provider: 'beta', model: 'fault:reject_prefill/backup-model' },
@@ -170,9 +185,15 @@ describe('streams that break', () => {
     const stream = gateway.stream(hello());
     const { text } = await drain(stream);
     expect(text).toBe('echo: hello there');
-    await expect(stream.result).resolves.toMatchObject({ model_used: 'third' });
-    expect(seenFor(fake, 'backup-model')).toHaveLength(1);
-    expect(messagesOf(seenFor(fake, 'third-model')[0]!).at(-1)!.role).toBe('assistant');
+    const result = await stream.result;
+    expect(result.model_used).toBe('backup');
+    expect(result.attempts.map((a) => `${a.model}:${a.outcome}:${a.code ?? ''}`)).toEqual([
+      'primary:failure:connection_reset',
+      'backup:failure:prefill_unsupported',
+      'backup:success:',
+    ]);
+    expect(seenFor(fake, 'backup-model').map((a) => messagesOf(a).at(-1)!.role)).toEqual(['assistant', 'user']);
+    expect(seenFor(fake, 'third-model')).toHaveLength(0);
   });
 
   it('skips a malformed chunk instead of forwarding it', async () => {

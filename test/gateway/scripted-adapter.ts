@@ -7,7 +7,8 @@ export type Step =
   | { fail: { kind: ErrorKind; code?: ErrorCode; status?: number; retryAfterMs?: number; message?: string } }
   /** Never answers: `true` gives up when the request's signal aborts, `'deaf'` ignores it. */
   | { hang: true | 'deaf' }
-  | { chunks: string[]; then?: 'finish' | 'cut' | 'end' };
+  /** Stream deltas (a `{ tool_call }` entry streams a tool call of that name), then finish, cut or just end. */
+  | { chunks: Array<string | { tool_call: string }>; then?: 'finish' | 'cut' | 'end' };
 
 export interface SeenCall {
   model: string;
@@ -51,7 +52,7 @@ export class ScriptedAdapter implements ProviderAdapter {
     const step = this.next(req, false);
     if ('fail' in step) throw this.error(step);
     if ('hang' in step) return hang(req, step.hang);
-    const text = 'answer' in step ? step.answer : step.chunks.join('');
+    const text = 'answer' in step ? step.answer : step.chunks.filter((c) => typeof c === 'string').join('');
     return { text, usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }, finish_reason: 'stop', media: [], simulated: this.simulated };
   }
 
@@ -60,9 +61,10 @@ export class ScriptedAdapter implements ProviderAdapter {
     if ('fail' in step) throw this.error(step);
     if ('hang' in step) return hang(req, step.hang);
     const chunks = 'answer' in step ? [step.answer] : step.chunks;
-    for (const text of chunks) {
+    for (const [index, chunk] of chunks.entries()) {
       await new Promise((r) => setTimeout(r, 1));
-      yield { type: 'delta', text };
+      if (typeof chunk === 'string') yield { type: 'delta', text: chunk };
+      else yield { type: 'tool_call', index, id: `call_${index}`, name: chunk.tool_call, arguments: '{}' };
     }
     const then = 'then' in step ? step.then : 'finish';
     if (then === 'cut') throw new ProviderError({ kind: 'server_error', code: 'truncated_stream', provider: this.name, message: 'cut' });
