@@ -12,6 +12,7 @@ import { createGateway } from './gateway/gateway.js';
 import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
+import { createTraffic } from './control/traffic.js';
 import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
@@ -89,7 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config });
-  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log });
+  const traffic = createTraffic({ bus });
+  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic });
 
   const ctx: AppContext = {
     loaded,

@@ -2,6 +2,12 @@ import type { EventBus } from './event-bus.js';
 import type { GatewayEvents } from './gateway/types.js';
 import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
 
+/** Events of the control plane's traffic rules (splits, canaries, shadows). */
+export interface ControlEvents {
+  /** A call was routed to one arm of a weighted split. */
+  split_assigned: { split: string; arm: string; request_id?: string };
+}
+
 /** Events the orchestrator emits about requests and runs (SSE, stats, metrics, logs listen). */
 export interface OrchestratorEvents {
   request_categorized: { request_id: string; endpoint: string; category: 'L' | 'M' | 'H'; source: 'model' | 'heuristic' | 'override' };
@@ -13,5 +19,5 @@ export interface OrchestratorEvents {
   queue: { running: number; queued: number };
 }
 
-export type AppEvents = GatewayEvents & OrchestratorEvents & { listener_error: unknown };
+export type AppEvents = GatewayEvents & OrchestratorEvents & ControlEvents & { listener_error: unknown };
 export type AppEventBus = EventBus<AppEvents>;

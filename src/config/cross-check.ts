@@ -1,4 +1,4 @@
-import type { Capability, Config } from './schema.js';
+import type { Arm, Capability, Config, ModelRef } from './schema.js';
 
 /** One problem of a config or content file: where it is and what is wrong. */
 export interface Problem {
@@ -28,7 +28,7 @@ export function crossCheck(config: Config): Problem[] {
   }
   problems.push(...fallbackCycles(config));
 
-  const roles: [string, string, Capability | undefined][] = [
+  const roles: [string, ModelRef, Capability | undefined][] = [
     ['categorizer', config.routing.categorizer, 'text'],
     ['planner', config.routing.planner, 'text'],
     ['finisher', config.routing.finisher, 'text'],
@@ -39,23 +39,51 @@ export function crossCheck(config: Config): Problem[] {
     ['image_generation', config.routing.image_generation, 'image_generation'],
     ['video_generation', config.routing.video_generation, 'video_generation'],
   ];
-  for (const [role, key, capability] of roles) {
-    const path = `routing.${role}`;
+  const checkModel = (path: string, key: string, capability: Capability | undefined) => {
     if (!hasModel(key)) problems.push({ path, message: `unknown model '${key}'` });
     else if (capability && !models[key]!.capabilities.includes(capability)) {
       problems.push({ path, message: `model '${key}' lacks the '${capability}' capability` });
     }
-  }
+  };
+  const checkRef = (path: string, ref: ModelRef, capability: Capability | undefined) => {
+    if (typeof ref === 'string') return checkModel(path, ref, capability);
+    ref.forEach((arm, i) => checkModel(`${path}.${i}.model`, arm.model, capability));
+    problems.push(...armProblems(path, ref));
+  };
+  for (const [role, ref, capability] of roles) checkRef(`routing.${role}`, ref, capability);
   for (const tierName of ['L', 'M', 'H'] as const) {
     const tier = config.routing.tiers[tierName];
-    if (tier.handler === 'direct' && !hasModel(tier.model)) {
-      problems.push({ path: `routing.tiers.${tierName}.model`, message: `unknown model '${tier.model}'` });
-    }
+    if (tier.handler !== 'direct') continue;
+    checkRef(`routing.tiers.${tierName}.model`, tier.model, 'text');
+    if (tier.shadow) checkModel(`routing.tiers.${tierName}.shadow.model`, tier.shadow.model, 'text');
   }
   for (const [cls, rule] of Object.entries(config.error_handling)) {
     if (typeof rule === 'object' && rule.backoff_cap_ms < rule.backoff_base_ms) {
       problems.push({ path: `error_handling.${cls}.backoff_cap_ms`, message: 'must be at least backoff_base_ms' });
     }
+  }
+  return problems;
+}
+
+/** Rules of a weighted split: distinct models, some weight, at most one canary with a usable ramp and a baseline. */
+function armProblems(path: string, arms: Arm[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  arms.forEach((arm, i) => {
+    if (seen.has(arm.model)) problems.push({ path: `${path}.${i}.model`, message: `model '${arm.model}' is named by two arms` });
+    seen.add(arm.model);
+  });
+  if (arms.every((a) => a.weight === 0)) problems.push({ path, message: 'at least one arm needs a weight above 0' });
+  const canaries = arms.flatMap((a, i) => (a.canary ? [i] : []));
+  if (canaries.length > 1) problems.push({ path: `${path}.${canaries[1]}.canary`, message: 'a split may have one canary arm' });
+  for (const i of canaries) {
+    const canary = arms[i]!.canary!;
+    const at = `${path}.${i}.canary`;
+    if (canary.ramp.some((p, j) => j > 0 && p <= canary.ramp[j - 1]!)) problems.push({ path: `${at}.ramp`, message: 'steps must increase' });
+    if (canary.step_after_requests === undefined && canary.step_after_minutes === undefined) {
+      problems.push({ path: at, message: 'set step_after_requests or step_after_minutes' });
+    }
+    if (!arms.some((a, j) => j !== i && a.weight > 0)) problems.push({ path, message: 'a canary needs a baseline arm with a weight above 0' });
   }
   return problems;
 }

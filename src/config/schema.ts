@@ -76,22 +76,85 @@ export const ModelSchema = z
   })
   .strict();
 
+/**
+ * Guard rails of a canary arm, compared with the baseline arm (the split's
+ * heaviest other arm) once both have `min_samples` calls.
+ */
+export const CanaryGuardSchema = z
+  .object({
+    max_error_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("breach when the canary's failed-call rate exceeds the baseline's by more than this fraction"),
+    max_p95_ms_ratio: z.number().positive().optional().describe("breach when the canary's p95 latency is more than this multiple of the baseline's"),
+    max_p95_ms: z.number().positive().optional().describe("breach when the canary's p95 latency is above this many ms"),
+    max_cost_per_request_ratio: z
+      .number()
+      .positive()
+      .optional()
+      .describe("breach when the canary's USD per call is more than this multiple of the baseline's"),
+    min_samples: z.number().int().positive().default(50).describe('calls of each arm before the guard decides'),
+  })
+  .strict();
+
+/** A canary arm: its share of traffic climbs the ramp while no guard rail is breached. */
+export const CanarySchema = z
+  .object({
+    ramp: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .default([1, 5, 25, 100])
+      .describe('percent of the split the canary gets at each step; reaching 100 promotes it'),
+    step_after_requests: z.number().int().positive().optional().describe('canary calls at a step before the next step'),
+    step_after_minutes: z.number().positive().optional().describe('minutes at a step before the next step'),
+    guard: CanaryGuardSchema.default(CanaryGuardSchema.parse({})),
+    paused: z.boolean().default(false).describe('hold the current step: no ramping, no automatic decision'),
+  })
+  .strict();
+
+/** One arm of a weighted split. */
+export const ArmSchema = z
+  .object({
+    model: modelKey,
+    weight: z.number().nonnegative().describe('relative share of the traffic (sessions) this arm answers'),
+    canary: CanarySchema.optional(),
+  })
+  .strict();
+
+/**
+ * A model named by the routing: one model key, or weighted arms — each
+ * session (or request without one) is assigned one arm, deterministically.
+ */
+export const ModelRefSchema = z.union([modelKey, z.array(ArmSchema).min(1)]);
+
+/** A shadow of a route: after the primary answered, the same messages go to this model too; its answer is only compared. */
+export const ShadowSchema = z
+  .object({
+    model: modelKey,
+    sample_rate: z.number().min(0).max(1).default(1).describe('fraction of the route\'s answers that are shadowed'),
+  })
+  .strict();
+
 export const TierSchema = z.discriminatedUnion('handler', [
-  z.object({ handler: z.literal('direct'), model: modelKey, description: z.string().default('') }).strict(),
+  z
+    .object({ handler: z.literal('direct'), model: ModelRefSchema, description: z.string().default(''), shadow: ShadowSchema.optional() })
+    .strict(),
   z.object({ handler: z.literal('workflow'), description: z.string().default('') }).strict(),
 ]);
 
 export const RoutingSchema = z
   .object({
     categorizer: modelKey,
-    planner: modelKey,
+    planner: ModelRefSchema,
     finisher: modelKey,
     failure_reporter: modelKey,
     vision: modelKey.describe('answers requests that carry images'),
     image_generation: modelKey,
     video_generation: modelKey,
-    strongest: modelKey.describe('answers directly when a plan cannot be made'),
-    default_task_model: modelKey.describe('model of a workflow task that names none'),
+    strongest: ModelRefSchema.describe('answers directly when a plan cannot be made'),
+    default_task_model: ModelRefSchema.describe('model of a workflow task that names none'),
     tiers: z.object({ L: TierSchema, M: TierSchema, H: TierSchema }).strict(),
   })
   .strict();
@@ -220,4 +283,8 @@ export type ModelConfig = z.infer<typeof ModelSchema>;
 export type Capability = z.infer<typeof CapabilitySchema>;
 export type ErrorClassConfig = z.infer<typeof ErrorClassSchema>;
 export type Tier = z.infer<typeof TierSchema>;
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+export type Arm = z.infer<typeof ArmSchema>;
+export type Canary = z.infer<typeof CanarySchema>;
+export type Shadow = z.infer<typeof ShadowSchema>;
 export type Timeouts = z.infer<typeof TimeoutsSchema>;

@@ -7,6 +7,8 @@ export interface CallContext {
   run_id?: string;
   task_id?: string;
   session_id?: string;
+  /** The weighted split and arm that chose this call's model (canary guard rails read it). */
+  split?: { split: string; arm: string };
 }
 
 export interface GatewayRequest {

@@ -6,6 +6,8 @@ import type { AppEventBus } from '../events.js';
 import type { Gateway } from '../gateway/types.js';
 import type { Usage } from '../providers/types.js';
 import type { Stores } from '../store/types.js';
+import type { SplitArm } from '../control/splits.js';
+import type { Traffic } from '../control/traffic.js';
 import type { Categorization } from './categorizer.js';
 import type { Category } from './heuristic.js';
 import type { Emit } from './workflow/executor.js';
@@ -21,6 +23,8 @@ export interface OrchestratorDeps {
   bus: AppEventBus;
   clock: Clock;
   log: FastifyBaseLogger;
+  /** Resolves weighted splits (and canary shares); without it, plain weights. */
+  traffic?: Traffic;
 }
 
 /** For an H request: the generated plan and its run, or why the request was answered directly instead. */
@@ -39,6 +43,8 @@ export interface ChatResponse {
   categorization: Categorization;
   response: string;
   model_used: string;
+  /** Set when the answering model was assigned by a weighted split: its config path and arm. */
+  split?: SplitArm;
   fallback_used: boolean;
   workflow: ChatWorkflowSummary | null;
   usage: Usage;

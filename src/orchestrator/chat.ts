@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Capability } from '../config/schema.js';
+import type { Capability, ModelRef } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
 import type { ChatMessage, ContentPart, OutputKind } from '../providers/types.js';
@@ -19,6 +19,8 @@ import type { Emit } from './workflow/executor.js';
 import { answerWithMedia, type ReportedMedia } from './media-answer.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 import { outputName } from './workflow/validate.js';
+import type { SplitArm } from '../control/splits.js';
+import { routeWith } from '../control/traffic.js';
 
 /** History an H request carries into its plan, in tokens: enough for a follow-up, small enough for every task's prompt. */
 const H_HISTORY_TOKENS = 4000;
@@ -27,6 +29,7 @@ const H_HISTORY_TOKENS = 4000;
 interface Answer {
   text: string;
   model_used: string;
+  split?: SplitArm;
   fallback_used: boolean;
   media: ReportedMedia[];
 }
@@ -51,6 +54,9 @@ export async function chat(
   const ledger = new Ledger();
   const sessionId = req.session_id ?? randomUUID();
   const context = { request_id: opts.request_id, session_id: sessionId };
+  // A conversation keeps its split arm: assignment follows the session, or the request without one.
+  const splitKey = req.session_id ?? opts.request_id;
+  const route = (split: string, ref: ModelRef) => routeWith(deps.traffic, split, ref, splitKey, opts.request_id);
   try {
     const system = addonMessages(deps.catalog, req.addons);
     const history = await loadHistory(deps.stores.sessions, req.session_id, config.storage.history_turns);
@@ -75,15 +81,29 @@ export async function chat(
     const tier = config.routing.tiers[categorization.category];
     const onToken = req.stream ? (text: string) => emit('token', { request_id: opts.request_id, text }) : undefined;
 
-    const direct = async (preferred: string, kind: OutputKind, needs: Capability[], escalate: boolean): Promise<Answer> => {
+    const direct = async (preferred: string, kind: OutputKind, needs: Capability[], escalate: boolean, split?: SplitArm): Promise<Answer> => {
       // Generation models take a prompt, not a conversation; their window is not the constraint.
       const model = kind === 'text' ? chooseByWindow(config, preferred, inputTokens, needs, escalate).model : preferred;
       const room = (config.models[model]?.context_window ?? 0) - answerReserve(config, model) - inputTokens;
       const past = kind === 'text' ? await fitHistory(history, room) : [];
-      const call: GatewayRequest = { model, kind, messages: [...system, ...past, user], signal, deadline: budget.deadline, context };
+      const armed = split && model === split.arm ? split : undefined;
+      const call: GatewayRequest = {
+        model,
+        kind,
+        messages: [...system, ...past, user],
+        signal,
+        deadline: budget.deadline,
+        context: armed ? { ...context, split: armed } : context,
+      };
       const result = onToken && kind === 'text' ? await streamCall(gateway, call, onToken) : await gateway.call(call);
       ledger.add(result);
-      return answerOf(result);
+      return { ...answerOf(result), ...(armed ? { split: armed } : {}) };
+    };
+    /** A routing reference answered directly, unless the caller named a model. */
+    const directRef = (split: string, ref: ModelRef): Promise<Answer> => {
+      if (req.model !== undefined) return direct(req.model, 'text', ['text'], false);
+      const choice = route(split, ref);
+      return direct(choice.model, 'text', ['text'], true, choice.split);
     };
 
     let answer: Answer;
@@ -95,10 +115,12 @@ export async function chat(
       const model = generation === 'image' ? config.routing.image_generation : config.routing.video_generation;
       answer = await direct(model, generation, [], false);
     } else if (tier.handler === 'direct') {
-      answer = await direct(req.model ?? tier.model, 'text', ['text'], req.model === undefined);
+      answer = await directRef(`routing.tiers.${categorization.category}.model`, tier.model);
     } else {
-      const planner = chooseByWindow(config, config.routing.planner, inputTokens).model;
-      const outcome = await planWorkflow(deps, { message: req.message, model: planner, signal, deadline: budget.deadline, context, ledger });
+      const plannerChoice = route('routing.planner', config.routing.planner);
+      const planner = chooseByWindow(config, plannerChoice.model, inputTokens).model;
+      const plannerContext = plannerChoice.split && planner === plannerChoice.split.arm ? { ...context, split: plannerChoice.split } : context;
+      const outcome = await planWorkflow(deps, { message: req.message, model: planner, signal, deadline: budget.deadline, context: plannerContext, ledger });
       if (outcome.workflow) {
         const plan = outcome.workflow;
         emit('plan_ready', { request_id: opts.request_id, plan, repaired: outcome.repaired });
@@ -132,7 +154,7 @@ export async function chat(
       } else {
         emit('plan_ready', { request_id: opts.request_id, plan: null, fallback_reason: outcome.reason });
         deps.log.warn({ request_id: opts.request_id, reason: outcome.reason }, 'no valid plan; answering directly');
-        answer = await direct(req.model ?? config.routing.strongest, 'text', ['text'], req.model === undefined);
+        answer = await directRef('routing.strongest', config.routing.strongest);
         workflow = { plan: null, run: null, fallback_reason: outcome.reason };
       }
     }
@@ -144,6 +166,7 @@ export async function chat(
       categorization,
       response: answer.text,
       model_used: answer.model_used,
+      ...(answer.split ? { split: answer.split } : {}),
       fallback_used: answer.fallback_used,
       workflow,
       usage: ledger.usage,

@@ -1,6 +1,7 @@
 import { fallbackChain } from '../config/chain.js';
 import type { Capability, Config } from '../config/schema.js';
 import { validationError } from '../errors.js';
+import { refModels } from '../control/splits.js';
 
 /** Room kept free in a window for the answer, capped so small-output models are not penalised. */
 const ANSWER_RESERVE_TOKENS = 1024;
@@ -39,9 +40,9 @@ export function chooseByWindow(
   const capable = Object.entries(config.models).filter(([, m]) => needs.every((c) => m.capabilities.includes(c)));
   const tierModels = (['L', 'M', 'H'] as const).flatMap((t) => {
     const tier = config.routing.tiers[t];
-    return tier.handler === 'direct' ? [tier.model] : [];
+    return tier.handler === 'direct' ? refModels(tier.model) : [];
   });
-  const preference = [...fallbackChain(config, preferred), config.routing.strongest, ...tierModels];
+  const preference = [...fallbackChain(config, preferred), ...refModels(config.routing.strongest), ...tierModels];
   const rank = (key: string) => {
     const i = preference.indexOf(key);
     return i === -1 ? preference.length : i;

@@ -14,6 +14,8 @@ import { executeWorkflow, newRunRecord, type Emit } from './workflow/executor.js
 import { RunRecorder } from './workflow/run-recorder.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 import { validateWorkflowDefinition } from './workflow/validate.js';
+import type { SplitArm } from '../control/splits.js';
+import { routeWith } from '../control/traffic.js';
 
 export type { ChatResponse } from './chat-types.js';
 
@@ -24,7 +26,7 @@ export interface Orchestrator {
   runTemplate(name: string, variables: Record<string, string>, opts: RunOptions): Promise<RunResult>;
   getRun(id: string): Promise<RunResult | null>;
   /** Categorizes the last user message: L/M → the tier model, H (or a workflow tier) → routing.strongest. */
-  pickModel(args: { messages: ChatMessage[]; signal: AbortSignal; request_id: string }): Promise<{ model: string; category: 'L' | 'M' | 'H' }>;
+  pickModel(args: { messages: ChatMessage[]; signal: AbortSignal; request_id: string }): Promise<{ model: string; category: 'L' | 'M' | 'H'; split?: SplitArm }>;
   admission(): AdmissionCounts;
   /**
    * Stops admitting (new work gets 503 overloaded), waits for work in progress up
@@ -149,7 +151,12 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
         const categorization = await categorize(deps, { message: text, signal: tracked, context: { request_id }, ledger: new Ledger() });
         bus.emit('request_categorized', { request_id, endpoint: '/v1/chat/completions', category: categorization.category, source: categorization.source });
         const tier = config.routing.tiers[categorization.category];
-        return { model: tier.handler === 'direct' ? tier.model : config.routing.strongest, category: categorization.category };
+        // No session on this door: the split follows the request id.
+        const choice =
+          tier.handler === 'direct'
+            ? routeWith(deps.traffic, `routing.tiers.${categorization.category}.model`, tier.model, request_id, request_id)
+            : routeWith(deps.traffic, 'routing.strongest', config.routing.strongest, request_id, request_id);
+        return { model: choice.model, category: categorization.category, ...(choice.split ? { split: choice.split } : {}) };
       }),
 
     admission: () => admission.counts(),

@@ -122,6 +122,14 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
     registers,
   });
 
+  const splitAssignments = new Counter({
+    name: 'split_assignments_total',
+    help: 'Calls routed to each arm of a weighted split (split = its config path, arm = the model key)',
+    labelNames: ['split', 'arm'] as const,
+    registers,
+  });
+  const splitLabel = createLabelBounder([]);
+
   const lastBreaker = new Map<string, CircuitState>();
   for (const key of Object.keys(config.models)) breakerState.set({ model: key }, 0);
 
@@ -158,6 +166,7 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
     queueDepth.set(e.queued);
     running.set(e.running);
   });
+  bus.on('split_assigned', (e) => splitAssignments.inc({ split: splitLabel(e.split), arm: modelLabel(e.arm) }));
 
   return {
     registry,

@@ -41,6 +41,9 @@ export const StatsSnapshotSchema = z.object({
     running: count.describe('runs in progress now'),
   }),
   models: z.record(z.string(), ModelStatsSchema),
+  splits: z
+    .record(z.string(), z.record(z.string(), count))
+    .describe('calls routed per weighted split (keyed by its config path, e.g. routing.tiers.M.model) and arm (model key)'),
   totals: z.object({
     calls: count,
     failures: count,

@@ -88,6 +88,8 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   let runsStarted = 0;
   let runsCost = 0;
   let queue = { queued: 0, running: 0 };
+  const splits = new Map<string, Map<string, number>>();
+  const splitLabel = createLabelBounder([]);
 
   bus.on('attempt', (e) => {
     const m = model(e.model, e.provider);
@@ -130,6 +132,12 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   });
   bus.on('queue', (e) => {
     queue = { queued: e.queued, running: e.running };
+  });
+  bus.on('split_assigned', (e) => {
+    const split = splitLabel(e.split);
+    let arms = splits.get(split);
+    if (!arms) splits.set(split, (arms = new Map()));
+    inc(arms, bound(e.arm));
   });
 
   const modelSnapshot = (m: ModelCounters): ModelStats => {
@@ -174,6 +182,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
           running: queue.running,
         },
         models: perModel,
+        splits: Object.fromEntries([...splits].map(([split, arms]) => [split, Object.fromEntries(arms)])),
         totals: {
           calls: sum((m) => m.calls),
           failures: sum((m) => m.failures),

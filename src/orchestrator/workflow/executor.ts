@@ -10,7 +10,7 @@ import { Ledger, roundUsd } from '../ledger.js';
 import { concludeRun, finalStep, stopCause } from './outcome.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { ReportedMedia } from '../media-answer.js';
-import { runTask } from './task-runner.js';
+import { runTask, taskModel } from './task-runner.js';
 import type { RunResult, Task, TaskRecord, TaskStatus, Workflow } from './types.js';
 import { outputName } from './validate.js';
 import { extractReferences } from './variables.js';
@@ -130,7 +130,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     const record = recordOf.get(task.id)!;
     record.status = 'running';
     record.started_at = new Date(deps.clock.now()).toISOString();
-    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: task.model ?? deps.config.routing.default_task_model, started_at: record.started_at });
+    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     deps.bus.emit('task_started', { run_id: run.run_id, task: record });
     recorder.save();
     const outcome = await runTask(deps, task, values, record, {

@@ -9,6 +9,8 @@ import type { Ledger } from '../ledger.js';
 import { streamCall } from '../stream-call.js';
 import type { Task, TaskRecord } from './types.js';
 import { substitute } from './variables.js';
+import { chooseArm, type ArmChoice } from '../../control/splits.js';
+import { routeWith, type Traffic } from '../../control/traffic.js';
 
 /** What one finished task hands back to the executor. */
 export interface TaskOutcome {
@@ -34,6 +36,19 @@ export interface TaskRunDeps {
   catalog: Catalog;
   gateway: Gateway;
   clock: Clock;
+  traffic?: Traffic;
+}
+
+/** The split key of a run's tasks: its session (so a conversation keeps its arm), else the run. */
+const splitKey = (ctx: { run_id: string; session_id: string | null }): string => ctx.session_id || ctx.run_id;
+
+/**
+ * The model a task calls: its own, else `routing.default_task_model` — resolved
+ * per the run's split key when that names weighted arms (deterministic, so the
+ * task_started event and the call agree).
+ */
+export function taskModel(config: Config, task: Task, ctx: { run_id: string; session_id: string | null }): ArmChoice {
+  return task.model ? { model: task.model } : chooseArm('routing.default_task_model', config.routing.default_task_model, splitKey(ctx));
 }
 
 const KIND_FOR_TYPE: Record<Task['type'], OutputKind> = { text: 'text', vision: 'text', image: 'image', video: 'video' };
@@ -72,7 +87,10 @@ export async function runTask(
 ): Promise<TaskOutcome> {
   const started = deps.clock.now();
   const kind = KIND_FOR_TYPE[task.type];
-  const model = task.model ?? deps.config.routing.default_task_model;
+  const choice = task.model
+    ? { model: task.model }
+    : routeWith(deps.traffic, 'routing.default_task_model', deps.config.routing.default_task_model, splitKey(ctx), ctx.request_id);
+  const model = choice.model;
   const deadline = task.timeout_s === undefined ? ctx.runDeadline : Math.min(ctx.runDeadline, started + task.timeout_s * 1000);
   const request: GatewayRequest = {
     model,
@@ -82,7 +100,13 @@ export async function runTask(
     temperature: task.temperature,
     signal: ctx.signal,
     deadline,
-    context: { run_id: ctx.run_id, task_id: task.id, request_id: ctx.request_id, session_id: ctx.session_id ?? undefined },
+    context: {
+      run_id: ctx.run_id,
+      task_id: task.id,
+      request_id: ctx.request_id,
+      session_id: ctx.session_id ?? undefined,
+      ...(choice.split ? { split: choice.split } : {}),
+    },
   };
   try {
     const result = ctx.onDelta && kind === 'text' ? await streamCall(deps.gateway, request, ctx.onDelta) : await deps.gateway.call(request);

@@ -1,6 +1,7 @@
 import type { Problem } from '../../config/cross-check.js';
 import type { Capability, Config } from '../../config/schema.js';
 import { imageReferenceProblem } from '../images.js';
+import { refModels } from '../../control/splits.js';
 import type { Task, Workflow } from './types.js';
 import { extractReferences } from './variables.js';
 
@@ -107,14 +108,16 @@ export function validateWorkflowDefinition(wf: Workflow, env: ValidationEnv): Pr
 function checkTask(task: Task, at: string, env: ValidationEnv): Problem[] {
   const { config } = env;
   const problems: Problem[] = [];
-  const modelKey = task.model ?? config.routing.default_task_model;
-  const model = Object.hasOwn(config.models, modelKey) ? config.models[modelKey] : undefined;
-  if (!model) {
-    problems.push({ path: `${at}.model`, message: `unknown model '${modelKey}'` });
-  } else {
-    const needed = CAPABILITY_FOR_TYPE[task.type];
-    if (!model.capabilities.includes(needed)) {
-      problems.push({ path: `${at}.type`, message: `model '${modelKey}' lacks the '${needed}' capability a '${task.type}' task needs` });
+  // Without its own model a task may get any arm of the default: each must fit.
+  for (const modelKey of task.model ? [task.model] : refModels(config.routing.default_task_model)) {
+    const model = Object.hasOwn(config.models, modelKey) ? config.models[modelKey] : undefined;
+    if (!model) {
+      problems.push({ path: `${at}.model`, message: `unknown model '${modelKey}'` });
+    } else {
+      const needed = CAPABILITY_FOR_TYPE[task.type];
+      if (!model.capabilities.includes(needed)) {
+        problems.push({ path: `${at}.type`, message: `model '${modelKey}' lacks the '${needed}' capability a '${task.type}' task needs` });
+      }
     }
   }
   (task.addons ?? []).forEach((addon, j) => {

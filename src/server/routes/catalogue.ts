@@ -5,6 +5,7 @@ import { ADDON_CATEGORIES, AddonSchema } from '../../config/catalog.js';
 import { CapabilitySchema } from '../../config/schema.js';
 import { fallbackChain } from '../../config/chain.js';
 import { InputSchema } from '../../orchestrator/workflow/types.js';
+import { refModels } from '../../control/splits.js';
 
 const ModelInfoSchema = z.object({
   key: z.string(),
@@ -41,8 +42,11 @@ export async function catalogueRoutes(app: FastifyInstance): Promise<void> {
 
   const roles = new Map<string, string[]>();
   const addRole = (model: string, role: string) => roles.set(model, [...(roles.get(model) ?? []), role]);
-  for (const [role, value] of Object.entries(config.routing)) if (typeof value === 'string') addRole(value, role);
-  for (const [tier, t] of Object.entries(config.routing.tiers)) if (t.handler === 'direct') addRole(t.model, `tier_${tier}`);
+  for (const [role, value] of Object.entries(config.routing)) {
+    if (typeof value === 'string') addRole(value, role);
+    else if (Array.isArray(value)) for (const model of refModels(value)) addRole(model, role);
+  }
+  for (const [tier, t] of Object.entries(config.routing.tiers)) if (t.handler === 'direct') for (const model of refModels(t.model)) addRole(model, `tier_${tier}`);
 
   r.get(
     '/models',
