@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { answerFor, pieces, sendError, sendJson, tokens, TINY_PNG_BASE64, writeStream, type Exchange } from './exchange.js';
+import { argumentsFor, toolResultAnswer, toolToCall, type FakeTool } from './tools.js';
 
 /** The Google AI dialect of the fake: Gemini generate/stream, Imagen predict, Veo long-running operations. */
 
 interface Content {
   role?: string;
-  parts?: Array<{ text?: string }>;
+  parts?: Array<{ text?: string; functionResponse?: { name?: string; response?: unknown } }>;
+}
+
+/** The function this request makes the fake call, if any (see tools.ts). */
+function requestedFunction(body: Record<string, unknown>, last: Content | undefined): FakeTool | undefined {
+  if (last?.parts?.some((p) => p.functionResponse)) return undefined;
+  const groups = Array.isArray(body.tools) ? (body.tools as Array<{ functionDeclarations?: Array<{ name: string; parametersJsonSchema?: FakeTool['parameters'] }> }>) : [];
+  const tools = groups.flatMap((g) => g.functionDeclarations ?? []).map((d) => ({ name: d.name, parameters: d.parametersJsonSchema }));
+  const config = (body.toolConfig as { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } } | undefined)?.functionCallingConfig;
+  return toolToCall(tools, config?.allowedFunctionNames?.[0], config?.mode === 'NONE');
 }
 
 const textOf = (c: Content | undefined): string => (c?.parts ?? []).map((p) => p.text ?? '').join('');
@@ -20,14 +30,20 @@ export async function answerGemini(ex: Exchange): Promise<void> {
   const prefill = last?.role === 'model' ? textOf(last) : undefined;
   const lastUser = textOf([...contents].reverse().find((c) => (c.role ?? 'user') === 'user'));
   const config = (ex.body.generationConfig ?? {}) as { responseMimeType?: string; responseModalities?: string[] };
-  const text = answerFor(lastUser, config.responseMimeType === 'application/json', prefill, ex.faults);
+  const fn = requestedFunction(ex.body, last);
+  const toolResult = last?.parts?.find((p) => p.functionResponse)?.functionResponse;
+  const text = fn ? '' : toolResult ? toolResultAnswer(JSON.stringify(toolResult.response ?? {})) : answerFor(lastUser, config.responseMimeType === 'application/json', prefill, ex.faults);
+  // Gemini sends a function call whole, in one part (and ends the turn with STOP).
+  const callPart = fn && { functionCall: { name: fn.name, args: argumentsFor(fn, lastUser) }, thoughtSignature: 'ZmFrZS1zaWduYXR1cmU=' };
   const promptTokens = tokens(contents.map(textOf).join('\n'));
   const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: tokens(text), totalTokenCount: promptTokens + tokens(text) };
   const blocked = ex.faults.has('content_filter');
   const finishReason = blocked ? 'SAFETY' : 'STOP';
 
   if (ex.stream) {
-    const deltas = pieces(text, ex.faults).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
+    const deltas = callPart
+      ? [{ candidates: [{ content: { role: 'model', parts: [callPart] }, index: 0 }] }]
+      : pieces(text, ex.faults).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
     const tail = [{ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason, index: 0 }], usageMetadata, modelVersion: ex.model }];
     return writeStream(ex, blocked ? deltas.slice(0, 1) : deltas, tail, false);
   }
@@ -35,7 +51,7 @@ export async function answerGemini(ex: Exchange): Promise<void> {
     ex.res.writeHead(200, { 'content-type': 'application/json' });
     return void ex.res.end('{"candidates": [');
   }
-  const parts: unknown[] = blocked ? [] : [{ text }];
+  const parts: unknown[] = blocked ? [] : callPart ? [callPart] : [{ text }];
   if (config.responseModalities?.some((m) => m.toUpperCase() === 'IMAGE')) parts.push({ inlineData: { mimeType: 'image/png', data: TINY_PNG_BASE64 } });
   sendJson(ex.res, 200, {
     candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],

@@ -1,10 +1,19 @@
 import { answerFor, pieces, sendJson, tokens, TINY_PNG_BASE64, writeStream, type Exchange } from './exchange.js';
+import { argumentsFor, callId, toolResultAnswer, toolToCall, type FakeTool } from './tools.js';
 
 /** The OpenAI chat-completions dialect of the fake provider. */
 
 interface Message {
   role?: string;
   content?: unknown;
+}
+
+/** The tool this request makes the fake call, if any (see tools.ts). */
+function requestedTool(body: Record<string, unknown>, last: Message | undefined): FakeTool | undefined {
+  if (last?.role === 'tool' || !Array.isArray(body.tools)) return undefined;
+  const tools = (body.tools as Array<{ function?: FakeTool }>).map((t) => t.function).filter((f): f is FakeTool => typeof f?.name === 'string');
+  const choice = body.tool_choice as string | { function?: { name?: string } } | undefined;
+  return toolToCall(tools, typeof choice === 'object' ? choice.function?.name : undefined, choice === 'none');
 }
 
 const textOf = (content: unknown): string =>
@@ -27,8 +36,12 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
   const last = messages.at(-1);
   const prefill = last?.role === 'assistant' ? textOf(last.content) : undefined;
   const lastUser = textOf([...messages].reverse().find((m) => m.role === 'user')?.content);
-  const json = (ex.body.response_format as { type?: string } | undefined)?.type === 'json_object';
-  const text = answerFor(lastUser, json, prefill, ex.faults);
+  const format = (ex.body.response_format as { type?: string } | undefined)?.type;
+  const json = format === 'json_object' || format === 'json_schema';
+  const tool = requestedTool(ex.body, last);
+  const text = tool ? '' : last?.role === 'tool' ? toolResultAnswer(textOf(last.content)) : answerFor(lastUser, json, prefill, ex.faults);
+  const call = tool && { id: callId(), type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, lastUser)) } };
+  const finishReason = call ? 'tool_calls' : 'stop';
   const promptTokens = tokens(messages.map((m) => textOf(m.content)).join('\n'));
   const usage = { prompt_tokens: promptTokens, completion_tokens: tokens(text), total_tokens: promptTokens + tokens(text) };
   const id = `chatcmpl-fake-${Date.now().toString(36)}`;
@@ -42,9 +55,15 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
       object: 'chat.completion.chunk',
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const deltas = pieces(text, ex.faults).map((p, i) => chunk(i === 0 ? { role: 'assistant', content: p } : { content: p }, null));
+    // A tool call streams like OpenAI's: id, type and name first, then the arguments in pieces.
+    const deltas = call
+      ? [
+          chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null),
+          ...pieces(call.function.arguments).map((p) => chunk({ tool_calls: [{ index: 0, function: { arguments: p } }] }, null)),
+        ]
+      : pieces(text, ex.faults).map((p, i) => chunk(i === 0 ? { role: 'assistant', content: p } : { content: p }, null));
     const includeUsage = (ex.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-    const tail: unknown[] = [chunk({}, 'stop')];
+    const tail: unknown[] = [chunk({}, finishReason)];
     if (includeUsage) tail.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
     return writeStream(ex, deltas, tail, true);
   }
@@ -53,12 +72,12 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
     ex.res.writeHead(200, { 'content-type': 'application/json' });
     return void ex.res.end('{"id": "broken", "choices": [');
   }
-  const message: Record<string, unknown> = { role: 'assistant', content: text };
+  const message: Record<string, unknown> = call ? { role: 'assistant', content: null, tool_calls: [call] } : { role: 'assistant', content: text };
   if (wantsImage) message.images = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${TINY_PNG_BASE64}` } }];
   sendJson(ex.res, 200, {
     ...base,
     object: 'chat.completion',
-    choices: [{ index: 0, message, finish_reason: 'stop' }],
+    choices: [{ index: 0, message, finish_reason: finishReason }],
     usage,
   });
 }

@@ -7,7 +7,9 @@
  *            | :predict (Imagen) | :predictLongRunning (Veo) ; GET /v1beta/operations/{id} (poll)
  * Answers echo the request: `echo: <first 200 chars of the last user message>`
  * (`{"echo": "..."}` in JSON mode); with a prefill (trailing assistant / model turn) only
- * the continuation is returned. Every answer carries usage. Every request is recorded in
+ * the continuation is returned. A request offering tools gets a tool call instead (the forced
+ * tool, else the first; both wires, streamed and not), and after a tool result the answer is
+ * `tool result: <result>` (see tools.ts). Every answer carries usage. Every request is recorded in
  * `attempts` — including failed ones — with its arrival time, path, model, faults and headers.
  *
  * Fault syntax: a model prefix `fault:<spec>/<real model>` and/or the header

@@ -312,7 +312,7 @@ describe('gateway stream', () => {
     const deltas: string[] = [];
     let error: unknown;
     try {
-      for await (const chunk of stream.chunks) deltas.push(chunk.text);
+      for await (const chunk of stream.chunks) if (chunk.type === 'delta') deltas.push(chunk.text);
     } catch (err) {
       error = err;
     }

@@ -1,4 +1,4 @@
-import type { Media, Usage } from '../providers/types.js';
+import type { Media, ToolCall, Usage } from '../providers/types.js';
 import { costOf } from './cost.js';
 import type { ChainSuccess, GatewayEnv } from './run-chain.js';
 import type { GatewayRequest, GatewayResult } from './types.js';
@@ -9,6 +9,8 @@ export interface Answer {
   usage: Usage;
   media: Media[];
   finish_reason: string;
+  tool_calls?: ToolCall[];
+  logprobs?: unknown;
   simulated: boolean;
 }
 
@@ -40,6 +42,8 @@ export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSucce
     fallback_used: success.fallbackUsed,
     attempts: success.attempts,
     finish_reason: answer.finish_reason,
+    ...(answer.tool_calls && answer.tool_calls.length > 0 ? { tool_calls: answer.tool_calls } : {}),
+    ...(answer.logprobs !== undefined ? { logprobs: answer.logprobs } : {}),
     simulated,
   };
 }

@@ -119,6 +119,11 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
     }
     const adapter = env.adapters[model.provider];
     if (!adapter) throw new AppError('internal_error', `no adapter for provider '${model.provider}'`);
+    const refused = req.options ? adapter.unsupported?.(req.options, model.model)[0] : undefined;
+    if (refused) {
+      skip(model, 'capability', `cannot honour '${refused.param}': ${refused.message}`);
+      continue;
+    }
     if (previous) bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
     const live = env.providerModes[model.provider] === 'live';
     const rules = config.providers[model.provider]?.rate_limits;
@@ -126,7 +131,9 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
     for (let retries = 0; ; ) {
       checkBudget();
       const prefill = hooks.prefill?.(model);
-      const maxTokens = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
+      const limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
+      // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
+      const maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
       const startedAt = clock.now();
       try {
         const value = await runAttempt(
@@ -135,7 +142,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             limiter: live ? env.limiters.get(model.provider) : undefined,
             breakers: env.breakers,
             // Only a live provider's limiter weighs the request.
-            weight: live ? requestWeight(req.messages, maxTokens, prefill) : 0,
+            weight: live ? requestWeight(req.messages, limit, prefill) : 0,
             maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, Math.max(0, deadline - clock.now())),
             signal: req.signal,
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
@@ -150,6 +157,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
               max_tokens: maxTokens,
               temperature: req.temperature ?? model.temperature,
               json: req.json,
+              options: req.options,
               prefill,
               timeouts,
               signal,

@@ -1,5 +1,5 @@
 import { ProviderError } from '../providers/provider-error.js';
-import { emptyUsage, type Usage } from '../providers/types.js';
+import { emptyUsage, type ToolCall, type Usage } from '../providers/types.js';
 import { Channel } from './channel.js';
 import { continuationMismatch, Splicer, type ContinuationMode } from './continuation.js';
 import type { ResolvedModel } from './fallback.js';
@@ -32,6 +32,8 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
   let mismatched = false;
   /** A stream that carried tool-call chunks cannot be continued elsewhere (a call cannot be half-made twice). */
   let toolCallsStreamed = false;
+  /** The tool calls streamed so far, assembled by index for the result. */
+  const toolCalls = new Map<number, ToolCall>();
   /** Models that rejected the prefill of this stream: their next attempt regenerates without it. */
   const noPrefill = new Set<string>();
 
@@ -68,20 +70,27 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
           mismatched = true;
           return continuationMismatch(model.provider, model.key, mode);
         });
-        const deliver = (text: string) => {
+        const simulated = adapter.simulated || env.providerModes[model.provider] !== 'live';
+        const deliver = (text: string, logprobs?: unknown) => {
           if (text.length === 0) return;
           sent += text;
           segmentDelivered = true;
-          channel.push({ type: 'delta', text, model: model.key });
+          channel.push({ type: 'delta', text, model: model.key, simulated, ...(logprobs === undefined ? {} : { logprobs }) });
         };
         let usage: Usage | undefined;
         let finish: string | undefined;
         for await (const chunk of adapter.stream(preq)) {
           if (chunk.type === 'delta') {
-            if (chunk.text.length > 0) deliver(splicer.push(chunk.text));
+            if (chunk.text.length > 0) deliver(splicer.push(chunk.text), chunk.logprobs);
           } else if (chunk.type === 'tool_call') {
             toolCallsStreamed = true;
             segmentDelivered = true;
+            const call = toolCalls.get(chunk.index) ?? { id: '', type: 'function' as const, function: { name: '', arguments: '' } };
+            if (chunk.id) call.id = chunk.id;
+            if (chunk.name) call.function.name += chunk.name;
+            if (chunk.arguments) call.function.arguments += chunk.arguments;
+            toolCalls.set(chunk.index, call);
+            channel.push({ ...chunk, model: model.key, simulated });
           } else if (chunk.type === 'usage') usage = chunk.usage;
           else if (chunk.type === 'finish') finish = chunk.finish_reason;
         }
@@ -104,6 +113,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
       usage: segment.usage,
       media: [],
       finish_reason: segment.finish_reason,
+      tool_calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call),
       simulated: segment.simulated,
     });
   })();

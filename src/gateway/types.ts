@@ -1,5 +1,5 @@
 import type { ErrorCode, ErrorKind } from '../providers/provider-error.js';
-import type { ChatMessage, Media, OutputKind, Usage } from '../providers/types.js';
+import type { ChatMessage, ChatOptions, Media, OutputKind, ToolCall, Usage } from '../providers/types.js';
 
 /** Who a call is for; carried on every event so logs, SSE and stats can attribute it. */
 export interface CallContext {
@@ -21,6 +21,14 @@ export interface GatewayRequest {
   max_tokens?: number;
   temperature?: number;
   json?: boolean;
+  /** Chat Completions fields beyond messages (sampling, format, tools), forwarded or mapped by each adapter. */
+  options?: ChatOptions;
+  /**
+   * When false, no output limit is sent unless `max_tokens` is given (the OpenAI door: the caller
+   * decides, and providers such as OpenRouter reserve credits for whatever is sent). Default true:
+   * the model's configured max_output_tokens.
+   */
+  default_max_tokens?: boolean;
   /** Aborts every attempt (client hung up, run cancelled). */
   signal?: AbortSignal;
   /** Epoch ms by which the whole call (all attempts) must end; the run's or request's budget. */
@@ -51,10 +59,21 @@ export interface GatewayResult {
   fallback_used: boolean;
   attempts: Attempt[];
   finish_reason: string;
+  /** Functions the model asked to call. */
+  tool_calls?: ToolCall[];
+  /** Token log probabilities (OpenAI `choices[].logprobs` shape), when asked for. */
+  logprobs?: unknown;
   simulated: boolean;
 }
 
-export type GatewayStreamChunk = { type: 'delta'; text: string; model: string };
+/**
+ * A piece of a streamed answer: text (with its logprobs when asked for) or a piece of tool call
+ * `index` (OpenAI delta shape: `id`/`name` first, `arguments` in pieces). `simulated` is true
+ * when the simulator makes this answer.
+ */
+export type GatewayStreamChunk =
+  | { type: 'delta'; text: string; model: string; simulated: boolean; logprobs?: unknown }
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments?: string; model: string; simulated: boolean };
 
 /**
  * A streaming call: iterate `chunks` for deltas of the answer; `result` settles

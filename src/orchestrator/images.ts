@@ -25,3 +25,29 @@ export function imageReferenceProblem(ref: string, maxDataUriBytes: number): str
   if (!url.hostname) return 'must name a host';
   return null;
 }
+
+/**
+ * Every problem with a request's image references — their count and each one's
+ * form and decoded size — as error details. The one check both /chat (`images`)
+ * and /v1/chat/completions (`image_url` parts) use; `countPath` names the list.
+ */
+export function imageProblems(
+  refs: ReadonlyArray<{ path: string; url: string }>,
+  countPath: string,
+  limits: { max_images: number; max_image_data_uri_bytes: number },
+): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (refs.length > limits.max_images) problems.push({ path: countPath, message: `${refs.length} images; the limit is ${limits.max_images}` });
+  for (const ref of refs) {
+    const problem = imageReferenceProblem(ref.url, limits.max_image_data_uri_bytes);
+    if (problem) problems.push({ path: ref.path, message: problem });
+  }
+  return problems;
+}
+
+/** Why `model` cannot take this request's images (it lacks `text` or `vision`), or null. Both doors answer it as a 400. */
+export function visionProblem(model: string, capabilities: readonly string[], hasImages: boolean): string | null {
+  const needs = hasImages ? ['text', 'vision'] : ['text'];
+  const lacking = needs.find((c) => !capabilities.includes(c));
+  return lacking ? `model '${model}' lacks the '${lacking}' capability this request needs` : null;
+}

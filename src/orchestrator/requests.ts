@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { validationError, type ErrorDetail } from '../errors.js';
 import { SessionIdSchema } from '../store/session-id.js';
-import { imageReferenceProblem } from './images.js';
+import { imageProblems, visionProblem } from './images.js';
 import { WorkflowSchema } from './workflow/types.js';
 
 /**
@@ -73,19 +73,12 @@ export function checkChatLimits(req: Pick<ChatRequest, 'message' | 'images' | 'm
     problems.push({ path: 'message', message: `message is ${req.message.length} characters; the limit is ${limits.max_message_chars}` });
   }
   const images = req.images ?? [];
-  if (images.length > limits.max_images) {
-    problems.push({ path: 'images', message: `${images.length} images; the limit is ${limits.max_images}` });
-  }
-  images.forEach((ref, i) => {
-    const problem = imageReferenceProblem(ref, limits.max_image_data_uri_bytes);
-    if (problem) problems.push({ path: `images.${i}`, message: problem });
-  });
+  problems.push(...imageProblems(images.map((url, i) => ({ path: `images.${i}`, url })), 'images', limits));
   if (req.model !== undefined) {
     const model = Object.hasOwn(config.models, req.model) ? config.models[req.model] : undefined;
-    const needs = images.length > 0 ? (['text', 'vision'] as const) : (['text'] as const);
-    const lacking = model && needs.find((c) => !model.capabilities.includes(c));
+    const lacking = model && visionProblem(req.model, model.capabilities, images.length > 0);
     if (!model) problems.push({ path: 'model', message: `unknown model '${req.model}'` });
-    else if (lacking) problems.push({ path: 'model', message: `model '${req.model}' lacks the '${lacking}' capability this request needs` });
+    else if (lacking) problems.push({ path: 'model', message: lacking });
   }
   if (problems.length > 0) throw validationError('invalid chat request', problems);
 }

@@ -8,6 +8,6 @@ export async function streamCall(gateway: Gateway, request: GatewayRequest, onDe
   const stream = gateway.stream(request);
   // The result may reject while chunks are still being read; observe it now so it is never unhandled.
   stream.result.catch(() => undefined);
-  for await (const chunk of stream.chunks) onDelta(chunk.text);
+  for await (const chunk of stream.chunks) if (chunk.type === 'delta') onDelta(chunk.text);
   return stream.result;
 }

@@ -25,6 +25,55 @@ export interface ToolDefinition {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
+/** How the model may use the offered tools (OpenAI `tool_choice`). */
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
+/** The answer's format (OpenAI `response_format`); `json_schema` carries a JSON Schema the answer must match. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null } };
+
+/** OpenAI `reasoning_effort`: how much a reasoning model thinks before answering. */
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high';
+
+/**
+ * The Chat Completions request fields beyond messages, in OpenAI's terms
+ * (https://platform.openai.com/docs/api-reference/chat/create). Each adapter
+ * forwards or maps every field it is given, and says through
+ * `ProviderAdapter.unsupported` which ones it cannot honour — none is dropped.
+ */
+export interface ChatOptions {
+  /** Up to 4 sequences where generation stops. */
+  stop?: string[];
+  top_p?: number;
+  seed?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  /** Token id (as a string) → bias in [-100, 100]. */
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  /** 0–20 most likely tokens per position; needs `logprobs`. */
+  top_logprobs?: number;
+  /** The end user, for the provider's abuse monitoring. */
+  user?: string;
+  /** Choices to generate; the gateway returns one answer, so only 1 reaches an adapter. */
+  n?: number;
+  response_format?: ResponseFormat;
+  tools?: ToolDefinition[];
+  tool_choice?: ToolChoice;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: ReasoningEffort;
+  /** Up to 16 string pairs stored with the completion by the provider. */
+  metadata?: Record<string, string>;
+}
+
+/** A request field an adapter cannot honour: `param` names it as the caller sent it. */
+export interface UnsupportedOption {
+  param: keyof ChatOptions;
+  message: string;
+}
+
 export interface ChatMessage {
   role: Role;
   content: string | ContentPart[];
@@ -82,6 +131,8 @@ export interface ProviderRequest {
   temperature?: number;
   /** Ask for a single JSON object as the answer. */
   json?: boolean;
+  /** Further Chat Completions fields (sampling, format, tools); see ChatOptions. */
+  options?: ChatOptions;
   /** A partial assistant answer the model should continue (only for models with the `assistant_prefill` capability). */
   prefill?: string;
   timeouts: AttemptTimeouts;
@@ -97,12 +148,14 @@ export interface ProviderResult {
   media: Media[];
   /** Functions the model asked to call (an answer may be only tool calls, with empty text). */
   tool_calls?: ToolCall[];
+  /** Token log probabilities in OpenAI's `choices[].logprobs` shape, when they were asked for. */
+  logprobs?: unknown;
   /** True when the simulator made this answer. */
   simulated: boolean;
 }
 
 export type StreamChunk =
-  | { type: 'delta'; text: string }
+  | { type: 'delta'; text: string; /** OpenAI `choices[].logprobs` of this delta, when asked for. */ logprobs?: unknown }
   | { type: 'usage'; usage: Usage }
   /** A streamed piece of tool call `index`: `id`/`name` arrive first, `arguments` in pieces (OpenAI delta shape). */
   | { type: 'tool_call'; index: number; id?: string; name?: string; arguments?: string }
@@ -119,6 +172,12 @@ export interface ProviderAdapter {
    * a truncated stream never ends as a success.
    */
   stream(req: ProviderRequest): AsyncIterable<StreamChunk>;
+  /**
+   * The request fields this provider cannot honour for this request (empty when it honours all).
+   * The gateway passes such a provider by, and the OpenAI door answers 400 naming the field.
+   * Adapters without it honour every field.
+   */
+  unsupported?(options: ChatOptions, model: string): UnsupportedOption[];
   /** Closes pooled connections (shutdown). Adapters without connections may omit it. */
   close?(): Promise<void>;
 }

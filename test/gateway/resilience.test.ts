@@ -43,7 +43,7 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 async function drain(stream: GatewayStream): Promise<{ text: string; error: unknown }> {
   let text = '';
   try {
-    for await (const chunk of stream.chunks) text += chunk.text;
+    for await (const chunk of stream.chunks) if (chunk.type === 'delta') text += chunk.text;
     return { text, error: undefined };
   } catch (error) {
     return { text, error };

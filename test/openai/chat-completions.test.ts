@@ -185,28 +185,29 @@ describe('POST /v1/chat/completions with the openai client', () => {
 });
 
 describe('POST /v1/chat/completions errors', () => {
-  it('rejects an unknown model with 400 validation_error on the model path', async () => {
+  it('rejects an unknown model with 400 invalid_request_error, param model, code model_not_found', async () => {
     const res = await post({ model: 'gpt-9', messages: [{ role: 'user', content: 'hi' }] });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { type: string; details: { path: string }[]; request_id: string } };
-    expect(body.error.type).toBe('validation_error');
+    const body = (await res.json()) as { error: { type: string; param: string; code: string; details: { path: string }[]; request_id: string } };
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     expect(body.error.details).toEqual([expect.objectContaining({ path: 'model' })]);
     expect(res.headers.get('x-request-id')).toBe(body.error.request_id);
   });
 
-  it('rejects a malformed body with the failing paths', async () => {
+  it('rejects a malformed body naming the failing field in param', async () => {
     const res = await post({ model: 'medium_ai', messages: [] });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { type: string; details: { path: string }[] } };
-    expect(body.error.type).toBe('validation_error');
+    const body = (await res.json()) as { error: { type: string; param: string; details: { path: string }[] } };
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.param).toBe('messages');
     expect(body.error.details[0]!.path).toMatch(/^body\.messages/);
   });
 
   it('answers 502 upstream_error listing every attempt when the chain is exhausted', async () => {
     const res = await post({ model: 'openrouter/fault:unavailable/x', messages: [{ role: 'user', content: 'hi' }] });
     expect(res.status).toBe(502);
-    const body = (await res.json()) as { error: { type: string; details: Record<string, unknown>[] } };
-    expect(body.error.type).toBe('upstream_error');
+    const body = (await res.json()) as { error: { type: string; code: string; details: Record<string, unknown>[] } };
+    expect(body.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
     expect(body.error.details).toHaveLength(fake.attempts.length);
     expect(body.error.details[0]).toMatchObject({ model: 'openrouter/fault:unavailable/x', provider: 'openrouter', kind: 'server_error', status: 503 });
   });
@@ -235,8 +236,8 @@ describe('POST /v1/chat/completions errors', () => {
       .filter((e) => e.startsWith('data: '))
       .map((e) => e.slice(6));
     expect(events).not.toContain('[DONE]');
-    const last = JSON.parse(events.at(-1)!) as { error: { type: string } };
-    expect(last.error.type).toBe('upstream_error');
+    const last = JSON.parse(events.at(-1)!) as { error: { type: string; code: string } };
+    expect(last.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
     const first = JSON.parse(events[0]!) as { choices: { delta: { role?: string } }[] };
     expect(first.choices[0]!.delta.role).toBe('assistant');
   });

@@ -3,7 +3,7 @@ import { HttpClient } from '../http.js';
 import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
-import { geminiBody, parseGemini } from './gemini-wire.js';
+import { geminiBody, geminiUnsupported, parseGemini } from './gemini-wire.js';
 import { generateVideo } from './veo.js';
 
 /** What a Google AI provider needs; the key travels in `x-goog-api-key`, never in the URL. */
@@ -38,7 +38,10 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     if (error) throw error;
     const parsed = parseGemini(payload);
     if (!parsed.hasCandidate) throw malformedError(opts.name, 'no candidates in the answer');
-    return { text: parsed.text, media: parsed.media, usage: parsed.usage ?? emptyUsage(), finish_reason: parsed.finish ?? 'stop', simulated: false };
+    const calls = parsed.toolCalls.length > 0 ? { tool_calls: parsed.toolCalls } : {};
+    const logprobs = parsed.logprobs !== undefined ? { logprobs: parsed.logprobs } : {};
+    const finish = parsed.toolCalls.length > 0 && (parsed.finish ?? 'stop') === 'stop' ? 'tool_calls' : (parsed.finish ?? 'stop');
+    return { text: parsed.text, media: parsed.media, usage: parsed.usage ?? emptyUsage(), finish_reason: finish, ...calls, ...logprobs, simulated: false };
   }
 
   async function imagen(req: ProviderRequest): Promise<ProviderResult> {
@@ -71,11 +74,14 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
     let finish: string | undefined;
     let usage: Usage | undefined;
+    let toolCalls = 0;
     for await (const event of events) {
       const error = payloadError(opts.name, event);
       if (error) throw error;
-      const chunk = parseGemini(event);
-      if (chunk.text) yield { type: 'delta', text: chunk.text };
+      const chunk = parseGemini(event, toolCalls);
+      if (chunk.text) yield chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs };
+      // Gemini sends each function call whole, in one chunk.
+      for (const call of chunk.toolCalls) yield { type: 'tool_call', index: toolCalls++, id: call.id, name: call.function.name, arguments: call.function.arguments };
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finish && !finish) {
         finish = chunk.finish;
@@ -84,8 +90,8 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     }
     if (!finish) throw truncatedError(opts.name, 'no finishReason');
     if (usage) yield { type: 'usage', usage };
-    yield { type: 'finish', finish_reason: finish };
+    yield { type: 'finish', finish_reason: toolCalls > 0 && finish === 'stop' ? 'tool_calls' : finish };
   }
 
-  return { name: opts.name, simulated: false, generate, stream, close: () => http.close() };
+  return { name: opts.name, simulated: false, generate, stream, unsupported: geminiUnsupported, close: () => http.close() };
 }

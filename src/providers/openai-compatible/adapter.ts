@@ -48,7 +48,8 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
       const error = payloadError(opts.name, event);
       if (error) throw error;
       const chunk = parseChunk(event);
-      if (chunk.text) yield { type: 'delta', text: chunk.text };
+      if (chunk.text) yield chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs };
+      for (const call of chunk.toolCalls) yield { type: 'tool_call', ...call };
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finish && !finish) {
         finish = chunk.finish;

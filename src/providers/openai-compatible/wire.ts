@@ -1,5 +1,5 @@
 import { mediaFromUrl } from '../content.js';
-import type { Media, ProviderRequest, Usage } from '../types.js';
+import type { ChatMessage, Media, ProviderRequest, ToolCall, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { isObject, num } from '../json-shape.js';
 
@@ -23,13 +23,22 @@ export function flavourFor(baseUrl: string): Flavour {
   return FLAVOURS.find((f) => f.host.test(host))?.flavour ?? DEFAULT_FLAVOUR;
 }
 
-/** The chat-completions body. Vision parts go through as-is; a prefill becomes a trailing assistant message. */
+/** An assistant turn that only called tools carries `content: null`, as OpenAI sends it. */
+const wireMessage = (m: ChatMessage): unknown => (m.tool_calls && m.tool_calls.length > 0 && m.content === '' ? { ...m, content: null } : m);
+
+/**
+ * The chat-completions body. Vision parts, tool calls and tool results go through as-is;
+ * a prefill becomes a trailing assistant message; every request option is forwarded
+ * under its own name (`response_format` wins over the plain JSON switch).
+ */
 export function chatBody(req: ProviderRequest, flavour: Flavour, stream: boolean): Record<string, unknown> {
-  const messages: unknown[] = req.prefill ? [...req.messages, { role: 'assistant', content: req.prefill }] : req.messages;
+  const messages: unknown[] = req.messages.map(wireMessage);
+  if (req.prefill) messages.push({ role: 'assistant', content: req.prefill });
   const body: Record<string, unknown> = { model: req.model, messages };
   if (req.max_tokens !== undefined) body[flavour.maxTokensField] = req.max_tokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.json) body.response_format = { type: 'json_object' };
+  for (const [key, value] of Object.entries(req.options ?? {})) if (value !== undefined) body[key] = value;
   // OpenRouter's image output: the model answers with message.images[] alongside text.
   if (req.kind === 'image') body.modalities = ['image', 'text'];
   if (stream) {
@@ -64,24 +73,70 @@ function imagesOf(message: Record<string, unknown>): Media[] {
   return media;
 }
 
+/** `message.tool_calls` of an answer: complete function calls (`arguments` a JSON string). */
+function toolCallsOf(message: Record<string, unknown>): ToolCall[] {
+  const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+  const out: ToolCall[] = [];
+  for (const call of calls) {
+    if (!isObject(call) || !isObject(call.function) || typeof call.function.name !== 'string') continue;
+    const args = call.function.arguments;
+    out.push({
+      id: typeof call.id === 'string' ? call.id : `call_${out.length}`,
+      type: 'function',
+      function: { name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+    });
+  }
+  return out;
+}
+
 /** A non-stream answer, or undefined when it lacks a first choice with a message. */
-export function parseCompletion(payload: unknown): { text: string; usage: Usage; finish_reason: string; media: Media[] } | undefined {
+export function parseCompletion(
+  payload: unknown,
+): { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown } | undefined {
   if (!isObject(payload) || !Array.isArray(payload.choices)) return undefined;
   const choice: unknown = payload.choices[0];
   if (!isObject(choice) || !isObject(choice.message)) return undefined;
+  const toolCalls = toolCallsOf(choice.message);
   return {
     text: contentText(choice.message.content),
     usage: toUsage(payload.usage) ?? emptyUsage(),
     finish_reason: typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop',
     media: imagesOf(choice.message),
+    ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    ...(choice.logprobs != null ? { logprobs: choice.logprobs } : {}),
   };
 }
 
-/** One stream chunk: its text delta, finish reason and usage, whichever it carries. */
-export function parseChunk(payload: unknown): { text: string; finish?: string; usage?: Usage } {
-  if (!isObject(payload)) return { text: '' };
+/** A piece of a streamed tool call (OpenAI delta shape). */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  arguments?: string;
+}
+
+function toolCallDeltas(delta: Record<string, unknown> | undefined): ToolCallDelta[] {
+  const calls = delta && Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+  const out: ToolCallDelta[] = [];
+  calls.forEach((call: unknown, i) => {
+    if (!isObject(call)) return;
+    const fn = isObject(call.function) ? call.function : {};
+    out.push({
+      index: typeof call.index === 'number' ? call.index : i,
+      ...(typeof call.id === 'string' ? { id: call.id } : {}),
+      ...(typeof fn.name === 'string' ? { name: fn.name } : {}),
+      ...(typeof fn.arguments === 'string' ? { arguments: fn.arguments } : {}),
+    });
+  });
+  return out;
+}
+
+/** One stream chunk: its text delta, tool call pieces, logprobs, finish reason and usage, whichever it carries. */
+export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCallDelta[]; logprobs?: unknown; finish?: string; usage?: Usage } {
+  if (!isObject(payload)) return { text: '', toolCalls: [] };
   const choice: unknown = Array.isArray(payload.choices) ? payload.choices[0] : undefined;
   const delta = isObject(choice) && isObject(choice.delta) ? choice.delta : undefined;
   const finish = isObject(choice) && typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined;
-  return { text: delta ? contentText(delta.content) : '', finish, usage: toUsage(payload.usage) };
+  const logprobs = isObject(choice) && choice.logprobs != null ? { logprobs: choice.logprobs } : {};
+  return { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), ...logprobs, finish, usage: toUsage(payload.usage) };
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
 import { scrubSecrets } from '../../secrets.js';
+import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
 
 /** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
 const FASTIFY_CODES: Record<string, () => AppError> = {
@@ -11,6 +12,11 @@ const FASTIFY_CODES: Record<string, () => AppError> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new AppError('validation_error', 'unsupported content type; send application/json', [{ path: 'headers.content-type', message: 'unsupported media type' }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('validation_error', 'content-length does not match the body'),
 };
+
+/** The error body for this request's path: OpenAI's on `/v1/*` (so SDKs read it), the API's own elsewhere. */
+export function errorBodyFor(request: FastifyRequest, err: AppError): object {
+  return isOpenAiPath(request.url) ? openAiErrorBody(err, request.id) : errorBody(err, request.id);
+}
 
 /** Converts anything thrown in a route into an AppError without leaking internals. */
 export function toAppError(err: unknown): AppError {
@@ -51,7 +57,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
           { path: 'url', message: error.message },
         ])
       : new AppError('internal_error', 'internal error');
-  void reply.code(appError.status).header('x-request-id', request.id).send(errorBody(appError, request.id));
+  void reply.code(appError.status).header('x-request-id', request.id).send(errorBodyFor(request, appError));
 }
 
 /** Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id. */
@@ -61,10 +67,10 @@ export function registerErrorHandling(app: FastifyInstance, secrets: string[] = 
     if (appError.type === 'internal_error') request.log.error({ err }, 'unhandled error');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'request failed');
     if (appError.retryAfterS !== undefined) void reply.header('retry-after', String(appError.retryAfterS));
-    void reply.code(appError.status).send(errorBody(appError, request.id));
+    void reply.code(appError.status).send(errorBodyFor(request, appError));
   });
   app.setNotFoundHandler((request, reply) => {
     const err = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
-    void reply.code(404).send(errorBody(err, request.id));
+    void reply.code(404).send(errorBodyFor(request, err));
   });
 }

@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../gateway/types.js';
+import type { ReportedMedia } from '../../../orchestrator/media-answer.js';
+import { annotateRequest } from '../../../telemetry/request-log.js';
+import { toAppError } from '../../plugins/errors.js';
+import { openAiErrorBody } from '../../plugins/openai-errors.js';
+import { hijackForEventStream } from '../../plugins/sse.js';
+import type { ChatCompletion } from './schema.js';
+
+/**
+ * A gateway answer as an OpenAI `chat.completion`, or streamed as
+ * `chat.completion.chunk` events; both carry this server's `x_*` fields
+ * (`x_simulated` on every chunk, `x_run_id` when a workflow answered).
+ */
+
+/** What identifies one completion, plus what `auto` adds. */
+export interface CompletionMeta {
+  id: string;
+  created: number;
+  /** The run of the generated workflow that answered an `auto` request. */
+  runId?: string;
+  media?: ReportedMedia[];
+}
+
+const extras = (meta: CompletionMeta) => ({
+  ...(meta.runId ? { x_run_id: meta.runId } : {}),
+  ...(meta.media && meta.media.length > 0 ? { x_media: meta.media } : {}),
+});
+
+export function completionBody(result: GatewayResult, meta: CompletionMeta): ChatCompletion {
+  const calls = result.tool_calls ?? [];
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: result.model_used,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          // OpenAI sends null content for an answer that only calls tools.
+          content: calls.length > 0 && result.text === '' ? null : result.text,
+          ...(calls.length > 0 ? { tool_calls: calls } : {}),
+        },
+        logprobs: result.logprobs ?? null,
+        finish_reason: result.finish_reason,
+      },
+    ],
+    usage: result.usage,
+    x_model_key: result.model_used,
+    x_provider: result.provider,
+    x_fallback_used: result.fallback_used,
+    x_simulated: result.simulated,
+    x_cost_usd: result.cost_usd,
+    ...extras(meta),
+  };
+}
+
+/** A streamed tool call piece in OpenAI's delta shape; the first piece of a call names it (the SDKs require id, type and name). */
+function toolCallDelta(c: Extract<GatewayStreamChunk, { type: 'tool_call' }>): Record<string, unknown> {
+  const opens = c.id !== undefined || c.name !== undefined;
+  return {
+    index: c.index,
+    ...(opens ? { id: c.id ?? `call_${c.index}`, type: 'function' } : {}),
+    function: { ...(c.name !== undefined ? { name: c.name } : {}), ...(opens || c.arguments !== undefined ? { arguments: c.arguments ?? '' } : {}) },
+  };
+}
+
+/**
+ * Streams the answer as `chat.completion.chunk` events. Until the first delta
+ * the call may still fail as a normal JSON error response; after, a failure is
+ * sent in-band as `data: {"error": ...}` (OpenAI's body) and the stream ends without [DONE].
+ */
+export async function streamCompletion(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  stream: GatewayStream,
+  meta: CompletionMeta & { includeUsage: boolean; signal: AbortSignal },
+): Promise<FastifyReply> {
+  const iterator = stream.chunks[Symbol.asyncIterator]();
+  // Waiting for the first delta (or the end) before sending headers keeps early failures as real HTTP errors.
+  const first = await iterator.next();
+  const done = first.done ? await stream.result : undefined;
+
+  const raw = hijackForEventStream(reply);
+  // A caller that hung up leaves a destroyed socket: nothing more is written to it.
+  const writable = () => !raw.writableEnded && !raw.destroyed;
+  const send = (payload: unknown) => {
+    if (writable()) raw.write(`data: ${JSON.stringify(payload)}\n\n`);
+  };
+  const keepAlive = setInterval(() => {
+    if (writable()) raw.write(': keep-alive\n\n');
+  }, app.ctx.config.server.keep_alive_ms);
+  let model = first.done ? done!.model_used : first.value.model;
+  let simulated = first.done ? done!.simulated : first.value.simulated;
+  const chunk = (delta: Record<string, unknown>, finish: string | null, logprobs: unknown = null) => ({
+    id: meta.id,
+    object: 'chat.completion.chunk',
+    created: meta.created,
+    model,
+    choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
+    x_simulated: simulated,
+    ...(meta.runId ? { x_run_id: meta.runId } : {}),
+  });
+  const forward = (c: GatewayStreamChunk) => {
+    model = c.model;
+    simulated = c.simulated;
+    if (c.type === 'delta') send(chunk({ content: c.text }, null, c.logprobs ?? null));
+    else send(chunk({ tool_calls: [toolCallDelta(c)] }, null));
+  };
+
+  try {
+    const callsFirst = !first.done && first.value.type === 'tool_call';
+    send(chunk({ role: 'assistant', content: callsFirst ? null : '' }, null));
+    if (!first.done) {
+      forward(first.value);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) forward(next.value);
+    }
+    const result = done ?? (await stream.result);
+    model = result.model_used;
+    simulated = result.simulated;
+    annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
+    const media = meta.media && meta.media.length > 0 ? { x_media: meta.media } : {};
+    send({ ...chunk({}, result.finish_reason), ...media });
+    if (meta.includeUsage) {
+      send({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model, choices: [], usage: result.usage, x_simulated: simulated });
+    }
+    if (writable()) raw.write('data: [DONE]\n\n');
+  } catch (err) {
+    const appError = toAppError(err);
+    if (meta.signal.aborted) request.log.info('client closed the connection; its model calls were cancelled');
+    else if (appError.type === 'internal_error') request.log.error({ err }, 'stream failed');
+    else request.log.info({ error_type: appError.type, message: appError.message }, 'stream failed');
+    send(openAiErrorBody(appError, request.id));
+  } finally {
+    clearInterval(keepAlive);
+    raw.end();
+  }
+  return reply;
+}
