@@ -80,8 +80,9 @@ describe.each([
           type: 'function',
           function: {
             name: 'get_weather',
+            description: 'the weather in a city',
             parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-            parse: JSON.parse,
+            parse: (text: string) => JSON.parse(text) as { city: string },
             function: (args: { city: string }) => {
               calls.push(args);
               return { city: args.city, sky: 'clear' };
@@ -107,8 +108,9 @@ describe.each([
           type: 'function',
           function: {
             name: 'get_weather',
+            description: 'the weather in a city',
             parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-            parse: JSON.parse,
+            parse: (text: string) => JSON.parse(text) as { city: string },
             function: () => 'sunny',
           },
         },
