@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     onUnhandledError(error) {
       // bottleneck's Redis clustering (a dependency) leaves unhandled the rejection of a command
       // that was in flight when Redis died; the Redis-outage test provokes exactly that. The

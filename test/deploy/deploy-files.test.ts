@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
@@ -46,8 +47,9 @@ describe('railway.json', () => {
     expect(railway.build.builder).toBe('DOCKERFILE');
   });
 
-  it('starts the built server, checks /health and restarts on failure', () => {
-    expect(railway.deploy.startCommand).toBe('node dist/src/main.js');
+  it('leaves the start to the image (a startCommand would replace its ENTRYPOINT), checks /health and restarts on failure', () => {
+    // docs.railway.com/deployments/start-command: for a Dockerfile, the start command overrides ENTRYPOINT.
+    expect(railway.deploy.startCommand ?? null).toBeNull();
     expect(railway.deploy.healthcheckPath).toBe('/health');
     expect(railway.deploy.restartPolicyType).toBe('ON_FAILURE');
   });
@@ -55,11 +57,15 @@ describe('railway.json', () => {
   it('gives the server longer than its shutdown grace before SIGKILL', () => {
     expect(railway.deploy.drainingSeconds! * 1000).toBeGreaterThan(config.server.shutdown_grace_ms);
   });
+
+  it('redeploys when the entrypoint changes', () => {
+    expect(railway.build.watchPatterns).toContain('deploy/docker-entrypoint.sh');
+  });
 });
 
-describe('Procfile', () => {
-  it('declares one web process that runs the built server', () => {
-    expect(readFileSync('Procfile', 'utf8').trim()).toBe('web: node dist/src/main.js');
+describe('no Procfile', () => {
+  it('has none, so no platform start command can bypass the image entrypoint', () => {
+    expect(existsSync('Procfile')).toBe(false);
   });
 });
 
@@ -80,17 +86,45 @@ describe('Dockerfile essentials (hadolint is not packaged for Debian 12)', () =>
     }
   });
 
-  it('ships production dependencies only and runs as a non-root user', () => {
+  it('ships production dependencies only', () => {
     expect(text).toMatch(/npm prune --omit=dev|npm ci --omit=dev/);
-    const runtime = instructions.slice(instructions.lastIndexOf(froms.at(-1)!));
-    const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
-    expect(user).toBeDefined();
-    expect(user).not.toMatch(/USER (root|0)\b/);
   });
 
-  it('has a HEALTHCHECK on /health and an exec-form CMD', () => {
-    expect(text).toMatch(/HEALTHCHECK[\s\S]*\/health/);
-    expect(instructions.find((l) => l.startsWith('CMD '))).toMatch(/^CMD \[/);
+  it('has no VOLUME instruction (Railway refuses Dockerfiles with one; persistence is a Railway Volume)', () => {
+    for (const line of instructions) expect(line).not.toMatch(/^VOLUME\b/i);
+  });
+
+  it('starts through the entrypoint that drops to uid 1000, with the server as an exec-form CMD', () => {
+    const runtime = instructions.slice(instructions.lastIndexOf(froms.at(-1)!));
+    expect(runtime.find((l) => l.startsWith('ENTRYPOINT '))).toBe('ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]');
+    expect(runtime.find((l) => l.startsWith('CMD '))).toBe('CMD ["node", "dist/src/main.js"]');
+    expect(text).toMatch(/COPY (--chmod=755 )?deploy\/docker-entrypoint\.sh \/usr\/local\/bin\/docker-entrypoint\.sh/);
+    // A USER would keep the entrypoint from fixing a root-owned volume; the drop happens in the script.
+    expect(runtime.filter((l) => l.startsWith('USER '))).toEqual([]);
+    const script = readFileSync('deploy/docker-entrypoint.sh', 'utf8');
+    expect(script).toMatch(/app_uid="\$\{APP_UID:-1000\}"/);
+    expect(script).toMatch(/exec setpriv --reuid="\$app_uid"/);
+    expect(statSync('deploy/docker-entrypoint.sh').mode & 0o111).not.toBe(0);
+  });
+
+  it('uses PORT as the server does, and health-checks the path railway.json checks', () => {
+    const env = instructions.filter((l) => l.startsWith('ENV ')).join(' ');
+    expect(env).toMatch(/\bPORT=8000\b/);
+    expect(instructions.find((l) => l.startsWith('EXPOSE '))).toBe('EXPOSE 8000');
+    expect(readFileSync('src/main.ts', 'utf8')).toContain('process.env.PORT');
+    const railway = JSON.parse(readFileSync('railway.json', 'utf8'));
+    const healthcheck = instructions.find((l) => l.startsWith('HEALTHCHECK '))!;
+    expect(healthcheck).toContain(`process.env.PORT||8000)+'${railway.deploy.healthcheckPath}'`);
+  });
+
+  it('fails the install step itself when npm ci leaves an incomplete tree', () => {
+    const install = instructions.find((l) => l.startsWith('RUN npm ci'))!;
+    expect(install).toContain('npm ls --all');
+    expect(install).toContain('node_modules/.bin/tsc');
+  });
+
+  it('keeps only the compiled better-sqlite3 addon in the runtime dependencies', () => {
+    expect(text).toMatch(/rm -rf build deps src/);
   });
 
   it('cleans apt lists, uses --no-install-recommends and sets no secret in ENV', () => {
@@ -104,5 +138,35 @@ describe('Dockerfile essentials (hadolint is not packaged for Debian 12)', () =>
   it('keeps secrets and build output out of the build context', () => {
     const ignore = readFileSync('.dockerignore', 'utf8').split('\n');
     for (const entry of ['.env', 'node_modules', '.git', 'data']) expect(ignore).toContain(entry);
+  });
+});
+
+describe('.env.example', () => {
+  const listed = new Map(
+    [...readFileSync('.env.example', 'utf8').matchAll(/^#? ?([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => join(dir, f));
+
+  it('lists every environment variable the server, the config and the entrypoint read', () => {
+    const read = new Set<string>();
+    for (const file of sources('src')) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/\benv(?:\.|\[')([A-Z][A-Z0-9_]*)/g)) read.add(m[1]!);
+    }
+    for (const m of readFileSync('orchestration_config.json', 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) read.add(m[1]!);
+    for (const name of Object.keys(config.providers)) read.add(`${name.toUpperCase()}_BASE_URL`);
+    for (const m of readFileSync('deploy/docker-entrypoint.sh', 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*):-/g)) read.add(m[1]!);
+    expect(read.size).toBeGreaterThan(10);
+    expect([...read].filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('shows the shipped defaults', () => {
+    expect(listed.get('PORT')).toBe('8000');
+    expect(listed.get('HOST')).toBe('0.0.0.0');
+    for (const [name, provider] of Object.entries(config.providers) as [string, { base_url: string }][]) {
+      expect(listed.get(`${name.toUpperCase()}_BASE_URL`)).toBe(provider.base_url);
+    }
   });
 });
