@@ -19,9 +19,16 @@
  *   rate_limit_retry_after_<s>  429 with `Retry-After: <s>` (seconds)
  *   rate_limit_retry_date_<s>   429 with Retry-After as an HTTP date <s> seconds ahead
  *   rate_limit_once_<s>         429 with `Retry-After: <s>` (default 1) the first time per key, then healthy
+ *   rate_limit_retry_after_ms_<ms>  429 with `retry-after-ms: <ms>`
+ *   rate_limit_reset_<ms>       429 with x-ratelimit-remaining-requests 0 and x-ratelimit-reset-requests <ms> (Go duration)
+ *   rate_limit_retry_info_<ms>  429 RESOURCE_EXHAUSTED with google.rpc.RetryInfo retryDelay <ms>
+ *   insufficient_quota          429 OpenAI insufficient_quota      credits     402 OpenRouter "requires more credits"
+ *   overloaded                  Anthropic 529 overloaded_error (Google: 503 "The model is overloaded")
+ *   context_relay               400 OpenRouter relaying Anthropic's context overflow in metadata.raw
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
  *   server_error                500 always          unavailable    503 always
+ *   unavailable_retry_after_<s> 503 with `Retry-After: <s>`
  *   auth                        401                 forbidden      403          not_found  404
  *   reset                       socket destroyed before any response headers
  *   reset_once                  like reset the first time per key, then healthy
@@ -105,6 +112,52 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
+/** Go's time.Duration text, as OpenAI's x-ratelimit-reset-* headers carry it (`1s`, `6m0s`, `250ms`). */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const m = Math.floor(ms / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+/** Google's 429 with a RetryInfo detail (ai.google.dev/gemini-api/docs/troubleshooting). */
+const retryInfoBody = (ms: number) => ({
+  error: {
+    code: 429,
+    message: 'You exceeded your current quota, please check your plan and billing details.',
+    status: 'RESOURCE_EXHAUSTED',
+    details: [
+      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier' }] },
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${ms / 1000}s` },
+    ],
+  },
+});
+
+/** OpenRouter's 402 (openrouter.ai/docs/api-reference/errors). */
+const OPENROUTER_CREDITS = {
+  error: {
+    message: 'This request requires more credits, or fewer max_tokens. You requested up to 64000 tokens, but can only afford 1234. To increase, visit https://openrouter.ai/settings/credits and upgrade to a paid account',
+    code: 402,
+    metadata: { provider_name: null },
+  },
+};
+
+/** Anthropic's context overflow as OpenRouter relays it: the upstream body as JSON text in metadata.raw. */
+const CONTEXT_RELAY = {
+  error: {
+    message: 'Provider returned error',
+    code: 400,
+    metadata: {
+      raw: JSON.stringify({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input length or `max_tokens` and try again' },
+        request_id: 'req_011CUWu7a8bGeMSvA9d7DRLa',
+      }),
+      provider_name: 'Anthropic',
+    },
+  },
+};
+
 export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
   const attempts: FakeAttempt[] = [];
   const state = new FaultState();
@@ -117,6 +170,10 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     const f = ex.faults;
     const fail = (status: number, code: string, message: string, headers?: Record<string, string>) => {
       sendError(ex, status, code, message, headers);
+      return true;
+    };
+    const send = (status: number, payload: unknown) => {
+      sendJson(ex.res, status, payload);
       return true;
     };
     if (f.unknown.length > 0) return fail(400, 'unknown_fault', `unknown fake fault(s): ${f.unknown.join(', ')}`);
@@ -140,10 +197,39 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     if (f.has('rate_limit_once') && state.seen(`rate_limit_once|${key}`) === 0) {
       return fail(429, 'rate_limit_exceeded', 'rate limited (once)', { 'retry-after': String(f.n('rate_limit_once', 1)) });
     }
+    if (f.has('rate_limit_retry_after_ms')) {
+      return fail(429, 'rate_limit_exceeded', 'rate limited', { 'retry-after-ms': String(f.n('rate_limit_retry_after_ms', 1000)) });
+    }
+    if (f.has('rate_limit_reset')) {
+      const ms = f.n('rate_limit_reset', 1000);
+      return fail(429, 'rate_limit_exceeded', 'Rate limit reached for requests', {
+        'x-ratelimit-limit-requests': '60',
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': goDuration(ms),
+        'x-ratelimit-remaining-tokens': '40000',
+        'x-ratelimit-reset-tokens': '1ms',
+      });
+    }
+    if (f.has('rate_limit_retry_info')) return send(429, retryInfoBody(f.n('rate_limit_retry_info', 1000)));
     if (f.has('rate_limit')) return fail(429, 'rate_limit_exceeded', 'rate limited');
+    if (f.has('insufficient_quota')) {
+      return send(429, {
+        error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' },
+      });
+    }
+    if (f.has('credits')) return send(402, OPENROUTER_CREDITS);
+    if (f.has('overloaded')) {
+      return ex.dialect === 'google'
+        ? fail(503, 'unavailable', 'The model is overloaded. Please try again later.')
+        : send(529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    }
+    if (f.has('context_relay')) return send(400, CONTEXT_RELAY);
     if (f.has('fail_once') && state.seen(`fail_once|${key}`) === 0) return fail(500, 'server_error', 'internal error (once)');
     if (f.has('fail_times') && state.seen(`fail_times|${key}`) < f.n('fail_times', 1)) return fail(500, 'server_error', 'internal error');
     if (f.has('server_error')) return fail(500, 'server_error', 'internal error');
+    if (f.has('unavailable_retry_after')) {
+      return fail(503, 'unavailable', 'service unavailable', { 'retry-after': String(f.n('unavailable_retry_after', 1)) });
+    }
     if (f.has('unavailable')) return fail(503, 'unavailable', 'service unavailable');
     if (f.has('unavailable_model')) {
       // As some relays answer: the error names the model, and the body carries a top-level `model` too.

@@ -176,12 +176,15 @@ export const ErrorHandlingSchema = z
     server_error: ErrorClassSchema,
     client_error: ErrorClassSchema,
     auth_error: ErrorClassSchema,
+    quota: ErrorClassSchema.default({ max_retries: 0, backoff_base_ms: 0, backoff_cap_ms: 0, trips_breaker: false, fallback: true }).describe(
+      'out of credits, over a spend cap or plan limit (HTTP 402, insufficient_quota, billing_error...): the provider cannot serve this key now; default: fall back at once, no retry, no breaker trip',
+    ),
     retry_after_cap_ms: z
       .number()
       .int()
       .nonnegative()
       .default(20_000)
-      .describe('a Retry-After longer than this fails over at once instead of waiting'),
+      .describe('a provider retry hint (Retry-After, retry-after-ms, x-ratelimit-reset-*, RetryInfo) longer than this fails over at once instead of waiting'),
   })
   .strict();
 

@@ -120,7 +120,7 @@ export class HttpClient {
     call.onResponseStart?.();
     if (res.statusCode >= 300) {
       const text = await readBounded(res.body, ERROR_BODY_LIMIT);
-      throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers['retry-after']);
+      throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers);
     }
     return res;
   }

@@ -2,10 +2,14 @@
  * One typed error for every wire failure. Its `kind` says how the gateway treats
  * it (retry, breaker, fallback — per the config's error_handling classes); its
  * `code` names the special cases. The kind is decided from the wire (status,
- * undici error code, provider error code) in `http.ts`, never by string matching elsewhere.
+ * undici error code, provider error body) by the table in `wire-errors.ts`, never by string matching elsewhere.
  */
 
-export type ErrorKind = 'rate_limit' | 'timeout' | 'server_error' | 'client_error' | 'auth_error';
+/**
+ * How the gateway treats a failure (one `error_handling` class each). `quota`: the provider
+ * cannot serve this key now (credits, spend cap, plan limit) — fall back, do not retry it.
+ */
+export type ErrorKind = 'rate_limit' | 'timeout' | 'server_error' | 'client_error' | 'auth_error' | 'quota';
 
 export type ErrorCode =
   | 'context_length_exceeded'
@@ -20,14 +24,22 @@ export type ErrorCode =
   | 'connection_reset'
   | 'malformed_body'
   | 'truncated_stream'
-  | 'operation_failed';
+  | 'operation_failed'
+  /** Out of credits, over a spend cap or a plan limit (kind `quota`). */
+  | 'quota_exceeded'
+  /** The provider is overloaded for everyone (Anthropic 529, Gemini/DeepSeek 503 "overloaded"). */
+  | 'overloaded'
+  /** The answer ended with a finish reason outside the wire's normal set (`error`, `OTHER`, `MALFORMED_FUNCTION_CALL`...). */
+  | 'abnormal_finish'
+  /** The answer had no text, no tool call and no media. */
+  | 'empty_answer';
 
 export class ProviderError extends Error {
   readonly kind: ErrorKind;
   readonly code: ErrorCode | undefined;
   /** HTTP status from the provider, when there was one. */
   readonly status: number | undefined;
-  /** From a Retry-After header (seconds or HTTP date), in ms. */
+  /** How long the provider asked us to wait (retry-hint.ts: Retry-After, rate-limit resets, RetryInfo), in ms. */
   readonly retryAfterMs: number | undefined;
   readonly provider: string;
 

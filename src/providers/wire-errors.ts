@@ -1,30 +1,159 @@
 import { ProviderError, type ErrorCode, type ErrorKind } from './provider-error.js';
+import { errorInfo, type ErrorInfo } from './error-body.js';
+import { retryHintMs, type HeaderBag } from './retry-hint.js';
 import { isObject } from './json-shape.js';
 
 /**
  * Wire failures → ProviderError, decided here and nowhere else: HTTP statuses,
- * undici/socket error codes, provider error bodies (OpenAI-style `{error:{code,type,message}}`,
- * Google-style `{error:{code,status,message}}`), Gemini/Imagen block signals and
- * long-running operation errors. `http.ts` and the adapters call these; they never
- * inspect error text themselves.
+ * provider error bodies (read by `error-body.ts`, OpenRouter relays included),
+ * Gemini/Imagen block signals, long-running operation errors and undici/socket
+ * error codes. `http.ts` and the adapters call these; they never inspect error
+ * text themselves.
+ *
+ * Error bodies are classified by ONE table, `WIRE_RULES`: the first row whose
+ * status, identifiers and message pattern all match decides the kind and code;
+ * a body no row matches gets the kind of its status. Sources of the wordings:
+ * OpenAI (platform.openai.com/docs/guides/error-codes), Anthropic
+ * (docs.anthropic.com/en/api/errors), Google (ai.google.dev/gemini-api/docs/troubleshooting),
+ * OpenRouter (openrouter.ai/docs/api-reference/errors), Mistral, xAI, DeepSeek
+ * (api-docs.deepseek.com/quick_start/error_codes), Groq, Together (docs.together.ai/docs/error-codes),
+ * Fireworks and the vLLM/TGI servers behind many of them. Each row has a test with the provider's body.
  */
 
-/** The fields of a provider error body that classification looks at. */
-interface ErrorInfo {
-  code?: string;
-  type?: string;
-  status?: string;
-  message?: string;
-  numericCode?: number;
+/** Which statuses a row applies to: a list, or a family (`client`: 4xx, `server`: 5xx; both also match an error inside a 200). */
+type StatusMatch = readonly number[] | 'client' | 'server' | 'any';
+
+/** One row of the classification table. Every given condition must hold; omitted ones match anything. */
+export interface WireRule {
+  /** Whose wording this is, for readers and test names. */
+  name: string;
+  status?: StatusMatch;
+  /** Any of these identifiers (lower-case code, type, gRPC status, details reason, limit source). */
+  ids?: readonly string[];
+  /** A pattern of the message (outer and relayed messages joined). */
+  message?: RegExp;
+  /** The kind; omitted: the kind of the status. */
+  kind?: ErrorKind;
+  code?: ErrorCode;
+}
+
+const CLIENT_4XX: StatusMatch = 'client';
+
+/**
+ * The table, most specific rows first. Kinds: `rate_limit` and `server_error` are retried
+ * (after the provider's hint), `quota` falls back without retrying (the key cannot be served
+ * by this provider now: credits, spend caps, plan limits), `auth_error` falls back,
+ * `client_error` with `context_length_exceeded` moves to a larger window, `content_filter`
+ * is answered to the caller.
+ */
+export const WIRE_RULES: readonly WireRule[] = [
+  // OpenRouter: a 402 from its in-flight spending budget clears by itself (it sends Retry-After).
+  { name: 'OpenRouter in-flight budget', status: [402], ids: ['openrouter_in_flight_budget'], kind: 'rate_limit' },
+  // Quota and billing: retrying the same provider cannot help, another provider can.
+  {
+    name: 'quota codes (OpenAI insufficient_quota, Anthropic billing_error / enforced_spend_limit_reached, OpenRouter credit limits)',
+    ids: ['insufficient_quota', 'billing_error', 'billing_hard_limit_reached', 'enforced_spend_limit_reached', 'payment_required', 'insufficient_balance', 'openrouter_credits', 'openrouter_key_limit'],
+    kind: 'quota',
+    code: 'quota_exceeded',
+  },
+  { name: 'HTTP 402 Payment Required (OpenRouter credits, DeepSeek balance, Together/Mistral spend limit)', status: [402], kind: 'quota', code: 'quota_exceeded' },
+  // Gemini's free tier answers "limit: 0" for a model the key's plan does not include at all.
+  { name: 'Gemini quota of zero', status: [429], ids: ['resource_exhausted'], message: /\blimit: 0\b/, kind: 'quota', code: 'quota_exceeded' },
+  {
+    name: 'billing wordings (Anthropic credit balance / usage limits, xAI credits, Fireworks suspended account, OpenRouter credits)',
+    status: CLIENT_4XX,
+    message:
+      /credit balance is too low|requires more credits|insufficient (credits|balance|funds)|out of credits|used all available credits|(monthly )?spending limit|spend limit|reached your specified api usage limits|billing (hard )?limit|account .{0,60}suspended|purchase (more )?credits|add (more )?credits/i,
+    kind: 'quota',
+    code: 'quota_exceeded',
+  },
+  // Groq: a request larger than the key's tokens-per-minute never fits this tier.
+  { name: 'Groq request too large for the TPM tier', status: [413], message: /tokens per minute|\bTPM\b/i, kind: 'quota', code: 'quota_exceeded' },
+  // Content policy, before the auth rows: OpenRouter answers its moderation flags with 403.
+  {
+    name: 'content policy codes (OpenAI, Azure, DALL·E)',
+    status: CLIENT_4XX,
+    ids: ['content_filter', 'content_policy_violation', 'content_filtered', 'safety', 'moderation_blocked', 'responsible_ai_policy_violation'],
+    kind: 'client_error',
+    code: 'content_filter',
+  },
+  {
+    name: 'content policy wordings (OpenRouter moderation, OpenAI safety system, Azure content management)',
+    status: CLIENT_4XX,
+    message: /requires moderation|input was flagged|was flagged for|content management policy|safety system|violat\w* (our|the) (usage|content) polic/i,
+    kind: 'client_error',
+    code: 'content_filter',
+  },
+  // Context overflow in every wording (Together answers it with 403, TGI with 422, Anthropic with 413).
+  {
+    name: 'context overflow codes (OpenAI, Groq, DeepSeek, llama.cpp)',
+    status: CLIENT_4XX,
+    ids: ['context_length_exceeded', 'string_above_max_length', 'context_window_exceeded', 'context_exceeded', 'exceed_context_size_error'],
+    kind: 'client_error',
+    code: 'context_length_exceeded',
+  },
+  {
+    name: 'context overflow wordings (OpenAI/vLLM/DeepSeek, Anthropic, Gemini, xAI, Mistral, Together/TGI, Fireworks)',
+    status: CLIENT_4XX,
+    message:
+      /maximum context length|context length|context window|context limit|maximum prompt length|prompt is too long|prompt too long|too many tokens|input token count.*exceeds|input length and `?max_tokens`? exceed|`?inputs`? tokens \+ `?max_new_tokens`? must be|max_tokens.{0,40}(must be )?less than the context length|reduce the length of the messages|exceeds? (the )?(model'?s? )?(maximum )?context/i,
+    kind: 'client_error',
+    code: 'context_length_exceeded',
+  },
+  { name: 'prefill refusals', status: CLIENT_4XX, ids: ['prefill_unsupported', 'assistant_prefill_unsupported', 'unsupported_prefill'], kind: 'client_error', code: 'prefill_unsupported' },
+  { name: 'prefill wordings', status: CLIENT_4XX, message: /prefill|final assistant (message|content)|last message.*assistant/i, kind: 'client_error', code: 'prefill_unsupported' },
+  // Auth: a key that is wrong, revoked, or not allowed here (Google answers a bad key with 400).
+  {
+    name: 'auth codes (OpenAI invalid_api_key, Anthropic authentication/permission, Google API_KEY_INVALID / UNAUTHENTICATED / PERMISSION_DENIED)',
+    status: CLIENT_4XX,
+    ids: ['invalid_api_key', 'authentication_error', 'permission_error', 'api_key_invalid', 'api_key_expired', 'unauthenticated', 'permission_denied', 'invalid_authentication', 'unsupported_country_region_territory'],
+    kind: 'auth_error',
+  },
+  {
+    name: 'auth wordings (xAI incorrect key, Google key not valid, region not supported)',
+    status: CLIENT_4XX,
+    message: /incorrect api key|invalid api key|api key not valid|no auth credentials|api key expired|user location is not supported/i,
+    kind: 'auth_error',
+  },
+  // Rate limits under another status (Groq/Mistral in a 200 stream chunk, OpenRouter relays).
+  {
+    name: 'rate limit codes (OpenAI, Groq, Mistral, Anthropic, Google)',
+    status: 'any',
+    ids: ['rate_limit_exceeded', 'rate_limit_error', 'rate_limited', 'resource_exhausted', 'too_many_requests'],
+    kind: 'rate_limit',
+  },
+  { name: 'rate limit wordings (OpenRouter upstream relays)', status: 'any', message: /rate[- ]limit|too many requests/i, kind: 'rate_limit' },
+  // Overloaded: a retryable server error with its own code, so reports can tell it apart.
+  { name: 'Anthropic 529', status: [529], kind: 'server_error', code: 'overloaded' },
+  { name: 'overloaded codes (Anthropic overloaded_error)', status: 'any', ids: ['overloaded_error', 'overloaded', 'engine_overloaded'], kind: 'server_error', code: 'overloaded' },
+  {
+    name: 'overloaded wordings (Gemini "model is overloaded", DeepSeek "Server Overloaded", OpenAI "engine is currently overloaded", Together)',
+    status: 'server',
+    message: /overloaded|over capacity|high demand|currently unavailable due to load/i,
+    kind: 'server_error',
+    code: 'overloaded',
+  },
+  { name: 'Google DEADLINE_EXCEEDED', status: 'any', ids: ['deadline_exceeded'], kind: 'timeout' },
+];
+
+function statusMatches(match: StatusMatch | undefined, status: number | undefined): boolean {
+  if (match === undefined || match === 'any') return true;
+  if (match === 'client') return status === undefined || (status >= 400 && status < 500);
+  if (match === 'server') return status === undefined || status >= 500;
+  return status !== undefined && match.includes(status);
+}
+
+/** The first row of `WIRE_RULES` that matches, if any. */
+export function matchRule(status: number | undefined, info: ErrorInfo, rules: readonly WireRule[] = WIRE_RULES): WireRule | undefined {
+  return rules.find(
+    (rule) =>
+      statusMatches(rule.status, status) &&
+      (rule.ids === undefined || rule.ids.some((id) => info.ids.includes(id))) &&
+      (rule.message === undefined || rule.message.test(info.message)),
+  );
 }
 
 const MESSAGE_LIMIT = 300;
-
-const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length', 'context_window_exceeded']);
-const CONTENT_CODES = new Set(['content_filter', 'content_policy_violation', 'content_filtered', 'safety']);
-const PREFILL_CODES = new Set(['prefill_unsupported', 'assistant_prefill_unsupported', 'unsupported_prefill']);
-const CONTEXT_MESSAGE = /context length|context window|maximum context|too many tokens|prompt is too long|input token count.*exceeds/i;
-const PREFILL_MESSAGE = /prefill|final assistant (message|content)|last message.*assistant/i;
 
 /** Gemini finish/block reasons that mean "the provider refused this content". */
 const GEMINI_BLOCKS = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'IMAGE_SAFETY', 'RECITATION']);
@@ -32,102 +161,52 @@ const GEMINI_BLOCKS = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPI
 const short = (text: string): string => (text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** Pulls the classifiable fields out of whatever error body shape the provider used. */
-function errorInfo(payload: unknown): ErrorInfo {
-  if (!isObject(payload)) return {};
-  const err = payload.error;
-  if (typeof err === 'string') return { message: err, code: str(payload.code), type: str(payload.type) };
-  const src = isObject(err) ? err : payload;
-  const info: ErrorInfo = {
-    code: typeof src.code === 'string' ? src.code : undefined,
-    numericCode: typeof src.code === 'number' ? src.code : undefined,
-    type: str(src.type),
-    status: str(src.status),
-    message: str(src.message) ?? str(payload.message) ?? str(payload.detail),
-  };
-  // OpenRouter nests the upstream's own error as JSON text in metadata.raw.
-  const raw = isObject(src.metadata) ? str(src.metadata.raw) : undefined;
-  if (raw && !info.code) {
-    try {
-      const inner = errorInfo(JSON.parse(raw));
-      info.code = inner.code;
-      info.type ??= inner.type;
-      if (inner.message) info.message = `${info.message ?? ''} ${inner.message}`.trim();
-    } catch {
-      info.message = `${info.message ?? ''} ${raw}`.trim();
-    }
-  }
-  return info;
-}
-
-/** The special client-error case named by the body, if any. */
-function specialCode(info: ErrorInfo): ErrorCode | undefined {
-  const ids = [info.code, info.type, info.status].filter((v): v is string => Boolean(v)).map((v) => v.toLowerCase());
-  if (ids.some((id) => CONTEXT_CODES.has(id))) return 'context_length_exceeded';
-  if (ids.some((id) => CONTENT_CODES.has(id))) return 'content_filter';
-  if (ids.some((id) => PREFILL_CODES.has(id))) return 'prefill_unsupported';
-  const message = info.message ?? '';
-  if (CONTEXT_MESSAGE.test(message)) return 'context_length_exceeded';
-  if (PREFILL_MESSAGE.test(message)) return 'prefill_unsupported';
-  return undefined;
-}
-
-/** `Retry-After` as seconds (possibly fractional) or an HTTP date → ms from now. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (!raw) return undefined;
-  const trimmed = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function kindForStatus(status: number): ErrorKind {
+/** The kind a status means when no row says otherwise. */
+export function kindForStatus(status: number): ErrorKind {
   if (status === 429) return 'rate_limit';
+  if (status === 402) return 'quota';
   if (status === 401 || status === 403) return 'auth_error';
   if (status === 408) return 'timeout';
   if (status >= 500) return 'server_error';
   return 'client_error';
 }
 
+/** Kinds whose failure may be retried on the same provider, so a retry hint matters. */
+const HINTED_KINDS = new Set<ErrorKind>(['rate_limit', 'server_error', 'timeout']);
+
 /** An HTTP error response (status ≥ 400, or an error object inside a 200) → ProviderError. */
-export function statusError(
-  provider: string,
-  status: number,
-  payload: unknown,
-  retryAfter?: string | string[],
-): ProviderError {
+export function statusError(provider: string, status: number, payload: unknown, headers?: HeaderBag): ProviderError {
   const info = errorInfo(payload);
-  const kind = kindForStatus(status);
-  const special = kind === 'client_error' ? specialCode(info) : undefined;
-  const detail = info.message ?? info.code ?? info.status ?? (typeof payload === 'string' ? payload : '');
+  const rule = matchRule(status, info);
+  const kind = rule?.kind ?? kindForStatus(status);
+  const detail = info.message || info.ids[0] || (typeof payload === 'string' ? payload : '');
   return new ProviderError({
     kind,
-    code: special,
+    code: rule?.code,
     status,
     provider,
-    retryAfterMs: kind === 'rate_limit' ? parseRetryAfter(retryAfter) : undefined,
+    retryAfterMs: HINTED_KINDS.has(kind) ? retryHintMs(headers, payload, info.message) : undefined,
     message: short(`${provider} answered HTTP ${status}${detail ? `: ${detail}` : ''}`),
   });
 }
 
 /**
  * An `{error: ...}` object inside a successful response or a stream chunk. A numeric
- * code is an HTTP status (OpenRouter); otherwise special client cases are recognised
- * and anything else is the upstream failing mid-answer (server_error).
+ * code is an HTTP status (OpenRouter, Google); otherwise the table decides, and anything
+ * it does not name is the upstream failing mid-answer (server_error).
  */
 export function embeddedError(provider: string, payload: unknown): ProviderError {
   const info = errorInfo(payload);
   const status = info.numericCode && info.numericCode >= 400 && info.numericCode < 600 ? info.numericCode : undefined;
   if (status) return statusError(provider, status, payload);
-  const special = specialCode(info);
-  const rateLimited = [info.code, info.type, info.status].some((v) => v === 'rate_limit_exceeded' || v === 'RESOURCE_EXHAUSTED');
-  const kind: ErrorKind = special ? 'client_error' : rateLimited ? 'rate_limit' : 'server_error';
+  const rule = matchRule(undefined, info);
+  const kind = rule?.kind ?? 'server_error';
   return new ProviderError({
     kind,
-    code: special,
+    code: rule?.code,
     provider,
-    message: short(`${provider} reported an error: ${info.message ?? info.code ?? 'unknown error'}`),
+    retryAfterMs: HINTED_KINDS.has(kind) ? retryHintMs(undefined, payload, info.message) : undefined,
+    message: short(`${provider} reported an error: ${info.message || info.ids[0] || 'unknown error'}`),
   });
 }
 
@@ -176,12 +255,12 @@ const RPC_KINDS: Record<number, ErrorKind> = {
 export function operationError(provider: string, error: unknown): ProviderError {
   const info = errorInfo({ error });
   const kind = (info.numericCode !== undefined ? RPC_KINDS[info.numericCode] : undefined) ?? 'server_error';
-  const special = kind === 'client_error' ? specialCode(info) : undefined;
+  const special = kind === 'client_error' ? matchRule(400, info)?.code : undefined;
   return new ProviderError({
     kind,
     code: special ?? 'operation_failed',
     provider,
-    message: short(`${provider} operation failed: ${info.message ?? `code ${info.numericCode ?? 'unknown'}`}`),
+    message: short(`${provider} operation failed: ${info.message || `code ${info.numericCode ?? 'unknown'}`}`),
   });
 }
 

@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import type { TestConfigOptions } from '../helpers/gateway-config.js';
+import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
+
+/**
+ * Issue 11, classes B and C through the gateway, the real adapters and real sockets:
+ * what the provider wrote on the wire (status, headers, body) decides retry, wait and fallback.
+ * Waits are asserted as lower bounds measured by the fake provider (never upper bounds).
+ */
+
+let fake: FakeProvider;
+let current: FakeGateway | undefined;
+
+beforeAll(async () => {
+  fake = await startFakeProvider();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+const withModels = (models: TestConfigOptions['models'], extra: Omit<TestConfigOptions, 'fakeUrl'> = {}) => {
+  current = fakeGateway(fake, { ...extra, models });
+  return current;
+};
+
+const gap = (fakeModel: string): number => {
+  const seen = seenFor(fake, fakeModel);
+  expect(seen.length).toBeGreaterThanOrEqual(2);
+  return seen[1]!.at - seen[0]!.at;
+};
+
+describe('C: one classification table decides the fallback', () => {
+  it("an Anthropic context overflow relayed by OpenRouter in metadata.raw moves to the next model with a larger window", async () => {
+    const { gateway } = withModels({
+      primary: { provider: 'alpha', model: 'fault:context_relay/primary-model', context_window: 200_000, fallbacks: ['backup', 'big'] },
+      backup: { provider: 'beta', model: 'backup-model', context_window: 128_000 },
+      big: { provider: 'beta', model: 'big-model', capabilities: ['text', 'vision', 'json_output'], context_window: 1_000_000 },
+    });
+    const result = await gateway.call(hello());
+    expect(result).toMatchObject({ model_used: 'big', fallback_used: true, text: 'echo: hello there' });
+    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(fake, 'backup-model')).toHaveLength(0);
+    expect(result.attempts.map((a) => `${a.model}:${a.outcome}:${a.code ?? ''}`)).toEqual([
+      'primary:failure:context_length_exceeded',
+      'backup:skipped:context_length_exceeded',
+      'big:success:',
+    ]);
+  });
+
+  it.each([
+    ['OpenRouter 402 "requires more credits"', 'credits', 402],
+    ['OpenAI 429 insufficient_quota', 'insufficient_quota', 429],
+  ])('%s falls back at once, without retrying the provider that cannot serve the key', async (_what, fault, status) => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: `fault:${fault}/primary-model`, fallbacks: ['backup'] } });
+    const result = await gateway.call(hello());
+    expect(result).toMatchObject({ model_used: 'backup', text: 'echo: hello there' });
+    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(result.attempts[0]).toMatchObject({ kind: 'quota', code: 'quota_exceeded', status });
+  });
+
+  it('an Anthropic 529 overloaded_error is retried, then falls back, and is reported as overloaded', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:overloaded/primary-model', fallbacks: ['backup'] } });
+    const result = await gateway.call(hello());
+    expect(result.model_used).toBe('backup');
+    // server_error.max_retries is 2 in the test config.
+    expect(seenFor(fake, 'primary-model')).toHaveLength(3);
+    expect(result.attempts[0]).toMatchObject({ kind: 'server_error', code: 'overloaded', status: 529 });
+  });
+
+  it('a Gemini "model is overloaded" 503 is the same class', async () => {
+    const { gateway } = withModels({ primary: { provider: 'gem', model: 'fault:overloaded/gemini-x', fallbacks: ['backup'] } });
+    const result = await gateway.call(hello());
+    expect(result.model_used).toBe('backup');
+    expect(result.attempts[0]).toMatchObject({ kind: 'server_error', code: 'overloaded', status: 503 });
+  });
+});
+
+describe('B: one retry-hint reader for every retryable status', () => {
+  const capped = (cap: number, retries = 1): Omit<TestConfigOptions, 'fakeUrl'> => ({
+    edit: (raw) => {
+      raw.error_handling.retry_after_cap_ms = cap;
+      raw.error_handling.rate_limit.max_retries = retries;
+      raw.error_handling.server_error.max_retries = retries;
+    },
+  });
+
+  it('429 with retry-after-ms: 2500 → the retry comes at least 2.5 s later', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:rate_limit_retry_after_ms_2500/primary-model', fallbacks: ['backup'] } }, capped(5000));
+    await gateway.call(hello());
+    expect(gap('primary-model')).toBeGreaterThanOrEqual(2500);
+  });
+
+  it('429 with retry-after-ms beyond retry_after_cap_ms → the fallback at once, no retry', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:rate_limit_retry_after_ms_2500/primary-model', fallbacks: ['backup'] } }, capped(2000));
+    const result = await gateway.call(hello());
+    expect(result.model_used).toBe('backup');
+    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+  });
+
+  it('an OpenAI spent request window (x-ratelimit-remaining-requests: 0, reset 1.5s) is waited out', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:rate_limit_reset_1500/primary-model', fallbacks: ['backup'] } }, capped(5000));
+    await gateway.call(hello());
+    expect(gap('primary-model')).toBeGreaterThanOrEqual(1500);
+  });
+
+  it("Google's RetryInfo retryDelay in the error body is waited out", async () => {
+    const { gateway } = withModels({ primary: { provider: 'gem', model: 'fault:rate_limit_retry_info_1200/gemini-x', fallbacks: ['backup'] } }, capped(5000));
+    await gateway.call(hello());
+    expect(gap('gemini-x')).toBeGreaterThanOrEqual(1200);
+  });
+
+  it('a 503 with Retry-After is waited out too, not only a 429', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:unavailable_retry_after_1/primary-model', fallbacks: ['backup'] } }, capped(5000));
+    await gateway.call(hello());
+    expect(gap('primary-model')).toBeGreaterThanOrEqual(1000);
+  });
+});
