@@ -29,7 +29,7 @@ cleanup() {
   if [ -n "${mounted:-}" ]; then umount "$rootfs_dir/data" "$rootfs_dir/proc" 2>/dev/null; umount -R "$rootfs_dir/dev" 2>/dev/null; fi
   [ -n "${rootfs_ctr:-}" ] && { podman umount "$rootfs_ctr" >/dev/null 2>&1; podman rm -f "$rootfs_ctr" >/dev/null 2>&1; }
   podman rm -f "$NAME-railway" "$NAME-user" >/dev/null 2>&1 || true
-  rm -f "${volume_dir:-/nonexistent}.err"
+  rm -f "${volume_dir:-/nonexistent}.err" "${volume_dir:-/nonexistent}.log"
   [ -n "${volume_dir:-}" ] && rm -rf "$volume_dir"
   [ -n "${rootfs:-}" ] && rm -rf "$rootfs"
   [ -n "${npmrc_dir:-}" ] && rm -rf "$npmrc_dir"
@@ -147,16 +147,16 @@ start_image() { # $1 = label, $2 = user ("" for the image's), then env assignmen
   cmd="$(podman image inspect --format '{{range .Config.Cmd}}{{.}} {{end}}' "$IMAGE")"
   local drop=(); [ -n "$user" ] && drop=(setpriv --reuid="${user%%:*}" --regid="${user##*:}" --clear-groups)
   # shellcheck disable=SC2086 # entry and cmd are the image's exec-form words
-  env -i "${image_env[@]}" "$@" chroot "$rootfs_dir" "${drop[@]}" sh -c "cd $workdir && exec $entry $cmd" &
+  env -i "${image_env[@]}" "$@" chroot "$rootfs_dir" "${drop[@]}" sh -c "cd $workdir && exec $entry $cmd" >>"$volume_dir.log" 2>&1 &
   pid_or_name=$!
 }
 is_running() { if [ "$mode" = podman ]; then [ "$(podman inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; else kill -0 "$1" 2>/dev/null; fi; }
 server_uid() { if [ "$mode" = podman ]; then podman exec "$1" sh -c 'grep "^Uid:" /proc/1/status' | awk '{print $2}'; else awk '/^Uid:/{print $2}' "/proc/$1/status"; fi; }
-stop_image() { # SIGTERM, then the exit code
-  if [ "$mode" = podman ]; then podman stop -t 40 "$1" >/dev/null; podman inspect --format '{{.State.ExitCode}}' "$1"
-  else kill -TERM "$1"; wait "$1"; echo $?; fi
+stop_image() { # SIGTERM; sets stop_code (not a $(...) subshell: only this shell can wait for its child)
+  if [ "$mode" = podman ]; then podman stop -t 40 "$1" >/dev/null; stop_code=$(podman inspect --format '{{.State.ExitCode}}' "$1")
+  else kill -TERM "$1"; stop_code=0; wait "$1" || stop_code=$?; fi
 }
-show_log() { if [ "$mode" = podman ]; then podman logs "$1" 2>&1 | tail -20 >&2; fi; }
+show_log() { if [ "$mode" = podman ]; then podman logs "$1" 2>&1 | tail -20 >&2; else tail -20 "$volume_dir.log" >&2; fi; }
 wait_healthy() {
   for _ in $(seq 1 600); do
     curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
@@ -184,15 +184,15 @@ if echo "$answer" | grep -q '"simulated":true'; then ok "POST /chat answers (sim
 uid=$(server_uid "$server")
 if [ "$uid" = 1000 ]; then ok "the server process runs as uid 1000"; else bad "the server runs as uid '$uid', not 1000"; fi
 if [ "$(stat -c %u "$volume_dir/orchestrator.db" 2>/dev/null)" = 1000 ]; then ok "its SQLite database is on the volume, owned by uid 1000"; else bad "no orchestrator.db owned by uid 1000 on the volume"; fi
-code=$(stop_image "$server")
-if [ "$code" = 0 ]; then ok "SIGTERM: drains and exits 0"; else bad "SIGTERM: exit code $code"; show_log "$server"; fi
+stop_image "$server"
+if [ "$stop_code" = 0 ]; then ok "SIGTERM: drains and exits 0"; else bad "SIGTERM: exit code $stop_code"; show_log "$server"; fi
 
 echo "run as uid 1000 from the start (docker run --user 1000)"
 port=$(free_port)
 start_image user "1000:1000" "PORT=$port" "HOST=127.0.0.1" || bad "the image did not start as uid 1000"
 server="$pid_or_name"
 if wait_healthy "$port" "$server" && [ "$(server_uid "$server")" = 1000 ]; then ok "starts unchanged as uid 1000 on the same volume"; else bad "did not start as uid 1000"; show_log "$server"; fi
-stop_image "$server" >/dev/null
+stop_image "$server"
 
 skip "Railway's own builder and volume service (emulated: podman build, a root-owned directory mounted at /data)"
 skip "a push to a registry and a deploy from the template (needs a Railway account and network)"
