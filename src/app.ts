@@ -26,6 +26,8 @@ import { sessionRoutes } from './server/routes/sessions.js';
 import { telemetryRoutes } from './server/routes/telemetry.js';
 import { registerLifecycle } from './server/shutdown.js';
 import { workflowRoutes } from './server/routes/workflows.js';
+import { createRunEngine } from './runs/engine.js';
+import { replicaId } from './runs/replica.js';
 import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
@@ -53,6 +55,8 @@ export interface AppDeps {
   apiKeys?: string[];
   /** Shared mode: provider rate limits held in Redis for every replica. */
   shared?: SharedLimits;
+  /** This process's name in run records; default from REPLICA_ID or host and pid. */
+  replica?: string;
 }
 
 /** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
@@ -91,7 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config });
   const traffic = createTraffic({ bus });
-  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic });
+  const runs = createRunEngine({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic, replica: deps.replica ?? replicaId() });
+  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic, runs });
 
   const ctx: AppContext = {
     loaded,
@@ -105,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stats,
     metrics,
     orchestrator,
+    runs,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -131,6 +137,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
 
+  // Runs a previous process left queued or running resume once the server is ready.
+  app.addHook('onReady', async () => {
+    await runs.start();
+  });
   app.addHook('onClose', async () => {
     await orchestrator.shutdown();
     await gateway.close();

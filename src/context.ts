@@ -7,6 +7,7 @@ import type { AppEventBus } from './events.js';
 import type { Gateway } from './gateway/types.js';
 import type { Orchestrator } from './orchestrator/orchestrator.js';
 import type { ProviderAdapter } from './providers/types.js';
+import type { RunEngine } from './runs/engine.js';
 import type { Stores } from './store/types.js';
 import type { Stats } from './telemetry/stats.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   stats: Stats;
   metrics: Metrics;
   orchestrator: Orchestrator;
+  /** The durable run engine: submit, cancel, resume (src/runs/). */
+  runs: RunEngine;
   log: FastifyBaseLogger;
   /** Set when shutdown begins: new work is refused with 503. */
   draining: boolean;

@@ -40,7 +40,7 @@ export function toRunEvent(event: SseEvent): RunEvent {
     case 'task_started':
       return { kind: 'task_started', task: taskId, model };
     case 'task_retry':
-      return { kind: 'task_retry', task: taskId, attempt: num(d.attempt) ?? num(task.attempts), reason: str(d.reason) ?? str(d.kind) ?? str(d.error) ?? null };
+      return { kind: 'task_retry', task: taskId, attempt: num(d.attempt) ?? num(task.calls), reason: str(d.reason) ?? str(d.kind) ?? str(d.error) ?? null };
     case 'task_completed':
       return { kind: 'task_completed', task: taskId, model, durationMs: num(task.duration_ms) ?? num(d.duration_ms) };
     case 'task_failed': {

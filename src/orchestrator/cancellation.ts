@@ -1,7 +1,11 @@
 import { AppError } from '../errors.js';
 
-/** Why a request or run was stopped before it finished. */
-export type CancelCause = 'client_closed' | 'shutdown' | 'deadline';
+/**
+ * Why a request or run was stopped before it finished: the caller hung up, the
+ * replica is shutting down (a durable run is handed back, not cancelled), the
+ * time budget ran out, or someone cancelled the run (POST /runs/{id}/cancel).
+ */
+export type CancelCause = 'client_closed' | 'shutdown' | 'deadline' | 'cancelled';
 
 /**
  * The abort reason the orchestrator puts on its signals. It is an AppError so
@@ -25,6 +29,7 @@ const DEFAULT_MESSAGES: Record<CancelCause, string> = {
   client_closed: 'the client closed the connection before the answer was ready',
   shutdown: 'the server is shutting down',
   deadline: 'the request ran out of time',
+  cancelled: 'the run was cancelled',
 };
 
 /** The cause of an aborted signal, when the orchestrator set it; client_closed for any foreign reason. */

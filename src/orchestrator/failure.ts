@@ -12,6 +12,12 @@ export interface FailureSummary {
   model: string | null;
 }
 
+const CANCEL_REASONS: Record<Exclude<ReturnType<typeof cancelCauseOf>, null | 'deadline'>, string> = {
+  shutdown: 'the server is shutting down',
+  client_closed: 'the client disconnected',
+  cancelled: 'the run was cancelled',
+};
+
 /**
  * Reduces whatever a gateway call threw to a record value. An aborted signal
  * wins over the error itself: a call cut short by the run's deadline or a client
@@ -20,7 +26,7 @@ export interface FailureSummary {
 export function summarizeFailure(err: unknown, signal: AbortSignal): FailureSummary {
   const cause = cancelCauseOf(signal);
   if (cause === 'deadline') return { kind: 'timeout', message: 'the run ran out of time while this task was running', attempts: 1, model: null };
-  if (cause) return { kind: 'cancelled', message: `cancelled: ${cause === 'shutdown' ? 'the server is shutting down' : 'the client disconnected'}`, attempts: 1, model: null };
+  if (cause) return { kind: 'cancelled', message: `cancelled: ${CANCEL_REASONS[cause]}`, attempts: 1, model: null };
   if (err instanceof AppError) {
     const tries = err.details.filter((d) => typeof d.model === 'string' && d.kind !== 'skipped');
     const last = tries.at(-1);

@@ -1,19 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { sleep } from '../clock.js';
-import { notFound, shuttingDown, validationError } from '../errors.js';
+import { shuttingDown } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
-import { Admission, type AdmissionCounts, type Release } from './admission.js';
-import { CancelledError, cancelCauseOf, createBudget } from './cancellation.js';
+import type { RunEngine, SubmitRequest } from '../runs/engine.js';
+import type { AdmissionCounts } from './admission.js';
+import { CancelledError } from './cancellation.js';
 import { categorize } from './categorizer.js';
 import { chat } from './chat.js';
 import type { ChatResponse, OrchestratorDeps, RunOptions, RunPlanned } from './chat-types.js';
 import { Ledger } from './ledger.js';
-import { budgetMs, type ChatRequest } from './requests.js';
+import type { ChatRequest } from './requests.js';
 import { preloadTokenizer } from './tokens.js';
-import { executeWorkflow, newRunRecord, type Emit } from './workflow/executor.js';
-import { RunRecorder } from './workflow/run-recorder.js';
+import type { Emit } from './workflow/executor.js';
 import type { RunResult, Workflow } from './workflow/types.js';
-import { validateWorkflowDefinition } from './workflow/validate.js';
 import type { SplitArm } from '../control/splits.js';
 import { routeWith } from '../control/traffic.js';
 
@@ -30,16 +28,15 @@ export interface Orchestrator {
   admission(): AdmissionCounts;
   /**
    * Stops admitting (new work gets 503 overloaded), waits for work in progress up
-   * to `graceMs` (default server.shutdown_grace_ms), then aborts the rest, whose
-   * runs end `cancelled` with their records saved. Idempotent.
+   * to `graceMs` (default server.shutdown_grace_ms), then aborts the rest. Runs
+   * are not cancelled: the run engine hands them back (see RunEngine.shutdown). Idempotent.
    */
   shutdown(graceMs?: number): Promise<void>;
 }
 
 
-export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
-  const { config, clock, bus, log } = deps;
-  const admission = new Admission(config.limits.max_concurrent_workflows, config.limits.queue_depth, (counts) => bus.emit('queue', counts));
+export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine }): Orchestrator {
+  const { config, bus, log } = deps;
   /** Work in progress, so shutdown can wait for it and then abort it. */
   const active = new Map<AbortController, Promise<unknown>>();
   let draining = false;
@@ -61,86 +58,31 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     return promise;
   }
 
-  /** Admits a validated workflow, runs it and returns its final record. */
+  /** /chat's H runs: the plan goes through the run engine like any run, on the request's budget. */
   const execute: RunPlanned = async (workflow, variables, o) => {
-    const record = newRunRecord({
-      run_id: randomUUID(),
-      workflow,
-      variables,
-      session_id: o.session_id || null,
-      started_at: new Date(o.started).toISOString(),
-    });
-    // Throws at once (503) when the queue is full, before anything is recorded.
-    const ticket = admission.enter(o.signal);
-    const recorder = new RunRecorder(record, deps.stores.runs, log);
-    recorder.save();
-    let release: Release;
-    try {
-      release = await ticket;
-    } catch (err) {
-      const cause = cancelCauseOf(o.signal);
-      record.status = cause === 'deadline' ? 'timed_out' : 'cancelled';
-      record.failure_report = cause === 'deadline' ? 'The run ran out of time while waiting in the queue.' : 'The run was cancelled while waiting in the queue.';
-      record.finished_at = new Date(clock.now()).toISOString();
-      record.duration_ms = clock.now() - o.started;
-      recorder.save();
-      await recorder.flush();
-      // A run that never left the queue still ends: stats and metrics count it like any other.
-      deps.bus.emit('run_finished', { run_id: record.run_id, workflow: record.workflow, status: record.status, duration_ms: record.duration_ms, cost_usd: 0 });
-      if (cause === 'deadline') return record;
-      throw err;
-    }
-    try {
-      return await executeWorkflow(deps, {
-        recorder,
-        workflow,
-        request_id: o.request_id,
-        signal: o.signal,
-        deadline: o.deadline,
-        accepted_at: o.started,
-        goal: o.goal,
-        emit: o.emit,
-        onToken: o.onToken,
-      });
-    } finally {
-      release();
-    }
+    const submitted = await deps.runs.submit(
+      { workflow, variables, session_id: o.session_id || null, request_id: o.request_id, goal: o.goal },
+      { signal: o.signal, emit: o.emit, onToken: o.onToken, accepted_at: o.started, deadline: o.deadline },
+    );
+    return submitted.done;
   };
 
-  const runWorkflow = (wf: Workflow, variables: Record<string, string>, opts: RunOptions, invalidMessage = 'the workflow is invalid'): Promise<RunResult> => {
-    const problems = validateWorkflowDefinition(wf, { config, addonIds: deps.catalog.addons, variables });
-    if (problems.length > 0) return Promise.reject(validationError(invalidMessage, problems.map((p) => ({ path: p.path, message: p.message }))));
-    return track(opts.signal, async (signal) => {
-      const started = clock.now();
-      const budget = createBudget(signal, started + budgetMs(config, opts.timeout_s), () => clock.now());
+  const runWorkflow = (req: SubmitRequest, opts: RunOptions): Promise<RunResult> =>
+    track(opts.signal, async (signal) => {
       const emit = opts.emit;
-      try {
-        return await execute(wf, variables, {
-          request_id: opts.request_id,
-          session_id: opts.session_id ?? '',
-          signal: budget.signal,
-          deadline: budget.deadline,
-          started,
-          goal: [wf.name, wf.description].filter(Boolean).join(': '),
-          emit,
-          onToken: emit ? (text) => emit('token', { request_id: opts.request_id, text }) : undefined,
-        });
-      } finally {
-        budget.dispose();
-      }
+      const submitted = await deps.runs.submit(
+        { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id },
+        { signal, emit, onToken: emit ? (text) => emit('token', { request_id: opts.request_id, text }) : undefined },
+      );
+      return submitted.done;
     });
-  };
 
   return {
     chat: (req, opts) => track(opts.signal, (signal) => chat(deps, req, { ...opts, signal }, execute)),
 
-    runWorkflow: (wf, variables, opts) => runWorkflow(wf, variables, opts),
+    runWorkflow: (workflow, variables, opts) => runWorkflow({ workflow, variables, request_id: opts.request_id }, opts),
 
-    runTemplate: async (name, variables, opts) => {
-      const template = deps.catalog.templates.get(name);
-      if (!template) throw notFound(`template '${name}'`);
-      return runWorkflow(template, variables, opts, `template '${name}' cannot run with these variables`);
-    },
+    runTemplate: (template, variables, opts) => runWorkflow({ template, variables, request_id: opts.request_id }, opts),
 
     getRun: (id) => deps.stores.runs.get(id),
 
@@ -159,12 +101,12 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
         return { model: choice.model, category: categorization.category, ...(choice.split ? { split: choice.split } : {}) };
       }),
 
-    admission: () => admission.counts(),
+    admission: () => deps.runs.counts(),
 
     shutdown: (graceMs = config.server.shutdown_grace_ms) => {
       shutdownPromise ??= (async () => {
         draining = true;
-        admission.close();
+        const runs = deps.runs.shutdown(graceMs);
         const inFlight = () => Promise.all(active.values());
         const timer = new AbortController();
         await Promise.race([inFlight(), sleep(graceMs, timer.signal).catch(() => undefined)]);
@@ -174,6 +116,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
           for (const controller of active.keys()) controller.abort(new CancelledError('shutdown'));
           await inFlight();
         }
+        await runs;
       })();
       return shutdownPromise;
     },

@@ -18,6 +18,10 @@ const timeoutS = z
   .optional()
   .describe("the request's time budget in seconds; at most the configured limits.default_timeout_s");
 const stream = z.boolean().default(false).describe('answer with Server-Sent Events');
+const runAsync = z
+  .boolean()
+  .default(false)
+  .describe('answer 202 with the run_id at once (also `Prefer: respond-async`); follow it at Location: /runs/{run_id} and /runs/{run_id}/events');
 const variables = z
   .record(z.string(), z.string())
   .default({})
@@ -45,6 +49,7 @@ export const WorkflowRequestSchema = z
     variables,
     session_id: SessionIdSchema.optional(),
     stream,
+    async: runAsync,
     timeout_s: timeoutS,
   })
   .strict();
@@ -54,12 +59,20 @@ export const TemplateRequestSchema = z
     variables,
     session_id: SessionIdSchema.optional(),
     stream,
+    async: runAsync,
     timeout_s: timeoutS,
   })
   .strict();
 
 export const TemplateParamsSchema = z.object({ name: z.string().min(1).max(100) });
 export const RunParamsSchema = z.object({ run_id: z.string().min(1).max(100) });
+
+/** The 202 answer of an async run: where to follow it. */
+export const RunAcceptedSchema = z.object({
+  run_id: z.string(),
+  status: z.literal('queued'),
+  location: z.string().describe('/runs/{run_id}, also sent as the Location header'),
+});
 
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type WorkflowRequest = z.infer<typeof WorkflowRequestSchema>;

@@ -2,7 +2,10 @@ import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
-import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+import { sequenceOf } from './event-id.js';
+import { LocalWatchers } from './local-watchers.js';
+import { newestFirst, pageOf, runFilter } from './run-query.js';
+import type { RunEvent, RunEventLog, RunSpec, RunStore, Session, SessionStore, Stores, Turn } from './types.js';
 
 interface SessionRow {
   created_at: string;
@@ -21,6 +24,10 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
   const clock = opts.clock ?? systemClock;
   const sessions = new Map<string, SessionRow>();
   const runs = new Map<string, RunResult>();
+  const specs = new Map<string, RunSpec>();
+  const logs = new Map<string, RunEvent[]>();
+  const watchers = new LocalWatchers();
+  let nextEventId = 1;
   let closed = false;
   const open = () => {
     if (closed) throw new AppError('overloaded', 'session store unavailable: store is closed', [], 5);
@@ -81,6 +88,30 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
   };
 
   const runStore: RunStore = {
+    async create(run, spec) {
+      open();
+      runs.set(run.run_id, structuredClone(run));
+      specs.set(run.run_id, structuredClone(spec));
+    },
+    async spec(runId) {
+      open();
+      const spec = specs.get(runId);
+      return spec ? structuredClone(spec) : null;
+    },
+    async unfinished(limit) {
+      open();
+      return [...runs.values()]
+        .filter((r) => r.status === 'queued' || r.status === 'running')
+        .sort((a, b) => -newestFirst(a, b))
+        .slice(0, limit)
+        .map((r) => r.run_id);
+    },
+    async list(query) {
+      open();
+      const keep = runFilter(query);
+      const matching = [...runs.values()].filter(keep).sort(newestFirst);
+      return pageOf(matching.slice(0, query.limit + 1).map((r) => structuredClone(r)), query.limit);
+    },
     async save(run) {
       open();
       runs.set(run.run_id, structuredClone(run));
@@ -97,6 +128,8 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
       for (const [id, run] of runs) {
         if (isoMs(run.started_at) < limit) {
           runs.delete(id);
+          specs.delete(id);
+          logs.delete(id);
           removed++;
         }
       }
@@ -104,9 +137,31 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     },
   };
 
+  const events: RunEventLog = {
+    async append(runId, event, data) {
+      open();
+      const id = String(nextEventId++);
+      let log = logs.get(runId);
+      if (!log) logs.set(runId, (log = []));
+      log.push({ id, event, data: structuredClone(data) });
+      watchers.notify(runId);
+      return id;
+    },
+    async read(runId, afterId, limit) {
+      open();
+      const after = afterId === null ? 0 : sequenceOf(afterId);
+      return (logs.get(runId) ?? [])
+        .filter((e) => Number(e.id) > after)
+        .slice(0, limit)
+        .map((e) => structuredClone(e));
+    },
+    watch: (runId, onAppend) => watchers.watch(runId, onAppend),
+  };
+
   return {
     sessions: sessionStore,
     runs: runStore,
+    events,
     async health() {
       return closed ? { status: 'error', driver: 'memory', message: 'store is closed' } : { status: 'ok', driver: 'memory' };
     },

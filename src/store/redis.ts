@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
-import type { RunResult } from '../orchestrator/workflow/types.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
-import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
+import type { Session, SessionStore, Stores, Turn } from './types.js';
 
 /** Options of the Redis stores: retention becomes key TTLs, so Redis itself expires idle sessions and old runs. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -71,7 +71,6 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
   const prefix = opts.prefix ?? 'mo:';
   const meta = (id: string) => `${prefix}session:${id}`;
   const turnsKey = (id: string) => `${prefix}session:${id}:turns`;
-  const runKey = (id: string) => `${prefix}run:${id}`;
   const now = () => new Date((opts.clock?.now() ?? Date.now())).toISOString();
 
   const sessions: SessionStore = {
@@ -119,20 +118,14 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     deleteIdleSince: async () => 0,
   };
 
-  const runs: RunStore = {
-    save: (run) => guarded(async () => void (await redis.set(runKey(run.run_id), JSON.stringify(run), 'EX', opts.runTtlS)), opts.log),
-    get: (runId) =>
-      guarded(async () => {
-        const raw = await redis.get(runKey(runId));
-        return raw ? (JSON.parse(raw) as RunResult) : null;
-      }, opts.log),
-    // Runs expire through their TTL.
-    deleteStartedBefore: async () => 0,
-  };
+  const runOptions = { prefix, runTtlS: opts.runTtlS, log: opts.log, guard: <T>(fn: () => Promise<T>) => guarded(fn, opts.log) };
+  const runs = createRedisRunStore(redis, runOptions);
+  const events = createRedisEventLog(redis, runOptions);
 
   return {
     sessions,
     runs,
+    events: events.log,
     health: async () => {
       try {
         await redis.ping();
@@ -142,6 +135,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
       }
     },
     close: async () => {
+      events.close();
       redis.disconnect();
     },
   };

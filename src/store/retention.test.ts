@@ -36,6 +36,8 @@ const runAt = (run_id: string, started_at: string) => ({
   session_id: null,
   media: [],
   simulated: false,
+  resumed: 0,
+  cancelled_by: null,
 });
 
 describe('retention', () => {

@@ -49,6 +49,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_started_ms ON runs (started_ms);
     `,
   },
+  {
+    version: 2,
+    name: 'durable runs: spec, workflow, status index, event log',
+    sql: `
+      ALTER TABLE runs ADD COLUMN spec TEXT;
+      ALTER TABLE runs ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+      UPDATE runs SET workflow = coalesce(json_extract(data, '$.workflow'), '');
+      CREATE INDEX runs_status_started ON runs (status, started_ms);
+
+      CREATE TABLE run_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX run_events_run ON run_events (run_id, id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; safe to call on every open. Returns the versions applied. */

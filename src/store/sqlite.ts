@@ -4,7 +4,10 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import { migrate } from './sqlite-migrations.js';
 import { guarded, type StoreLog } from './store-error.js';
-import type { RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+import { sequenceOf } from './event-id.js';
+import { LocalWatchers } from './local-watchers.js';
+import { decodeCursor, filterTime, pageOf } from './run-query.js';
+import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, Session, SessionStore, Stores, Turn } from './types.js';
 
 /** Options of the SQLite driver. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -63,12 +66,59 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
     lastTurns: db.prepare(`SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY id DESC LIMIT ?`),
     deleteSession: db.prepare('DELETE FROM sessions WHERE session_id = ?'),
     deleteIdle: db.prepare('DELETE FROM sessions WHERE updated_ms < ?'),
+    createRun: db.prepare(
+      `INSERT INTO runs (run_id, status, session_id, started_ms, workflow, data, spec) VALUES (@run_id, @status, @session_id, @started_ms, @workflow, @data, @spec)`,
+    ),
     saveRun: db.prepare(
-      `INSERT INTO runs (run_id, status, session_id, started_ms, data) VALUES (@run_id, @status, @session_id, @started_ms, @data)
-       ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id, started_ms = excluded.started_ms, data = excluded.data`,
+      `INSERT INTO runs (run_id, status, session_id, started_ms, workflow, data) VALUES (@run_id, @status, @session_id, @started_ms, @workflow, @data)
+       ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id, started_ms = excluded.started_ms,
+         workflow = excluded.workflow, data = excluded.data`,
     ),
     getRun: db.prepare('SELECT data FROM runs WHERE run_id = ?'),
+    getSpec: db.prepare('SELECT spec FROM runs WHERE run_id = ?'),
+    unfinished: db.prepare(`SELECT run_id FROM runs WHERE status IN ('queued', 'running') ORDER BY started_ms, run_id LIMIT ?`),
     deleteRuns: db.prepare('DELETE FROM runs WHERE started_ms < ?'),
+    appendEvent: db.prepare('INSERT INTO run_events (run_id, event, data) VALUES (?, ?, ?)'),
+    readEvents: db.prepare('SELECT id, event, data FROM run_events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?'),
+  };
+  const watchers = new LocalWatchers();
+
+  const runRow = (run: RunResult) => {
+    const started = Date.parse(run.started_at);
+    return {
+      run_id: run.run_id,
+      status: run.status,
+      session_id: run.session_id,
+      started_ms: Number.isFinite(started) ? started : clock.now(),
+      workflow: run.workflow,
+      data: JSON.stringify(run),
+    };
+  };
+
+  /** GET /runs in SQL: the filters and the cursor as a WHERE clause, newest first. */
+  const listRuns = (query: RunQuery): RunPage => {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (clause: string, value: string | number) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (query.status !== undefined) add('status = ?', query.status);
+    if (query.workflow !== undefined) add('workflow = ?', query.workflow);
+    if (query.session_id !== undefined) add('session_id = ?', query.session_id);
+    if (query.since !== undefined) add('started_ms >= ?', filterTime(query.since, 'since'));
+    if (query.until !== undefined) add('started_ms < ?', filterTime(query.until, 'until'));
+    if (query.cursor !== undefined) {
+      const c = decodeCursor(query.cursor);
+      where.push('(started_ms < ? OR (started_ms = ? AND run_id < ?))');
+      args.push(c.started_ms, c.started_ms, c.run_id);
+    }
+    const sql = `SELECT data FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_ms DESC, run_id DESC LIMIT ?`;
+    const rows = db.prepare(sql).all(...args, query.limit + 1) as { data: string }[];
+    return pageOf(
+      rows.map((r) => JSON.parse(r.data) as RunResult),
+      query.limit,
+    );
   };
 
   // One IMMEDIATE transaction: the user turn and its answer land together, or neither does.
@@ -129,15 +179,12 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
   };
 
   const runs: RunStore = {
+    async create(run, spec) {
+      const row = { ...runRow(run), spec: JSON.stringify(spec) };
+      guarded(() => stmt.createRun.run(row), log);
+    },
     async save(run) {
-      const started = Date.parse(run.started_at);
-      const row = {
-        run_id: run.run_id,
-        status: run.status,
-        session_id: run.session_id,
-        started_ms: Number.isFinite(started) ? started : clock.now(),
-        data: JSON.stringify(run),
-      };
+      const row = runRow(run);
       guarded(() => stmt.saveRun.run(row), log);
     },
     async get(runId) {
@@ -146,15 +193,49 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
         return row ? (JSON.parse(row.data) as RunResult) : null;
       }, log);
     },
+    async spec(runId) {
+      return guarded(() => {
+        const row = stmt.getSpec.get(runId) as { spec: string | null } | undefined;
+        return row?.spec ? (JSON.parse(row.spec) as RunSpec) : null;
+      }, log);
+    },
+    async unfinished(limit) {
+      return guarded(() => (stmt.unfinished.all(limit) as { run_id: string }[]).map((r) => r.run_id), log);
+    },
+    async list(query) {
+      return guarded(() => listRuns(query), log);
+    },
     async deleteStartedBefore(cutoff) {
       const limit = cutoffMs(cutoff);
       return guarded(() => stmt.deleteRuns.run(limit).changes, log);
     },
   };
 
+  const events: RunEventLog = {
+    async append(runId, event, data) {
+      const id = guarded(() => stmt.appendEvent.run(runId, event, JSON.stringify(data)).lastInsertRowid, log);
+      watchers.notify(runId);
+      return String(id);
+    },
+    async read(runId, afterId, limit) {
+      const after = afterId === null ? 0 : sequenceOf(afterId);
+      return guarded(
+        () =>
+          (stmt.readEvents.all(runId, after, limit) as { id: number; event: string; data: string }[]).map((r) => ({
+            id: String(r.id),
+            event: r.event,
+            data: JSON.parse(r.data) as object,
+          })),
+        log,
+      );
+    },
+    watch: (runId, onAppend) => watchers.watch(runId, onAppend),
+  };
+
   return {
     sessions,
     runs,
+    events,
     async health() {
       try {
         db.prepare('SELECT 1').get();

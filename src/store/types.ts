@@ -1,4 +1,4 @@
-import type { RunResult } from '../orchestrator/workflow/types.js';
+import type { RunResult, RunStatus, Workflow } from '../orchestrator/workflow/types.js';
 
 /** One message of a session, as stored and as returned by GET /session/{id}. */
 export interface Turn {
@@ -35,17 +35,91 @@ export interface SessionStore {
   deleteIdleSince(cutoff: string): Promise<number>;
 }
 
+/**
+ * What a run needs to run or resume on any replica, written with its record when
+ * it is accepted and never changed. Not part of the public record.
+ */
+export interface RunSpec {
+  /** The validated workflow definition (a template's or a generated plan included). */
+  workflow: Workflow;
+  /** What the user asked for, for the finisher and the failure reporter. */
+  goal: string;
+  /** The request that started the run (log lines and events carry it). */
+  request_id: string;
+  /** Epoch ms the run was accepted; its duration counts from here. */
+  accepted_at: number;
+  /** Epoch ms past which the run ends `timed_out` with what it has, however often it resumed. */
+  deadline: number;
+}
+
+/** Filters of GET /runs; times are ISO 8601, compared with the run's `started_at`. */
+export interface RunQuery {
+  status?: RunStatus;
+  workflow?: string;
+  session_id?: string;
+  /** Runs started at or after this time. */
+  since?: string;
+  /** Runs started before this time. */
+  until?: string;
+  /** Page size (1..100). */
+  limit: number;
+  /** An opaque `next_cursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of runs, newest first; `next_cursor` is null on the last page. */
+export interface RunPage {
+  runs: RunResult[];
+  next_cursor: string | null;
+}
+
 export interface RunStore {
+  /** Writes a new run's record and spec together, before any model call (the run is durable from here). */
+  create(run: RunResult, spec: RunSpec): Promise<void>;
   /** Inserts or replaces the run record (called as the run progresses); copies it before returning control. */
   save(run: RunResult): Promise<void>;
   get(runId: string): Promise<RunResult | null>;
-  /** Removes runs that started before `cutoff` (ISO time); returns how many. */
+  /** The spec written by `create`; null for unknown runs (or runs recorded before runs were durable). */
+  spec(runId: string): Promise<RunSpec | null>;
+  /** Ids of runs still `queued` or `running`, oldest first, at most `limit`: what a restart resumes. */
+  unfinished(limit: number): Promise<string[]>;
+  /** Runs matching `query`, newest first (by started_at, then run_id), one page at a time. */
+  list(query: RunQuery): Promise<RunPage>;
+  /** Removes runs that started before `cutoff` (ISO time), with their event logs; returns how many. */
   deleteStartedBefore(cutoff: string): Promise<number>;
+}
+
+/** One entry of a run's event log: `id` is opaque, increases within the run, and is the SSE event id. */
+export interface RunEvent {
+  id: string;
+  event: string;
+  data: object;
+}
+
+/**
+ * The append-only event log of each run (task_started, task_completed, token,
+ * …, completed), which GET /runs/{id}/events replays from any replica.
+ */
+export interface RunEventLog {
+  /** Appends one event; resolves with its id once stored. */
+  append(runId: string, event: string, data: object): Promise<string>;
+  /**
+   * Up to `limit` events after `afterId` (exclusive; null = from the start), oldest first.
+   * Throws a 400 (path `last-event-id`) when `afterId` is not an id this log issues.
+   */
+  read(runId: string, afterId: string | null, limit: number): Promise<RunEvent[]>;
+  /**
+   * Wakes `onAppend` after appends to this run's log (by any replica in shared
+   * mode) — and once when the watch is in place — so the watcher reads again;
+   * one wake-up may cover several appends. Returns the unsubscribe.
+   */
+  watch(runId: string, onAppend: () => void): () => void;
 }
 
 export interface Stores {
   sessions: SessionStore;
   runs: RunStore;
+  events: RunEventLog;
   /** 'ok' or a reason it is not. */
   health(): Promise<{ status: 'ok' | 'error'; driver: string; message?: string }>;
   close(): Promise<void>;

@@ -49,10 +49,15 @@ describe('workflow admission', () => {
   it('shows a queued run in GET /runs while it waits, then its progress', async () => {
     const runs = f.t.app.ctx.stores.runs;
     const save = runs.save.bind(runs);
+    const create = runs.create.bind(runs);
     const saved: { run_id: string; status: string }[] = [];
     runs.save = async (run) => {
       saved.push({ run_id: run.run_id, status: run.status });
       return save(run);
+    };
+    runs.create = async (run, spec) => {
+      saved.push({ run_id: run.run_id, status: run.status });
+      return create(run, spec);
     };
     try {
       const first = postJson(`${f.t.url}/workflow`, slowWorkflow);
@@ -73,6 +78,7 @@ describe('workflow admission', () => {
       expect(statuses.map((s) => order.indexOf(s))).toEqual([...statuses.map((s) => order.indexOf(s))].sort((x, y) => x - y));
     } finally {
       runs.save = save;
+      runs.create = create;
     }
   });
 

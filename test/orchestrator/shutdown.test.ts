@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe('orchestrator shutdown', () => {
-  it('stops admitting, waits out the grace period, then cancels running work with its record saved', async () => {
+  it('stops admitting, waits out the grace period, then hands running work back instead of cancelling it', async () => {
     const runIds: string[] = [];
     f.t.app.ctx.bus.on('run_started', (e) => runIds.push(e.run_id));
     const receivedBefore = f.hang.received.length;
@@ -27,15 +27,17 @@ describe('orchestrator shutdown', () => {
     await shutdown;
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
 
-    // The run's own request gets its record, which says it was cancelled.
+    // The waiting caller learns that its run was handed back; the run itself is not over.
     const answer = await pending;
-    expect(answer.status).toBe(200);
-    expect(answer.body.status).toBe('cancelled');
+    expect(answer.status).toBe(503);
+    expect(answer.body.error.message).toContain(`run '${runIds[0]}' was handed back`);
     const run = await eventually(async () => {
       const r = await getJson(`${f.t.url}/runs/${runIds[0]}`);
-      return r.finished_at ? r : undefined;
+      return r.status === 'queued' ? r : undefined;
     });
-    expect(run.status).toBe('cancelled');
-    expect(run.tasks[0]).toMatchObject({ status: 'failed', error: { kind: 'cancelled' } });
+    expect(run.finished_at).toBeNull();
+    expect(run.cancelled_by).toBeNull();
+    expect(run.tasks[0]).toMatchObject({ status: 'pending', error: null });
+    expect(run.tasks[0].attempts).toEqual([expect.objectContaining({ status: 'interrupted' })]);
   });
 });

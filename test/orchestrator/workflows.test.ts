@@ -122,7 +122,7 @@ describe('POST /workflow execution', () => {
     const byId = Object.fromEntries(run.tasks.map((t: { id: string }) => [t.id, t]));
     expect(byId.good.status).toBe('completed');
     expect(byId.bad).toMatchObject({ status: 'failed', error: { kind: 'server_error' } });
-    expect(byId.bad.attempts).toBeGreaterThan(1);
+    expect(byId.bad.calls).toBeGreaterThan(1);
     expect(byId.combine).toMatchObject({ status: 'skipped', error: { kind: 'dependency_failed' } });
     // The failure reporter (via the fake) was told what failed.
     const report = userPrompts(f.fake).at(-1)!;

@@ -32,7 +32,9 @@ export const run = (run_id: string, started_at: string, extra: Partial<RunResult
       status: 'completed',
       model_used: 'medium_ai',
       fallback_used: false,
-      attempts: 1,
+      attempts: [{ replica: 'r1', started_at, status: 'completed' }],
+      calls: 1,
+      replica: 'r1',
       started_at,
       duration_ms: 12,
       usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
@@ -49,6 +51,8 @@ export const run = (run_id: string, started_at: string, extra: Partial<RunResult
   session_id: null,
   media: [],
   simulated: true,
+  resumed: 0,
+  cancelled_by: null,
   ...extra,
 });
 

@@ -204,7 +204,7 @@ describe('sqlite store on disk', () => {
     cleanups.push(() => c.close());
     const db = new Database(path, { readonly: true });
     cleanups.push(() => void db.close());
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 

@@ -6,12 +6,13 @@ import type { Config } from '../../config/schema.js';
 import type { AppEventBus } from '../../events.js';
 import type { Gateway } from '../../gateway/types.js';
 import { emptyUsage } from '../../providers/types.js';
+import { cancelCauseOf } from '../cancellation.js';
 import { Ledger, roundUsd } from '../ledger.js';
 import { concludeRun, finalStep, stopCause } from './outcome.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { ReportedMedia } from '../media-answer.js';
 import { runTask, taskModel } from './task-runner.js';
-import type { RunResult, Task, TaskRecord, TaskStatus, Workflow } from './types.js';
+import type { RunResult, Task, TaskAttempt, TaskRecord, TaskStatus, Workflow } from './types.js';
 import { outputName } from './validate.js';
 import { extractReferences } from './variables.js';
 
@@ -28,17 +29,24 @@ export interface ExecutorDeps {
 export type Emit = (event: string, data: object) => void;
 
 export interface ExecuteOptions {
-  /** Holds the record made when the run was accepted (status queued); the executor fills it in. */
+  /** Holds the record made when the run was accepted (status queued), or the committed record of a run that resumes. */
   recorder: RunRecorder;
   workflow: Workflow;
   request_id: string;
-  /** The run's signal: aborts on client hang-up, shutdown, or the deadline (see createBudget). */
+  /**
+   * The run's signal: aborts on client hang-up, cancellation, the deadline (see
+   * createBudget), or shutdown — which hands the run back instead of ending it.
+   */
   signal: AbortSignal;
   deadline: number;
   /** Clock time the run was accepted; its duration counts from here. */
   accepted_at: number;
   /** What the user asked for, for the finisher and the failure reporter. */
   goal: string;
+  /** The replica running this try; recorded on each task attempt. */
+  replica: string;
+  /** True when the replica wants the run back (draining): no new task starts, the run is handed back. */
+  shouldYield?: () => boolean;
   emit?: Emit;
   /** Deltas of the final answer, when its last step can stream. */
   onToken?: (text: string) => void;
@@ -61,7 +69,9 @@ export function newRunRecord(args: {
     status: 'pending',
     model_used: null,
     fallback_used: false,
-    attempts: 0,
+    attempts: [],
+    calls: 0,
+    replica: null,
     started_at: null,
     duration_ms: 0,
     usage: emptyUsage(),
@@ -84,14 +94,27 @@ export function newRunRecord(args: {
     session_id: args.session_id,
     media: [],
     simulated: false,
+    resumed: 0,
+    cancelled_by: null,
   };
 }
+
+/** Task states that are final: a resumed run keeps them (and their bill) and never calls them again. */
+const FINISHED: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'skipped']);
 
 /**
  * Runs a validated workflow: every linear task at once (bounded by
  * task_concurrency), then the inline tasks in order. Tasks end as record values;
  * a failed task's dependants are skipped. The run's output is the named output,
  * else the last inline output, else the finisher's merge of the linear outputs.
+ *
+ * Durable: each task's start and result are committed to the run store before
+ * anything depends on them. Given the committed record of an interrupted run it
+ * resumes: finished tasks keep their output and bill and are not called again;
+ * tasks that were in flight get a new attempt. When the replica shuts down
+ * (signal cause `shutdown`, or `shouldYield`) the run is handed back: in-flight
+ * tries are marked `interrupted`, the record returns to `queued`, and it resolves
+ * with that record for another try to resume.
  * Resolves with the final record (never rejects for a task or model failure).
  */
 export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions): Promise<RunResult> {
@@ -105,6 +128,13 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const recordOf = new Map(tasks.map((task, i) => [task.id, run.tasks[i]!]));
   const producer = new Map(tasks.map((task) => [outputName(task), task]));
   const finalTask = finalStep(wf);
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  // What finished before an interruption stays billed once, from its record.
+  for (const record of run.tasks) {
+    if (FINISHED.has(record.status)) ledger.add({ usage: record.usage, cost_usd: record.cost_usd, simulated: false });
+  }
+  ledger.simulated = run.simulated;
 
   const stopRetries = deps.bus.on('retry', (e) => {
     if (e.context.run_id !== run.run_id || !e.context.task_id) return;
@@ -112,9 +142,12 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   });
 
   run.status = 'running';
-  recorder.save();
+  await recorder.commit();
   deps.bus.emit('run_started', { run_id: run.run_id, workflow: run.workflow, request_id: opts.request_id });
 
+  /** The replica wants the run back: at once when shutdown aborted it, else while tasks remain to start. */
+  const handingBack = () =>
+    cancelCauseOf(signal) === 'shutdown' || ((opts.shouldYield?.() ?? false) && run.tasks.some((t) => t.status === 'pending' || t.status === 'running'));
   const skip = (task: Task, kind: string, message: string): void => {
     const record = recordOf.get(task.id)!;
     record.status = 'skipped';
@@ -125,14 +158,21 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const stopped = () => stopCause(deps, opts);
 
   const execute = async (task: Task): Promise<void> => {
+    const record = recordOf.get(task.id)!;
+    if (FINISHED.has(record.status) || handingBack()) return;
     const cause = stopped();
     if (cause) return skip(task, cause === 'deadline' ? 'timeout' : 'cancelled', 'the run stopped before this task started');
-    const record = recordOf.get(task.id)!;
+    // A try left `running` by a replica that stopped was interrupted; this one replaces it.
+    for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
+    const attempt: TaskAttempt = { replica: opts.replica, started_at: now(), status: 'running' };
+    record.attempts.push(attempt);
     record.status = 'running';
-    record.started_at = new Date(deps.clock.now()).toISOString();
+    record.replica = opts.replica;
+    record.started_at = attempt.started_at;
+    record.error = null;
     emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     deps.bus.emit('task_started', { run_id: run.run_id, task: record });
-    recorder.save();
+    await recorder.commit();
     const outcome = await runTask(deps, task, values, record, {
       run_id: run.run_id,
       request_id: opts.request_id,
@@ -142,16 +182,29 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       ledger,
       onDelta: opts.onToken && task === finalTask ? opts.onToken : undefined,
     });
+    if (cancelCauseOf(signal) === 'shutdown') {
+      // Handed back mid-call: the next try runs the task again, so it is pending, not failed.
+      attempt.status = 'interrupted';
+      record.status = 'pending';
+      record.error = null;
+      await recorder.commit();
+      return;
+    }
     if (outcome.output !== null) values[outputName(task)] = outcome.output;
     // runTask moved the status on; read it afresh rather than the narrowed 'running'.
     const finished = record.status as TaskStatus;
+    attempt.status = finished === 'completed' ? 'completed' : 'failed';
+    run.usage = ledger.usage;
+    run.cost_usd = roundUsd(ledger.cost_usd);
+    run.simulated = ledger.simulated;
+    // Committed before any dependant starts: a crash from here on never calls this task again.
+    await recorder.commit();
     emit(finished === 'completed' ? 'task_completed' : 'task_failed', {
       ...base,
       task: record,
       ...(outcome.output !== null ? { output: outcome.output } : {}),
     });
     deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
-    recorder.save();
   };
 
   try {
@@ -159,6 +212,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     await Promise.all(wf.linear_queue.map((task) => queue.add(() => execute(task))));
 
     for (const task of wf.inline_queue) {
+      if (handingBack()) break;
+      if (FINISHED.has(recordOf.get(task.id)!.status)) continue;
       if (stopped()) {
         await execute(task);
         continue;
@@ -178,7 +233,15 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       await execute(task);
     }
 
-    await concludeRun(deps, opts, ledger, recordOf, producer);
+    if (!handingBack()) await concludeRun(deps, opts, ledger, recordOf, producer);
+    if (handingBack()) {
+      // The finisher or reporter may have been cut short too: the next try concludes afresh.
+      run.status = 'queued';
+      run.output = null;
+      run.failure_report = null;
+      await recorder.commit();
+      return run;
+    }
   } finally {
     stopRetries();
   }
@@ -187,10 +250,9 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   run.cost_usd = roundUsd(ledger.cost_usd);
   run.simulated = ledger.simulated;
   run.media = run.tasks.flatMap((t) => (t.media ?? []) as ReportedMedia[]);
-  run.finished_at = new Date(deps.clock.now()).toISOString();
+  run.finished_at = now();
   run.duration_ms = deps.clock.now() - opts.accepted_at;
-  recorder.save();
-  await recorder.flush();
+  await recorder.commit();
   deps.bus.emit('run_finished', { run_id: run.run_id, workflow: run.workflow, status: run.status, duration_ms: run.duration_ms, cost_usd: run.cost_usd });
   return run;
 }

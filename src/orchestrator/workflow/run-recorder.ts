@@ -34,6 +34,12 @@ export class RunRecorder {
     });
   }
 
+  /** Saves the current record and resolves once it (and every earlier save) has been attempted. */
+  commit(): Promise<void> {
+    this.save();
+    return this.pending;
+  }
+
   /** Resolves when every queued save has been attempted. */
   flush(): Promise<void> {
     return this.pending;

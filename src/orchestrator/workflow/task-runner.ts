@@ -113,7 +113,7 @@ export async function runTask(
     ctx.ledger.add(result);
     record.model_used = result.model_used;
     record.fallback_used = result.fallback_used;
-    record.attempts = Math.max(1, result.attempts.filter((a) => a.outcome !== 'skipped').length);
+    record.calls = Math.max(1, result.attempts.filter((a) => a.outcome !== 'skipped').length);
     record.usage = result.usage;
     record.cost_usd = result.cost_usd;
     record.duration_ms = deps.clock.now() - started;
@@ -130,7 +130,7 @@ export async function runTask(
     const failure = summarizeFailure(err, ctx.signal);
     record.status = 'failed';
     record.error = { kind: failure.kind, message: failure.message };
-    record.attempts = failure.attempts;
+    record.calls = failure.attempts;
     record.model_used = failure.model;
     record.duration_ms = deps.clock.now() - started;
     return { output: null, media: [] };

@@ -52,13 +52,29 @@ export type WorkflowInput = z.infer<typeof InputSchema>;
 export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'timed_out';
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
+/**
+ * One try of a task by a replica. A run that resumes after a crash or a handoff
+ * shows the interrupted try (`interrupted`) and the one that re-ran it.
+ */
+export interface TaskAttempt {
+  /** The replica (server process) that ran this try; see `runs/replica.ts`. */
+  replica: string;
+  started_at: string;
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
+}
+
 export interface TaskRecord {
   id: string;
   queue: 'linear' | 'inline';
   status: TaskStatus;
   model_used: string | null;
   fallback_used: boolean;
-  attempts: number;
+  /** Every try of this task, oldest first (a resumed run re-runs the tasks that were in flight). */
+  attempts: TaskAttempt[];
+  /** Model calls the gateway made for the last try: retries and fallbacks included (0 before it ran). */
+  calls: number;
+  /** The replica that ran the task's last try; null before it started. */
+  replica: string | null;
   started_at: string | null;
   duration_ms: number;
   usage: Usage;
@@ -84,4 +100,8 @@ export interface RunResult {
   session_id: string | null;
   media: Media[];
   simulated: boolean;
+  /** How many times the run resumed after its replica stopped (crash, kill or handoff). */
+  resumed: number;
+  /** Who cancelled the run: `api` (POST /runs/{id}/cancel), `client` (the waiting caller hung up); null otherwise. */
+  cancelled_by: string | null;
 }

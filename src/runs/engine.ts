@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { sleep } from '../clock.js';
+import { AppError, notFound, shuttingDown, validationError } from '../errors.js';
+import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
+import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
+import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
+import { budgetMs } from '../orchestrator/requests.js';
+import { newRunRecord, type Emit } from '../orchestrator/workflow/executor.js';
+import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
+import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
+import type { RunSpec } from '../store/types.js';
+import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
+
+/** A run to start: a workflow given inline or a template by name, with its variables. */
+export interface SubmitRequest {
+  workflow?: Workflow;
+  /** A template of the catalogue (404 when unknown); ignored when `workflow` is given. */
+  template?: string;
+  variables: Record<string, string>;
+  session_id?: string | null;
+  /** The run's time budget in seconds, capped by limits.default_timeout_s. */
+  timeout_s?: number;
+  request_id: string;
+  /** What the user asked for (finisher, failure reporter); default: the workflow's name and description. */
+  goal?: string;
+}
+
+/** How the submitter takes part; all optional (an async run has none of them). */
+export interface SubmitOptions {
+  /** A waiting caller: when it aborts because the client hung up, the run is cancelled (`cancelled_by: client`). */
+  signal?: AbortSignal;
+  /** Progress for the waiting caller (its SSE stream); the run's log gets the same events. */
+  emit?: Emit;
+  /** Deltas of the final answer for a streaming caller; the final step then streams. */
+  onToken?: (text: string) => void;
+  /** When the caller's budget started (epoch ms; /chat's H runs count from the request). Default: now. */
+  accepted_at?: number;
+  /** The caller's deadline (epoch ms); default: accepted_at + the run's budget. */
+  deadline?: number;
+}
+
+/** An accepted run: durable from here on. `done` settles with the final record (rejects 503 if handed back at shutdown). */
+export interface Submitted {
+  run_id: string;
+  record: RunResult;
+  done: Promise<RunResult>;
+}
+
+/** The durable run engine: the one way every run starts (routes, /chat H, /v1 auto, schedules). */
+export interface RunEngine {
+  /**
+   * Validates (400 listing every problem; 404 for an unknown template), refuses
+   * when the queue is full or the replica drains (503), writes the record and
+   * spec before any model call, and queues the run.
+   */
+  submit(req: SubmitRequest, opts?: SubmitOptions): Promise<Submitted>;
+  /** Cancels a queued or running run (its in-flight calls are aborted); null when unknown. A final run is returned unchanged. */
+  cancel(runId: string, by: string): Promise<RunResult | null>;
+  /** Resumes every run left queued or running by a previous process (single-node start-up). */
+  start(): Promise<void>;
+  counts(): AdmissionCounts;
+  /**
+   * Stops taking runs; running ones start no new task and are handed back
+   * (status `queued`, resumed by the next start or another replica) once their
+   * in-flight tasks end, or at `graceMs` by aborting them. Never cancels. Idempotent.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export type RunEngineDeps = OrchestratorDeps & { replica: string };
+
+interface Active {
+  controller: AbortController;
+  record: RunResult;
+  done: Promise<unknown>;
+}
+
+/**
+ * Single-node engine: the store (SQLite by default) holds the runs, this
+ * process's admission bounds them (limits.max_concurrent_workflows running,
+ * limits.queue_depth waiting), and a restart resumes what was left unfinished.
+ */
+export function createRunEngine(deps: RunEngineDeps): RunEngine {
+  const { config, clock, log, stores } = deps;
+  const admission = new Admission(config.limits.max_concurrent_workflows, config.limits.queue_depth, (counts) => deps.bus.emit('queue', counts));
+  const active = new Map<string, Active>();
+  const tryDeps: RunTryDeps = { ...deps };
+  let draining = false;
+  let shutdownPromise: Promise<void> | undefined;
+
+  const resolveWorkflow = (req: SubmitRequest): { workflow: Workflow; invalid: string } => {
+    if (req.workflow) return { workflow: req.workflow, invalid: 'the workflow is invalid' };
+    const name = req.template ?? '';
+    const template = deps.catalog.templates.get(name);
+    if (!template) throw notFound(`template '${name}'`);
+    return { workflow: template, invalid: `template '${name}' cannot run with these variables` };
+  };
+
+  /** Admits, runs and concludes one run on this replica; the caller (if any) waits on the result. */
+  async function drive(record: RunResult, spec: RunSpec, controller: AbortController, ticket: Promise<Release>, opts: SubmitOptions): Promise<RunResult> {
+    const budget = createBudget(controller.signal, spec.deadline, () => clock.now());
+    let release: Release | undefined;
+    try {
+      try {
+        release = await ticket;
+      } catch (err) {
+        // Refused while draining: the record stays queued and the next start (or replica) runs it.
+        if (draining) throw handedBack(record.run_id);
+        const cause = cancelCauseOf(budget.signal);
+        if (cause === 'deadline') return await concludeUnstarted(tryDeps, record, 'timed_out', 'The run ran out of time while waiting in the queue.');
+        await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled while waiting in the queue.');
+        if (record.cancelled_by === 'api') return record;
+        throw err;
+      }
+      const run = await runTry(tryDeps, record, spec, {
+        signal: budget.signal,
+        shouldYield: () => draining,
+        emit: opts.emit,
+        onToken: opts.onToken,
+      });
+      if (run.status === 'queued') throw handedBack(run.run_id);
+      return run;
+    } finally {
+      release?.();
+      budget.dispose();
+    }
+  }
+
+  /** Registers the run as active here and drives it; a waiting caller's hang-up cancels it. */
+  function launch(record: RunResult, spec: RunSpec, opts: SubmitOptions, admitted?: { controller: AbortController; ticket: Promise<Release> }): Promise<RunResult> {
+    const controller = admitted?.controller ?? new AbortController();
+    // Throws at once (503) when the queue is full.
+    const ticket = admitted?.ticket ?? admission.enter(controller.signal);
+    const caller = opts.signal;
+    const onCallerAbort = () => {
+      const cause = caller ? cancelCauseOf(caller) : null;
+      // A caller stopped by shutdown leaves the run to the engine, which hands it back.
+      if (cause === 'shutdown' || cause === null) return;
+      if (cause !== 'deadline') record.cancelled_by ??= 'client';
+      controller.abort(caller!.reason instanceof Error ? caller!.reason : new CancelledError('client_closed'));
+    };
+    if (caller?.aborted) onCallerAbort();
+    else caller?.addEventListener('abort', onCallerAbort, { once: true });
+    const done = drive(record, spec, controller, ticket, opts).finally(() => {
+      caller?.removeEventListener('abort', onCallerAbort);
+      active.delete(record.run_id);
+    });
+    active.set(record.run_id, { controller, record, done: done.catch(() => undefined) });
+    return done;
+  }
+
+  async function resume(runId: string): Promise<void> {
+    if (active.has(runId)) return;
+    const [record, spec] = await Promise.all([stores.runs.get(runId), stores.runs.spec(runId)]);
+    if (!record || (record.status !== 'queued' && record.status !== 'running')) return;
+    if (!spec) {
+      log.warn({ run_id: runId }, 'run recorded without a spec cannot resume; ending it');
+      await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was interrupted and cannot resume (recorded before runs were durable).');
+      return;
+    }
+    record.resumed += 1;
+    await stores.events.append(runId, 'run_resumed', { run_id: runId, request_id: spec.request_id, replica: deps.replica, resumed: record.resumed });
+    log.info({ run_id: runId, resumed: record.resumed }, 'resuming run');
+    launch(record, spec, {}).catch((err: unknown) => {
+      if (!(err instanceof AppError)) log.error({ err, run_id: runId }, 'resumed run failed');
+    });
+  }
+
+  return {
+    async submit(req, opts = {}) {
+      if (draining) throw shuttingDown();
+      const { workflow, invalid } = resolveWorkflow(req);
+      const problems = validateWorkflowDefinition(workflow, { config, addonIds: deps.catalog.addons, variables: req.variables });
+      if (problems.length > 0) throw validationError(invalid, problems.map((p) => ({ path: p.path, message: p.message })));
+      const accepted = opts.accepted_at ?? clock.now();
+      const spec: RunSpec = {
+        workflow,
+        goal: req.goal ?? [workflow.name, workflow.description].filter(Boolean).join(': '),
+        request_id: req.request_id,
+        accepted_at: accepted,
+        deadline: opts.deadline ?? accepted + budgetMs(config, req.timeout_s),
+      };
+      const record = newRunRecord({
+        run_id: randomUUID(),
+        workflow,
+        variables: req.variables,
+        session_id: req.session_id || null,
+        started_at: new Date(accepted).toISOString(),
+      });
+      // Throws at once (503) when the queue is full, before anything is recorded.
+      const controller = new AbortController();
+      const ticket = admission.enter(controller.signal);
+      try {
+        // Durable before any model call: a crash from here on resumes the run.
+        await stores.runs.create(record, spec);
+        await stores.events.append(record.run_id, 'run_queued', { run_id: record.run_id, request_id: req.request_id, workflow: record.workflow });
+      } catch (err) {
+        controller.abort(new CancelledError('cancelled'));
+        void ticket.then((release) => release(), () => undefined);
+        throw err;
+      }
+      const snapshot = structuredClone(record);
+      const done = launch(record, spec, opts, { controller, ticket });
+      return { run_id: record.run_id, record: snapshot, done };
+    },
+
+    async cancel(runId, by) {
+      const here = active.get(runId);
+      if (here) {
+        const settled = here.done;
+        if (!here.controller.signal.aborted) {
+          here.record.cancelled_by ??= by;
+          here.controller.abort(new CancelledError('cancelled'));
+        }
+        await settled;
+        return stores.runs.get(runId);
+      }
+      const record = await stores.runs.get(runId);
+      if (!record) return null;
+      if (record.status !== 'queued' && record.status !== 'running') return record;
+      // Left unfinished by a stopped process and not resumed yet: end it where it stands.
+      record.cancelled_by = by;
+      return concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled before it resumed.');
+    },
+
+    async start() {
+      const ids = await stores.runs.unfinished(config.limits.max_concurrent_workflows + config.limits.queue_depth);
+      for (const id of ids) {
+        await resume(id).catch((err: unknown) => log.error({ err, run_id: id }, 'resuming run failed'));
+      }
+    },
+
+    counts: () => admission.counts(),
+
+    shutdown(graceMs) {
+      shutdownPromise ??= (async () => {
+        draining = true;
+        admission.close();
+        const all = () => Promise.all([...active.values()].map((a) => a.done));
+        const timer = new AbortController();
+        await Promise.race([all(), sleep(graceMs, timer.signal).catch(() => undefined)]);
+        timer.abort();
+        if (active.size > 0) {
+          log.warn({ runs: active.size }, 'shutdown grace period over; handing running runs back');
+          for (const a of active.values()) a.controller.abort(new CancelledError('shutdown'));
+          await all();
+        }
+      })();
+      return shutdownPromise;
+    },
+  };
+}
+
+/** What a waiting caller gets when its run is handed back at shutdown: the run itself goes on. */
+function handedBack(runId: string): AppError {
+  return new AppError('overloaded', `the server is shutting down; run '${runId}' was handed back and resumes on restart or another replica (GET /runs/${runId})`, [{ path: 'run', message: 'handed back', run_id: runId }], 1);
+}

@@ -1,0 +1,84 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { roundUsd } from '../orchestrator/ledger.js';
+import { executeWorkflow, type Emit, type ExecutorDeps } from '../orchestrator/workflow/executor.js';
+import { RunRecorder } from '../orchestrator/workflow/run-recorder.js';
+import type { RunResult } from '../orchestrator/workflow/types.js';
+import type { RunSpec, Stores } from '../store/types.js';
+import { RunEventWriter } from './event-writer.js';
+
+/** What one try of a run needs beyond the executor's collaborators. */
+export interface RunTryDeps extends ExecutorDeps {
+  stores: Stores;
+  log: FastifyBaseLogger;
+  replica: string;
+}
+
+export interface RunTryOptions {
+  /** The try's signal: cancel, deadline, or `shutdown` (hand back). */
+  signal: AbortSignal;
+  shouldYield: () => boolean;
+  /** The waiting caller's progress stream, if a caller on this replica waits. */
+  emit?: Emit;
+  onToken?: (text: string) => void;
+}
+
+/**
+ * One try of a durable run on this replica: runs (or resumes) the committed
+ * record with every event appended to the run's log, and, when the run reaches
+ * a final status, appends its last event `completed` with the record. A run
+ * handed back (status `queued` again) gets `run_handed_back` instead.
+ */
+export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: RunTryOptions): Promise<RunResult> {
+  const writer = new RunEventWriter(deps.stores.events, record.run_id, deps.log);
+  const emit: Emit = (event, data) => {
+    writer.append(event, data);
+    opts.emit?.(event, data);
+  };
+  const onToken = opts.onToken
+    ? (text: string) => {
+        writer.append('token', { run_id: record.run_id, request_id: spec.request_id, text });
+        opts.onToken!(text);
+      }
+    : undefined;
+  const recorder = new RunRecorder(record, deps.stores.runs, deps.log);
+  const run = await executeWorkflow(deps, {
+    recorder,
+    workflow: spec.workflow,
+    request_id: spec.request_id,
+    signal: opts.signal,
+    deadline: spec.deadline,
+    accepted_at: spec.accepted_at,
+    goal: spec.goal,
+    replica: deps.replica,
+    shouldYield: opts.shouldYield,
+    emit,
+    onToken,
+  });
+  if (run.status === 'queued') writer.append('run_handed_back', { run_id: run.run_id, request_id: spec.request_id, replica: deps.replica });
+  else writer.append('completed', run);
+  await writer.flush();
+  return run;
+}
+
+/**
+ * Ends a run that never ran (cancelled or out of time while queued): records
+ * the status, appends `completed`, and tells stats like any finished run.
+ */
+export async function concludeUnstarted(
+  deps: RunTryDeps,
+  record: RunResult,
+  status: 'cancelled' | 'timed_out',
+  reason: string,
+): Promise<RunResult> {
+  record.status = status;
+  record.failure_report = reason;
+  record.finished_at = new Date(deps.clock.now()).toISOString();
+  record.duration_ms = deps.clock.now() - Date.parse(record.started_at);
+  record.cost_usd = roundUsd(record.cost_usd);
+  await deps.stores.runs.save(record).catch((err: unknown) => deps.log.error({ err, run_id: record.run_id }, 'saving the run record failed'));
+  await deps.stores.events
+    .append(record.run_id, 'completed', record)
+    .catch((err: unknown) => deps.log.error({ err, run_id: record.run_id }, 'appending to the run event log failed'));
+  deps.bus.emit('run_finished', { run_id: record.run_id, workflow: record.workflow, status, duration_ms: record.duration_ms, cost_usd: record.cost_usd });
+  return record;
+}

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TEST_ENV } from './gateway-config.js';
+
+/** A server started from the real entry point (src/main.ts) in its own process. */
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output: string[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/** Starts src/main.ts as its own process and resolves with its URL once it listens. */
+export function startServerProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      ...TEST_ENV,
+      ORCHESTRATION_CONFIG: configFile,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORE_DRIVER: 'memory',
+      LOG_LEVEL: 'info',
+      API_KEYS: '',
+      REDIS_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(String(chunk));
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
+      if (match) resolve({ child, url: match[1]!, output, exited });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output.join('')}`)));
+  });
+}
+
+/** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

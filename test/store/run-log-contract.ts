@@ -1,0 +1,75 @@
+import { expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
+import type { RunSpec, Stores } from '../../src/store/types.js';
+import { run } from './fixtures.js';
+
+const spec = (name: string): RunSpec => ({
+  workflow: { name, inputs: {}, linear_queue: [{ id: 'a', prompt: 'x', type: 'text', optional: false }], inline_queue: [] },
+  goal: name,
+  request_id: 'req-1',
+  accepted_at: 0,
+  deadline: 1000,
+});
+const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString();
+
+/** What every driver's run store and event log must do (memory, SQLite, Redis). */
+export function runLogContract(open: () => Promise<Stores> | Stores): void {
+  it('writes a run with its spec, lists unfinished runs oldest first, and forgets them once final', async () => {
+    const { runs } = await open();
+    await runs.create(run('u1', at(1), { status: 'queued' }), spec('one'));
+    await runs.create(run('u2', at(2), { status: 'running' }), spec('two'));
+    await runs.create(run('u3', at(3), { status: 'completed' }), spec('three'));
+    expect((await runs.spec('u2'))?.goal).toBe('two');
+    expect(await runs.spec('nope')).toBeNull();
+    expect((await runs.unfinished(10)).filter((id) => id.startsWith('u'))).toEqual(['u1', 'u2']);
+    await runs.save(run('u1', at(1), { status: 'completed' }));
+    expect((await runs.unfinished(10)).filter((id) => id.startsWith('u'))).toEqual(['u2']);
+    // A save keeps the spec.
+    expect((await runs.spec('u1'))?.goal).toBe('one');
+  });
+
+  it('lists runs newest first with filters and a cursor that never repeats or skips a run', async () => {
+    const { runs } = await open();
+    const session = `s-${Math.random()}`;
+    for (let i = 0; i < 7; i++) {
+      await runs.create(run(`l${i}`, at(10 + Math.floor(i / 2)), { status: i % 2 ? 'failed' : 'completed', session_id: session, workflow: i < 5 ? 'wf_a' : 'wf_b' }), spec('x'));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await runs.list({ session_id: session, limit: 3, cursor });
+      seen.push(...page.runs.map((r) => r.run_id));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(['l6', 'l5', 'l4', 'l3', 'l2', 'l1', 'l0']);
+    expect((await runs.list({ session_id: session, status: 'failed', limit: 10 })).runs.map((r) => r.run_id)).toEqual(['l5', 'l3', 'l1']);
+    expect((await runs.list({ session_id: session, workflow: 'wf_b', limit: 10 })).runs.map((r) => r.run_id)).toEqual(['l6', 'l5']);
+    const window = await runs.list({ session_id: session, since: at(11), until: at(13), limit: 10 });
+    expect(window.runs.map((r) => r.run_id)).toEqual(['l5', 'l4', 'l3', 'l2']);
+    expect(window.next_cursor).toBeNull();
+    await expect(runs.list({ limit: 3, cursor: 'garbage' })).rejects.toMatchObject({ type: 'validation_error', details: [{ path: 'cursor' }] });
+    await expect(runs.list({ limit: 3, since: 'yesterday' })).rejects.toBeInstanceOf(AppError);
+  });
+
+  it('keeps each run’s events in order and reads them after any id, exactly once', async () => {
+    const { runs, events } = await open();
+    await runs.create(run('e1', at(20), { status: 'queued' }), spec('e'));
+    let woke = 0;
+    const stop = events.watch('e1', () => woke++);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await events.append('e1', i === 4 ? 'completed' : 'task_started', { n: i }));
+    const all = await events.read('e1', null, 100);
+    expect(all.map((e) => e.id)).toEqual(ids);
+    expect(all.map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
+    expect(all.at(-1)!.event).toBe('completed');
+    expect((await events.read('e1', ids[1]!, 2)).map((e) => e.id)).toEqual([ids[2], ids[3]]);
+    expect(await events.read('e1', ids[4]!, 10)).toEqual([]);
+    await expect(events.read('e1', 'not-an-id', 10)).rejects.toMatchObject({ type: 'validation_error', details: [{ path: 'last-event-id' }] });
+    // Watchers are woken (to read again), not handed events: a wake-up may cover several appends.
+    await expect.poll(() => woke).toBeGreaterThan(0);
+    const before = woke;
+    await events.append('e1', 'late', { n: 5 });
+    await expect.poll(() => woke).toBeGreaterThan(before);
+    stop();
+  });
+}
