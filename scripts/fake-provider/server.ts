@@ -73,6 +73,8 @@ export interface FakeAttempt {
   stream: boolean;
   body: unknown;
   headers: Record<string, string>;
+  /** True once the connection closed before the answer was complete: the client hung up (or a cut/reset fault). */
+  closedEarly?: boolean;
 }
 
 export interface FakeProvider {
@@ -271,7 +273,11 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     const split = splitModel(sentModel);
     const spec = faultSpec(split.spec, headers['x-fake-fault']);
     const stream = google ? google[2] === 'streamGenerateContent' : body.stream === true;
-    attempts.push({ at: Date.now(), path: url.pathname + url.search, model: sentModel, fault: spec, stream, body: parseFailed ? raw : body, headers });
+    const attempt: FakeAttempt = { at: Date.now(), path: url.pathname + url.search, model: sentModel, fault: spec, stream, body: parseFailed ? raw : body, headers };
+    attempts.push(attempt);
+    res.on('close', () => {
+      if (!res.writableFinished) attempt.closedEarly = true;
+    });
 
     const faults = new Faults(spec);
     const ex: Exchange = { dialect, res, body, faults, model: split.model, baseUrl, stream };

@@ -25,6 +25,16 @@ export const RateLimitsSchema = z
   })
   .strict();
 
+/** Shared by the model, provider and global `timeouts`: the nearest one set wins. */
+const HedgeAfterMs = z
+  .number()
+  .int()
+  .nonnegative()
+  .optional()
+  .describe(
+    'streams: with no first token this long after the attempt began, the next model of the chain is started too; the first to produce a token wins, the other is cancelled. 0 or absent: off',
+  );
+
 export const TimeoutsSchema = z
   .object({
     connect_ms: z.number().int().positive().optional(),
@@ -37,6 +47,7 @@ export const TimeoutsSchema = z
       .describe('non-streamed calls: the whole answer (which is when a provider sends its headers) must arrive within this'),
     stream_idle_ms: z.number().int().positive().optional().describe('longest silence between stream chunks'),
     total_ms: z.number().int().positive().optional().describe('cap on one attempt; the request budget still applies'),
+    hedge_after_ms: HedgeAfterMs,
   })
   .strict();
 
@@ -218,6 +229,7 @@ export const DefaultTimeoutsSchema = z
     first_byte_ms: z.number().int().positive().default(30_000),
     response_ms: z.number().int().positive().default(120_000),
     stream_idle_ms: z.number().int().positive().default(30_000),
+    hedge_after_ms: HedgeAfterMs,
   })
   .strict();
 

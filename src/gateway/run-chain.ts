@@ -6,6 +6,7 @@ import type { AppEventBus } from '../events.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
+import { hedgeAfterMs, HedgeRace, soloLane, type Lane } from './hedge.js';
 import type { ModelBreakers } from './breaker.js';
 import { requestWeight } from './request-weight.js';
 import { missingCapability, requiredCapabilities, resolveChain, type ResolvedModel } from './fallback.js';
@@ -30,8 +31,13 @@ export interface GatewayEnv {
 
 /** How a kind of call (plain or streaming) plugs into the chain walk. */
 export interface ChainHooks<T> {
-  /** Performs one attempt against the provider. */
-  attempt(adapter: ProviderAdapter, model: ResolvedModel, preq: ProviderRequest): Promise<T>;
+  /**
+   * Performs one attempt against the provider. An attempt that produces output calls
+   * `lane.claim()` first, and stops without delivering anything when it returns false.
+   */
+  attempt(adapter: ProviderAdapter, model: ResolvedModel, preq: ProviderRequest, lane: Lane): Promise<T>;
+  /** True when attempts claim their first output, so that a slow model may be hedged (`hedge_after_ms`). */
+  hedging?: boolean;
   /** A further reason to pass a model by. */
   skip?(model: ResolvedModel): string | undefined;
   /** The partial answer the next attempt on this model must continue, if any. */
@@ -41,8 +47,6 @@ export interface ChainHooks<T> {
    * retry budget (a rejected prefill: the request changes). Must not answer true forever.
    */
   retryNow?(model: ResolvedModel, failure: ProviderError): boolean;
-  /** True when the failed attempt may not be retried on the same model (it already delivered output). */
-  mustMoveOn?(): boolean;
   /** The message of the 502 when the chain runs out. */
   exhaustedMessage?(): string;
 }
@@ -68,12 +72,18 @@ export function attemptDetails(attempts: Attempt[]): ErrorDetail[] {
   }));
 }
 
+/** How one model's turn in the walk ended when it did not throw. */
+type ModelOutcome<T> = { ok: true; success: ChainSuccess<T> } | { ok: false };
+
 /**
  * Walks the fallback chain: for each eligible model, attempts with retries per
  * the error class, moving on when the class, a silent timeout, an open circuit
- * or a full limiter says so. Resolves with the first success; throws an
- * AppError (502 exhausted, 504 budget spent, 400 content refused) otherwise,
- * or the caller's abort reason when the caller gave up.
+ * or a full limiter says so. With `hedge_after_ms` set for a model (and a hook
+ * that claims first tokens), the next model is started alongside it when no
+ * token came by then, and the first to produce one wins (see hedge.ts).
+ * Resolves with the first success; throws an AppError (502 exhausted, 504
+ * budget spent, 400 content refused) otherwise, or the caller's abort reason
+ * when the caller gave up.
  */
 export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: ChainHooks<T>): Promise<ChainSuccess<T>> {
   const { config, bus, clock } = env;
@@ -86,6 +96,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
   const fullProviders = new Set<string>();
   let contextFloor = 0;
   let previous: { model: string; reason: string } | undefined;
+  let position = 0;
 
   const checkBudget = () => {
     if (req.signal?.aborted) throw req.signal.reason;
@@ -98,33 +109,44 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
     previous = { model: model.key, reason: String(code) };
   };
 
-  for (const model of chain) {
-    const lacking = missingCapability(model, needs);
-    if (lacking) {
-      skip(model, 'capability', `lacks the '${lacking}' capability`);
-      continue;
+  /** The next model of the chain that may be tried now, recording why the others are passed by. */
+  const nextModel = (): ResolvedModel | undefined => {
+    while (position < chain.length) {
+      const model = chain[position++]!;
+      const lacking = missingCapability(model, needs);
+      if (lacking) {
+        skip(model, 'capability', `lacks the '${lacking}' capability`);
+        continue;
+      }
+      const hookReason = hooks.skip?.(model);
+      if (hookReason) {
+        skip(model, 'capability', hookReason);
+        continue;
+      }
+      if (contextFloor > 0 && model.context_window <= contextFloor) {
+        skip(model, 'context_length_exceeded', `context window ${model.context_window} is not larger than ${contextFloor}`);
+        continue;
+      }
+      if (fullProviders.has(model.provider)) {
+        skip(model, 'limiter_wait', `provider '${model.provider}' has no free slot`);
+        continue;
+      }
+      const adapter = env.adapters[model.provider];
+      if (!adapter) throw new AppError('internal_error', `no adapter for provider '${model.provider}'`);
+      const refused = req.options ? adapter.unsupported?.(req.options, model.model)[0] : undefined;
+      if (refused) {
+        skip(model, 'capability', `cannot honour '${refused.param}': ${refused.message}`);
+        continue;
+      }
+      return model;
     }
-    const hookReason = hooks.skip?.(model);
-    if (hookReason) {
-      skip(model, 'capability', hookReason);
-      continue;
-    }
-    if (contextFloor > 0 && model.context_window <= contextFloor) {
-      skip(model, 'context_length_exceeded', `context window ${model.context_window} is not larger than ${contextFloor}`);
-      continue;
-    }
-    if (fullProviders.has(model.provider)) {
-      skip(model, 'limiter_wait', `provider '${model.provider}' has no free slot`);
-      continue;
-    }
-    const adapter = env.adapters[model.provider];
-    if (!adapter) throw new AppError('internal_error', `no adapter for provider '${model.provider}'`);
-    const refused = req.options ? adapter.unsupported?.(req.options, model.model)[0] : undefined;
-    if (refused) {
-      skip(model, 'capability', `cannot honour '${refused.param}': ${refused.message}`);
-      continue;
-    }
-    if (previous) bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
+    return undefined;
+  };
+
+  /** One model's turn: attempts with retries until success, a move to the next model, or an error that ends the call. */
+  const tryModel = async (model: ResolvedModel, lane: Lane, announce = true): Promise<ModelOutcome<T>> => {
+    const adapter = env.adapters[model.provider]!;
+    if (announce && previous) bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
     const live = env.providerModes[model.provider] === 'live';
     const rules = config.providers[model.provider]?.rate_limits;
 
@@ -144,7 +166,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             // Only a live provider's limiter weighs the request.
             weight: live ? requestWeight(req.messages, limit, prefill) : 0,
             maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, Math.max(0, deadline - clock.now())),
-            signal: req.signal,
+            signal: lane.signal,
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
             onLimiterWait: (waitMs) => bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) }),
           },
@@ -162,20 +184,24 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
               timeouts,
               signal,
             };
-            return hooks.attempt(adapter, model, preq);
+            return hooks.attempt(adapter, model, preq, lane);
           },
         );
         const latencyMs = clock.now() - startedAt;
         attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
-        return { value, model, fallbackUsed: model.key !== chain[0]!.key, attempts, latencyMs };
+        return { ok: true, success: { value, model, fallbackUsed: model.key !== chain[0]!.key, attempts, latencyMs } };
       } catch (err) {
         if (err instanceof SkippedAttempt) {
           if (err.code === 'limiter_wait') fullProviders.add(model.provider);
           skip(model, err.code, err.message);
-          break;
+          return { ok: false };
         }
         if (err instanceof AppError) throw err;
         if (req.signal?.aborted) throw req.signal.reason;
+        if (lane.lost) {
+          recordCancelled(env, attempts, model, context, clock.now() - startedAt, adapter.simulated, lane.signal?.reason);
+          return { ok: false };
+        }
         const failure = withoutSecrets(asProviderError(err, model.provider), env.secrets);
         const durationMs = clock.now() - startedAt;
         recordFailure(attempts, model, failure, durationMs);
@@ -209,12 +235,12 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
         if (decision.action === 'next') {
           if (decision.needLargerContext) contextFloor = Math.max(contextFloor, model.context_window);
           previous = { model: model.key, reason: decision.reason };
-          break;
+          return { ok: false };
         }
-        // Output already delivered cannot be unsent; and waiting past the deadline helps no one.
-        if (hooks.mustMoveOn?.() === true || clock.now() + decision.delayMs >= deadline) {
+        // Output already produced cannot be unsent; and waiting past the deadline helps no one.
+        if (lane.claimed || clock.now() + decision.delayMs >= deadline) {
           previous = { model: model.key, reason: failure.code ?? failure.kind };
-          break;
+          return { ok: false };
         }
         retries += 1;
         bus.emit('retry', {
@@ -225,9 +251,56 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
           delay_ms: decision.delayMs,
           context,
         });
-        await sleep(decision.delayMs, req.signal);
+        try {
+          await sleep(decision.delayMs, lane.signal);
+        } catch (slept) {
+          if (!lane.lost) throw slept;
+          return { ok: false };
+        }
       }
     }
+  };
+
+  /**
+   * `first`'s turn, with the next model started alongside it when `first` has produced no
+   * token `hedgeMs` after its turn began. Both turns run to their end (the loser is
+   * cancelled as soon as the winner claims), so both attempts are recorded.
+   */
+  const hedged = async (first: ResolvedModel, hedgeMs: number): Promise<ModelOutcome<T>> => {
+    const race = new HedgeRace(req.signal);
+    try {
+      const laneA = race.lane(first.key);
+      const turns: Array<Promise<ModelOutcome<T>>> = [];
+      // An error that ends the call (content refused, budget spent, caller gone) stops the other turn too.
+      const track = (turn: Promise<ModelOutcome<T>>) => {
+        const tracked = turn.catch((err: unknown) => {
+          race.abortAll(err);
+          throw err;
+        });
+        turns.push(tracked);
+        return tracked;
+      };
+      const a = track(tryModel(first, laneA));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'hedge'>((resolve) => (timer = setTimeout(() => resolve('hedge'), hedgeMs)));
+      const early = await Promise.race([a.then(() => 'settled' as const, () => 'settled' as const), laneA.won.then(() => 'won' as const), timedOut]);
+      clearTimeout(timer);
+      if (early !== 'hedge') return await a;
+      const second = nextModel();
+      if (!second) return await a;
+      bus.emit('hedge', { model: first.key, hedge: second.key, after_ms: hedgeMs, context });
+      track(tryModel(second, race.lane(second.key), false));
+      const outcomes = await Promise.all(turns);
+      return outcomes.find((o) => o.ok) ?? { ok: false };
+    } finally {
+      race.dispose();
+    }
+  };
+
+  for (let model = nextModel(); model; model = nextModel()) {
+    const hedgeMs = hooks.hedging ? hedgeAfterMs(config, model) : 0;
+    const outcome = hedgeMs > 0 ? await hedged(model, hedgeMs) : await tryModel(model, soloLane(req.signal));
+    if (outcome.ok) return outcome.success;
   }
   throw new AppError('upstream_error', hooks.exhaustedMessage?.() ?? 'every model in the fallback chain failed', attemptDetails(attempts));
 }
@@ -237,6 +310,29 @@ function withoutSecrets(err: ProviderError, secrets: readonly string[]): Provide
   const message = scrubSecrets(err.message, secrets);
   if (message === err.message) return err;
   return new ProviderError({ kind: err.kind, code: err.code, status: err.status, retryAfterMs: err.retryAfterMs, provider: err.provider, message });
+}
+
+/** The losing attempt of a hedge: cancelled by us, so neither a failure of the model nor billed (its usage is unknown). */
+function recordCancelled(
+  env: GatewayEnv,
+  attempts: Attempt[],
+  model: ResolvedModel,
+  context: CallContext,
+  durationMs: number,
+  simulated: boolean,
+  reason: unknown,
+): void {
+  const message = reason instanceof Error ? reason.message : 'cancelled';
+  attempts.push({ model: model.key, provider: model.provider, outcome: 'cancelled', code: 'hedge_lost', message, duration_ms: durationMs });
+  env.bus.emit('attempt', {
+    model: model.key,
+    provider: model.provider,
+    outcome: 'cancelled',
+    code: 'hedge_lost',
+    latency_ms: durationMs,
+    simulated,
+    context,
+  });
 }
 
 function recordFailure(attempts: Attempt[], model: ResolvedModel, err: ProviderError, durationMs: number): void {

@@ -27,9 +27,6 @@ interface Segment {
 export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream {
   const channel = new Channel<GatewayStreamChunk>();
   let sent = '';
-  let segmentDelivered = false;
-  /** The last attempt's answer could not extend what was sent: retrying it would say the same. */
-  let mismatched = false;
   /** A stream that carried tool-call chunks cannot be continued elsewhere (a call cannot be half-made twice). */
   let toolCallsStreamed = false;
   /** The tool calls streamed so far, assembled by index for the result. */
@@ -55,36 +52,39 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
         noPrefill.add(model.key);
         return true;
       },
-      mustMoveOn: () => segmentDelivered || mismatched,
+      hedging: true,
       exhaustedMessage: () =>
         toolCallsStreamed
           ? 'the stream broke after it carried tool calls, which cannot be continued'
           : sent.length > 0
           ? 'the stream broke after it began and no fallback model could continue it'
           : 'every model in the fallback chain failed',
-      attempt: async (adapter, model, preq) => {
-        segmentDelivered = false;
-        mismatched = false;
+      attempt: async (adapter, model, preq, lane) => {
         const mode = modeFor(model);
-        const splicer = new Splicer(mode, sent, () => {
-          mismatched = true;
-          return continuationMismatch(model.provider, model.key, mode);
-        });
+        const splicer = new Splicer(mode, sent, () => continuationMismatch(model.provider, model.key, mode));
+        // The first output decides a hedge race; the loser stops here, having delivered nothing.
+        let claimed = false;
+        const claim = () => {
+          if (claimed) return;
+          if (!lane.claim()) throw lane.signal?.reason ?? new Error('cancelled');
+          claimed = true;
+        };
         const simulated = adapter.simulated || env.providerModes[model.provider] !== 'live';
         const deliver = (text: string, logprobs?: unknown) => {
           if (text.length === 0) return;
           sent += text;
-          segmentDelivered = true;
           channel.push({ type: 'delta', text, model: model.key, simulated, ...(logprobs === undefined ? {} : { logprobs }) });
         };
         let usage: Usage | undefined;
         let finish: string | undefined;
         for await (const chunk of adapter.stream(preq)) {
           if (chunk.type === 'delta') {
-            if (chunk.text.length > 0) deliver(splicer.push(chunk.text), chunk.logprobs);
+            if (chunk.text.length === 0) continue;
+            claim();
+            deliver(splicer.push(chunk.text), chunk.logprobs);
           } else if (chunk.type === 'tool_call') {
+            claim();
             toolCallsStreamed = true;
-            segmentDelivered = true;
             const call = toolCalls.get(chunk.index) ?? { id: '', type: 'function' as const, function: { name: '', arguments: '' } };
             if (chunk.id) call.id = chunk.id;
             if (chunk.name) call.function.name += chunk.name;
@@ -102,6 +102,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
             message: `the stream of '${model.key}' ended without finishing`,
           });
         }
+        claim();
         deliver(splicer.end());
         return { usage: usage ?? emptyUsage(), finish_reason: finish, simulated: adapter.simulated };
       },

@@ -40,9 +40,10 @@ export interface GatewayRequest {
 export interface Attempt {
   model: string;
   provider: string;
-  outcome: 'success' | 'failure' | 'skipped';
+  /** `cancelled`: the losing attempt of a hedge (hedge_after_ms), stopped by the gateway; never billed. */
+  outcome: 'success' | 'failure' | 'skipped' | 'cancelled';
   kind?: ErrorKind;
-  code?: ErrorCode | 'circuit_open' | 'limiter_wait' | 'capability';
+  code?: ErrorCode | 'circuit_open' | 'limiter_wait' | 'capability' | 'hedge_lost';
   status?: number;
   message?: string;
   duration_ms: number;
@@ -108,7 +109,8 @@ export interface GatewayEvents {
   attempt: {
     model: string;
     provider: string;
-    outcome: 'success' | 'failure';
+    /** `cancelled`: a hedge's losing attempt (no usage, no cost: what it consumed upstream is unknown). */
+    outcome: 'success' | 'failure' | 'cancelled';
     kind?: ErrorKind;
     code?: string;
     status?: number;
@@ -120,6 +122,8 @@ export interface GatewayEvents {
   };
   retry: { model: string; provider: string; kind: ErrorKind; attempt: number; delay_ms: number; context: CallContext };
   fallback: { from: string; to: string; reason: string; context: CallContext };
+  /** `model` produced no token within `after_ms`: `hedge` was started alongside it. */
+  hedge: { model: string; hedge: string; after_ms: number; context: CallContext };
   breaker: { model: string; state: CircuitState };
   limiter_wait: { provider: string; wait_ms: number };
 }

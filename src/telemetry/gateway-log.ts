@@ -3,7 +3,7 @@ import type { AppEventBus } from '../events.js';
 
 /**
  * The gateway's story for operators: every attempt and retry at debug, a
- * fallback at info, a breaker opening at warn (and closing again at info).
+ * fallback and a hedge at info, a breaker opening at warn (and closing again at info).
  * Lines carry the request id (`reqId`, as Fastify's request lines do) and the run.
  */
 export function registerGatewayLog(bus: AppEventBus, log: FastifyBaseLogger): void {
@@ -27,6 +27,10 @@ export function registerGatewayLog(bus: AppEventBus, log: FastifyBaseLogger): vo
   bus.on('fallback', (e) => {
     const { context, ...rest } = e;
     log.info({ ...ids(context), ...rest }, 'falling back to the next model');
+  });
+  bus.on('hedge', (e) => {
+    const { context, ...rest } = e;
+    log.info({ ...ids(context), ...rest }, 'no first token yet: hedging with the next model');
   });
   bus.on('breaker', (e) => {
     if (e.state === 'open') log.warn(e, `circuit of '${e.model}' opened: calls skip to its fallbacks`);

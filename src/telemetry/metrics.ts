@@ -46,7 +46,7 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
   });
   const modelCalls = new Counter({
     name: 'model_calls_total',
-    help: 'Model call attempts by outcome (success or failure)',
+    help: 'Model call attempts by outcome (success, failure, or cancelled: the losing attempt of a hedge)',
     labelNames: ['model', 'provider', 'outcome'] as const,
     registers,
   });
@@ -143,6 +143,7 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
       modelFailures.inc({ model, provider, kind: e.kind ?? 'unknown' });
       return;
     }
+    if (e.outcome === 'cancelled') return;
     if (e.usage) {
       tokens.inc({ model, direction: 'in' }, e.usage.prompt_tokens);
       tokens.inc({ model, direction: 'out' }, e.usage.completion_tokens);

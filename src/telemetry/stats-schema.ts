@@ -4,9 +4,10 @@ const count = z.number().int().nonnegative();
 
 export const ModelStatsSchema = z.object({
   provider: z.string(),
-  calls: count.describe('attempts made, successes plus failures (simulated ones included)'),
+  calls: count.describe('attempts made: successes, failures and cancelled hedges (simulated ones included)'),
   successes: count,
   failures: count,
+  cancelled: count.describe('attempts that lost a hedge race (hedge_after_ms) and were cancelled: not failures, not billed'),
   failures_by_kind: z.record(z.string(), count).describe('rate_limit, timeout, server_error, client_error, auth_error'),
   retries: count,
   fallbacks: count.describe('times this model failed over to another'),

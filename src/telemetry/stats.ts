@@ -22,6 +22,7 @@ interface ModelCounters {
   calls: number;
   successes: number;
   failures: number;
+  cancelled: number;
   failuresByKind: Map<string, number>;
   retries: number;
   fallbacks: number;
@@ -62,6 +63,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         calls: 0,
         successes: 0,
         failures: 0,
+        cancelled: 0,
         failuresByKind: new Map(),
         retries: 0,
         fallbacks: 0,
@@ -102,6 +104,9 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
       m.tokensIn += e.usage?.prompt_tokens ?? 0;
       m.tokensOut += e.usage?.completion_tokens ?? 0;
       if (!e.simulated) m.cost += e.cost_usd ?? 0;
+    } else if (e.outcome === 'cancelled') {
+      // A hedge's loser: the gateway stopped it; its upstream usage is unknown, so nothing is billed.
+      m.cancelled++;
     } else {
       m.failures++;
       inc(m.failuresByKind, e.kind ?? 'unknown');
@@ -147,6 +152,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
       calls: m.calls,
       successes: m.successes,
       failures: m.failures,
+      cancelled: m.cancelled,
       failures_by_kind: Object.fromEntries(m.failuresByKind),
       retries: m.retries,
       fallbacks: m.fallbacks,

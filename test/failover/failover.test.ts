@@ -30,6 +30,8 @@ beforeAll(async () => {
       pointShippedConfigAt(raw, fake.url);
       // Roomier than the unit tests' limits: the suite runs on a busy machine.
       raw.timeouts = { connect_ms: 2000, first_byte_ms: 1500, stream_idle_ms: 600, response_ms: 1500 };
+      // The same upstream under another name whose models hedge after 300 ms without a first token.
+      raw.providers.hedged = { ...raw.providers.openrouter, timeouts: { hedge_after_ms: 300, first_byte_ms: 30_000 } };
     },
   });
 });
@@ -92,10 +94,19 @@ describe('failover suite: faults before the first token', () => {
     expectComplete(await ask('fault:no_response/primary-6'), BACKUP);
   });
 
-  it('7. first token after 20 s: the fallback answers long before', async () => {
+  it('7. first token after 20 s: hedged after hedge_after_ms, the fallback answers and the slow attempt is cancelled', async () => {
+    const primary = 'hedged/fault:slow_first_token_20000/primary-7';
     const started = Date.now();
-    const out = await ask('fault:slow_first_token_20000/primary-7');
+    const out = await streamCompletion(server.url, { model: primary, fallbacks: [BACKUP], messages: [{ role: 'user', content: MESSAGE }] });
     expectComplete(out, BACKUP);
+    expect(out.models).toEqual([BACKUP]);
+    // The fake saw the hedge: both requests, and the slow one's connection closed by the gateway.
+    expect(seen('primary-7')).toHaveLength(1);
+    expect(seen('backup-model')).toHaveLength(1);
+    await expect.poll(() => seen('primary-7')[0]!.closedEarly).toBe(true);
+    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { models: Record<string, { calls: number; failures: number; cancelled: number; cost_usd: number }> };
+    expect(stats.models[primary]).toMatchObject({ calls: 1, failures: 0, cancelled: 1, cost_usd: 0 });
+    // The generous bound the suite promises (the hedge itself starts at 300 ms).
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 

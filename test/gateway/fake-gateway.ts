@@ -18,7 +18,7 @@ export function fakeGateway(fake: FakeProvider, opts: Omit<TestConfigOptions, 'f
   const loaded = testConfig({ ...opts, fakeUrl: fake.url });
   const bus = new EventBus<AppEvents>();
   const events: FakeGateway['events'] = [];
-  for (const name of ['attempt', 'retry', 'fallback', 'breaker', 'limiter_wait'] as const) {
+  for (const name of ['attempt', 'retry', 'fallback', 'hedge', 'breaker', 'limiter_wait'] as const) {
     bus.on(name, (event) => events.push({ name, event }));
   }
   const gateway = createGateway({

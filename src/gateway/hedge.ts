@@ -1,0 +1,119 @@
+import type { Config } from '../config/schema.js';
+import type { ResolvedModel } from './fallback.js';
+
+/**
+ * Hedging for slow first tokens: when a model has produced no token `hedge_after_ms`
+ * after its attempt began, the next model of the chain is started as well; the first
+ * of the two to produce a token wins and the other is cancelled (its abort reaches the
+ * upstream connection). See run-chain.ts for the walk and stream.ts for the claim.
+ */
+
+/** The reason a losing attempt is aborted with: the other attempt produced the first token. */
+export class HedgeLost extends Error {
+  constructor(readonly winner: string) {
+    super(`cancelled: '${winner}' produced the first token first`);
+    this.name = 'HedgeLost';
+  }
+}
+
+/**
+ * What one model's attempts share with the chain walk while they run: the signal that
+ * cancels them, and the claim an attempt makes at its first output.
+ */
+export interface Lane {
+  /** Aborts this model's attempts: the caller hung up, or (in a race) the other model won. */
+  readonly signal: AbortSignal | undefined;
+  /**
+   * Called at the attempt's first output (token, tool call, or its end). True when the
+   * attempt may deliver it; false when another model already won the race, and then
+   * the attempt must stop without delivering anything.
+   */
+  claim(): boolean;
+  /** True once an attempt of this lane claimed: output was produced, so it is never retried. */
+  readonly claimed: boolean;
+  /** True when another model won the race and this lane was cancelled. */
+  readonly lost: boolean;
+}
+
+/** A lane that races no one (hedging off): every claim succeeds. No timer, one small object. */
+export function soloLane(signal: AbortSignal | undefined): Lane {
+  let claimed = false;
+  return {
+    signal,
+    claim: () => (claimed = true),
+    get claimed() {
+      return claimed;
+    },
+    lost: false,
+  };
+}
+
+/** A lane of a race, with a promise that resolves when it wins. */
+export interface RaceLane extends Lane {
+  readonly won: Promise<void>;
+}
+
+/**
+ * Two (or more) lanes of which the first to claim wins: the others are aborted with
+ * HedgeLost. The caller's abort reaches every lane. `dispose()` detaches from the
+ * caller's signal once the race is over.
+ */
+export class HedgeRace {
+  private readonly lanes: Array<{ model: string; controller: AbortController }> = [];
+  private winner: string | undefined;
+  private readonly onCallerAbort = () => {
+    for (const lane of this.lanes) lane.controller.abort(this.callerSignal!.reason);
+  };
+
+  constructor(private readonly callerSignal: AbortSignal | undefined) {
+    callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+
+  lane(model: string): RaceLane {
+    const controller = new AbortController();
+    if (this.callerSignal?.aborted) controller.abort(this.callerSignal.reason);
+    this.lanes.push({ model, controller });
+    let resolveWon!: () => void;
+    const won = new Promise<void>((resolve) => (resolveWon = resolve));
+    let claimed = false;
+    const claim = (): boolean => {
+      if (this.winner === undefined) {
+        this.winner = model;
+        for (const other of this.lanes) if (other.model !== model) other.controller.abort(new HedgeLost(model));
+        resolveWon();
+      }
+      if (this.winner !== model) return false;
+      claimed = true;
+      return true;
+    };
+    const lost = () => this.winner !== undefined && this.winner !== model;
+    return {
+      signal: controller.signal,
+      won,
+      claim,
+      get claimed() {
+        return claimed;
+      },
+      get lost() {
+        return lost();
+      },
+    };
+  }
+
+  /** Stops every lane (an error in one turn that ends the whole call). */
+  abortAll(reason: unknown): void {
+    for (const lane of this.lanes) lane.controller.abort(reason);
+  }
+
+  dispose(): void {
+    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+  }
+}
+
+/**
+ * The model's `hedge_after_ms`: from the model's timeouts, else its provider's, else the
+ * global `timeouts`; 0 or absent means no hedging.
+ */
+export function hedgeAfterMs(config: Config, model: ResolvedModel): number {
+  return model.timeouts.hedge_after_ms ?? config.providers[model.provider]?.timeouts.hedge_after_ms ?? config.timeouts.hedge_after_ms ?? 0;
+}
