@@ -25,6 +25,7 @@ import { openaiRoutes } from './server/routes/openai.js';
 import { sessionRoutes } from './server/routes/sessions.js';
 import { telemetryRoutes } from './server/routes/telemetry.js';
 import { registerLifecycle } from './server/shutdown.js';
+import { runRoutes } from './server/routes/runs.js';
 import { workflowRoutes } from './server/routes/workflows.js';
 import { createRunEngine } from './runs/engine.js';
 import { replicaId } from './runs/replica.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openaiRoutes);
   await app.register(chatRoutes);
   await app.register(workflowRoutes);
+  await app.register(runRoutes);
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
 

@@ -67,13 +67,6 @@ export const TemplateRequestSchema = z
 export const TemplateParamsSchema = z.object({ name: z.string().min(1).max(100) });
 export const RunParamsSchema = z.object({ run_id: z.string().min(1).max(100) });
 
-/** The 202 answer of an async run: where to follow it. */
-export const RunAcceptedSchema = z.object({
-  run_id: z.string(),
-  status: z.literal('queued'),
-  location: z.string().describe('/runs/{run_id}, also sent as the Location header'),
-});
-
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type WorkflowRequest = z.infer<typeof WorkflowRequestSchema>;
 export type TemplateRequest = z.infer<typeof TemplateRequestSchema>;

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { notFound } from '../../errors.js';
-import { RunParamsSchema, TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
+import { TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
 import type { SubmitRequest } from '../../runs/engine.js';
 import { serveOperation } from '../operation.js';
 
@@ -24,7 +23,7 @@ async function acceptAsync(request: FastifyRequest, reply: FastifyReply, req: Su
   return reply.code(202).header('location', location).send({ run_id: submitted.run_id, status: 'queued', location });
 }
 
-/** POST /workflow, POST /template/{name} and GET /runs/{run_id}. */
+/** POST /workflow and POST /template/{name}; the runs they start are served by runs.ts. */
 export async function workflowRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -68,23 +67,6 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       return serveOperation(request, reply, stream, (signal, emit) =>
         app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, signal, emit, session_id, timeout_s }),
       );
-    },
-  );
-
-  r.get(
-    '/runs/:run_id',
-    {
-      schema: {
-        summary: 'A workflow run',
-        description: 'The record of a run, also while it is still queued or running: status, per-task status, models, attempts, fallbacks, durations, usage and cost.',
-        tags: ['workflows'],
-        params: RunParamsSchema,
-      },
-    },
-    async (request) => {
-      const run = await app.ctx.orchestrator.getRun(request.params.run_id);
-      if (!run) throw notFound(`run '${request.params.run_id}'`);
-      return run;
     },
   );
 }
