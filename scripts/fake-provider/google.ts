@@ -32,20 +32,25 @@ export async function answerGemini(ex: Exchange): Promise<void> {
   const config = (ex.body.generationConfig ?? {}) as { responseMimeType?: string; responseModalities?: string[] };
   const fn = requestedFunction(ex.body, last);
   const toolResult = last?.parts?.find((p) => p.functionResponse)?.functionResponse;
-  const text = fn ? '' : toolResult ? toolResultAnswer(JSON.stringify(toolResult.response ?? {})) : answerFor(lastUser, config.responseMimeType === 'application/json', prefill, ex.faults);
+  const text = fn || ex.faults.has('empty_answer') ? '' : toolResult ? toolResultAnswer(JSON.stringify(toolResult.response ?? {})) : answerFor(lastUser, config.responseMimeType === 'application/json', prefill, ex.faults);
   // Gemini sends a function call whole, in one part (and ends the turn with STOP).
   const callPart = fn && { functionCall: { name: fn.name, args: argumentsFor(fn, lastUser) }, thoughtSignature: 'ZmFrZS1zaWduYXR1cmU=' };
   const promptTokens = tokens(contents.map(textOf).join('\n'));
   const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: tokens(text), totalTokenCount: promptTokens + tokens(text) };
   const blocked = ex.faults.has('content_filter');
-  const finishReason = blocked ? 'SAFETY' : 'STOP';
+  const finishReason = blocked ? 'SAFETY' : ex.faults.has('abnormal_finish') ? 'OTHER' : ex.faults.has('truncated') ? 'MAX_TOKENS' : 'STOP';
+  if (ex.faults.has('empty_candidates') && !ex.stream) return sendJson(ex.res, 200, { candidates: [], usageMetadata, modelVersion: ex.model });
 
   if (ex.stream) {
     const deltas = callPart
       ? [{ candidates: [{ content: { role: 'model', parts: [callPart] }, index: 0 }] }]
       : pieces(text, ex.faults).map((p) => ({ candidates: [{ content: { role: 'model', parts: [{ text: p }] }, index: 0 }] }));
+    if (ex.faults.has('midstream_error')) {
+      const failed = { error: { code: 500, message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting', status: 'INTERNAL' } };
+      return writeStream(ex, deltas.slice(0, ex.faults.n('midstream_error', 2)), [failed], false);
+    }
     const tail = [{ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason, index: 0 }], usageMetadata, modelVersion: ex.model }];
-    return writeStream(ex, blocked ? deltas.slice(0, 1) : deltas, tail, false);
+    return writeStream(ex, blocked ? deltas.slice(0, 1) : ex.faults.has('empty_answer') ? [] : deltas, tail, false);
   }
   if (ex.faults.has('malformed_body')) {
     ex.res.writeHead(200, { 'content-type': 'application/json' });

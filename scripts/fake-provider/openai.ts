@@ -39,9 +39,9 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
   const format = (ex.body.response_format as { type?: string } | undefined)?.type;
   const json = format === 'json_object' || format === 'json_schema';
   const tool = requestedTool(ex.body, last);
-  const text = tool ? '' : last?.role === 'tool' ? toolResultAnswer(textOf(last.content)) : answerFor(lastUser, json, prefill, ex.faults);
+  const text = tool || ex.faults.has('empty_answer') ? '' : last?.role === 'tool' ? toolResultAnswer(textOf(last.content)) : answerFor(lastUser, json, prefill, ex.faults);
   const call = tool && { id: callId(), type: 'function', function: { name: tool.name, arguments: JSON.stringify(argumentsFor(tool, lastUser)) } };
-  const finishReason = call ? 'tool_calls' : 'stop';
+  const finishReason = call ? 'tool_calls' : ex.faults.has('abnormal_finish') ? 'error' : ex.faults.has('truncated') ? 'length' : 'stop';
   const promptTokens = tokens(messages.map((m) => textOf(m.content)).join('\n'));
   const usage = { prompt_tokens: promptTokens, completion_tokens: tokens(text), total_tokens: promptTokens + tokens(text) };
   const id = `chatcmpl-fake-${Date.now().toString(36)}`;
@@ -63,15 +63,26 @@ export async function answerOpenAi(ex: Exchange): Promise<void> {
         ]
       : pieces(text, ex.faults).map((p, i) => chunk(i === 0 ? { role: 'assistant', content: p } : { content: p }, null));
     const includeUsage = (ex.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    if (ex.faults.has('midstream_error')) {
+      // OpenRouter's mid-stream failure: a top-level error and finish_reason "error" in one chunk, then [DONE].
+      const failed = { ...chunk({ content: '' }, 'error'), error: { code: 'server_error', message: 'Provider disconnected unexpectedly' } };
+      return writeStream(ex, deltas.slice(0, ex.faults.n('midstream_error', 2)), [failed], true);
+    }
     const tail: unknown[] = [chunk({}, finishReason)];
     if (includeUsage) tail.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
-    return writeStream(ex, deltas, tail, true);
+    return writeStream(ex, ex.faults.has('empty_answer') ? [] : deltas, tail, true);
   }
 
   if (ex.faults.has('malformed_body')) {
     ex.res.writeHead(200, { 'content-type': 'application/json' });
     return void ex.res.end('{"id": "broken", "choices": [');
   }
+  if (ex.faults.has('choice_error')) {
+    // OpenRouter: 200, an empty message, finish_reason "error" and the upstream's failure inside the choice.
+    const choice = { index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'error', error: { code: 502, message: 'Upstream provider disconnected' } };
+    return sendJson(ex.res, 200, { ...base, object: 'chat.completion', choices: [choice] });
+  }
+  if (ex.faults.has('empty_candidates')) return sendJson(ex.res, 200, { ...base, object: 'chat.completion', choices: [], usage });
   const message: Record<string, unknown> = call ? { role: 'assistant', content: null, tool_calls: [call] } : { role: 'assistant', content: text };
   if (wantsImage) message.images = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${TINY_PNG_BASE64}` } }];
   sendJson(ex.res, 200, {

@@ -25,6 +25,12 @@
  *   insufficient_quota          429 OpenAI insufficient_quota      credits     402 OpenRouter "requires more credits"
  *   overloaded                  Anthropic 529 overloaded_error (Google: 503 "The model is overloaded")
  *   context_relay               400 OpenRouter relaying Anthropic's context overflow in metadata.raw
+ *   abnormal_finish             200 whose finish reason is abnormal (OpenAI `error`, Gemini `OTHER`)
+ *   truncated                   200 ending at the token limit (`length` / `MAX_TOKENS`)
+ *   empty_answer                200 with no text (stream: no deltas), finish `stop`
+ *   empty_candidates            200 with `choices: []` / `candidates: []`
+ *   choice_error                OpenAI: 200 with an empty message, finish_reason `error` and `choices[0].error` (OpenRouter)
+ *   midstream_error_<n>         stream: <n> chunks, then an error chunk (OpenRouter: with finish_reason `error`, then [DONE])
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
  *   server_error                500 always          unavailable    503 always

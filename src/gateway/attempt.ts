@@ -7,7 +7,8 @@ import { LimiterWaitError, type ProviderLimiter } from './limiter.js';
 /** Why an attempt never reached the provider. */
 export class SkippedAttempt extends Error {
   constructor(
-    readonly code: 'circuit_open' | 'limiter_wait',
+    /** `rate_limit_reset`: the provider announced a reset for this model that outlasts the allowed wait. */
+    readonly code: 'circuit_open' | 'limiter_wait' | 'rate_limit_reset',
     message: string,
     /** For limiter skips: how long the wait was or would have been. */
     readonly waitMs = 0,
@@ -48,11 +49,11 @@ export async function runAttempt<T>(
   let slot: Awaited<ReturnType<ProviderLimiter['acquire']>> | undefined;
   if (plan.limiter) {
     try {
-      slot = await plan.limiter.acquire(plan.weight, { maxWaitMs: plan.maxWaitMs, signal: plan.signal });
+      slot = await plan.limiter.acquire(plan.weight, { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model });
     } catch (err) {
       if (err instanceof LimiterWaitError) {
         plan.onLimiterWait?.(err.waitMs);
-        throw new SkippedAttempt('limiter_wait', err.message, err.waitMs);
+        throw new SkippedAttempt(err.reason === 'model_reset' ? 'rate_limit_reset' : 'limiter_wait', err.message, err.waitMs);
       }
       throw err;
     }
@@ -67,6 +68,8 @@ export async function runAttempt<T>(
     });
   } catch (err) {
     if (err instanceof CircuitOpenError) throw new SkippedAttempt('circuit_open', err.message);
+    // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
+    if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) plan.limiter?.learnReset(model.model, err.retryAfterMs);
     throw err;
   } finally {
     if (slot) (started ? slot.release : slot.refund)();

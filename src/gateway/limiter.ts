@@ -4,7 +4,9 @@ import type { ProviderConfig } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import { clusteredScheduler, localScheduler } from './scheduler.js';
 import { RedisWindowGate } from './redis-window-gate.js';
-import { WindowGate, type Gate, type GateTicket } from './window-gate.js';
+import { sleep } from '../clock.js';
+import { LearnedResets } from './learned-resets.js';
+import { WaitBeyondLimit, WindowGate, type Gate, type GateTicket } from './window-gate.js';
 
 /** Thrown when a call would wait longer than the provider's `max_wait_ms` for a slot. */
 export class LimiterWaitError extends Error {
@@ -12,8 +14,17 @@ export class LimiterWaitError extends Error {
     readonly provider: string,
     /** How long the wait was (or was predicted to be), in ms. */
     readonly waitMs: number,
+    /**
+     * `window`: the provider's own allowance (rate, concurrency) is used up, for every model of it;
+     * `model_reset`: the provider announced a reset for this one model (its other models may still answer).
+     */
+    readonly reason: 'window' | 'model_reset' = 'window',
   ) {
-    super(`provider '${provider}' has no free slot within the allowed wait (${Math.round(waitMs)} ms needed)`);
+    super(
+      reason === 'model_reset'
+        ? `provider '${provider}' asked for no requests to this model for ${Math.round(waitMs)} ms, longer than the allowed wait`
+        : `provider '${provider}' has no free slot within the allowed wait (${Math.round(waitMs)} ms needed)`,
+    );
     this.name = 'LimiterWaitError';
   }
 }
@@ -34,6 +45,13 @@ export interface LimiterState {
   reservoir: number;
 }
 
+export interface AcquireOptions {
+  maxWaitMs: number;
+  signal?: AbortSignal;
+  /** The provider model id the request is for: a reset the provider announced for it is honoured. */
+  model?: string;
+}
+
 /** The rate limiter of one provider. */
 export interface ProviderLimiter {
   /**
@@ -42,7 +60,14 @@ export interface ProviderLimiter {
    * than `maxWaitMs`, or when the slot does not come within it; with the
    * signal's reason when it aborts.
    */
-  acquire(weight: number, opts: { maxWaitMs: number; signal?: AbortSignal }): Promise<LimiterSlot>;
+  acquire(weight: number, opts: AcquireOptions): Promise<LimiterSlot>;
+  /**
+   * The provider said it takes no more work for `model` (its provider model id) for `waitMs`
+   * (a retry hint: Retry-After, x-ratelimit-reset-*, RetryInfo). Until then no caller of this
+   * limiter — of any replica, in shared mode — starts a request to that model: one whose
+   * `maxWaitMs` is shorter is refused at once (and moves to its fallback), one that may wait, waits.
+   */
+  learnReset(model: string, waitMs: number): void;
   state(): LimiterState;
   stop(): Promise<void>;
 }
@@ -100,15 +125,24 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
       })
     : localScheduler(limits.max_concurrent, () => new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
   const gate: Gate = shared ? new RedisWindowGate(shared.redis, provider, windowLimits, shared.prefix) : new WindowGate(windowLimits, clock);
+  const resets = new LearnedResets(clock);
   let running = 0;
   let stopped = false;
 
-  const acquire = (weight: number, { maxWaitMs, signal }: { maxWaitMs: number; signal?: AbortSignal }): Promise<LimiterSlot> => {
+  const learnReset = (model: string, waitMs: number): void => {
+    const kept = resets.learn(model, waitMs);
+    // Shared mode: the other replicas learn it from Redis; a failure there leaves the local copy.
+    if (kept > 0) void gate.learnReset?.(model, kept).catch(() => undefined);
+  };
+
+  const acquire = (weight: number, { maxWaitMs, signal, model }: AcquireOptions): Promise<LimiterSlot> => {
     if (stopped) return Promise.reject(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (shared && shared.redis.status !== 'ready') return Promise.reject(sharedUnavailable(provider, new Error(`is ${shared.redis.status}`)));
     const counts = bottleneck.counts();
-    const predicted = gate.estimateWait(weight, counts.RECEIVED + counts.QUEUED + gate.waiting);
+    const reset = resets.remaining(model);
+    if (reset > maxWaitMs) return Promise.reject(new LimiterWaitError(provider, reset, 'model_reset'));
+    const predicted = Math.max(gate.estimateWait(weight, counts.RECEIVED + counts.QUEUED + gate.waiting), reset);
     if (predicted > maxWaitMs) return Promise.reject(new LimiterWaitError(provider, predicted));
 
     const startedAt = clock.now();
@@ -136,11 +170,16 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
           if (abandon.signal.aborted) return;
           let ticket: GateTicket;
           try {
-            ticket = await gate.take(weight, abandon.signal);
+            // A reset the provider announced for this model is waited out before the window is asked.
+            const blocked = resets.remaining(model);
+            if (blocked > 0) await sleep(blocked, abandon.signal);
+            ticket = await gate.take(weight, abandon.signal, { model, maxWaitMs: Math.max(0, startedAt + maxWaitMs - clock.now()) });
           } catch (err) {
-            // An abandoned wait ends quietly; a closed gate (shutdown) fails the caller at once,
-            // and a shared store failing is the caller's 503.
-            if (!abandon.signal.aborted) finish(shared ? sharedUnavailable(provider, err) : err);
+            // An abandoned wait ends quietly; a wait the shared gate knows is too long fails over now;
+            // a closed gate (shutdown) fails the caller at once, and a shared store failing is the caller's 503.
+            if (abandon.signal.aborted) return;
+            if (err instanceof WaitBeyondLimit) finish(new LimiterWaitError(provider, clock.now() - startedAt + err.waitMs, err.modelReset ? 'model_reset' : 'window'));
+            else finish(shared ? sharedUnavailable(provider, err) : err);
             return;
           }
           if (settled) {
@@ -169,6 +208,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
 
   return {
     acquire,
+    learnReset,
     state: () => {
       const counts = bottleneck.counts();
       return { queued: counts.RECEIVED + counts.QUEUED + gate.waiting, running, reservoir: gate.headroom() };

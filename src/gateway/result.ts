@@ -44,6 +44,7 @@ export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSucce
     finish_reason: answer.finish_reason,
     ...(answer.tool_calls && answer.tool_calls.length > 0 ? { tool_calls: answer.tool_calls } : {}),
     ...(answer.logprobs !== undefined ? { logprobs: answer.logprobs } : {}),
+    truncated: answer.finish_reason === 'length',
     simulated,
   };
 }

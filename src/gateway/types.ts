@@ -43,7 +43,7 @@ export interface Attempt {
   /** `cancelled`: the losing attempt of a hedge (hedge_after_ms), stopped by the gateway; never billed. */
   outcome: 'success' | 'failure' | 'skipped' | 'cancelled';
   kind?: ErrorKind;
-  code?: ErrorCode | 'circuit_open' | 'limiter_wait' | 'capability' | 'hedge_lost';
+  code?: ErrorCode | 'circuit_open' | 'limiter_wait' | 'rate_limit_reset' | 'capability' | 'hedge_lost';
   status?: number;
   message?: string;
   duration_ms: number;
@@ -64,6 +64,8 @@ export interface GatewayResult {
   tool_calls?: ToolCall[];
   /** Token log probabilities (OpenAI `choices[].logprobs` shape), when asked for. */
   logprobs?: unknown;
+  /** The answer stopped at its token limit (`finish_reason: length`): a success, but not the whole answer. */
+  truncated: boolean;
   simulated: boolean;
 }
 

@@ -31,12 +31,34 @@ export const holdMsFor = (windowMs: number): number => windowMs + Math.min(1000,
 export const clampWeight = (weight: number, tokensPerWindow: number | undefined): number =>
   tokensPerWindow === undefined ? weight : Math.min(weight, tokensPerWindow);
 
+/** What a start is for, and how long its caller may still wait. */
+export interface TakeOptions {
+  /** The provider model id: a reset the provider announced for it is honoured (shared gate). */
+  model?: string;
+  /** Ms the caller may still wait; a gate that learns a longer wait rejects with WaitBeyondLimit at once. */
+  maxWaitMs?: number;
+}
+
+/** A gate found that the start cannot happen within the caller's remaining wait. */
+export class WaitBeyondLimit extends Error {
+  constructor(
+    readonly waitMs: number,
+    /** True when the wait is a reset the provider announced for the model, not the shared window. */
+    readonly modelReset = false,
+  ) {
+    super(`the start would wait ${Math.round(waitMs)} ms`);
+    this.name = 'WaitBeyondLimit';
+  }
+}
+
 /** What the limiter needs of a window: the in-process log below, or the Redis-shared one. */
 export interface Gate {
   readonly waiting: number;
   headroom(): number;
-  take(weight: number, signal?: AbortSignal): Promise<GateTicket>;
+  take(weight: number, signal?: AbortSignal, opts?: TakeOptions): Promise<GateTicket>;
   estimateWait(weight: number, ahead: number): number;
+  /** Shares a reset the provider announced for `model` (shared gate); the limiter keeps its own copy. */
+  learnReset?(model: string, waitMs: number): Promise<void>;
   close(reason: unknown): void;
 }
 

@@ -46,6 +46,8 @@ export interface ChatResponse {
   /** Set when the answering model was assigned by a weighted split: its config path and arm. */
   split?: SplitArm;
   fallback_used: boolean;
+  /** The answer stopped at its token limit (the answering model's `finish_reason: length`). */
+  truncated: boolean;
   workflow: ChatWorkflowSummary | null;
   usage: Usage;
   cost_usd: number;

@@ -31,6 +31,7 @@ interface Answer {
   model_used: string;
   split?: SplitArm;
   fallback_used: boolean;
+  truncated: boolean;
   media: ReportedMedia[];
 }
 
@@ -149,6 +150,7 @@ export async function chat(
           text: run.output,
           model_used: answeringModel(plan, run) ?? config.routing.finisher,
           fallback_used: run.tasks.some((t) => t.fallback_used),
+          truncated: answeringTask(plan, run)?.truncated === true,
           media: run.media as ReportedMedia[],
         };
       } else {
@@ -168,6 +170,7 @@ export async function chat(
       model_used: answer.model_used,
       ...(answer.split ? { split: answer.split } : {}),
       fallback_used: answer.fallback_used,
+      truncated: answer.truncated,
       workflow,
       usage: ledger.usage,
       cost_usd: roundUsd(ledger.cost_usd),
@@ -182,15 +185,20 @@ export async function chat(
   }
 }
 
-/** The model of the task whose output is the run's answer; null when the finisher merged several outputs. */
-function answeringModel(plan: Workflow, run: RunResult): string | null {
+/** The record of the task whose output is the run's answer; undefined when the finisher merged several outputs. */
+function answeringTask(plan: Workflow, run: RunResult): RunResult['tasks'][number] | undefined {
   const name = plan.output ?? (plan.inline_queue.length > 0 ? outputName(plan.inline_queue.at(-1)!) : plan.linear_queue.length === 1 ? outputName(plan.linear_queue[0]!) : null);
   const task = name === null ? undefined : [...plan.linear_queue, ...plan.inline_queue].find((t) => outputName(t) === name);
-  return (task && run.tasks.find((t) => t.id === task.id)?.model_used) ?? null;
+  return task && run.tasks.find((t) => t.id === task.id);
+}
+
+/** The model of the task whose output is the run's answer; null when the finisher merged several outputs. */
+function answeringModel(plan: Workflow, run: RunResult): string | null {
+  return answeringTask(plan, run)?.model_used ?? null;
 }
 
 function answerOf(result: GatewayResult): Answer {
-  return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used };
+  return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used, truncated: result.truncated };
 }
 
 /** An H request's `request` variable: the message, preceded by the recent conversation when there is one. */

@@ -2,6 +2,7 @@ import { ProviderError, type ErrorCode, type ErrorKind } from './provider-error.
 import { errorInfo, type ErrorInfo } from './error-body.js';
 import { retryHintMs, type HeaderBag } from './retry-hint.js';
 import { isObject } from './json-shape.js';
+import { choiceError, finishFailure, isGeminiBlock } from './answer-check.js';
 
 /**
  * Wire failures → ProviderError, decided here and nowhere else: HTTP statuses,
@@ -155,9 +156,6 @@ export function matchRule(status: number | undefined, info: ErrorInfo, rules: re
 
 const MESSAGE_LIMIT = 300;
 
-/** Gemini finish/block reasons that mean "the provider refused this content". */
-const GEMINI_BLOCKS = new Set(['SAFETY', 'PROHIBITED_CONTENT', 'BLOCKLIST', 'SPII', 'IMAGE_SAFETY', 'RECITATION']);
-
 const short = (text: string): string => (text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT)}…` : text);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -211,20 +209,23 @@ export function embeddedError(provider: string, payload: unknown): ProviderError
 }
 
 /**
- * Checks a successful JSON payload (whole response or one stream chunk) for an error
- * or a content block: `{error}`, Gemini `promptFeedback.blockReason` / a blocking
- * `finishReason`, OpenAI `finish_reason: content_filter`, Imagen `raiFilteredReason`.
+ * Checks a successful JSON payload (whole response or one stream chunk) for a failure
+ * inside: a top-level `{error}` or a choice-level one (OpenRouter), a content block (Gemini
+ * `promptFeedback.blockReason` / a refusing `finishReason`, OpenAI `finish_reason: content_filter`,
+ * Imagen `raiFilteredReason`), or a finish reason outside the wire's normal set (answer-check.ts).
  */
 export function payloadError(provider: string, payload: unknown): ProviderError | undefined {
   if (!isObject(payload)) return undefined;
   if (payload.error !== undefined && payload.error !== null) return embeddedError(provider, payload);
+  const inChoice = choiceError(payload);
+  if (inChoice !== undefined) return embeddedError(provider, { error: inChoice });
   const blocked = (reason: string) =>
     new ProviderError({ kind: 'client_error', code: 'content_filter', provider, message: short(`${provider} blocked the content: ${reason}`) });
   const feedback = payload.promptFeedback;
   if (isObject(feedback) && str(feedback.blockReason)) return blocked(String(feedback.blockReason));
   const candidates = Array.isArray(payload.candidates) ? payload.candidates : [];
   const first: unknown = candidates[0];
-  if (isObject(first) && typeof first.finishReason === 'string' && GEMINI_BLOCKS.has(first.finishReason)) {
+  if (isObject(first) && typeof first.finishReason === 'string' && isGeminiBlock(first.finishReason)) {
     return blocked(first.finishReason);
   }
   const choices = Array.isArray(payload.choices) ? payload.choices : [];
@@ -235,7 +236,7 @@ export function payloadError(provider: string, payload: unknown): ProviderError 
     const filtered = predictions.find((p): p is Record<string, unknown> => isObject(p) && Boolean(str(p.raiFilteredReason)));
     if (filtered && !predictions.some((p) => isObject(p) && str(p.bytesBase64Encoded))) return blocked(String(filtered.raiFilteredReason));
   }
-  return undefined;
+  return finishFailure(provider, payload);
 }
 
 /** google.rpc.Code → kind, for long-running operation errors. */

@@ -17,6 +17,7 @@ export function scriptedGateway(answers: (string | Error)[], circuit: CircuitSta
     fallback_used: false,
     attempts: [{ model, provider: 'test', outcome: 'success', duration_ms: 1 }],
     finish_reason: 'stop',
+    truncated: false,
     simulated: false,
   });
   return {

@@ -125,6 +125,7 @@ export async function runTask(
     }
     record.status = 'completed';
     if (media.length > 0) record.media = media;
+    if (result.truncated) record.truncated = true;
     return { output, media };
   } catch (err) {
     const failure = summarizeFailure(err, ctx.signal);

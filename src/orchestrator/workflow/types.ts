@@ -81,6 +81,8 @@ export interface TaskRecord {
   cost_usd: number;
   error: { kind: string; message: string } | null;
   media?: Media[];
+  /** Present (true) when the task's answer stopped at its token limit (`finish_reason: length`). */
+  truncated?: true;
 }
 
 /** The record of one run: returned by /workflow, /template and GET /runs/{id}, stored by the RunStore. */

@@ -3,6 +3,7 @@ import { HttpClient } from '../http.js';
 import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
+import { checkedAnswer, checkedStream } from '../answer-check.js';
 import { geminiBody, geminiUnsupported, parseGemini } from './gemini-wire.js';
 import { generateVideo } from './veo.js';
 
@@ -93,5 +94,13 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     yield { type: 'finish', finish_reason: toolCalls > 0 && finish === 'stop' ? 'tool_calls' : finish };
   }
 
-  return { name: opts.name, simulated: false, generate, stream, unsupported: geminiUnsupported, close: () => http.close() };
+  return {
+    name: opts.name,
+    simulated: false,
+    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+    generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
+    stream: (req) => (req.kind === 'text' ? checkedStream(opts.name, stream(req), req.prefill) : stream(req)),
+    unsupported: geminiUnsupported,
+    close: () => http.close(),
+  };
 }

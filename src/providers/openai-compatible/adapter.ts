@@ -1,6 +1,7 @@
 import { HttpClient, SSE_DONE } from '../http.js';
 import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
+import { checkedAnswer, checkedStream } from '../answer-check.js';
 import { chatBody, flavourFor, parseChunk, parseCompletion } from './wire.js';
 
 /** What an OpenAI-compatible provider needs: its config name, base URL, key and extra headers. */
@@ -61,5 +62,12 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
     yield { type: 'finish', finish_reason: finish ?? 'stop' };
   }
 
-  return { name: opts.name, simulated: false, generate, stream, close: () => http.close() };
+  return {
+    name: opts.name,
+    simulated: false,
+    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+    generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
+    stream: (req) => (req.kind === 'text' ? checkedStream(opts.name, stream(req), req.prefill) : stream(req)),
+    close: () => http.close(),
+  };
 }

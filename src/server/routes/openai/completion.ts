@@ -53,6 +53,7 @@ export function completionBody(result: GatewayResult, meta: CompletionMeta): Cha
     x_fallback_used: result.fallback_used,
     x_simulated: result.simulated,
     x_cost_usd: result.cost_usd,
+    x_truncated: result.truncated,
     ...extras(meta),
   };
 }

@@ -128,6 +128,7 @@ export const ChatCompletionSchema = z.object({
   x_fallback_used: z.boolean(),
   x_simulated: z.boolean().describe('true when the built-in simulator made (part of) this answer'),
   x_cost_usd: z.number(),
+  x_truncated: z.boolean().describe('the answer stopped at its token limit (finish_reason "length")'),
   x_run_id: z.string().optional().describe('`auto` requests answered by a generated workflow: its run id'),
   x_media: z.array(MediaSchema).optional().describe('`auto` requests that created an image or video'),
 });

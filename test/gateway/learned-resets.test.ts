@@ -1,0 +1,154 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { createProviderLimiter, LimiterWaitError, type ProviderLimiter, type SharedLimits } from '../../src/gateway/limiter.js';
+import { connectRedis } from '../../src/store/redis.js';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { sharedTestRedis } from '../helpers/redis.js';
+import type { TestConfigOptions } from '../helpers/gateway-config.js';
+import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
+
+/**
+ * Issue 11 class B: the limiter learns a provider's retry hint. A model whose provider said
+ * "come back in N ms" gets no request from any caller (of any replica, in shared mode) before
+ * then; callers that may not wait that long move to their fallback at once.
+ */
+
+const limiters: ProviderLimiter[] = [];
+afterEach(async () => {
+  await Promise.all(limiters.splice(0).map((l) => l.stop()));
+});
+
+function limiter(shared?: SharedLimits): ProviderLimiter {
+  const l = createProviderLimiter({
+    provider: 'alpha',
+    limits: { requests_per_minute: 1000, max_concurrent: 50, max_wait_ms: 10_000 },
+    clock: systemClock,
+    windowMs: 1000,
+    shared,
+  });
+  limiters.push(l);
+  return l;
+}
+
+async function refusal(p: Promise<unknown>): Promise<LimiterWaitError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LimiterWaitError);
+  return err as LimiterWaitError;
+}
+
+describe('a limiter that learned a reset', () => {
+  it('refuses the model at once to a caller that may not wait that long, and serves its other models', async () => {
+    const l = limiter();
+    l.learnReset('gpt-x', 20_000);
+    const err = await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }));
+    expect(err.reason).toBe('model_reset');
+    expect(err.waitMs).toBeGreaterThan(19_000);
+    const other = await l.acquire(1, { maxWaitMs: 1000, model: 'gpt-y' });
+    other.release();
+  });
+
+  it('makes a caller that may wait start only after the reset', async () => {
+    const l = limiter();
+    const learnedAt = performance.now();
+    l.learnReset('gpt-x', 300);
+    const slot = await l.acquire(1, { maxWaitMs: 2000, model: 'gpt-x' });
+    expect(performance.now() - learnedAt).toBeGreaterThanOrEqual(290);
+    slot.release();
+  });
+
+  it('keeps the later of two resets', async () => {
+    const l = limiter();
+    l.learnReset('gpt-x', 20_000);
+    l.learnReset('gpt-x', 10);
+    expect((await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }))).waitMs).toBeGreaterThan(19_000);
+  });
+});
+
+describe('shared mode: a reset learned by one replica holds for every replica', () => {
+  let redisUrl: string;
+  let stopRedis: () => Promise<void>;
+  const clients: Array<{ quit(): Promise<unknown> }> = [];
+
+  beforeAll(async () => {
+    const r = await sharedTestRedis();
+    redisUrl = r.url;
+    stopRedis = r.stop;
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
+    await stopRedis();
+  });
+
+  const replica = async (prefix: string): Promise<ProviderLimiter> => {
+    const redis = await connectRedis(redisUrl);
+    clients.push(redis);
+    return limiter({ redis, bottleneckRedisUrl: redisUrl, prefix });
+  };
+
+  it('the other replica refuses the model at once, serves other models, and starts after the reset', async () => {
+    const prefix = `reset${Date.now()}:`;
+    const a = await replica(prefix);
+    const b = await replica(prefix);
+    a.learnReset('gpt-x', 5000);
+    // The learning replica knows at once; the other one learns it from Redis.
+    expect((await refusal(a.acquire(1, { maxWaitMs: 500, model: 'gpt-x' }))).reason).toBe('model_reset');
+    let err: LimiterWaitError | undefined;
+    for (let i = 0; i < 50 && !err; i++) {
+      err = await b.acquire(1, { maxWaitMs: 500, model: 'gpt-x' }).then(
+        (slot) => {
+          slot.refund();
+          return undefined;
+        },
+        (e: unknown) => e as LimiterWaitError,
+      );
+    }
+    expect(err).toBeInstanceOf(LimiterWaitError);
+    expect(err!.reason).toBe('model_reset');
+    (await b.acquire(1, { maxWaitMs: 500, model: 'gpt-y' })).release();
+
+    a.learnReset('gpt-z', 300);
+    await new Promise((r) => setTimeout(r, 50));
+    const learnedAt = performance.now();
+    const slot = await b.acquire(1, { maxWaitMs: 3000, model: 'gpt-z' });
+    expect(performance.now() - learnedAt).toBeGreaterThanOrEqual(200);
+    slot.release();
+  });
+});
+
+describe('through the gateway', () => {
+  let fake: FakeProvider;
+  let current: FakeGateway | undefined;
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const withModels = (models: TestConfigOptions['models']) => {
+    current = fakeGateway(fake, { models });
+    return current;
+  };
+
+  it('a provider that said "reset in 30 s" gets no more requests for that model from any caller; the fallback answers', async () => {
+    const { gateway } = withModels({
+      primary: { provider: 'alpha', model: 'fault:rate_limit_retry_after_30/primary-model', fallbacks: ['sibling'] },
+      sibling: { provider: 'alpha', model: 'sibling-model' },
+    });
+    const first = await gateway.call(hello());
+    expect(first.model_used).toBe('sibling');
+    const second = await gateway.call(hello());
+    const third = await gateway.call(hello());
+    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    // Another model of the same provider is not held up by the first one's reset.
+    expect([second.model_used, third.model_used]).toEqual(['sibling', 'sibling']);
+    expect(second.attempts[0]).toMatchObject({ model: 'primary', outcome: 'skipped', code: 'rate_limit_reset' });
+  });
+});
