@@ -80,7 +80,27 @@ export function pieces(text: string, faults?: Faults): string[] {
   return out.length > 0 ? out : [''];
 }
 
-const write = (res: ServerResponse, text: string): Promise<void> => new Promise((resolve) => res.write(text, () => resolve()));
+const writeRaw = (res: ServerResponse, data: string | Buffer): Promise<void> => new Promise((resolve) => res.write(data, () => resolve()));
+
+/**
+ * Framing faults (issue 11, class E): the same events with CR or CRLF line ends, `data:` without
+ * its space, comments and other fields between events, or delivered one byte per packet
+ * (multi-byte UTF-8 characters split across packets).
+ */
+function framed(faults: Faults, text: string): string {
+  const eol = faults.has('line_cr') ? '\r' : faults.has('line_crlf') ? '\r\n' : '\n';
+  let out = faults.has('data_nospace') ? text.replace(/^data: /gm, 'data:') : text;
+  if (faults.has('sse_comments')) out = `: keep-alive\nevent: message\nid: 7\nretry: 3000\n${out}`;
+  return eol === '\n' ? out : out.replace(/\n/g, eol);
+}
+
+async function write(res: ServerResponse, text: string, faults?: Faults): Promise<void> {
+  if (!faults) return writeRaw(res, text);
+  const bytes = Buffer.from(framed(faults, text), 'utf8');
+  if (!faults.has('byte_split')) return writeRaw(res, bytes);
+  for (let i = 0; i < bytes.length && !res.destroyed; i++) await writeRaw(res, bytes.subarray(i, i + 1));
+}
+
 const event = (payload: unknown): string => `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
 
 /**
@@ -103,12 +123,12 @@ export async function writeStream(ex: Exchange, deltas: unknown[], tail: unknown
     if (i === stallAt) return;
     if (gap > 0 && i > 0) await sleep(gap);
     if (res.destroyed) return;
-    await write(res, event(deltas[i]));
+    await write(res, event(deltas[i]), faults);
     if (i === 0 && faults.has('malformed_chunk')) await write(res, event('{"choices": [{"delta": {"content": "garbage'));
   }
   if (faults.has('no_finish')) return void res.end();
-  for (const payload of tail) await write(res, event(payload));
+  for (const payload of tail) await write(res, event(payload), faults);
   if (faults.has('missing_done_hang')) return;
-  if (withDone && !faults.has('missing_done')) await write(res, event('[DONE]'));
+  if (withDone && !faults.has('missing_done')) await write(res, event('[DONE]'), faults);
   res.end();
 }

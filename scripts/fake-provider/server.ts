@@ -31,6 +31,9 @@
  *   empty_candidates            200 with `choices: []` / `candidates: []`
  *   choice_error                OpenAI: 200 with an empty message, finish_reason `error` and `choices[0].error` (OpenRouter)
  *   midstream_error_<n>         stream: <n> chunks, then an error chunk (OpenRouter: with finish_reason `error`, then [DONE])
+ *   line_cr / line_crlf         stream: SSE lines end with a lone CR / with CRLF
+ *   data_nospace                stream: `data:` without the space      sse_comments  comments, event:, id:, retry: lines
+ *   byte_split                  stream: every byte in its own packet (UTF-8 characters split across packets)
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
  *   server_error                500 always          unavailable    503 always

@@ -1,3 +1,4 @@
+import { createParser } from 'eventsource-parser';
 import { Pool, type Dispatcher } from 'undici';
 import type { AttemptTimeouts } from './types.js';
 import { AttemptGuard } from './attempt-guard.js';
@@ -170,8 +171,10 @@ export class HttpClient {
       try {
         res = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
         const decoder = new TextDecoder();
-        let buffer = '';
-        let data: string[] = [];
+        // The event-stream format (WHATWG HTML §9.2.6) is parsed by eventsource-parser: CR, LF and
+        // CRLF line ends, comments, `data:` with or without its space, multi-line data, any chunking.
+        const pending: string[] = [];
+        const parser = createParser({ onEvent: (event) => pending.push(event.data) });
         let started = false;
         let done = false;
         // first_byte_ms runs from the request to the first event, headers included.
@@ -182,54 +185,40 @@ export class HttpClient {
             : started
               ? guard.arm('stream_idle_timeout', stream_idle_ms)
               : guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
-        rearm();
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
-          if (done) continue;
-          buffer += decoder.decode(chunk, { stream: true });
-          let nl: number;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.charCodeAt(nl - 1) === 13 ? buffer.slice(0, nl - 1) : buffer.slice(0, nl);
-            buffer = buffer.slice(nl + 1);
-            if (line.startsWith('data:')) {
-              data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
-              continue;
-            }
-            // A blank line ends an event; comments (`: keep-alive`), `event:`, `id:` carry no answer.
-            if (line !== '' || data.length === 0) continue;
-            const payload = data.join('\n');
-            data = [];
+        /** The events parsed so far: JSON payloads, then SSE_DONE at `[DONE]` (after which nothing more is read). */
+        function* parsed(live: boolean): Generator<unknown> {
+          for (const payload of pending.splice(0)) {
             started = true;
             guard.disarm();
             if (payload === '[DONE]') {
               done = true;
               yield SSE_DONE;
-              guard.arm('grace', drainMs);
-              break;
+              if (live) guard.arm('grace', drainMs);
+              return;
             }
-            let parsed: unknown;
+            let value: unknown;
             try {
-              parsed = JSON.parse(payload);
+              value = JSON.parse(payload);
             } catch {
               state.skipped++;
-              rearm();
+              if (live) rearm();
               continue;
             }
-            yield parsed;
-            rearm();
+            yield value;
+            if (live) rearm();
           }
         }
-        if (!done && data.length > 0) {
-          const payload = data.join('\n');
-          guard.disarm();
-          if (payload === '[DONE]') yield SSE_DONE;
-          else {
-            try {
-              yield JSON.parse(payload);
-            } catch {
-              state.skipped++;
-            }
-          }
+        rearm();
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
+          if (done) continue;
+          parser.feed(decoder.decode(chunk, { stream: true }));
+          yield* parsed(true);
+        }
+        if (!done) {
+          // An upstream that closes without the blank line ending its last event still sent that event.
+          parser.feed(`${decoder.decode()}\n\n`);
+          yield* parsed(false);
         }
       } catch (err) {
         // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
