@@ -9,6 +9,7 @@ describe('retry hints', () => {
     expect(parseRetryAfter('0.5', NOW)).toBe(500);
     expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:07 GMT', NOW)).toBe(7000);
     expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', NOW)).toBe(0);
+    expect(parseRetryAfter('1500ms', NOW)).toBe(1500);
     expect(parseRetryAfter('soon', NOW)).toBeUndefined();
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
   });

@@ -27,7 +27,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   const raw = first(value);
   if (!raw) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  return dateIn(raw, now);
+  // Not RFC 9110, but seen from proxies: a duration with its unit (`2s`, `1500ms`).
+  return parseDuration(raw) ?? dateIn(raw, now);
 }
 
 function dateIn(text: string, now: number): number | undefined {

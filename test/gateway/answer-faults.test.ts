@@ -176,6 +176,40 @@ describe('A: through the HTTP API', () => {
     expect(v1.body).toMatchObject({ x_truncated: true, choices: [{ finish_reason: 'length' }] });
   });
 
+  it('the issue example over /v1: OpenRouter 200 with a choice-level error → the ad-hoc fallback answers', async () => {
+    const v1 = await postJson(`${f.t.url}/v1/chat/completions`, {
+      model: 'openrouter/fault:choice_error/flaky-upstream',
+      fallbacks: ['openrouter/steady-model'],
+      messages: [{ role: 'user', content: 'Say hello.' }],
+    });
+    expect(v1.status).toBe(200);
+    expect(v1.body).toMatchObject({ model: 'openrouter/steady-model', x_fallback_used: true, choices: [{ message: { content: 'echo: Say hello.' }, finish_reason: 'stop' }] });
+  });
+
+  it('a streamed /v1 answer whose upstream sends an error chunk mid-stream is completed by the fallback, then [DONE]', async () => {
+    const res = await fetch(`${f.t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'openrouter/fault:midstream_error_2/flaky-upstream',
+        fallbacks: ['openrouter/steady-model'],
+        stream: true,
+        messages: [{ role: 'user', content: 'Say hello to everyone here.' }],
+      }),
+    });
+    const body = await res.text();
+    const events = body
+      .split('\n\n')
+      .map((e) => e.replace(/^data: /, '').trim())
+      .filter(Boolean);
+    expect(events.at(-1)).toBe('[DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { error?: unknown; choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
+    expect(chunks.some((c) => c.error !== undefined)).toBe(false);
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe('echo: Say hello to everyone here.');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
+  });
+
   it('/v1/chat/completions never answers an empty success: the model failed, so a 502', async () => {
     const v1 = await postJson(`${f.t.url}/v1/chat/completions`, { model: 'silent', messages: [{ role: 'user', content: 'Say hello.' }] });
     expect(v1.status).toBe(502);

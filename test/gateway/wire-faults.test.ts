@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import type { TestConfigOptions } from '../helpers/gateway-config.js';
+import { startFixture, type Fixture } from '../orchestrator/fixture.js';
+import { postJson } from '../orchestrator/support.js';
 import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
 
 /**
@@ -119,5 +121,43 @@ describe('B: one retry-hint reader for every retryable status', () => {
     const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:unavailable_retry_after_1/primary-model', fallbacks: ['backup'] } }, capped(5000));
     await gateway.call(hello());
     expect(gap('primary-model')).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('the issue examples over /v1/chat/completions, with ad-hoc fallbacks', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await startFixture();
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+  const ask = (model: string, extra: Record<string, unknown> = {}) =>
+    postJson(`${f.t.url}/v1/chat/completions`, { model, fallbacks: ['openrouter/steady-model'], messages: [{ role: 'user', content: 'Say hello.' }], ...extra });
+
+  it.each([
+    ["Anthropic's context overflow relayed by OpenRouter", 'context_relay'],
+    ['OpenRouter 402 requires more credits', 'credits'],
+    ['Anthropic 529 overloaded', 'overloaded'],
+  ])('%s → the fallback answers, 200', async (_what, fault) => {
+    const res = await ask(`openrouter/fault:${fault}/first-model`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ model: 'openrouter/steady-model', x_fallback_used: true, choices: [{ message: { content: 'echo: Say hello.' } }] });
+  });
+
+  it('a streamed answer after 429s with retry-after-ms waits out each hint, then the fallback completes it', async () => {
+    f.fake.reset();
+    const res = await fetch(`${f.t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openrouter/fault:rate_limit_retry_after_ms_300/first-model', fallbacks: ['openrouter/steady-model'], stream: true, messages: [{ role: 'user', content: 'Say hello.' }] }),
+    });
+    const body = await res.text();
+    expect(body.trim().endsWith('data: [DONE]')).toBe(true);
+    const seen = f.fake.attempts.filter((a) => a.model.endsWith('first-model'));
+    // rate_limit.max_retries is 2 in the test timings: three tries, each at least the hint after the last.
+    expect(seen).toHaveLength(3);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(300);
+    expect(body).toContain('"model":"openrouter/steady-model"');
   });
 });
