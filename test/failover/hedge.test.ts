@@ -1,8 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Attempt, GatewayStream } from '../../src/gateway/types.js';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import type { TestConfigOptions } from '../helpers/gateway-config.js';
-import { fakeGateway, hello, seenFor, type FakeGateway } from '../gateway/fake-gateway.js';
+import { hello, seenFor, useFakeGateways } from '../gateway/fake-gateway.js';
 
 /**
  * Hedging (`hedge_after_ms`): the gateway with the real adapters against the fake
@@ -10,25 +8,8 @@ import { fakeGateway, hello, seenFor, type FakeGateway } from '../gateway/fake-g
  * loser's connection closed early) and what was recorded — never how long it took.
  */
 
-let fake: FakeProvider;
-let current: FakeGateway | undefined;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-const withModels = (models: TestConfigOptions['models'], extra: Omit<TestConfigOptions, 'fakeUrl'> = {}) => {
-  current = fakeGateway(fake, { ...extra, models });
-  return current;
-};
+const suite = useFakeGateways();
+const { withModels } = suite;
 
 /** Slow enough never to answer first, long limits so only the hedge decides. */
 const SLOW = { hedge_after_ms: 100, first_byte_ms: 10_000, stream_idle_ms: 10_000 };
@@ -63,9 +44,9 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     expect(result).toMatchObject({ model_used: 'backup', fallback_used: true });
     expect(outcomes(result.attempts)).toEqual(['backup:success', 'primary:cancelled:hedge_lost']);
     // The fake saw the hedge: both requests, and the loser's connection was closed by the gateway.
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
-    expect(seenFor(fake, 'backup-model')).toHaveLength(1);
-    await expect.poll(() => seenFor(fake, 'primary-model')[0]!.closedEarly).toBe(true);
+    expect(seenFor(suite.fake(), 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(1);
+    await expect.poll(() => seenFor(suite.fake(), 'primary-model')[0]!.closedEarly).toBe(true);
     expect(events.find((e) => e.name === 'hedge')?.event).toMatchObject({ model: 'primary', hedge: 'backup', after_ms: 100 });
     // Only the winner is billed: the loser's attempt carries no usage and no cost.
     const cancelled = events.find((e) => e.name === 'attempt' && (e.event as { outcome: string }).outcome === 'cancelled')!.event;
@@ -82,7 +63,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const { text } = await drain(stream);
     expect(text).toBe('echo: hello there');
     await expect(stream.result).resolves.toMatchObject({ model_used: 'primary' });
-    expect(seenFor(fake, 'backup-model')).toHaveLength(0);
+    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(0);
   });
 
   it('lets the first model win the race when its token comes before the hedge model’s, and cancels the hedge', async () => {
@@ -97,7 +78,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const result = await stream.result;
     expect(result).toMatchObject({ model_used: 'primary', fallback_used: false });
     expect(outcomes(result.attempts)).toEqual(['backup:cancelled:hedge_lost', 'primary:success']);
-    await expect.poll(() => seenFor(fake, 'backup-model')[0]?.closedEarly).toBe(true);
+    await expect.poll(() => seenFor(suite.fake(), 'backup-model')[0]?.closedEarly).toBe(true);
   });
 
   it('falls back as usual when the first model fails before the hedge would start', async () => {
@@ -130,9 +111,8 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const hedgedStream = global.gateway.stream(hello());
     await drain(hedgedStream);
     await expect(hedgedStream.result).resolves.toMatchObject({ model_used: 'backup' });
-    await global.close();
 
-    fake.reset();
+    suite.fake().reset();
     const off = withModels(
       { primary: { provider: 'alpha', model: 'fault:slow_first_token_300/primary-model', fallbacks: ['backup'], timeouts: { first_byte_ms: 10_000, hedge_after_ms: 0 } } },
       { edit: (raw) => (raw.providers.alpha.timeouts = { hedge_after_ms: 50 }) },
@@ -140,7 +120,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const plain = off.gateway.stream(hello());
     await drain(plain);
     await expect(plain.result).resolves.toMatchObject({ model_used: 'primary' });
-    expect(seenFor(fake, 'backup-model')).toHaveLength(0);
+    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(0);
   });
 
   it('cancels both racing attempts when the caller hangs up', async () => {
@@ -150,10 +130,10 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     });
     const controller = new AbortController();
     const stream = gateway.stream(hello({ signal: controller.signal }));
-    await expect.poll(() => fake.attempts.length).toBe(2);
+    await expect.poll(() => suite.fake().attempts.length).toBe(2);
     controller.abort(new Error('client gone'));
     const { error } = await drain(stream);
     expect((error as Error).message).toBe('client gone');
-    await expect.poll(() => fake.attempts.every((a) => a.closedEarly)).toBe(true);
+    await expect.poll(() => suite.fake().attempts.every((a) => a.closedEarly)).toBe(true);
   });
 });
