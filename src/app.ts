@@ -5,6 +5,9 @@ import { systemClock, type Clock } from './clock.js';
 import type { Catalog } from './config/catalog.js';
 import type { LoadedConfig } from './config/load.js';
 import type { AppContext } from './context.js';
+import { configHash } from './control/canonical.js';
+import { createConfigControl } from './control/config-control.js';
+import { createConfigRuntime } from './control/config-runtime.js';
 import { EventBus } from './event-bus.js';
 import { providerSecrets } from './secrets.js';
 import type { AppEvents } from './events.js';
@@ -17,7 +20,10 @@ import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
+import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugins/admin-auth.js';
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
+import { adminAuditRoutes } from './server/routes/admin-audit.js';
+import { adminConfigRoutes } from './server/routes/admin-config.js';
 import { catalogueRoutes } from './server/routes/catalogue.js';
 import { chatRoutes } from './server/routes/chat.js';
 import { metaRoutes } from './server/routes/meta.js';
@@ -54,6 +60,10 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   /** API keys callers must present; default from API_KEYS. */
   apiKeys?: string[];
+  /** Admin keys as `name:key,name:key`; default ADMIN_API_KEYS. */
+  adminApiKeys?: string;
+  /** Environment that `${VAR}` references of new config versions resolve against; default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Shared mode: provider rate limits held in Redis for every replica. */
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
@@ -96,17 +106,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config });
   const traffic = createTraffic({ bus });
-  const runs = createRunEngine({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic, replica: deps.replica ?? replicaId() });
-  const orchestrator = createOrchestrator({ config, catalog, gateway, stores, bus, clock, log: app.log, traffic, runs });
+  const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
+  const versioned = () => {
+    const active = runtime.current();
+    return { config: active.config, gateway: active.gateway, config_version: active.hash };
+  };
+  const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic };
+  const runs = createRunEngine({ ...base, replica: deps.replica ?? replicaId() }, versioned);
+  const orchestrator = createOrchestrator({ ...base, runs }, versioned);
+  const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
 
+  // config, loaded, gateway and adapters follow the active config version.
   const ctx: AppContext = {
-    loaded,
-    config,
+    get loaded() {
+      return runtime.current().loaded;
+    },
+    get config() {
+      return runtime.current().config;
+    },
     catalog,
     clock,
     bus,
-    adapters,
-    gateway,
+    get adapters() {
+      return runtime.current().adapters;
+    },
+    get gateway() {
+      return runtime.current().gateway;
+    },
+    runtime,
+    control,
     stores,
     stats,
     metrics,
@@ -123,10 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
   const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
-  const secrets = [...apiKeys, ...providerSecrets(config)];
+  const adminKeysText = deps.adminApiKeys ?? process.env.ADMIN_API_KEYS;
+  const adminKeys = parseAdminKeys(adminKeysText);
+  const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
-  await registerSecurity(app, { apiKeys });
+  await registerSecurity(app, { apiKeys, adminKeys });
+  registerAdminAuth(app, { adminKeys, clientKeys: apiKeys });
   await registerDocs(app, VERSION);
   onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);
 
@@ -138,6 +169,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
+  await app.register(adminConfigRoutes);
+  await app.register(adminAuditRoutes);
+
+  await control.start();
 
   // Runs a previous process left queued or running resume once the server is ready.
   app.addHook('onReady', async () => {
@@ -145,7 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await orchestrator.shutdown();
-    await gateway.close();
+    await runtime.current().gateway.close();
     await stores.close();
   });
   return app;

@@ -3,6 +3,8 @@ import type { Clock } from './clock.js';
 import type { Catalog } from './config/catalog.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { ConfigControl } from './control/config-control.js';
+import type { ConfigRuntime } from './control/config-runtime.js';
 import type { AppEventBus } from './events.js';
 import type { Gateway } from './gateway/types.js';
 import type { Orchestrator } from './orchestrator/orchestrator.js';
@@ -17,6 +19,7 @@ import type { Metrics } from './telemetry/metrics.js';
  * decorated on Fastify as `app.ctx`. Routes read from it; nothing is global.
  */
 export interface AppContext {
+  /** The active config version's (read once per request: a swap may happen between two reads). */
   loaded: LoadedConfig;
   config: Config;
   catalog: Catalog;
@@ -24,6 +27,10 @@ export interface AppContext {
   bus: AppEventBus;
   adapters: Record<string, ProviderAdapter>;
   gateway: Gateway;
+  /** The config version new work starts with, and the swap. */
+  runtime: ConfigRuntime;
+  /** Config versions, changes, rollback and audit (the admin API's use cases). */
+  control: ConfigControl;
   stores: Stores;
   stats: Stats;
   metrics: Metrics;

@@ -7,7 +7,9 @@
 export const ERROR_STATUS = {
   validation_error: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
   upstream_error: 502,

@@ -2,10 +2,12 @@ import type { EventBus } from './event-bus.js';
 import type { GatewayEvents } from './gateway/types.js';
 import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
 
-/** Events of the control plane's traffic rules (splits, canaries, shadows). */
+/** Events of the control plane: config versions and traffic rules (splits, canaries, shadows). */
 export interface ControlEvents {
   /** A call was routed to one arm of a weighted split. */
   split_assigned: { split: string; arm: string; request_id?: string };
+  /** A config version became the one new work starts with (this process's swap). */
+  config_activated: { hash: string; previous: string };
 }
 
 /** Events the orchestrator emits about requests and runs (SSE, stats, metrics, logs listen). */

@@ -33,6 +33,8 @@ export type ProviderMode = 'live' | 'simulated';
 /** A validated config plus what the environment made of it. */
 export interface LoadedConfig {
   config: Config;
+  /** The document as written (`${ENV}` references unresolved, no defaults applied): what config versions hash and store. */
+  document: unknown;
   source: string;
   providerModes: Record<string, ProviderMode>;
 }
@@ -77,6 +79,7 @@ function applyBaseUrlOverrides(raw: unknown, env: NodeJS.ProcessEnv): void {
 /** Validates an already-parsed config object; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): LoadedConfig {
   const problems: Problem[] = [];
+  const document = structuredClone(raw);
   const copy = structuredClone(raw);
   applyBaseUrlOverrides(copy, env);
   const resolved = resolveEnv(copy, [], env, problems);
@@ -92,7 +95,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
       return [name, live ? 'live' : 'simulated'];
     }),
   );
-  return { config, source, providerModes };
+  return { config, document, source, providerModes };
 }
 
 /** Reads the config file named by ORCHESTRATION_CONFIG (default ./orchestration_config.json). */

@@ -19,6 +19,11 @@ export interface ModelBreakers {
   /** Runs `fn` through the model's breaker; rejects with CircuitOpenError when it is open. */
   fire<T>(model: string, fn: () => Promise<T>): Promise<T>;
   state(model: string): CircuitState;
+  /**
+   * Takes a new config version: the breakers of `changed` models start afresh, and all
+   * of them when the `circuit_breaker` settings changed; the others keep their state.
+   */
+  reconfigure(config: Config, changed: ReadonlySet<string>): void;
   /** Stops every breaker's timers. */
   shutdown(): void;
 }
@@ -33,14 +38,15 @@ type Action = (fn: () => Promise<unknown>) => Promise<unknown>;
  * an unfinished probe must not leave the breaker half-open for good: it reopens.
  */
 export function createBreakers(opts: { config: Config; bus: AppEventBus }): ModelBreakers {
-  const { config, bus } = opts;
-  const settings = config.circuit_breaker;
+  const { bus } = opts;
+  let config = opts.config;
   const breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
 
   const get = (model: string) => {
     let breaker = breakers.get(model);
     if (breaker) return breaker;
     const action: Action = (fn) => fn();
+    const settings = config.circuit_breaker;
     breaker = new CircuitBreaker<[() => Promise<unknown>], unknown>(action, {
       name: model,
       timeout: false,
@@ -87,6 +93,15 @@ export function createBreakers(opts: { config: Config; bus: AppEventBus }): Mode
       }
     },
     state,
+    reconfigure: (next, changed) => {
+      const all = JSON.stringify(next.circuit_breaker) !== JSON.stringify(config.circuit_breaker);
+      config = next;
+      for (const [model, breaker] of [...breakers]) {
+        if (!all && !changed.has(model)) continue;
+        breaker.shutdown();
+        breakers.delete(model);
+      }
+    },
     shutdown: () => {
       for (const breaker of breakers.values()) breaker.shutdown();
       breakers.clear();

@@ -9,7 +9,7 @@ import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from '
 import { settle } from './result.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
 import { startStream } from './stream.js';
-import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult } from './types.js';
+import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -27,68 +27,133 @@ export interface GatewayOptions {
   shared?: SharedLimits;
 }
 
+/** A provider's limiter and the rules it was built from (JSON), to tell whether a new config changed them. */
+interface PooledLimiter {
+  limiter: ProviderLimiter;
+  rules: string;
+}
+
 /**
  * The one door every model call goes through: per provider a rate limiter,
  * per model a circuit breaker, around each attempt retries, timeouts and the
  * fallback chain (see run-chain.ts), then the provider's adapter.
+ *
+ * `reconfigure` returns a gateway for a new config version that keeps the state
+ * of what did not change — the limiters of providers whose `rate_limits` are the
+ * same, the breakers of models (and their providers) that are the same — while
+ * the gateway it was called on keeps answering under its own version, so calls
+ * that began before a swap end as they began. Limiters and adapters a new version
+ * replaced are stopped once no call of an older version can still need them
+ * (after the longest request budget), or at `close`.
  */
 export function createGateway(opts: GatewayOptions): Gateway {
-  const { config, clock } = opts;
-  const limiters = new Map<string, ProviderLimiter>();
-  for (const [name, provider] of Object.entries(config.providers)) {
-    limiters.set(
-      name,
-      createProviderLimiter({
-        provider: name,
-        limits: provider.rate_limits,
-        clock,
-        windowMs: opts.windowMs,
-        dayWindowMs: opts.dayWindowMs,
-        shared: opts.shared,
-      }),
-    );
-  }
-  const breakers = createBreakers({ config, bus: opts.bus });
-  const env: GatewayEnv = {
-    config,
-    providerModes: opts.providerModes,
-    adapters: opts.adapters,
+  const { clock } = opts;
+  const retired = new Set<{ timer: NodeJS.Timeout; stop: () => Promise<void> }>();
+  const breakers = createBreakers({ config: opts.config, bus: opts.bus });
+  let latest: GatewayEnv | undefined;
+
+  const newLimiter = (name: string, config: Config): PooledLimiter => {
+    const limits = config.providers[name]!.rate_limits;
+    const limiter = createProviderLimiter({
+      provider: name,
+      limits,
+      clock,
+      windowMs: opts.windowMs,
+      dayWindowMs: opts.dayWindowMs,
+      shared: opts.shared,
+    });
+    return { limiter, rules: JSON.stringify(limits) };
+  };
+  const pooled = new Map<string, PooledLimiter>();
+  for (const name of Object.keys(opts.config.providers)) pooled.set(name, newLimiter(name, opts.config));
+
+  /** Stops `stop`'s resource once calls of the version that used it have had their whole budget to end. */
+  const retire = (graceMs: number, stop: () => Promise<void>) => {
+    const entry = {
+      stop,
+      timer: setTimeout(() => {
+        retired.delete(entry);
+        void stop().catch(() => undefined);
+      }, graceMs),
+    };
+    entry.timer.unref();
+    retired.add(entry);
+  };
+
+  const envOf = (version: GatewayVersion): GatewayEnv => ({
+    config: version.config,
+    providerModes: version.providerModes,
+    adapters: version.adapters,
     bus: opts.bus,
     clock,
-    limiters,
+    limiters: new Map([...pooled].filter(([name]) => Object.hasOwn(version.config.providers, name)).map(([name, p]) => [name, p.limiter])),
     breakers,
     random: opts.random ?? Math.random,
-    secrets: providerSecrets(config),
-  };
-
-  const call = async (req: GatewayRequest): Promise<GatewayResult> => {
-    const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
-    return settle(env, req, success, success.value);
-  };
-
-  const health = async (): Promise<GatewayHealth> => ({
-    models: Object.fromEntries(
-      Object.entries(config.models).map(([key, m]) => [key, { provider: m.provider, circuit: breakers.state(key) }]),
-    ),
-    providers: Object.fromEntries(
-      Object.keys(config.providers).map((name) => {
-        const state = limiters.get(name)!.state();
-        return [name, { mode: opts.providerModes[name] ?? 'simulated', ...state }];
-      }),
-    ),
+    secrets: providerSecrets(version.config),
   });
 
-  const close = async (): Promise<void> => {
-    await Promise.all([...limiters.values()].map((l) => l.stop()));
-    breakers.shutdown();
-    await closeAdapters(opts.adapters);
-  };
-
-  return {
-    call,
+  const view = (env: GatewayEnv): Gateway => ({
+    call: async (req: GatewayRequest): Promise<GatewayResult> => {
+      const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
+      return settle(env, req, success, success.value);
+    },
     stream: (req) => startStream(env, req),
     circuitState: (model) => breakers.state(model),
-    health,
-    close,
-  };
+    health: async (): Promise<GatewayHealth> => ({
+      models: Object.fromEntries(
+        Object.entries(env.config.models).map(([key, m]) => [key, { provider: m.provider, circuit: breakers.state(key) }]),
+      ),
+      providers: Object.fromEntries(
+        Object.keys(env.config.providers).map((name) => {
+          const state = (env.limiters.get(name) ?? pooled.get(name)!.limiter).state();
+          return [name, { mode: env.providerModes[name] ?? 'simulated', ...state }];
+        }),
+      ),
+    }),
+    reconfigure: (next) => {
+      const before = latest!;
+      const graceMs = before.config.limits.default_timeout_s * 1000 + 5_000;
+      for (const [name, entry] of [...pooled]) {
+        const provider = next.config.providers[name];
+        if (provider && JSON.stringify(provider.rate_limits) === entry.rules) continue;
+        pooled.delete(name);
+        retire(graceMs, () => entry.limiter.stop());
+      }
+      for (const name of Object.keys(next.config.providers)) if (!pooled.has(name)) pooled.set(name, newLimiter(name, next.config));
+      breakers.reconfigure(next.config, changedModels(before, next));
+      for (const [name, adapter] of Object.entries(before.adapters)) {
+        if (next.adapters[name] !== adapter) retire(graceMs, async () => adapter.close?.());
+      }
+      latest = envOf(next);
+      return view(latest);
+    },
+    close: async () => {
+      const stops = [...retired].map((entry) => {
+        clearTimeout(entry.timer);
+        return entry.stop().catch(() => undefined);
+      });
+      retired.clear();
+      await Promise.all([...pooled.values()].map((p) => p.limiter.stop()));
+      breakers.shutdown();
+      await Promise.all(stops);
+      await closeAdapters(latest!.adapters);
+    },
+  });
+
+  latest = envOf({ config: opts.config, providerModes: opts.providerModes, adapters: opts.adapters });
+  return view(latest);
+}
+
+/** Models whose breaker must start afresh: removed, redefined, or served by a provider that changed. */
+function changedModels(before: GatewayEnv, next: GatewayVersion): Set<string> {
+  const changed = new Set<string>();
+  const providerChanged = (name: string) =>
+    JSON.stringify(before.config.providers[name]) !== JSON.stringify(next.config.providers[name]) ||
+    before.providerModes[name] !== next.providerModes[name] ||
+    before.adapters[name] !== next.adapters[name];
+  for (const [key, model] of Object.entries(before.config.models)) {
+    const now = next.config.models[key];
+    if (!now || JSON.stringify(now) !== JSON.stringify(model) || providerChanged(model.provider)) changed.add(key);
+  }
+  return changed;
 }

@@ -1,5 +1,6 @@
+import type { Config } from '../config/schema.js';
 import type { ErrorCode, ErrorKind } from '../providers/provider-error.js';
-import type { ChatMessage, ChatOptions, Media, OutputKind, ToolCall, Usage } from '../providers/types.js';
+import type { ChatMessage, ChatOptions, Media, OutputKind, ProviderAdapter, ToolCall, Usage } from '../providers/types.js';
 
 /** Who a call is for; carried on every event so logs, SSE and stats can attribute it. */
 export interface CallContext {
@@ -97,12 +98,26 @@ export interface GatewayHealth {
   providers: Record<string, { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null }>;
 }
 
+/** What a gateway is configured from: one config version and the adapters of its providers. */
+export interface GatewayVersion {
+  config: Config;
+  providerModes: Record<string, 'live' | 'simulated'>;
+  adapters: Record<string, ProviderAdapter>;
+}
+
 /** The one door every model call goes through. */
 export interface Gateway {
   call(req: GatewayRequest): Promise<GatewayResult>;
   stream(req: GatewayRequest): GatewayStream;
   circuitState(model: string): CircuitState;
   health(): Promise<GatewayHealth>;
+  /**
+   * A gateway for a new config version that keeps the state (limiters, breakers) of
+   * unchanged providers and models; this one keeps serving its own version. Absent on
+   * test doubles that have no config.
+   */
+  reconfigure?(next: GatewayVersion): Gateway;
+  /** Closes everything the gateway and its reconfigured successors hold. */
   close(): Promise<void>;
 }
 

@@ -16,7 +16,10 @@ import type { RunResult, Workflow } from './workflow/types.js';
 
 /** The collaborators every use case of the orchestrator works with. */
 export interface OrchestratorDeps {
+  /** The config version's config; a request keeps the version it started with. */
   config: Config;
+  /** Hash of that config version. */
+  config_version: string;
   catalog: Catalog;
   gateway: Gateway;
   stores: Stores;
@@ -54,6 +57,8 @@ export interface ChatResponse {
   duration_ms: number;
   simulated: boolean;
   media?: ReportedMedia[];
+  /** Hash of the config version that answered (the one active when the request began). */
+  config_version: string;
 }
 
 /** Per-call options of the orchestrator's use cases. */

@@ -177,6 +177,7 @@ export async function chat(
       duration_ms: clock.now() - started,
       simulated: ledger.simulated,
       ...(answer.media.length > 0 ? { media: answer.media } : {}),
+      config_version: deps.config_version,
     };
     await recordTurns(deps, sessionId, req.message, response, runId);
     return response;

@@ -35,8 +35,17 @@ export interface Orchestrator {
 }
 
 
-export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine }): Orchestrator {
+/** The versioned part of the deps: the config version new work starts with (see control/config-runtime.ts). */
+export type VersionedDeps = Pick<OrchestratorDeps, 'config' | 'config_version' | 'gateway'>;
+
+/**
+ * `current` names the config version each new request takes at its start and keeps
+ * to its end, whatever is activated meanwhile (an H request's run keeps it too).
+ * The shutdown grace is read once, from the config at creation.
+ */
+export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine }, current: () => VersionedDeps = () => deps): Orchestrator {
   const { config, bus, log } = deps;
+  const versioned = () => ({ ...deps, ...current() });
   /** Work in progress, so shutdown can wait for it and then abort it. */
   const active = new Map<AbortController, Promise<unknown>>();
   let draining = false;
@@ -58,14 +67,16 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine })
     return promise;
   }
 
-  /** /chat's H runs: the plan goes through the run engine like any run, on the request's budget. */
-  const execute: RunPlanned = async (workflow, variables, o) => {
-    const submitted = await deps.runs.submit(
-      { workflow, variables, session_id: o.session_id || null, request_id: o.request_id, goal: o.goal },
-      { signal: o.signal, emit: o.emit, onToken: o.onToken, accepted_at: o.started, deadline: o.deadline },
-    );
-    return submitted.done;
-  };
+  /** /chat's H runs: the plan goes through the run engine like any run, on the request's budget and config version. */
+  const executeWith =
+    (version: VersionedDeps): RunPlanned =>
+    async (workflow, variables, o) => {
+      const submitted = await deps.runs.submit(
+        { workflow, variables, session_id: o.session_id || null, request_id: o.request_id, goal: o.goal },
+        { signal: o.signal, emit: o.emit, onToken: o.onToken, accepted_at: o.started, deadline: o.deadline, version },
+      );
+      return submitted.done;
+    };
 
   const runWorkflow = (req: SubmitRequest, opts: RunOptions): Promise<RunResult> =>
     track(opts.signal, async (signal) => {
@@ -78,7 +89,10 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine })
     });
 
   return {
-    chat: (req, opts) => track(opts.signal, (signal) => chat(deps, req, { ...opts, signal }, execute)),
+    chat: (req, opts) => {
+      const version = versioned();
+      return track(opts.signal, (signal) => chat(version, req, { ...opts, signal }, executeWith(version)));
+    },
 
     runWorkflow: (workflow, variables, opts) => runWorkflow({ workflow, variables, request_id: opts.request_id }, opts),
 
@@ -86,11 +100,13 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine })
 
     getRun: (id) => deps.stores.runs.get(id),
 
-    pickModel: ({ messages, signal, request_id }) =>
-      track(signal, async (tracked) => {
+    pickModel: ({ messages, signal, request_id }) => {
+      const version = versioned();
+      const { config } = version;
+      return track(signal, async (tracked) => {
         const last = [...messages].reverse().find((m) => m.role === 'user');
         const text = !last ? '' : typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-        const categorization = await categorize(deps, { message: text, signal: tracked, context: { request_id }, ledger: new Ledger() });
+        const categorization = await categorize(version, { message: text, signal: tracked, context: { request_id }, ledger: new Ledger() });
         bus.emit('request_categorized', { request_id, endpoint: '/v1/chat/completions', category: categorization.category, source: categorization.source });
         const tier = config.routing.tiers[categorization.category];
         // No session on this door: the split follows the request id.
@@ -99,7 +115,8 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine })
             ? routeWith(deps.traffic, `routing.tiers.${categorization.category}.model`, tier.model, request_id, request_id)
             : routeWith(deps.traffic, 'routing.strongest', config.routing.strongest, request_id, request_id);
         return { model: choice.model, category: categorization.category, ...(choice.split ? { split: choice.split } : {}) };
-      }),
+      });
+    },
 
     admission: () => deps.runs.counts(),
 

@@ -4,6 +4,7 @@ import { AppError, notFound, shuttingDown, validationError } from '../errors.js'
 import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
 import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
 import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
+import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import { budgetMs } from '../orchestrator/requests.js';
 import { newRunRecord, type Emit } from '../orchestrator/workflow/executor.js';
 import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
@@ -37,6 +38,8 @@ export interface SubmitOptions {
   accepted_at?: number;
   /** The caller's deadline (epoch ms); default: accepted_at + the run's budget. */
   deadline?: number;
+  /** The config version the run keeps to its end (/chat's H: the request's); default: the active one. */
+  version?: VersionedDeps;
 }
 
 /** An accepted run: durable from here on. `done` settles with the final record (rejects 503 if handed back at shutdown). */
@@ -69,6 +72,9 @@ export interface RunEngine {
 
 export type RunEngineDeps = OrchestratorDeps & { replica: string };
 
+/** A run's collaborators under its config version. */
+type VersionedTry = RunTryDeps & VersionedDeps;
+
 interface Active {
   controller: AbortController;
   record: RunResult;
@@ -80,11 +86,17 @@ interface Active {
  * process's admission bounds them (limits.max_concurrent_workflows running,
  * limits.queue_depth waiting), and a restart resumes what was left unfinished.
  */
-export function createRunEngine(deps: RunEngineDeps): RunEngine {
+/**
+ * `current` is the config version a new run takes (unless its submitter names one) and
+ * keeps to its end; a run resumed after a restart continues under the active version.
+ * Admission is sized once, from the config at creation.
+ */
+export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDeps = () => deps): RunEngine {
   const { config, clock, log, stores } = deps;
   const admission = new Admission(config.limits.max_concurrent_workflows, config.limits.queue_depth, (counts) => deps.bus.emit('queue', counts));
   const active = new Map<string, Active>();
   const tryDeps: RunTryDeps = { ...deps };
+  const versionedTry = (version: VersionedDeps = current()): VersionedTry => ({ ...tryDeps, ...version });
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
 
@@ -97,7 +109,14 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
   };
 
   /** Admits, runs and concludes one run on this replica; the caller (if any) waits on the result. */
-  async function drive(record: RunResult, spec: RunSpec, controller: AbortController, ticket: Promise<Release>, opts: SubmitOptions): Promise<RunResult> {
+  async function drive(
+    record: RunResult,
+    spec: RunSpec,
+    controller: AbortController,
+    ticket: Promise<Release>,
+    opts: SubmitOptions,
+    tryDeps: RunTryDeps,
+  ): Promise<RunResult> {
     const budget = createBudget(controller.signal, spec.deadline, () => clock.now());
     let release: Release | undefined;
     try {
@@ -127,7 +146,13 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
   }
 
   /** Registers the run as active here and drives it; a waiting caller's hang-up cancels it. */
-  function launch(record: RunResult, spec: RunSpec, opts: SubmitOptions, admitted?: { controller: AbortController; ticket: Promise<Release> }): Promise<RunResult> {
+  function launch(
+    record: RunResult,
+    spec: RunSpec,
+    opts: SubmitOptions,
+    version: VersionedTry,
+    admitted?: { controller: AbortController; ticket: Promise<Release> },
+  ): Promise<RunResult> {
     const controller = admitted?.controller ?? new AbortController();
     // Throws at once (503) when the queue is full.
     const ticket = admitted?.ticket ?? admission.enter(controller.signal);
@@ -141,7 +166,7 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
     };
     if (caller?.aborted) onCallerAbort();
     else caller?.addEventListener('abort', onCallerAbort, { once: true });
-    const done = drive(record, spec, controller, ticket, opts).finally(() => {
+    const done = drive(record, spec, controller, ticket, opts, version).finally(() => {
       caller?.removeEventListener('abort', onCallerAbort);
       active.delete(record.run_id);
     });
@@ -158,10 +183,12 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
       await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was interrupted and cannot resume (recorded before runs were durable).');
       return;
     }
+    const version = versionedTry();
     record.resumed += 1;
+    record.config_version = version.config_version;
     await stores.events.append(runId, 'run_resumed', { run_id: runId, request_id: spec.request_id, replica: deps.replica, resumed: record.resumed });
     log.info({ run_id: runId, resumed: record.resumed }, 'resuming run');
-    launch(record, spec, {}).catch((err: unknown) => {
+    launch(record, spec, {}, version).catch((err: unknown) => {
       if (!(err instanceof AppError)) log.error({ err, run_id: runId }, 'resumed run failed');
     });
   }
@@ -169,6 +196,8 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
   return {
     async submit(req, opts = {}) {
       if (draining) throw shuttingDown();
+      const version = versionedTry(opts.version);
+      const { config } = version;
       const { workflow, invalid } = resolveWorkflow(req);
       const problems = validateWorkflowDefinition(workflow, { config, addonIds: deps.catalog.addons, variables: req.variables });
       if (problems.length > 0) throw validationError(invalid, problems.map((p) => ({ path: p.path, message: p.message })));
@@ -186,6 +215,7 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
         variables: req.variables,
         session_id: req.session_id || null,
         started_at: new Date(accepted).toISOString(),
+        config_version: version.config_version,
       });
       // Throws at once (503) when the queue is full, before anything is recorded.
       const controller = new AbortController();
@@ -200,7 +230,7 @@ export function createRunEngine(deps: RunEngineDeps): RunEngine {
         throw err;
       }
       const snapshot = structuredClone(record);
-      const done = launch(record, spec, opts, { controller, ticket });
+      const done = launch(record, spec, opts, version, { controller, ticket });
       return { run_id: record.run_id, record: snapshot, done };
     },
 

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import { createMemoryControlStore } from './control-memory.js';
 import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -162,6 +163,7 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     sessions: sessionStore,
     runs: runStore,
     events,
+    control: createMemoryControlStore(),
     async health() {
       return closed ? { status: 'error', driver: 'memory', message: 'store is closed' } : { status: 'ok', driver: 'memory' };
     },

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
+import { createRedisControlStore } from './control-redis.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
@@ -52,7 +53,7 @@ if (not c) or c < ARGV[1] then redis.call('HSET', KEYS[1], 'updated_at', ARGV[1]
 return 1`;
 
 /** Any Redis failure is the API's 503: the caller may retry, and the server recovers when Redis returns. */
-async function guarded<T>(fn: () => Promise<T>, log?: StoreLog): Promise<T> {
+export async function guarded<T>(fn: () => Promise<T>, log?: StoreLog): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -126,6 +127,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     sessions,
     runs,
     events: events.log,
+    control: createRedisControlStore(redis, { prefix, log: opts.log }),
     health: async () => {
       try {
         await redis.ping();

@@ -67,6 +67,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_events_run ON run_events (run_id, id);
     `,
   },
+  {
+    version: 3,
+    name: 'config versions, control metadata and the audit log',
+    sql: `
+      CREATE TABLE config_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash TEXT NOT NULL UNIQUE,
+        parent TEXT,
+        author TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        document TEXT NOT NULL
+      );
+
+      CREATE TABLE control_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        address TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        message TEXT NOT NULL,
+        details TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; safe to call on every open. Returns the versions applied. */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { systemClock } from '../clock.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import { createSqliteControlStore } from './control-sqlite.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import { migrate } from './sqlite-migrations.js';
 import { guarded, type StoreLog } from './store-error.js';
@@ -236,6 +237,7 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
     sessions,
     runs,
     events,
+    control: createSqliteControlStore(db, log),
     async health() {
       try {
         db.prepare('SELECT 1').get();

@@ -1,4 +1,5 @@
 import type { RunResult, RunStatus, Workflow } from '../orchestrator/workflow/types.js';
+import type { ControlStore } from './control-types.js';
 
 /** One message of a session, as stored and as returned by GET /session/{id}. */
 export interface Turn {
@@ -120,6 +121,8 @@ export interface Stores {
   sessions: SessionStore;
   runs: RunStore;
   events: RunEventLog;
+  /** Config versions, the active version and the audit log (the control plane). */
+  control: ControlStore;
   /** 'ok' or a reason it is not. */
   health(): Promise<{ status: 'ok' | 'error'; driver: string; message?: string }>;
   close(): Promise<void>;

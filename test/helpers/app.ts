@@ -27,8 +27,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   opts.config?.(raw);
   const loaded = parseConfig(raw, opts.env ?? {});
   const catalog = loadCatalog(process.cwd(), loaded.config);
-  const { config: _c, env: _e, ...deps } = opts;
-  const app = await buildApp({ logger: false, ...deps, loaded, catalog });
+  const { config: _c, env, ...deps } = opts;
+  const app = await buildApp({ logger: false, env: env ?? {}, ...deps, loaded, catalog });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

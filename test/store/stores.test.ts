@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { createMemoryStores } from '../../src/store/memory.js';
 import { createSqliteStores } from '../../src/store/sqlite.js';
+import { MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import type { Stores } from '../../src/store/types.js';
 import { pair, run, tempDir, turn } from './fixtures.js';
 
@@ -204,7 +205,7 @@ describe('sqlite store on disk', () => {
     cleanups.push(() => c.close());
     const db = new Database(path, { readonly: true });
     cleanups.push(() => void db.close());
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 

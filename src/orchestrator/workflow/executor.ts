@@ -59,6 +59,7 @@ export function newRunRecord(args: {
   variables: Record<string, string>;
   session_id: string | null;
   started_at: string;
+  config_version: string;
 }): RunResult {
   const defaults = Object.fromEntries(
     Object.entries(args.workflow.inputs).flatMap(([name, input]) => (input.default === undefined ? [] : [[name, input.default]])),
@@ -96,6 +97,7 @@ export function newRunRecord(args: {
     simulated: false,
     resumed: 0,
     cancelled_by: null,
+    config_version: args.config_version,
   };
 }
 

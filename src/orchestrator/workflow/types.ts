@@ -106,4 +106,6 @@ export interface RunResult {
   resumed: number;
   /** Who cancelled the run: `api` (POST /runs/{id}/cancel), `client` (the waiting caller hung up); null otherwise. */
   cancelled_by: string | null;
+  /** Hash of the config version the run started with and kept to its end (absent on records made before versions existed). */
+  config_version?: string;
 }

@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
+import { isAdminKey, isAdminPath, type AdminKey } from './admin-auth.js';
+import { digest, matchDigest, presentedKey } from './credentials.js';
 
 /** Paths anyone may read, even when API keys are configured. */
 const PUBLIC_PATHS = new Set(['/', '/health', '/openapi.json']);
@@ -11,17 +12,6 @@ const isPublic = (url: string): boolean => {
   const path = url.split('?')[0]!;
   return PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/');
 };
-
-/** SHA-256 first, so keys of any length compare in constant time. */
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
-/** The caller's key from `Authorization: Bearer <key>` or `x-api-key`. */
-export function presentedKey(request: FastifyRequest): string | undefined {
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
-  const header = request.headers['x-api-key'];
-  return typeof header === 'string' ? header.trim() : undefined;
-}
 
 export function parseApiKeys(value: string | undefined): string[] {
   return (value ?? '')
@@ -34,9 +24,10 @@ export function parseApiKeys(value: string | undefined): string[] {
  * Security headers, CORS, API-key auth and the caller rate limit. Keys come only
  * from the environment (API_KEYS); without any, the server is open and says so once.
  */
-export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: string[] }): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: string[]; adminKeys?: AdminKey[] }): Promise<void> {
   const { config } = app.ctx;
-  const keys = opts.apiKeys.map(digest);
+  const keys = opts.apiKeys.map((k) => ({ digest: digest(k) }));
+  const adminKeys = opts.adminKeys ?? [];
 
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
   await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });
@@ -45,12 +36,11 @@ export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: st
     app.log.warn('API_KEYS is not set: every endpoint is open to anyone who can reach this server');
   } else {
     app.addHook('onRequest', async (request) => {
-      if (request.method === 'OPTIONS' || isPublic(request.url)) return;
+      // /admin/* has its own keys and its own hook (admin-auth.ts).
+      if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return;
       const key = presentedKey(request);
-      const given = digest(key ?? '');
-      // Compare against every key, without an early exit, so timing says nothing about which matched.
-      let ok = false;
-      for (const k of keys) ok = timingSafeEqual(k, given) || ok;
+      const ok = matchDigest(keys, digest(key ?? '')) !== undefined;
+      if (key && !ok && isAdminKey(adminKeys, key)) throw new AppError('forbidden', 'an admin key cannot call the client API: use a key from API_KEYS');
       if (!key || !ok) {
         throw new AppError('unauthorized', key ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key> or x-api-key');
       }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/schema.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ADDON_CATEGORIES, AddonSchema } from '../../config/catalog.js';
@@ -38,35 +39,43 @@ const TemplateInfoSchema = z.object({
 /** The read-only catalogue: models, addons, templates. Never shows a key or a provider URL. */
 export async function catalogueRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { config, catalog, loaded } = app.ctx;
+  const { catalog } = app.ctx;
 
-  const roles = new Map<string, string[]>();
-  const addRole = (model: string, role: string) => roles.set(model, [...(roles.get(model) ?? []), role]);
-  for (const [role, value] of Object.entries(config.routing)) {
-    if (typeof value === 'string') addRole(value, role);
-    else if (Array.isArray(value)) for (const model of refModels(value)) addRole(model, role);
-  }
-  for (const [tier, t] of Object.entries(config.routing.tiers)) if (t.handler === 'direct') for (const model of refModels(t.model)) addRole(model, `tier_${tier}`);
+  /** Routing roles and tiers per model, of the active config version. */
+  const rolesOf = (config: Config): Map<string, string[]> => {
+    const roles = new Map<string, string[]>();
+    const addRole = (model: string, role: string) => roles.set(model, [...(roles.get(model) ?? []), role]);
+    for (const [role, value] of Object.entries(config.routing)) {
+      if (typeof value === 'string') addRole(value, role);
+      else if (Array.isArray(value)) for (const model of refModels(value)) addRole(model, role);
+    }
+    for (const [tier, t] of Object.entries(config.routing.tiers)) if (t.handler === 'direct') for (const model of refModels(t.model)) addRole(model, `tier_${tier}`);
+    return roles;
+  };
 
   r.get(
     '/models',
     { schema: { summary: 'Configured models', tags: ['catalogue'], response: { 200: z.object({ models: z.array(ModelInfoSchema) }) } } },
-    async () => ({
-      models: Object.entries(config.models).map(([key, m]) => ({
-        key,
-        provider: m.provider,
-        provider_model: m.model,
-        mode: loaded.providerModes[m.provider] ?? 'simulated',
-        description: m.description,
-        capabilities: m.capabilities,
-        context_window: m.context_window,
-        max_output_tokens: m.max_output_tokens,
-        pricing: m.pricing,
-        fallbacks: fallbackChain(config, key).slice(1),
-        circuit: app.ctx.gateway.circuitState(key),
-        roles: roles.get(key) ?? [],
-      })),
-    }),
+    async () => {
+      const { config, loaded, gateway } = app.ctx.runtime.current();
+      const roles = rolesOf(config);
+      return {
+        models: Object.entries(config.models).map(([key, m]) => ({
+          key,
+          provider: m.provider,
+          provider_model: m.model,
+          mode: loaded.providerModes[m.provider] ?? 'simulated',
+          description: m.description,
+          capabilities: m.capabilities,
+          context_window: m.context_window,
+          max_output_tokens: m.max_output_tokens,
+          pricing: m.pricing,
+          fallbacks: fallbackChain(config, key).slice(1),
+          circuit: gateway.circuitState(key),
+          roles: roles.get(key) ?? [],
+        })),
+      };
+    },
   );
 
   r.get(

@@ -7,6 +7,7 @@ const CircuitStateSchema = z.enum(['closed', 'open', 'half_open']);
 export const HealthSchema = z.object({
   status: z.enum(['ok', 'degraded', 'unavailable']),
   version: z.string(),
+  config_version: z.string().describe('hash of the config version this replica serves new requests with'),
   uptime_s: z.number(),
   draining: z.boolean(),
   providers: z.record(
@@ -39,12 +40,14 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
     '/health',
     { schema: { summary: 'Detailed health', tags: ['meta'], response: { 200: HealthSchema, 503: HealthSchema } } },
     async (_request, reply) => {
-      const [gateway, store] = await Promise.all([ctx.gateway.health(), ctx.stores.health()]);
+      const active = ctx.runtime.current();
+      const [gateway, store] = await Promise.all([active.gateway.health(), ctx.stores.health()]);
       const anyOpen = Object.values(gateway.models).some((m) => m.circuit !== 'closed');
       const serving = !ctx.draining && store.status === 'ok';
       const body = {
         status: serving ? (anyOpen ? ('degraded' as const) : ('ok' as const)) : ('unavailable' as const),
         version: ctx.version,
+        config_version: active.hash,
         uptime_s: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
         draining: ctx.draining,
         providers: gateway.providers,

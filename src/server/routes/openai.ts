@@ -62,16 +62,19 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const body = request.body;
+      // The config version this request keeps to its end (also named in x-config-version).
+      const active = ctx.runtime.current();
+      void reply.header('x-config-version', active.hash);
       checkKnownFields(body);
-      const messages = toMessages(body, ctx.config.limits);
+      const messages = toMessages(body, active.config.limits);
       const options = toOptions(body);
       checkOptions(options);
-      checkFallbacks(ctx.config, body.fallbacks);
-      if (body.model !== 'auto') checkTarget(ctx.config, ctx.adapters, body.model, messages, options);
+      checkFallbacks(active.config, body.fallbacks);
+      if (body.model !== 'auto') checkTarget(active.config, active.adapters, body.model, messages, options);
       // A caller that hangs up cancels its model calls.
       const abort = abortOnDisconnect(reply, () => new Error('client closed the connection'));
       const meta = { id: `chatcmpl-${randomUUID().replaceAll('-', '')}`, created: Math.floor(ctx.clock.now() / 1000) };
-      const deadline = ctx.clock.now() + ctx.config.limits.default_timeout_s * 1000;
+      const deadline = ctx.clock.now() + active.config.limits.default_timeout_s * 1000;
       try {
         const model = body.model === 'auto' ? (await ctx.orchestrator.pickModel({ messages, signal: abort.signal, request_id: request.id })).model : body.model;
         const format = options.response_format?.type;
@@ -91,9 +94,9 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         };
         if (body.stream) {
           const includeUsage = body.stream_options?.include_usage === true;
-          return await streamCompletion(app, request, reply, ctx.gateway.stream(gatewayRequest), { ...meta, includeUsage, signal: abort.signal });
+          return await streamCompletion(app, request, reply, active.gateway.stream(gatewayRequest), { ...meta, includeUsage, signal: abort.signal });
         }
-        const result = await ctx.gateway.call(gatewayRequest);
+        const result = await active.gateway.call(gatewayRequest);
         annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
         return completionBody(result, meta);
       } catch (err) {

@@ -1,0 +1,44 @@
+import type { Catalog } from '../config/catalog.js';
+import { ConfigError, parseConfig, type LoadedConfig, type Problem } from '../config/load.js';
+import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
+
+/** A config document checked for use: the loaded config, or every problem with its path. */
+export type ConfigCheck = { ok: true; loaded: LoadedConfig } | { ok: false; problems: Problem[] };
+
+const ENV_ONLY = /^\$\{[A-Z_][A-Z0-9_]*\}$/;
+
+/**
+ * Provider keys must be `${ENV_VAR}` references: a version's document is stored and
+ * shown by the admin API, and a literal key there would be a secret at rest.
+ */
+function literalSecrets(document: unknown): Problem[] {
+  const providers = (document as { providers?: unknown } | null)?.providers;
+  if (!providers || typeof providers !== 'object') return [];
+  return Object.entries(providers).flatMap(([name, provider]) => {
+    const key = (provider as { api_key?: unknown } | null)?.api_key;
+    return typeof key === 'string' && key !== '' && !ENV_ONLY.test(key)
+      ? [{ path: `providers.${name}.api_key`, message: 'must be an ${ENV_VAR} reference: config versions are stored, and a key written here would be too' }]
+      : [];
+  });
+}
+
+/**
+ * Validates a config document exactly as startup does — schema, `${ENV}` resolution,
+ * cross-checks, the shipped templates against the new models — and lists every
+ * problem with its path (none is hidden behind the first).
+ */
+export function checkConfigDocument(document: unknown, opts: { env: NodeJS.ProcessEnv; catalog: Catalog; source: string }): ConfigCheck {
+  const problems = literalSecrets(document);
+  let loaded: LoadedConfig;
+  try {
+    loaded = parseConfig(document, opts.env, opts.source);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { ok: false, problems: [...problems, ...err.problems] };
+  }
+  for (const [name, template] of opts.catalog.templates) {
+    const issues = validateWorkflowDefinition(template, { config: loaded.config, addonIds: opts.catalog.addons });
+    problems.push(...issues.map((p) => ({ path: `templates/${name}.json.${p.path}`, message: p.message })));
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, loaded };
+}
