@@ -16,6 +16,14 @@ import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
 import { createTraffic } from './control/traffic.js';
+import { createShadows } from './control/shadow.js';
+import { createCanaries } from './control/canary.js';
+import { canaryChanges } from './control/canary-changes.js';
+import { createMemoryCanaryStore } from './store/canary-store.js';
+import { createRedisCanaryStore } from './store/canary-redis.js';
+import { createClientKeys } from './control/keys.js';
+import { createMemoryKeyStore } from './store/key-memory.js';
+import type { KeyStore } from './store/key-types.js';
 import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
@@ -24,6 +32,8 @@ import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugin
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { adminAuditRoutes } from './server/routes/admin-audit.js';
 import { adminConfigRoutes } from './server/routes/admin-config.js';
+import { adminExperimentRoutes } from './server/routes/admin-experiments.js';
+import { adminKeyRoutes } from './server/routes/admin-keys.js';
 import { catalogueRoutes } from './server/routes/catalogue.js';
 import { chatRoutes } from './server/routes/chat.js';
 import { metaRoutes } from './server/routes/meta.js';
@@ -64,6 +74,8 @@ export interface AppDeps {
   adminApiKeys?: string;
   /** Environment that `${VAR}` references of new config versions resolve against; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Client keys managed through /admin/keys; default: in memory. */
+  keyStore?: KeyStore;
   /** Shared mode: provider rate limits held in Redis for every replica. */
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
@@ -105,16 +117,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config });
-  const traffic = createTraffic({ bus });
   const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
+  /** The config new work starts with (a request keeps the version it started with). */
+  const activeConfig = () => runtime.current().config;
+  const canaries = createCanaries({
+    bus,
+    clock,
+    store: deps.shared ? createRedisCanaryStore(deps.shared.redis, { prefix: deps.shared.prefix, log: app.log }) : createMemoryCanaryStore(),
+    config: activeConfig,
+    actions: () => canaryActions,
+    log: app.log,
+  });
+  const traffic = createTraffic({ bus, canaryShare: canaries.share });
+  const shadows = createShadows({ clock, log: app.log });
+  const keyStore = deps.keyStore ?? createMemoryKeyStore();
+  const clientKeys = createClientKeys({ store: keyStore, clock, bus, config: activeConfig, log: app.log });
   const versioned = () => {
     const active = runtime.current();
     return { config: active.config, gateway: active.gateway, config_version: active.hash };
   };
-  const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic };
+  const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic, shadows };
   const runs = createRunEngine({ ...base, replica: deps.replica ?? replicaId() }, versioned);
   const orchestrator = createOrchestrator({ ...base, runs }, versioned);
   const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
+  const canaryActions = canaryChanges(control);
 
   // config, loaded, gateway and adapters follow the active config version.
   const ctx: AppContext = {
@@ -140,6 +166,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     orchestrator,
     runs,
+    clientKeys,
+    shadows,
+    canaries,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -156,7 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
-  await registerSecurity(app, { apiKeys, adminKeys });
+  await registerSecurity(app, { apiKeys, adminKeys, clientKeys });
   registerAdminAuth(app, { adminKeys, clientKeys: apiKeys });
   await registerDocs(app, VERSION);
   onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);
@@ -171,6 +200,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(telemetryRoutes);
   await app.register(adminConfigRoutes);
   await app.register(adminAuditRoutes);
+  await app.register(adminKeyRoutes);
+  await app.register(adminExperimentRoutes);
 
   await control.start();
 
@@ -180,8 +211,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await orchestrator.shutdown();
+    await shadows.idle();
+    await canaries.idle();
     await runtime.current().gateway.close();
     await stores.close();
+    await keyStore.close();
   });
   return app;
 }

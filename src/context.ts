@@ -13,6 +13,9 @@ import type { RunEngine } from './runs/engine.js';
 import type { Stores } from './store/types.js';
 import type { Stats } from './telemetry/stats.js';
 import type { Metrics } from './telemetry/metrics.js';
+import type { ClientKeys } from './control/keys.js';
+import type { Shadows } from './control/shadow.js';
+import type { Canaries } from './control/canary.js';
 
 /**
  * The collaborators of one server instance, built once by `buildApp` and
@@ -37,6 +40,12 @@ export interface AppContext {
   orchestrator: Orchestrator;
   /** The durable run engine: submit, cancel, resume (src/runs/). */
   runs: RunEngine;
+  /** Client keys with budgets (/admin/keys). */
+  clientKeys: ClientKeys;
+  /** Shadow comparisons per route (/admin/experiments). */
+  shadows: Shadows;
+  /** Canary experiments of the splits (/admin/experiments). */
+  canaries: Canaries;
   log: FastifyBaseLogger;
   /** Set when shutdown begins: new work is refused with 503. */
   draining: boolean;

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  budget_exceeded: 429,
   upstream_error: 502,
   overloaded: 503,
   timeout: 504,

@@ -8,6 +8,8 @@ export interface ControlEvents {
   split_assigned: { split: string; arm: string; request_id?: string };
   /** A config version became the one new work starts with (this process's swap). */
   config_activated: { hash: string; previous: string };
+  /** A canary stepped up its ramp, was rolled back or was promoted (the last two create a config version). */
+  canary_decision: { id: string; canary: string; decision: 'step' | 'rolled_back' | 'promoted'; reason: string; config_version: string | null };
 }
 
 /** Events the orchestrator emits about requests and runs (SSE, stats, metrics, logs listen). */

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { openStores, sharedRedisUrl } from './store/open-stores.js';
 import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
+import { openKeyStore } from './store/open-key-store.js';
 import { shutdownGracefully } from './server/shutdown.js';
 
 /** Startup: config → content → store → app → listen. The only place that exits the process. */
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
   const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });
   const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
-  const app = await buildApp({ loaded, catalog, stores, logger, shared });
+  const keyStore = openKeyStore(loaded.config.storage, process.env, { redis, log: logger });
+  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore });
   if (shared) app.log.info({ redis: redactUrl(redisUrl!) }, 'shared mode: sessions, runs and provider rate limits live in Redis');
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);

@@ -8,6 +8,8 @@ export interface BenchServerOptions {
   rateLimit?: { requestsPerWindow: number; windowMs: number; maxWaitMs: number };
   /** Overrides of `limits` (max_concurrent_workflows, queue_depth, ...). */
   limits?: Record<string, number>;
+  /** Shadow tier M with fast_ai at 100 % (section 7). */
+  shadow?: boolean;
   /** Build the server from `<srcRoot>/src` instead of this tree's src/ (what-if runs of a proposed fix). */
   srcRoot?: string;
 }
@@ -45,6 +47,7 @@ export function benchConfig(opts: BenchServerOptions): Record<string, any> {
   raw.monitoring.log_level = 'silent';
   raw.storage.driver = 'memory';
   raw.limits = { ...raw.limits, ...opts.limits };
+  if (opts.shadow) raw.routing.tiers.M.shadow = { model: 'fast_ai', sample_rate: 1 };
   return raw;
 }
 

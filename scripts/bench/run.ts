@@ -7,6 +7,7 @@ import { benchGateway, gatewayRows, type GatewayFigures } from './gateway-bench.
 import { benchRateLimit, rateLimitRows, type RateLimitFigures } from './rate-limit-bench.js';
 import { formatTable, type Row } from './report.js';
 import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-bench.js';
+import { benchShadow, trafficRows, type TrafficFigures } from './traffic-bench.js';
 
 /**
  * `npm run bench`: the gateway and the workflow engine measured against the fake
@@ -15,7 +16,7 @@ import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-b
  *
  *   --quick          3 s load runs and fewer repeats (for iterating on the bench itself)
  *   --profile        start the server children with --cpu-prof (profiles in scripts/bench/profiles/)
- *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4)
+ *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow)
  *   --src=<dir>      build the server from <dir>/src (a copy of the tree with a proposed fix:
  *                    a what-if run against the same fake, bare proxy and load)
  *
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     ...extra,
   });
   const rows: Row[] = [];
-  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures } = {};
+  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures } = {};
 
   if (wants('1', '2', '6')) {
     const server = await start('server-child.ts', serverOptions(), true);
@@ -110,6 +111,15 @@ async function main(): Promise<void> {
     raw.rateLimit = await benchRateLimit({ fake, server, calls, limit, windowMs, log });
     rows.push(...rateLimitRows(raw.rateLimit));
     await stop(server);
+  }
+
+  if (wants('7')) {
+    const off = await start('server-child.ts', serverOptions());
+    const on = await start('server-child.ts', serverOptions({ shadow: true }));
+    raw.traffic = await benchShadow({ fake, off, on, durationS: settings.durationS, warmupS: settings.warmupS, log });
+    rows.push(...trafficRows(raw.traffic));
+    await stop(on);
+    await stop(off);
   }
   await stop(fake);
 

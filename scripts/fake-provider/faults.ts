@@ -31,6 +31,7 @@ export const FAULT_NAMES = new Set([
   'byte_split',
   'fail_once',
   'fail_times',
+  'fail_percent',
   'server_error',
   'unavailable',
   'auth',

@@ -36,6 +36,7 @@
  *   byte_split                  stream: every byte in its own packet (UTF-8 characters split across packets)
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
+ *   fail_percent_<n>            500 for <n> % of the requests per key, spread evenly (3 of every 10 for 30)
  *   server_error                500 always          unavailable    503 always
  *   unavailable_retry_after_<s> 503 with `Retry-After: <s>`
  *   auth                        401                 forbidden      403          not_found  404
@@ -237,6 +238,12 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     if (f.has('context_relay')) return send(400, CONTEXT_RELAY);
     if (f.has('fail_once') && state.seen(`fail_once|${key}`) === 0) return fail(500, 'server_error', 'internal error (once)');
     if (f.has('fail_times') && state.seen(`fail_times|${key}`) < f.n('fail_times', 1)) return fail(500, 'server_error', 'internal error');
+    if (f.has('fail_percent')) {
+      // Request n (0-based) fails when it crosses the next multiple of 100/p: exactly p of every 100, evenly spread.
+      const n = state.seen(`fail_percent|${key}`);
+      const p = f.n('fail_percent', 50);
+      if (Math.floor(((n + 1) * p) / 100) > Math.floor((n * p) / 100)) return fail(500, 'server_error', 'internal error (flaky)');
+    }
     if (f.has('server_error')) return fail(500, 'server_error', 'internal error');
     if (f.has('unavailable_retry_after')) {
       return fail(503, 'unavailable', 'service unavailable', { 'retry-after': String(f.n('unavailable_retry_after', 1)) });

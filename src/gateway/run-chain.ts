@@ -165,7 +165,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             breakers: env.breakers,
             // Only a live provider's limiter weighs the request.
             weight: live ? requestWeight(req.messages, limit, prefill) : 0,
-            maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, Math.max(0, deadline - clock.now())),
+            maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now())),
             signal: lane.signal,
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
             onLimiterWait: (waitMs) => bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) }),

@@ -34,6 +34,8 @@ export interface GatewayRequest {
   signal?: AbortSignal;
   /** Epoch ms by which the whole call (all attempts) must end; the run's or request's budget. */
   deadline?: number;
+  /** Caps the providers' `max_wait_ms` for this call; 0 = go only if a slot is free now, never queue (shadows). */
+  max_wait_ms?: number;
   context?: CallContext;
 }
 

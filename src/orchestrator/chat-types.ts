@@ -8,6 +8,7 @@ import type { Usage } from '../providers/types.js';
 import type { Stores } from '../store/types.js';
 import type { SplitArm } from '../control/splits.js';
 import type { Traffic } from '../control/traffic.js';
+import type { Shadows } from '../control/shadow.js';
 import type { Categorization } from './categorizer.js';
 import type { Category } from './heuristic.js';
 import type { Emit } from './workflow/executor.js';
@@ -28,6 +29,8 @@ export interface OrchestratorDeps {
   log: FastifyBaseLogger;
   /** Resolves weighted splits (and canary shares); without it, plain weights. */
   traffic?: Traffic;
+  /** Runs routes' shadow models after their answers; without it, shadows are off. */
+  shadows?: Shadows;
 }
 
 /** For an H request: the generated plan and its run, or why the request was answered directly instead. */
@@ -59,6 +62,15 @@ export interface ChatResponse {
   media?: ReportedMedia[];
   /** Hash of the config version that answered (the one active when the request began). */
   config_version: string;
+}
+
+/** Options of one /chat call. */
+export interface ChatOptions {
+  request_id: string;
+  signal: AbortSignal;
+  emit?: Emit;
+  /** Refuses (throws 403) a tier or model the caller's key may not use; called before each answering call. */
+  allow?: (what: { tier?: string; model?: string }) => void;
 }
 
 /** Per-call options of the orchestrator's use cases. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Capability, ModelRef } from '../config/schema.js';
+import type { Capability, ModelRef, Shadow } from '../config/schema.js';
 import { AppError } from '../errors.js';
 import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
 import type { ChatMessage, ContentPart, OutputKind } from '../providers/types.js';
 import type { Turn } from '../store/types.js';
 import { createBudget, throwIfAborted } from './cancellation.js';
 import { categorize } from './categorizer.js';
-import type { ChatResponse, ChatWorkflowSummary, OrchestratorDeps, RunPlanned } from './chat-types.js';
+import type { ChatOptions, ChatResponse, ChatWorkflowSummary, OrchestratorDeps, RunPlanned } from './chat-types.js';
 import { addonMessages, fitHistory, loadHistory } from './context.js';
 import { detectGeneration } from './generation-intent.js';
 import { Ledger, roundUsd } from './ledger.js';
@@ -43,7 +43,7 @@ interface Answer {
 export async function chat(
   deps: OrchestratorDeps,
   req: ChatRequest,
-  opts: { request_id: string; signal: AbortSignal; emit?: Emit },
+  opts: ChatOptions,
   runPlanned: RunPlanned,
 ): Promise<ChatResponse> {
   const { config, clock, gateway } = deps;
@@ -82,7 +82,16 @@ export async function chat(
     const tier = config.routing.tiers[categorization.category];
     const onToken = req.stream ? (text: string) => emit('token', { request_id: opts.request_id, text }) : undefined;
 
-    const direct = async (preferred: string, kind: OutputKind, needs: Capability[], escalate: boolean, split?: SplitArm): Promise<Answer> => {
+    const direct = async (
+      preferred: string,
+      kind: OutputKind,
+      needs: Capability[],
+      escalate: boolean,
+      split?: SplitArm,
+      answered?: (call: GatewayRequest, result: GatewayResult) => void,
+    ): Promise<Answer> => {
+      // A model the caller named must itself be allowed; a routed one is allowed by its tier too.
+      opts.allow?.(req.model !== undefined ? { model: preferred } : { tier: categorization.category, model: preferred });
       // Generation models take a prompt, not a conversation; their window is not the constraint.
       const model = kind === 'text' ? chooseByWindow(config, preferred, inputTokens, needs, escalate).model : preferred;
       const room = (config.models[model]?.context_window ?? 0) - answerReserve(config, model) - inputTokens;
@@ -98,13 +107,19 @@ export async function chat(
       };
       const result = onToken && kind === 'text' ? await streamCall(gateway, call, onToken) : await gateway.call(call);
       ledger.add(result);
+      answered?.(call, result);
       return { ...answerOf(result), ...(armed ? { split: armed } : {}) };
     };
-    /** A routing reference answered directly, unless the caller named a model. */
-    const directRef = (split: string, ref: ModelRef): Promise<Answer> => {
+    /** A routing reference answered directly, unless the caller named a model; a tier's shadow gets the same messages afterwards. */
+    const directRef = (split: string, ref: ModelRef, shadow?: Shadow): Promise<Answer> => {
       if (req.model !== undefined) return direct(req.model, 'text', ['text'], false);
       const choice = route(split, ref);
-      return direct(choice.model, 'text', ['text'], true, choice.split);
+      const offerShadow =
+        shadow && deps.shadows
+          ? (call: GatewayRequest, primary: GatewayResult) =>
+              deps.shadows!.offer({ id: split.replace(/\.model$/, '.shadow'), route: split, shadow, gateway, messages: call.messages, primary, request_id: opts.request_id })
+          : undefined;
+      return direct(choice.model, 'text', ['text'], true, choice.split, offerShadow);
     };
 
     let answer: Answer;
@@ -116,8 +131,9 @@ export async function chat(
       const model = generation === 'image' ? config.routing.image_generation : config.routing.video_generation;
       answer = await direct(model, generation, [], false);
     } else if (tier.handler === 'direct') {
-      answer = await directRef(`routing.tiers.${categorization.category}.model`, tier.model);
+      answer = await directRef(`routing.tiers.${categorization.category}.model`, tier.model, tier.shadow);
     } else {
+      opts.allow?.({ tier: categorization.category });
       const plannerChoice = route('routing.planner', config.routing.planner);
       const planner = chooseByWindow(config, plannerChoice.model, inputTokens).model;
       const plannerContext = plannerChoice.split && planner === plannerChoice.split.arm ? { ...context, split: plannerChoice.split } : context;

@@ -6,11 +6,10 @@ import type { AdmissionCounts } from './admission.js';
 import { CancelledError } from './cancellation.js';
 import { categorize } from './categorizer.js';
 import { chat } from './chat.js';
-import type { ChatResponse, OrchestratorDeps, RunOptions, RunPlanned } from './chat-types.js';
+import type { ChatOptions, ChatResponse, OrchestratorDeps, RunOptions, RunPlanned } from './chat-types.js';
 import { Ledger } from './ledger.js';
 import type { ChatRequest } from './requests.js';
 import { preloadTokenizer } from './tokens.js';
-import type { Emit } from './workflow/executor.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 import type { SplitArm } from '../control/splits.js';
 import { routeWith } from '../control/traffic.js';
@@ -19,7 +18,7 @@ export type { ChatResponse } from './chat-types.js';
 
 /** The use cases behind /chat, /workflow, /template, /runs and the OpenAI-compatible `auto` model. */
 export interface Orchestrator {
-  chat(req: ChatRequest, opts: { request_id: string; signal: AbortSignal; emit?: Emit }): Promise<ChatResponse>;
+  chat(req: ChatRequest, opts: ChatOptions): Promise<ChatResponse>;
   runWorkflow(wf: Workflow, variables: Record<string, string>, opts: RunOptions): Promise<RunResult>;
   runTemplate(name: string, variables: Record<string, string>, opts: RunOptions): Promise<RunResult>;
   getRun(id: string): Promise<RunResult | null>;

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { isAdminKey, isAdminPath, type AdminKey } from './admin-auth.js';
 import { digest, matchDigest, presentedKey } from './credentials.js';
+import type { ClientKeys } from '../../control/keys.js';
+import type { ClientKey } from '../../store/key-types.js';
 
 /** Paths anyone may read, even when API keys are configured. */
 const PUBLIC_PATHS = new Set(['/', '/health', '/openapi.json']);
@@ -12,6 +14,13 @@ const isPublic = (url: string): boolean => {
   const path = url.split('?')[0]!;
   return PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/');
 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The managed client key (/admin/keys) the request presented, if any. */
+    clientKey?: ClientKey;
+  }
+}
 
 export function parseApiKeys(value: string | undefined): string[] {
   return (value ?? '')
@@ -22,9 +31,13 @@ export function parseApiKeys(value: string | undefined): string[] {
 
 /**
  * Security headers, CORS, API-key auth and the caller rate limit. Keys come only
- * from the environment (API_KEYS); without any, the server is open and says so once.
+ * from the environment (API_KEYS), or are managed ones (/admin/keys, with budgets);
+ * without any, the server is open and says so once.
  */
-export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: string[]; adminKeys?: AdminKey[] }): Promise<void> {
+export async function registerSecurity(
+  app: FastifyInstance,
+  opts: { apiKeys: string[]; adminKeys?: AdminKey[]; clientKeys?: ClientKeys },
+): Promise<void> {
   const { config } = app.ctx;
   const keys = opts.apiKeys.map((k) => ({ digest: digest(k) }));
   const adminKeys = opts.adminKeys ?? [];
@@ -32,13 +45,23 @@ export async function registerSecurity(app: FastifyInstance, opts: { apiKeys: st
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
   await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });
 
+  const managed = opts.clientKeys;
   if (keys.length === 0) {
-    app.log.warn('API_KEYS is not set: every endpoint is open to anyone who can reach this server');
-  } else {
+    app.log.warn('API_KEYS is not set: every endpoint is open to anyone who can reach this server (until a client key is created through /admin/keys)');
+  }
+  if (keys.length > 0 || managed) {
     app.addHook('onRequest', async (request) => {
       // /admin/* has its own keys and its own hook (admin-auth.ts).
       if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return;
       const key = presentedKey(request);
+      // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
+      const client = key && managed ? await managed.admit(key, request.id) : null;
+      if (client) {
+        request.clientKey = client;
+        return;
+      }
+      // Without API_KEYS the server is open until the first managed key exists.
+      if (keys.length === 0 && !(await managed!.required())) return;
       const ok = matchDigest(keys, digest(key ?? '')) !== undefined;
       if (key && !ok && isAdminKey(adminKeys, key)) throw new AppError('forbidden', 'an admin key cannot call the client API: use a key from API_KEYS');
       if (!key || !ok) {

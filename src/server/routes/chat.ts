@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ChatRequestSchema } from '../../orchestrator/requests.js';
 import { serveOperation } from '../operation.js';
+import { checkAllowance } from '../../control/keys.js';
 
 /** POST /chat: categorize, then answer directly (L/M) or through a generated workflow (H). */
 export async function chatRoutes(app: FastifyInstance): Promise<void> {
@@ -20,7 +21,12 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) =>
       serveOperation(request, reply, request.body.stream, (signal, emit) =>
-        app.ctx.orchestrator.chat(request.body, { request_id: request.id, signal, emit }),
+        app.ctx.orchestrator.chat(request.body, {
+          request_id: request.id,
+          signal,
+          emit,
+          allow: request.clientKey ? (what) => checkAllowance(request.clientKey, what) : undefined,
+        }),
       ),
   );
 }

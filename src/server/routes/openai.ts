@@ -10,6 +10,7 @@ import { abortOnDisconnect } from '../operation.js';
 import { completionBody, streamCompletion } from './openai/completion.js';
 import { ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
 import { checkFallbacks, checkKnownFields, checkOptions, checkTarget, toMessages, toOptions } from './openai/translate.js';
+import { checkAllowance } from '../../control/keys.js';
 
 /**
  * The OpenAI-compatible API: POST /v1/chat/completions, GET /v1/models and
@@ -76,8 +77,11 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       const meta = { id: `chatcmpl-${randomUUID().replaceAll('-', '')}`, created: Math.floor(ctx.clock.now() / 1000) };
       const deadline = ctx.clock.now() + active.config.limits.default_timeout_s * 1000;
       try {
-        const model = body.model === 'auto' ? (await ctx.orchestrator.pickModel({ messages, signal: abort.signal, request_id: request.id })).model : body.model;
+        // `auto` may land on a split arm (by request id): its calls then count as that arm's samples.
+        const picked = body.model === 'auto' ? await ctx.orchestrator.pickModel({ messages, signal: abort.signal, request_id: request.id }) : undefined;
+        const model = picked?.model ?? body.model;
         const format = options.response_format?.type;
+        checkAllowance(request.clientKey, { model });
         const gatewayRequest: GatewayRequest = {
           model,
           fallbacks: body.fallbacks,
@@ -90,7 +94,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
           options,
           signal: abort.signal,
           deadline,
-          context: { request_id: request.id },
+          context: { request_id: request.id, ...(picked?.split ? { split: picked.split } : {}) },
         };
         if (body.stream) {
           const includeUsage = body.stream_options?.include_usage === true;

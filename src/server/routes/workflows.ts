@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
 import type { SubmitRequest } from '../../runs/engine.js';
 import { serveOperation } from '../operation.js';
+import { checkWorkflowAllowance } from '../../control/keys.js';
 
 const STREAM_NOTE =
   'With `stream: true` the answer is Server-Sent Events: task_started, task_retry, task_completed, task_failed, token, then completed (the run record) or error.';
@@ -39,6 +40,7 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { workflow, variables, session_id, stream, timeout_s } = request.body;
+      checkWorkflowAllowance(request.clientKey, workflow, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
         return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id });
       }
@@ -61,6 +63,8 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { variables, session_id, stream, timeout_s } = request.body;
+      const template = app.ctx.catalog.templates.get(request.params.name);
+      if (template) checkWorkflowAllowance(request.clientKey, template, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
         return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id });
       }

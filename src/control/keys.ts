@@ -1,0 +1,230 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { AppError, notFound, validationError, type ErrorDetail } from '../errors.js';
+import type { AppEventBus } from '../events.js';
+import type { ClientKey, KeyPage, KeyStore } from '../store/key-types.js';
+import type { Workflow } from '../orchestrator/workflow/types.js';
+import { refModels } from './splits.js';
+import { fromNano, periodEnd, periodsAt, secondsUntilReset, toNano } from './budgets.js';
+
+/**
+ * Client keys with budgets: the admin use cases behind /admin/keys, the
+ * admission of a request presenting a managed key (rpm, day and month budgets),
+ * and the spend accounting fed by the gateway's `attempt` events — the same
+ * cost figures /stats sums.
+ */
+
+const ALLOWANCE = z.string().min(1).max(100).describe('a model key or a tier name (L, M, H)');
+const Budgets = z
+  .object({
+    day_usd: z.number().positive().nullable().optional().describe('USD per UTC day; null removes it'),
+    month_usd: z.number().positive().nullable().optional().describe('USD per UTC month; null removes it'),
+  })
+  .strict();
+
+export const CreateKeySchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    models: z.array(ALLOWANCE).max(200).optional().describe('allowed model keys and tiers; omitted: all'),
+    rpm: z.number().int().positive().optional().describe('requests per minute'),
+    budgets: Budgets.optional(),
+  })
+  .strict();
+
+export const UpdateKeySchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    models: z.array(ALLOWANCE).max(200).nullable().optional().describe('null allows every model'),
+    rpm: z.number().int().positive().nullable().optional().describe('null removes the limit'),
+    budgets: Budgets.optional(),
+  })
+  .strict();
+
+export type CreateKey = z.infer<typeof CreateKeySchema>;
+export type UpdateKey = z.infer<typeof UpdateKeySchema>;
+
+/** A key as the admin API shows it: its fields and its spend in the current UTC day and month. */
+export interface ClientKeyView extends ClientKey {
+  spend: { day_usd: number; month_usd: number };
+}
+
+/** SHA-256 (hex) of a presented key: what the store indexes. */
+export const keyHash = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+/** Managed keys start with this, so a request's key is looked up only when it can be one. */
+export const KEY_PREFIX = 'mo_';
+
+/** Most request → key attributions kept for spend accounting (the oldest are dropped first). */
+const MAX_ATTRIBUTIONS = 20_000;
+
+export interface ClientKeys {
+  create(input: CreateKey): Promise<{ key: ClientKey; secret: string }>;
+  get(id: string): Promise<ClientKeyView>;
+  list(page: { cursor?: string; limit: number }): Promise<KeyPage>;
+  update(id: string, patch: UpdateKey): Promise<ClientKeyView>;
+  delete(id: string): Promise<void>;
+  /**
+   * The managed key behind `secret`, admitted for request `requestId`: null when
+   * it is not a managed key. Throws 429 `budget_exceeded` (Retry-After: seconds
+   * until the UTC period resets) once the recorded spend has reached a budget,
+   * and 429 `rate_limited` past the key's requests per minute.
+   */
+  admit(secret: string, requestId: string): Promise<ClientKey | null>;
+  /** True once any managed key exists: client requests then need a key. Cached for a second. */
+  required(): Promise<boolean>;
+  /** Records spend of later gateway calls of `requestId` under the key. */
+  attribute(requestId: string, keyId: string): void;
+}
+
+export interface ClientKeysOptions {
+  store: KeyStore;
+  clock: Clock;
+  bus: AppEventBus;
+  config: () => Config;
+  log: { error(obj: object, msg: string): void };
+}
+
+export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
+  const { store, clock, bus, log } = opts;
+  const attribution = new Map<string, string>();
+  let countCache: { at: number; n: number } | undefined;
+
+  bus.on('attempt', (e) => {
+    if (e.outcome !== 'success' || e.simulated || !e.cost_usd || !e.context.request_id) return;
+    // The shadow's spend is the operator's experiment, not the caller's.
+    if (e.context.task_id === 'shadow') return;
+    const keyId = attribution.get(e.context.request_id);
+    if (!keyId) return;
+    store.addSpend(keyId, toNano(e.cost_usd), periodsAt(clock.now())).catch((err: unknown) => log.error({ err, key_id: keyId }, 'recording a key\'s spend failed'));
+  });
+
+  const checkModels = (models: string[] | undefined | null, config: Config) => {
+    const problems: ErrorDetail[] = [];
+    (models ?? []).forEach((m, i) => {
+      if (!['L', 'M', 'H'].includes(m) && !Object.hasOwn(config.models, m)) problems.push({ path: `models.${i}`, message: `'${m}' is neither a configured model nor a tier (L, M, H)` });
+    });
+    if (problems.length > 0) throw validationError('unknown model or tier', problems);
+  };
+
+  const view = async (key: ClientKey): Promise<ClientKeyView> => {
+    const spend = await store.spend(key.id, periodsAt(clock.now()));
+    return { ...key, spend: { day_usd: fromNano(spend.day_nano), month_usd: fromNano(spend.month_nano) } };
+  };
+  const mustGet = async (id: string): Promise<ClientKey> => {
+    const key = await store.get(id);
+    if (!key) throw notFound(`key '${id}'`);
+    return key;
+  };
+
+  const budgetCheck = async (key: ClientKey, now: number) => {
+    const { day_usd, month_usd } = key.budgets;
+    if (day_usd === null && month_usd === null) return;
+    const spend = await store.spend(key.id, periodsAt(now));
+    for (const [period, budget, spent] of [
+      ['day', day_usd, spend.day_nano],
+      ['month', month_usd, spend.month_nano],
+    ] as const) {
+      if (budget === null || spent < toNano(budget)) continue;
+      const resets = new Date(periodEnd(period, now)).toISOString();
+      throw new AppError(
+        'budget_exceeded',
+        `key '${key.name}' has spent $${fromNano(spent)} of its ${period === 'day' ? 'daily' : 'monthly'} budget of $${budget}; it resets at ${resets}`,
+        [{ path: `budgets.${period}_usd`, message: `spent $${fromNano(spent)} of $${budget}`, resets_at: resets }],
+        secondsUntilReset(period, now),
+      );
+    }
+  };
+
+  return {
+    async create(input) {
+      checkModels(input.models, opts.config());
+      const secret = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+      const now = new Date(clock.now()).toISOString();
+      const key: ClientKey = {
+        id: `key_${randomBytes(9).toString('hex')}`,
+        name: input.name,
+        models: input.models ?? null,
+        rpm: input.rpm ?? null,
+        budgets: { day_usd: input.budgets?.day_usd ?? null, month_usd: input.budgets?.month_usd ?? null },
+        prefix: secret.slice(0, 7),
+        created_at: now,
+        updated_at: now,
+      };
+      await store.create(key, keyHash(secret));
+      countCache = undefined;
+      return { key, secret };
+    },
+    get: async (id) => view(await mustGet(id)),
+    list: (page) => store.list(page),
+    async update(id, patch) {
+      const key = await mustGet(id);
+      if (patch.models !== undefined) checkModels(patch.models, opts.config());
+      const next: ClientKey = {
+        ...key,
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.models !== undefined ? { models: patch.models } : {}),
+        ...(patch.rpm !== undefined ? { rpm: patch.rpm } : {}),
+        budgets: {
+          day_usd: patch.budgets?.day_usd !== undefined ? patch.budgets.day_usd : key.budgets.day_usd,
+          month_usd: patch.budgets?.month_usd !== undefined ? patch.budgets.month_usd : key.budgets.month_usd,
+        },
+        updated_at: new Date(clock.now()).toISOString(),
+      };
+      const saved = await store.update(id, next);
+      if (!saved) throw notFound(`key '${id}'`);
+      return view(saved);
+    },
+    async delete(id) {
+      if (!(await store.delete(id))) throw notFound(`key '${id}'`);
+      countCache = undefined;
+    },
+    async admit(secret, requestId) {
+      if (!secret.startsWith(KEY_PREFIX)) return null;
+      const key = await store.byHash(keyHash(secret));
+      if (!key) return null;
+      const now = clock.now();
+      await budgetCheck(key, now);
+      if (key.rpm !== null) {
+        const minute = Math.floor(now / 60_000);
+        const n = await store.hit(key.id, minute);
+        if (n > key.rpm) {
+          throw new AppError('rate_limited', `key '${key.name}' is limited to ${key.rpm} requests per minute`, [], Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)));
+        }
+      }
+      this.attribute(requestId, key.id);
+      return key;
+    },
+    async required() {
+      const now = clock.now();
+      if (!countCache || now - countCache.at > 1000) countCache = { at: now, n: await store.count() };
+      return countCache.n > 0;
+    },
+    attribute(requestId, keyId) {
+      attribution.set(requestId, keyId);
+      if (attribution.size > MAX_ATTRIBUTIONS) attribution.delete(attribution.keys().next().value!);
+    },
+  };
+}
+
+/** Refuses (403) a workflow whose tasks call a model the key may not use (a task without a model may get any arm of the default). */
+export function checkWorkflowAllowance(key: ClientKey | undefined, workflow: Workflow, config: Config): void {
+  if (!key || key.models === null) return;
+  for (const [queue, tasks] of [['linear_queue', workflow.linear_queue], ['inline_queue', workflow.inline_queue]] as const) {
+    tasks.forEach((task, i) => {
+      for (const model of task.model ? [task.model] : refModels(config.routing.default_task_model)) checkAllowance(key, { model }, `workflow.${queue}.${i}.model`);
+    });
+  }
+}
+
+/**
+ * Whether a managed key may use a tier or model: allowed when it has no list,
+ * or its list names the tier or the model. Throws 403 `forbidden` otherwise.
+ */
+export function checkAllowance(key: ClientKey | undefined, what: { tier?: string; model?: string }, path = 'model'): void {
+  if (!key || key.models === null) return;
+  if ((what.tier && key.models.includes(what.tier)) || (what.model && key.models.includes(what.model))) return;
+  const named = [what.tier ? `tier ${what.tier}` : '', what.model ? `model '${what.model}'` : ''].filter(Boolean).join(' / ');
+  throw new AppError('forbidden', `key '${key.name}' may not use ${named}`, [{ path, message: `allowed: ${key.models.join(', ')}` }]);
+}

@@ -1,0 +1,111 @@
+import Database from 'better-sqlite3';
+import { migrate, type Migration } from './sqlite-migrations.js';
+import { guarded, type StoreLog } from './store-error.js';
+import { decodeCursor, encodeCursor, type ClientKey, type KeyStore } from './key-types.js';
+
+/** The keys' own schema, in their own file (`keys.db`), so it never races the session store's migrations. */
+const KEY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'client keys, spend, minute counters',
+    sql: `
+      CREATE TABLE client_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX client_keys_order ON client_keys (created_ms, id);
+      CREATE TABLE client_key_spend (
+        id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        nano INTEGER NOT NULL,
+        PRIMARY KEY (id, period)
+      );
+      CREATE TABLE client_key_minutes (
+        id TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (id, minute)
+      );
+    `,
+  },
+];
+
+/** Client keys in a SQLite file (single node): spend and keys survive restarts. */
+export function createSqliteKeyStore(file: string, opts: { log?: StoreLog } = {}): KeyStore {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, KEY_MIGRATIONS);
+  } catch (err) {
+    throw new Error(`cannot open the key store at ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const stmt = {
+    insert: db.prepare('INSERT INTO client_keys (id, hash, created_ms, data) VALUES (?, ?, ?, ?)'),
+    get: db.prepare('SELECT data FROM client_keys WHERE id = ?'),
+    byHash: db.prepare('SELECT data FROM client_keys WHERE hash = ?'),
+    first: db.prepare('SELECT data FROM client_keys ORDER BY created_ms, id LIMIT ?'),
+    after: db.prepare('SELECT data FROM client_keys WHERE (created_ms, id) > (?, ?) ORDER BY created_ms, id LIMIT ?'),
+    update: db.prepare('UPDATE client_keys SET data = ? WHERE id = ?'),
+    delete: db.prepare('DELETE FROM client_keys WHERE id = ?'),
+    deleteSpend: db.prepare('DELETE FROM client_key_spend WHERE id = ?'),
+    count: db.prepare('SELECT COUNT(*) AS n FROM client_keys'),
+    addSpend: db.prepare('INSERT INTO client_key_spend (id, period, nano) VALUES (?, ?, ?) ON CONFLICT (id, period) DO UPDATE SET nano = nano + excluded.nano'),
+    spend: db.prepare('SELECT nano FROM client_key_spend WHERE id = ? AND period = ?'),
+    hit: db.prepare('INSERT INTO client_key_minutes (id, minute, n) VALUES (?, ?, 1) ON CONFLICT (id, minute) DO UPDATE SET n = n + 1 RETURNING n'),
+    pruneMinutes: db.prepare('DELETE FROM client_key_minutes WHERE minute < ?'),
+  };
+  const row = (r: unknown): ClientKey | null => (r ? (JSON.parse((r as { data: string }).data) as ClientKey) : null);
+  const g = <T>(fn: () => T): Promise<T> => Promise.resolve().then(() => guarded(fn, opts.log));
+  let lastPrune = 0;
+
+  return {
+    create: (key, hash) => g(() => void stmt.insert.run(key.id, hash, Date.parse(key.created_at), JSON.stringify(key))),
+    get: (id) => g(() => row(stmt.get.get(id))),
+    byHash: (hash) => g(() => row(stmt.byHash.get(hash))),
+    list: ({ cursor, limit }) =>
+      g(() => {
+        const after = cursor ? decodeCursor(cursor) : null;
+        const rows = (after ? stmt.after.all(after.ms, after.id, limit + 1) : stmt.first.all(limit + 1)).map((r) => row(r)!);
+        const items = rows.slice(0, limit);
+        return { items, next_cursor: rows.length > limit ? encodeCursor(items.at(-1)!) : null };
+      }),
+    update: (id, key) => g(() => (stmt.update.run(JSON.stringify(key), id).changes > 0 ? key : null)),
+    delete: (id) =>
+      g(() =>
+        db.transaction(() => {
+          stmt.deleteSpend.run(id);
+          return stmt.delete.run(id).changes > 0;
+        })(),
+      ),
+    count: () => g(() => (stmt.count.get() as { n: number }).n),
+    addSpend: (id, nano, periods) =>
+      g(() =>
+        db.transaction(() => {
+          stmt.addSpend.run(id, periods.day, nano);
+          stmt.addSpend.run(id, periods.month, nano);
+        })(),
+      ),
+    spend: (id, periods) =>
+      g(() => ({
+        day_nano: (stmt.spend.get(id, periods.day) as { nano: number } | undefined)?.nano ?? 0,
+        month_nano: (stmt.spend.get(id, periods.month) as { nano: number } | undefined)?.nano ?? 0,
+      })),
+    hit: (id, minute) =>
+      g(() => {
+        // Minute counters older than two minutes are no longer read.
+        if (minute > lastPrune) {
+          stmt.pruneMinutes.run(minute - 2);
+          lastPrune = minute;
+        }
+        return (stmt.hit.get(id, minute) as { n: number }).n;
+      }),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
