@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { configHash } from './control/canonical.js';
 import { createConfigControl } from './control/config-control.js';
 import { createConfigRuntime } from './control/config-runtime.js';
+import { startConfigSync } from './control/config-sync.js';
 import { EventBus } from './event-bus.js';
 import { providerSecrets } from './secrets.js';
 import type { AppEvents } from './events.js';
@@ -204,12 +205,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminExperimentRoutes);
 
   await control.start();
+  // Shared mode: every replica follows the version active in Redis.
+  const sync = deps.shared ? startConfigSync({ redis: deps.shared.redis, control, log: app.log, prefix: deps.shared.prefix }) : undefined;
 
   // Runs a previous process left queued or running resume once the server is ready.
   app.addHook('onReady', async () => {
     await runs.start();
   });
   app.addHook('onClose', async () => {
+    await sync?.stop();
     await orchestrator.shutdown();
     await shadows.idle();
     await canaries.idle();

@@ -9,6 +9,7 @@ import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
 import { openKeyStore } from './store/open-key-store.js';
 import { shutdownGracefully } from './server/shutdown.js';
+import { watchConfigFile } from './control/config-file-watch.js';
 
 /** Startup: config → content → store → app → listen. The only place that exits the process. */
 async function main(): Promise<void> {
@@ -32,6 +33,14 @@ async function main(): Promise<void> {
 
   const retention = startRetention(stores, loaded.config.storage, app.ctx.clock, app.log);
   app.addHook('onClose', async () => retention.stop());
+
+  // The config file is watched, and SIGHUP reloads it: a valid change becomes the active version.
+  const fileWatch = watchConfigFile({ path: loaded.source, control: app.ctx.control, log: app.log });
+  app.addHook('onClose', async () => fileWatch.stop());
+  process.on('SIGHUP', () => {
+    app.log.info('SIGHUP: reloading the config file');
+    void fileWatch.reload();
+  });
 
   const port = Number(process.env.PORT ?? 8000);
   const host = process.env.HOST ?? '0.0.0.0';

@@ -53,8 +53,8 @@ export interface ConfigControl {
   diff(from: string, to: string): Promise<PatchOperation[]>;
   change(change: ConfigChange, actor: Actor): Promise<ChangeOutcome>;
   rollback(to: string, message: string | undefined, actor: Actor): Promise<ChangeOutcome>;
-  /** A new document for the config file (watch, SIGHUP): applied when it changed and is valid, else logged and refused. */
-  reloadFile(document: unknown, source: string): Promise<'applied' | 'unchanged' | 'refused'>;
+  /** A new document for the config file (watch, SIGHUP): applied when it changed and is valid, else refused with every problem. */
+  reloadFile(document: unknown, source: string): Promise<{ status: 'applied' | 'unchanged' | 'refused'; problems: Problem[] }>;
   /** Makes the store's active version the running one (shared mode: after a peer's change or a reconnect). */
   sync(): Promise<void>;
   listAudit(cursor: number | undefined, limit: number): Promise<Page<AuditEntry>>;
@@ -102,12 +102,13 @@ export function createConfigControl(deps: ConfigControlDeps): ConfigControl {
   const audit: ConfigControl['audit'] = (actor, action, target, message, details = {}) =>
     store.appendAudit({ at: now(), actor: actor.name, address: actor.address, action, target, message, details });
 
-  const swap = (hash: string, loaded: LoadedConfig) => {
+  /** Activates a version here; `announce` tells the listeners (shared mode publishes), not for a version learnt from a peer. */
+  const swap = (hash: string, loaded: LoadedConfig, announce = true) => {
     const before = runtime.current().hash;
     runtime.activate(hash, loaded);
     if (before !== hash) {
       log.info({ config_version: hash, previous: before }, 'config version activated');
-      for (const listener of listeners) listener(hash);
+      if (announce) for (const listener of listeners) listener(hash);
     }
   };
 
@@ -142,7 +143,7 @@ export function createConfigControl(deps: ConfigControlDeps): ConfigControl {
       log.error({ config_version: hash, problems: checked.problems.map(formatProblem) }, 'the active config version is invalid here; keeping the running one');
       return;
     }
-    swap(hash, checked.loaded);
+    swap(hash, checked.loaded, false);
   };
 
   return {
@@ -250,12 +251,9 @@ export function createConfigControl(deps: ConfigControlDeps): ConfigControl {
     reloadFile: (document, source) =>
       serial(async () => {
         const fileHash = configHash(document);
-        if (fileHash === (await store.getMeta(FILE_HASH))) return 'unchanged';
+        if (fileHash === (await store.getMeta(FILE_HASH))) return { status: 'unchanged', problems: [] };
         const checked = check(document, source);
-        if (!checked.ok) {
-          log.error({ file: source, problems: checked.problems.map(formatProblem) }, 'config file refused; the running version stays');
-          return 'refused';
-        }
+        if (!checked.ok) return { status: 'refused', problems: checked.problems };
         const active = await activeHash();
         const message = `config file changed: ${source}`;
         if (fileHash !== active) {
@@ -263,7 +261,7 @@ export function createConfigControl(deps: ConfigControlDeps): ConfigControl {
           await audit(FILE_ACTOR, 'config.file', fileHash, message, { parent: active, diff: diffDocuments((await requireVersion(active)).document, document) });
         }
         await store.setMeta(FILE_HASH, fileHash);
-        return 'applied';
+        return { status: 'applied', problems: [] };
       }),
 
     sync: () => serial(sync),
