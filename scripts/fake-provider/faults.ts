@@ -29,6 +29,7 @@ export const FAULT_NAMES = new Set([
   'data_nospace',
   'sse_comments',
   'byte_split',
+  'window_spent',
   'fail_once',
   'fail_times',
   'fail_percent',

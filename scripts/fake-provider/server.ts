@@ -34,6 +34,7 @@
  *   line_cr / line_crlf         stream: SSE lines end with a lone CR / with CRLF
  *   data_nospace                stream: `data:` without the space      sse_comments  comments, event:, id:, retry: lines
  *   byte_split                  stream: every byte in its own packet (UTF-8 characters split across packets)
+ *   window_spent_<ms>           any answer carries x-ratelimit-remaining-requests 0 and x-ratelimit-reset-requests <ms>ms
  *   fail_once                   500 the first time per key, then healthy
  *   fail_times_<n>              500 the first <n> times per key, then healthy
  *   fail_percent_<n>            500 for <n> % of the requests per key, spread evenly (3 of every 10 for 30)
@@ -297,6 +298,11 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
 
     const faults = new Faults(spec);
     const ex: Exchange = { dialect, res, body, faults, model: split.model, baseUrl, stream };
+    if (faults.has('window_spent')) {
+      // A successful answer that spends the request window: the next request would be refused until the reset.
+      res.setHeader('x-ratelimit-remaining-requests', '0');
+      res.setHeader('x-ratelimit-reset-requests', `${faults.n('window_spent', 1000)}ms`);
+    }
     const latency = Number(headers['x-fake-latency-ms'] ?? (faults.has('latency') ? faults.n('latency', 0) : latencyMs));
     if (latency > 0) await sleep(latency);
     if (parseFailed) return sendError(ex, 400, 'invalid_json', 'request body is not JSON');

@@ -1,5 +1,6 @@
 import { isProviderError, ProviderError } from '../providers/provider-error.js';
 import type { AttemptTimeouts } from '../providers/types.js';
+import { windowHint, type HeaderBag } from '../providers/retry-hint.js';
 import { CircuitOpenError, type ModelBreakers } from './breaker.js';
 import type { ResolvedModel } from './fallback.js';
 import { LimiterWaitError, type ProviderLimiter } from './limiter.js';
@@ -41,7 +42,7 @@ export interface AttemptPlan {
  */
 export async function runAttempt<T>(
   plan: AttemptPlan,
-  call: (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: () => void) => Promise<T>,
+  call: (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>,
 ): Promise<T> {
   const { model, breakers } = plan;
   if (!breakers.admits(model.key)) throw new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`);
@@ -64,7 +65,14 @@ export async function runAttempt<T>(
   try {
     return await breakers.fire(model.key, () => {
       started = true;
-      return guarded(model, plan.timeouts(), plan.signal, (signal, timeouts) => call(signal, timeouts, () => slot?.restamp()));
+      return guarded(model, plan.timeouts(), plan.signal, (signal, timeouts) =>
+        call(signal, timeouts, (headers) => {
+          slot?.restamp();
+          // A response that spent its window (x-ratelimit-remaining-* 0) says when the next one may go.
+          const spent = headers && plan.limiter ? windowHint(headers) : undefined;
+          if (spent !== undefined && spent > 0) plan.limiter!.learnReset(model.model, spent);
+        }),
+      );
     });
   } catch (err) {
     if (err instanceof CircuitOpenError) throw new SkippedAttempt('circuit_open', err.message);

@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { Pool, type Dispatcher } from 'undici';
 import type { AttemptTimeouts } from './types.js';
 import { AttemptGuard } from './attempt-guard.js';
+import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError } from './wire-errors.js';
 
 /**
@@ -32,7 +33,8 @@ export interface HttpCall {
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
   /** Called when the response headers arrive. */
-  onResponseStart?: () => void;
+  /** Called when the response headers arrive, with them (rate-limit windows are read from them). */
+  onResponseStart?: (headers: HeaderBag) => void;
 }
 
 /** Marks the `data: [DONE]` terminator in an SSE stream. */
@@ -118,7 +120,7 @@ export class HttpClient {
       headersTimeout,
       bodyTimeout,
     });
-    call.onResponseStart?.();
+    call.onResponseStart?.(res.headers);
     if (res.statusCode >= 300) {
       const text = await readBounded(res.body, ERROR_BODY_LIMIT);
       throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers);

@@ -66,7 +66,11 @@ const WINDOWS: ReadonlyArray<{ remaining: string; reset: string }> = [
   { remaining: 'anthropic-ratelimit-output-tokens-remaining', reset: 'anthropic-ratelimit-output-tokens-reset' },
 ];
 
-function windowHint(headers: HeaderBag, now: number): number | undefined {
+/**
+ * Ms until a spent rate-limit window resets (a remaining count of 0 with its reset), from any
+ * response's headers — a successful one too: the provider is saying the next request would fail.
+ */
+export function windowHint(headers: HeaderBag, now = Date.now()): number | undefined {
   let hint: number | undefined;
   for (const w of WINDOWS) {
     const remaining = first(headers[w.remaining]);

@@ -138,7 +138,7 @@ export interface ProviderRequest {
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
   /** Called when the provider's response begins (its headers arrived). */
-  onResponseStart?: () => void;
+  onResponseStart?: (headers?: Record<string, string | string[] | undefined>) => void;
 }
 
 export interface ProviderResult {

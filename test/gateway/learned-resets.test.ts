@@ -151,4 +151,16 @@ describe('through the gateway', () => {
     expect([second.model_used, third.model_used]).toEqual(['sibling', 'sibling']);
     expect(second.attempts[0]).toMatchObject({ model: 'primary', outcome: 'skipped', code: 'rate_limit_reset' });
   });
+
+  it('a successful answer that spent its window (x-ratelimit-remaining-requests: 0) holds the next request until the reset', async () => {
+    const { gateway } = withModels({
+      primary: { provider: 'alpha', model: 'fault:window_spent_30000/primary-model', fallbacks: ['sibling'] },
+      sibling: { provider: 'alpha', model: 'sibling-model' },
+    });
+    expect((await gateway.call(hello())).model_used).toBe('primary');
+    const next = await gateway.call(hello());
+    expect(next.model_used).toBe('sibling');
+    expect(next.attempts[0]).toMatchObject({ model: 'primary', outcome: 'skipped', code: 'rate_limit_reset' });
+    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+  });
 });
