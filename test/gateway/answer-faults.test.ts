@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayStream } from '../../src/gateway/types.js';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import type { TestConfigOptions } from '../helpers/gateway-config.js';
 import { startFixture, type Fixture } from '../orchestrator/fixture.js';
 import { postJson } from '../orchestrator/support.js';
-import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
+import { hello, seenFor } from './fake-gateway.js';
+import { fakeSuite } from './fake-suite.js';
 
 /**
  * Issue 11 class A: a failure inside a normal-looking 200 is a failed attempt (retry, then
@@ -12,25 +12,9 @@ import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js
  * `finish_reason: length` stays a success, reported as truncated.
  */
 
-let fake: FakeProvider;
-let current: FakeGateway | undefined;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-const withModels = (models: TestConfigOptions['models']) => {
-  current = fakeGateway(fake, { models });
-  return current;
-};
+const suite = fakeSuite();
+const withModels = (models: TestConfigOptions['models']) => suite.withModels(models);
+const seen = (id: string) => seenFor(suite.fake, id);
 const primaryOn = (provider: 'alpha' | 'gem', fault: string) => withModels({ primary: { provider, model: `fault:${fault}/primary-model`, fallbacks: ['backup'] } });
 
 async function drain(stream: GatewayStream): Promise<string> {
@@ -46,7 +30,7 @@ describe('A: failures inside a 200 answer', () => {
     expect(result).toMatchObject({ model_used: 'backup', fallback_used: true, text: 'echo: hello there' });
     expect(result.attempts[0]).toMatchObject({ model: 'primary', outcome: 'failure', kind: 'server_error', status: 502 });
     // server_error is retried (max_retries 2 in the test config) before the fallback.
-    expect(seenFor(fake, 'primary-model')).toHaveLength(3);
+    expect(seen('primary-model')).toHaveLength(3);
   });
 
   it.each([

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createProviderLimiter, LimiterWaitError, type ProviderLimiter, type SharedLimits } from '../../src/gateway/limiter.js';
 import { connectRedis } from '../../src/store/redis.js';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { sharedTestRedis } from '../helpers/redis.js';
 import type { TestConfigOptions } from '../helpers/gateway-config.js';
-import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
+import { hello, seenFor } from './fake-gateway.js';
+import { fakeSuite } from './fake-suite.js';
 
 /**
  * Issue 11 class B: the limiter learns a provider's retry hint. A model whose provider said
@@ -119,23 +119,8 @@ describe('shared mode: a reset learned by one replica holds for every replica', 
 });
 
 describe('through the gateway', () => {
-  let fake: FakeProvider;
-  let current: FakeGateway | undefined;
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  beforeEach(() => fake.reset());
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
-  const withModels = (models: TestConfigOptions['models']) => {
-    current = fakeGateway(fake, { models });
-    return current;
-  };
+  const suite = fakeSuite();
+  const withModels = (models: TestConfigOptions['models']) => suite.withModels(models);
 
   it('a provider that said "reset in 30 s" gets no more requests for that model from any caller; the fallback answers', async () => {
     const { gateway } = withModels({
@@ -146,7 +131,7 @@ describe('through the gateway', () => {
     expect(first.model_used).toBe('sibling');
     const second = await gateway.call(hello());
     const third = await gateway.call(hello());
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
     // Another model of the same provider is not held up by the first one's reset.
     expect([second.model_used, third.model_used]).toEqual(['sibling', 'sibling']);
     expect(second.attempts[0]).toMatchObject({ model: 'primary', outcome: 'skipped', code: 'rate_limit_reset' });
@@ -161,6 +146,6 @@ describe('through the gateway', () => {
     const next = await gateway.call(hello());
     expect(next.model_used).toBe('sibling');
     expect(next.attempts[0]).toMatchObject({ model: 'primary', outcome: 'skipped', code: 'rate_limit_reset' });
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
   });
 });

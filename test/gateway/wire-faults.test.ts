@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestConfigOptions } from '../helpers/gateway-config.js';
 import { startFixture, type Fixture } from '../orchestrator/fixture.js';
 import { postJson } from '../orchestrator/support.js';
-import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js';
+import { hello, seenFor } from './fake-gateway.js';
+import { fakeSuite } from './fake-suite.js';
 
 /**
  * Issue 11, classes B and C through the gateway, the real adapters and real sockets:
@@ -11,28 +11,11 @@ import { fakeGateway, hello, seenFor, type FakeGateway } from './fake-gateway.js
  * Waits are asserted as lower bounds measured by the fake provider (never upper bounds).
  */
 
-let fake: FakeProvider;
-let current: FakeGateway | undefined;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-
-const withModels = (models: TestConfigOptions['models'], extra: Omit<TestConfigOptions, 'fakeUrl'> = {}) => {
-  current = fakeGateway(fake, { ...extra, models });
-  return current;
-};
+const suite = fakeSuite();
+const withModels = (models: TestConfigOptions['models'], extra: Omit<TestConfigOptions, 'fakeUrl' | 'models'> = {}) => suite.withModels(models, extra);
 
 const gap = (fakeModel: string): number => {
-  const seen = seenFor(fake, fakeModel);
+  const seen = seenFor(suite.fake, fakeModel);
   expect(seen.length).toBeGreaterThanOrEqual(2);
   return seen[1]!.at - seen[0]!.at;
 };
@@ -46,8 +29,8 @@ describe('C: one classification table decides the fallback', () => {
     });
     const result = await gateway.call(hello());
     expect(result).toMatchObject({ model_used: 'big', fallback_used: true, text: 'echo: hello there' });
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
-    expect(seenFor(fake, 'backup-model')).toHaveLength(0);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'backup-model')).toHaveLength(0);
     expect(result.attempts.map((a) => `${a.model}:${a.outcome}:${a.code ?? ''}`)).toEqual([
       'primary:failure:context_length_exceeded',
       'backup:skipped:context_length_exceeded',
@@ -62,7 +45,7 @@ describe('C: one classification table decides the fallback', () => {
     const { gateway } = withModels({ primary: { provider: 'alpha', model: `fault:${fault}/primary-model`, fallbacks: ['backup'] } });
     const result = await gateway.call(hello());
     expect(result).toMatchObject({ model_used: 'backup', text: 'echo: hello there' });
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
     expect(result.attempts[0]).toMatchObject({ kind: 'quota', code: 'quota_exceeded', status });
   });
 
@@ -71,7 +54,7 @@ describe('C: one classification table decides the fallback', () => {
     const result = await gateway.call(hello());
     expect(result.model_used).toBe('backup');
     // server_error.max_retries is 2 in the test config.
-    expect(seenFor(fake, 'primary-model')).toHaveLength(3);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(3);
     expect(result.attempts[0]).toMatchObject({ kind: 'server_error', code: 'overloaded', status: 529 });
   });
 
@@ -84,7 +67,7 @@ describe('C: one classification table decides the fallback', () => {
 });
 
 describe('B: one retry-hint reader for every retryable status', () => {
-  const capped = (cap: number, retries = 1): Omit<TestConfigOptions, 'fakeUrl'> => ({
+  const capped = (cap: number, retries = 1): Omit<TestConfigOptions, 'fakeUrl' | 'models'> => ({
     edit: (raw) => {
       raw.error_handling.retry_after_cap_ms = cap;
       raw.error_handling.rate_limit.max_retries = retries;
@@ -102,7 +85,7 @@ describe('B: one retry-hint reader for every retryable status', () => {
     const { gateway } = withModels({ primary: { provider: 'alpha', model: 'fault:rate_limit_retry_after_ms_2500/primary-model', fallbacks: ['backup'] } }, capped(2000));
     const result = await gateway.call(hello());
     expect(result.model_used).toBe('backup');
-    expect(seenFor(fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
   });
 
   it('an OpenAI spent request window (x-ratelimit-remaining-requests: 0, reset 1.5s) is waited out', async () => {
