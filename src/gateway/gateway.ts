@@ -8,6 +8,7 @@ import { createBreakers } from './breaker.js';
 import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from './limiter.js';
 import { settle } from './result.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
+import { hedgesWhenStreamed } from './hedge.js';
 import { startStream } from './stream.js';
 import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
 
@@ -94,6 +95,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const view = (env: GatewayEnv): Gateway => ({
     call: async (req: GatewayRequest): Promise<GatewayResult> => {
+      // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
+      if (hedgesWhenStreamed(env.config, req)) return startStream(env, req).result;
       const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
       return settle(env, req, success, success.value);
     },

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import type { ResolvedModel } from './fallback.js';
+import { resolveModel, type ResolvedModel } from './fallback.js';
+import type { GatewayRequest } from './types.js';
 
 /**
  * Hedging for slow first tokens: when a model has produced no token `hedge_after_ms`
@@ -116,4 +117,15 @@ export class HedgeRace {
  */
 export function hedgeAfterMs(config: Config, model: ResolvedModel): number {
   return model.timeouts.hedge_after_ms ?? config.providers[model.provider]?.timeouts.hedge_after_ms ?? config.timeouts.hedge_after_ms ?? 0;
+}
+
+/**
+ * True when a non-streamed call should be made as a stream so that it can be hedged:
+ * a text answer whose first model has `hedge_after_ms`, and nothing asked for that only
+ * the non-streamed answer carries (logprobs, several choices).
+ */
+export function hedgesWhenStreamed(config: Config, req: GatewayRequest): boolean {
+  if ((req.kind ?? 'text') !== 'text' || req.options?.logprobs || (req.options?.n ?? 1) > 1) return false;
+  const first = resolveModel(config, req.model);
+  return first !== undefined && hedgeAfterMs(config, first) > 0;
 }

@@ -171,6 +171,18 @@ describe('failover suite: faults after the first token', () => {
     expectComplete(await ask('fault:no_finish/primary-11b'), BACKUP);
   });
 
+  it('11c. an error chunk mid-answer (OpenRouter: error with finish_reason "error", then [DONE]): a break, continued by the fallback', async () => {
+    const out = await ask('fault:word_chunks+midstream_error_30/primary-11c');
+    expectComplete(out, BACKUP);
+    expect(out.models).toEqual(['openrouter/fault:word_chunks+midstream_error_30/primary-11c', BACKUP]);
+    expect(lastMessage(seen('backup-model')[0]!).content.trim().split(' ')).toHaveLength(30);
+  });
+
+  it('11d. an error chunk mid-answer and a fallback that rejects the prefill: regenerated and spliced', async () => {
+    const fallback = 'openrouter/fault:reject_prefill/backup-11d';
+    expectComplete(await ask('fault:word_chunks+midstream_error_30/primary-11d', [fallback]), fallback);
+  });
+
   it('14. cut, with a fallback that rejects the prefill: regenerated there without it and spliced', async () => {
     const fallback = 'openrouter/fault:reject_prefill/backup-model';
     const out = await ask('fault:word_chunks+stream_cut_40/primary-14', [fallback]);

@@ -123,6 +123,23 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(0);
   });
 
+  it('hedges a non-streamed call too: made as a stream upstream, collected into one answer', async () => {
+    const { gateway } = withModels({
+      primary: { provider: 'alpha', model: 'fault:slow_first_token_5000/primary-model', fallbacks: ['backup'], timeouts: SLOW },
+    });
+    const result = await gateway.call(hello());
+    expect(result).toMatchObject({ text: 'echo: hello there', model_used: 'backup', finish_reason: 'stop' });
+    expect(result.usage.total_tokens).toBeGreaterThan(0);
+    expect(outcomes(result.attempts)).toEqual(['backup:success', 'primary:cancelled:hedge_lost']);
+    expect(suite.fake().attempts.every((a) => a.stream)).toBe(true);
+  });
+
+  it('keeps non-streamed calls of models without hedging non-streamed', async () => {
+    const { gateway } = withModels({ primary: { provider: 'alpha', model: 'primary-model', fallbacks: ['backup'] } });
+    await expect(gateway.call(hello())).resolves.toMatchObject({ model_used: 'primary' });
+    expect(suite.fake().attempts.map((a) => a.stream)).toEqual([false]);
+  });
+
   it('cancels both racing attempts when the caller hangs up', async () => {
     const { gateway } = withModels({
       primary: { provider: 'alpha', model: 'fault:slow_first_token_5000/primary-model', fallbacks: ['backup'], timeouts: SLOW },
