@@ -1,11 +1,12 @@
 import { sleep, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import { AppError, type ErrorDetail } from '../errors.js';
+import { AppError } from '../errors.js';
 import { scrubSecrets } from '../secrets.js';
 import type { AppEventBus } from '../events.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
+import { attemptDetails, recordCancelled, recordFailure } from './attempt-log.js';
 import { hedgeAfterMs, HedgeRace, soloLane, type Lane } from './hedge.js';
 import type { ModelBreakers } from './breaker.js';
 import { requestWeight } from './request-weight.js';
@@ -58,18 +59,6 @@ export interface ChainSuccess<T> {
   fallbackUsed: boolean;
   attempts: Attempt[];
   latencyMs: number;
-}
-
-/** One 502/504 detail per attempt: which model, what went wrong. */
-export function attemptDetails(attempts: Attempt[]): ErrorDetail[] {
-  return attempts.map((a) => ({
-    model: a.model,
-    provider: a.provider,
-    kind: a.kind ?? a.outcome,
-    code: a.code,
-    status: a.status,
-    message: a.message ?? a.outcome,
-  }));
 }
 
 /** How one model's turn in the walk ended when it did not throw. */
@@ -199,23 +188,11 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
         if (err instanceof AppError) throw err;
         if (req.signal?.aborted) throw req.signal.reason;
         if (lane.lost) {
-          recordCancelled(env, attempts, model, context, clock.now() - startedAt, adapter.simulated, lane.signal?.reason);
+          recordCancelled(bus, attempts, model, lane.signal?.reason, { durationMs: clock.now() - startedAt, simulated: adapter.simulated, context });
           return { ok: false };
         }
         const failure = withoutSecrets(asProviderError(err, model.provider), env.secrets);
-        const durationMs = clock.now() - startedAt;
-        recordFailure(attempts, model, failure, durationMs);
-        bus.emit('attempt', {
-          model: model.key,
-          provider: model.provider,
-          outcome: 'failure',
-          kind: failure.kind,
-          code: failure.code,
-          status: failure.status,
-          latency_ms: durationMs,
-          simulated: adapter.simulated,
-          context,
-        });
+        recordFailure(bus, attempts, model, failure, { durationMs: clock.now() - startedAt, simulated: adapter.simulated, context });
         if (hooks.retryNow?.(model, failure) === true) continue;
         const decision = decideAfterFailure(failure, retries, config.error_handling, env.random);
         if (decision.action === 'surface') {
@@ -310,40 +287,4 @@ function withoutSecrets(err: ProviderError, secrets: readonly string[]): Provide
   const message = scrubSecrets(err.message, secrets);
   if (message === err.message) return err;
   return new ProviderError({ kind: err.kind, code: err.code, status: err.status, retryAfterMs: err.retryAfterMs, provider: err.provider, message });
-}
-
-/** The losing attempt of a hedge: cancelled by us, so neither a failure of the model nor billed (its usage is unknown). */
-function recordCancelled(
-  env: GatewayEnv,
-  attempts: Attempt[],
-  model: ResolvedModel,
-  context: CallContext,
-  durationMs: number,
-  simulated: boolean,
-  reason: unknown,
-): void {
-  const message = reason instanceof Error ? reason.message : 'cancelled';
-  attempts.push({ model: model.key, provider: model.provider, outcome: 'cancelled', code: 'hedge_lost', message, duration_ms: durationMs });
-  env.bus.emit('attempt', {
-    model: model.key,
-    provider: model.provider,
-    outcome: 'cancelled',
-    code: 'hedge_lost',
-    latency_ms: durationMs,
-    simulated,
-    context,
-  });
-}
-
-function recordFailure(attempts: Attempt[], model: ResolvedModel, err: ProviderError, durationMs: number): void {
-  attempts.push({
-    model: model.key,
-    provider: model.provider,
-    outcome: 'failure',
-    kind: err.kind,
-    code: err.code,
-    status: err.status,
-    message: err.message,
-    duration_ms: durationMs,
-  });
 }
