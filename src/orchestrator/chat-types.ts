@@ -12,6 +12,7 @@ import type { Shadows } from '../control/shadow.js';
 import type { Categorization } from './categorizer.js';
 import type { Category } from './heuristic.js';
 import type { Emit } from './workflow/executor.js';
+import type { TokenSink } from './stream-call.js';
 import type { ReportedMedia } from './media-answer.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 
@@ -92,5 +93,5 @@ export interface RunOptions extends CallOptions {
 export type RunPlanned = (
   workflow: Workflow,
   variables: Record<string, string>,
-  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: (text: string) => void },
+  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink },
 ) => Promise<RunResult>;

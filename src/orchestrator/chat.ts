@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, ModelRef, Shadow } from '../config/schema.js';
-import { AppError } from '../errors.js';
 import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
 import type { ChatMessage, ContentPart, OutputKind } from '../providers/types.js';
 import type { Turn } from '../store/types.js';
-import { createBudget, throwIfAborted } from './cancellation.js';
+import { createBudget } from './cancellation.js';
 import { categorize } from './categorizer.js';
 import type { ChatOptions, ChatResponse, ChatWorkflowSummary, OrchestratorDeps, RunPlanned } from './chat-types.js';
 import { addonMessages, fitHistory, loadHistory } from './context.js';
 import { detectGeneration } from './generation-intent.js';
 import { Ledger, roundUsd } from './ledger.js';
 import { answerReserve, chooseByWindow } from './model-window.js';
-import { planWorkflow, REQUEST_VARIABLE } from './planner.js';
 import { budgetMs, checkChatLimits, type ChatRequest } from './requests.js';
 import { streamCall } from './stream-call.js';
 import { countMessageTokens } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
 import { answerWithMedia, type ReportedMedia } from './media-answer.js';
-import type { RunResult, Workflow } from './workflow/types.js';
-import { outputName } from './workflow/validate.js';
+import { runGeneratedWorkflow } from './generated-run.js';
 import type { SplitArm } from '../control/splits.js';
 import { routeWith } from '../control/traffic.js';
 
@@ -134,46 +131,19 @@ export async function chat(
       answer = await directRef(`routing.tiers.${categorization.category}.model`, tier.model, tier.shadow);
     } else {
       opts.allow?.({ tier: categorization.category });
-      const plannerChoice = route('routing.planner', config.routing.planner);
-      const planner = chooseByWindow(config, plannerChoice.model, inputTokens).model;
-      const plannerContext = plannerChoice.split && planner === plannerChoice.split.arm ? { ...context, split: plannerChoice.split } : context;
-      const outcome = await planWorkflow(deps, { message: req.message, model: planner, signal, deadline: budget.deadline, context: plannerContext, ledger });
-      if (outcome.workflow) {
-        const plan = outcome.workflow;
-        emit('plan_ready', { request_id: opts.request_id, plan, repaired: outcome.repaired });
-        const request = await requestWithHistory(req.message, history, config.limits.max_variable_chars);
-        const run = await runPlanned(plan, { [REQUEST_VARIABLE]: request }, {
-          request_id: opts.request_id,
-          session_id: sessionId,
-          signal,
-          deadline: budget.deadline,
-          started,
-          goal: req.message,
-          emit: opts.emit,
-          onToken,
-        });
-        ledger.merge(run);
-        runId = run.run_id;
-        workflow = { plan, run };
-        throwIfAborted(signal);
-        if (run.status === 'timed_out') {
-          throw new AppError('timeout', 'the workflow ran out of time', [{ path: 'run', message: run.failure_report ?? 'timed out', run_id: run.run_id }]);
-        }
-        if (run.output === null) {
-          throw new AppError('upstream_error', `the workflow failed: ${run.failure_report ?? 'no task produced an answer'}`, failedTaskDetails(run));
-        }
-        answer = {
-          text: run.output,
-          model_used: answeringModel(plan, run) ?? config.routing.finisher,
-          fallback_used: run.tasks.some((t) => t.fallback_used),
-          truncated: answeringTask(plan, run)?.truncated === true,
-          media: run.media as ReportedMedia[],
-        };
+      const request = await requestWithHistory(req.message, history, config.limits.max_variable_chars);
+      const generated = await runGeneratedWorkflow(
+        deps,
+        { message: req.message, request, request_id: opts.request_id, session_id: sessionId, signal, deadline: budget.deadline, started, context, ledger, inputTokens, route, emit: opts.emit, onToken },
+        runPlanned,
+      );
+      if (generated.plan) {
+        runId = generated.run.run_id;
+        workflow = { plan: generated.plan, run: generated.run };
+        answer = generated.answer;
       } else {
-        emit('plan_ready', { request_id: opts.request_id, plan: null, fallback_reason: outcome.reason });
-        deps.log.warn({ request_id: opts.request_id, reason: outcome.reason }, 'no valid plan; answering directly');
         answer = await directRef('routing.strongest', config.routing.strongest);
-        workflow = { plan: null, run: null, fallback_reason: outcome.reason };
+        workflow = { plan: null, run: null, fallback_reason: generated.reason };
       }
     }
 
@@ -202,18 +172,6 @@ export async function chat(
   }
 }
 
-/** The record of the task whose output is the run's answer; undefined when the finisher merged several outputs. */
-function answeringTask(plan: Workflow, run: RunResult): RunResult['tasks'][number] | undefined {
-  const name = plan.output ?? (plan.inline_queue.length > 0 ? outputName(plan.inline_queue.at(-1)!) : plan.linear_queue.length === 1 ? outputName(plan.linear_queue[0]!) : null);
-  const task = name === null ? undefined : [...plan.linear_queue, ...plan.inline_queue].find((t) => outputName(t) === name);
-  return task && run.tasks.find((t) => t.id === task.id);
-}
-
-/** The model of the task whose output is the run's answer; null when the finisher merged several outputs. */
-function answeringModel(plan: Workflow, run: RunResult): string | null {
-  return answeringTask(plan, run)?.model_used ?? null;
-}
-
 function answerOf(result: GatewayResult): Answer {
   return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used, truncated: result.truncated };
 }
@@ -225,12 +183,6 @@ async function requestWithHistory(message: string, history: Turn[], maxChars: nu
   const transcript = past.map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${String(m.content)}`).join('\n\n');
   const combined = `Conversation so far:\n${transcript}\n\nCurrent request:\n${message}`;
   return combined.length <= maxChars ? combined : message;
-}
-
-function failedTaskDetails(run: { run_id: string; tasks: { id: string; status: string; model_used: string | null; error: { kind: string; message: string } | null }[] }) {
-  return run.tasks
-    .filter((t) => t.status === 'failed' || t.status === 'skipped')
-    .map((t) => ({ path: `tasks.${t.id}`, message: t.error?.message ?? t.status, kind: t.error?.kind ?? t.status, model: t.model_used ?? undefined, run_id: run.run_id }));
 }
 
 /** Stores the user turn and its answer together; a store failure is logged, not turned into a lost answer. */

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway, GatewayResult } from '../gateway/types.js';
 import type { Ledger } from './ledger.js';
-import { streamCall } from './stream-call.js';
+import { streamCall, type TokenSink } from './stream-call.js';
 
 /** One workflow output handed to the finisher. */
 export interface NamedOutput {
@@ -19,7 +19,7 @@ export interface FinishArgs {
   context: CallContext;
   ledger: Ledger;
   /** Streams the merged answer when set (it is the final answer of the request). */
-  onDelta?: (text: string) => void;
+  onDelta?: TokenSink;
 }
 
 const SYSTEM = [

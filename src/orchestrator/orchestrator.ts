@@ -1,18 +1,14 @@
 import { sleep } from '../clock.js';
 import { shuttingDown } from '../errors.js';
-import type { ChatMessage } from '../providers/types.js';
 import type { RunEngine, SubmitRequest } from '../runs/engine.js';
 import type { AdmissionCounts } from './admission.js';
 import { CancelledError } from './cancellation.js';
-import { categorize } from './categorizer.js';
+import { answerAutoWorkflow, routeAuto, type AutoRoute, type AutoRouteArgs, type AutoWorkflowAnswer, type AutoWorkflowArgs } from './auto.js';
 import { chat } from './chat.js';
 import type { ChatOptions, ChatResponse, OrchestratorDeps, RunOptions, RunPlanned } from './chat-types.js';
-import { Ledger } from './ledger.js';
 import type { ChatRequest } from './requests.js';
 import { preloadTokenizer } from './tokens.js';
 import type { RunResult, Workflow } from './workflow/types.js';
-import type { SplitArm } from '../control/splits.js';
-import { routeWith } from '../control/traffic.js';
 
 export type { ChatResponse } from './chat-types.js';
 
@@ -22,8 +18,10 @@ export interface Orchestrator {
   runWorkflow(wf: Workflow, variables: Record<string, string>, opts: RunOptions): Promise<RunResult>;
   runTemplate(name: string, variables: Record<string, string>, opts: RunOptions): Promise<RunResult>;
   getRun(id: string): Promise<RunResult | null>;
-  /** Categorizes the last user message: L/M → the tier model, H (or a workflow tier) → routing.strongest. */
-  pickModel(args: { messages: ChatMessage[]; signal: AbortSignal; request_id: string }): Promise<{ model: string; category: 'L' | 'M' | 'H'; split?: SplitArm }>;
+  /** The OpenAI door's `auto` model: categorizes and routes like /chat (see auto.ts). */
+  routeAuto(args: AutoRouteArgs): Promise<AutoRoute>;
+  /** Answers an `auto` request routed to a workflow: plans, runs, answers with the final output. */
+  answerAutoWorkflow(args: AutoWorkflowArgs): Promise<AutoWorkflowAnswer>;
   admission(): AdmissionCounts;
   /**
    * Stops admitting (new work gets 503 overloaded), waits for work in progress up
@@ -43,7 +41,7 @@ export type VersionedDeps = Pick<OrchestratorDeps, 'config' | 'config_version' |
  * The shutdown grace is read once, from the config at creation.
  */
 export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine }, current: () => VersionedDeps = () => deps): Orchestrator {
-  const { config, bus, log } = deps;
+  const { config, log } = deps;
   const versioned = () => ({ ...deps, ...current() });
   /** Work in progress, so shutdown can wait for it and then abort it. */
   const active = new Map<AbortController, Promise<unknown>>();
@@ -99,22 +97,14 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
 
     getRun: (id) => deps.stores.runs.get(id),
 
-    pickModel: ({ messages, signal, request_id }) => {
+    routeAuto: (args) => {
       const version = versioned();
-      const { config } = version;
-      return track(signal, async (tracked) => {
-        const last = [...messages].reverse().find((m) => m.role === 'user');
-        const text = !last ? '' : typeof last.content === 'string' ? last.content : last.content.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-        const categorization = await categorize(version, { message: text, signal: tracked, context: { request_id }, ledger: new Ledger() });
-        bus.emit('request_categorized', { request_id, endpoint: '/v1/chat/completions', category: categorization.category, source: categorization.source });
-        const tier = config.routing.tiers[categorization.category];
-        // No session on this door: the split follows the request id.
-        const choice =
-          tier.handler === 'direct'
-            ? routeWith(deps.traffic, `routing.tiers.${categorization.category}.model`, tier.model, request_id, request_id)
-            : routeWith(deps.traffic, 'routing.strongest', config.routing.strongest, request_id, request_id);
-        return { model: choice.model, category: categorization.category, ...(choice.split ? { split: choice.split } : {}) };
-      });
+      return track(args.signal, (signal) => routeAuto(version, { ...args, signal }));
+    },
+
+    answerAutoWorkflow: (args) => {
+      const version = versioned();
+      return track(args.signal, (signal) => answerAutoWorkflow(version, { ...args, signal }, executeWith(version)));
     },
 
     admission: () => deps.runs.counts(),

@@ -1,3 +1,4 @@
+import type { TokenSink } from '../orchestrator/stream-call.js';
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../clock.js';
 import { AppError, notFound, shuttingDown, validationError } from '../errors.js';
@@ -33,7 +34,7 @@ export interface SubmitOptions {
   /** Progress for the waiting caller (its SSE stream); the run's log gets the same events. */
   emit?: Emit;
   /** Deltas of the final answer for a streaming caller; the final step then streams. */
-  onToken?: (text: string) => void;
+  onToken?: TokenSink;
   /** When the caller's budget started (epoch ms; /chat's H runs count from the request). Default: now. */
   accepted_at?: number;
   /** The caller's deadline (epoch ms); default: accepted_at + the run's budget. */

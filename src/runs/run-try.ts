@@ -1,3 +1,4 @@
+import type { TokenSink, TokenSource } from '../orchestrator/stream-call.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { roundUsd } from '../orchestrator/ledger.js';
 import { executeWorkflow, type Emit, type ExecutorDeps } from '../orchestrator/workflow/executor.js';
@@ -19,7 +20,7 @@ export interface RunTryOptions {
   shouldYield: () => boolean;
   /** The waiting caller's progress stream, if a caller on this replica waits. */
   emit?: Emit;
-  onToken?: (text: string) => void;
+  onToken?: TokenSink;
 }
 
 /**
@@ -35,9 +36,9 @@ export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec,
     opts.emit?.(event, data);
   };
   const onToken = opts.onToken
-    ? (text: string) => {
+    ? (text: string, from: TokenSource) => {
         writer.append('token', { run_id: record.run_id, request_id: spec.request_id, text });
-        opts.onToken!(text);
+        opts.onToken!(text, from);
       }
     : undefined;
   const recorder = new RunRecorder(record, deps.stores.runs, deps.log);

@@ -1,3 +1,4 @@
+import type { TokenSink } from '../stream-call.js';
 import type { FastifyBaseLogger } from 'fastify';
 import PQueue from 'p-queue';
 import type { Clock } from '../../clock.js';
@@ -49,7 +50,7 @@ export interface ExecuteOptions {
   shouldYield?: () => boolean;
   emit?: Emit;
   /** Deltas of the final answer, when its last step can stream. */
-  onToken?: (text: string) => void;
+  onToken?: TokenSink;
 }
 
 /** A fresh record for a validated workflow: every task pending, the given variables (with input defaults) set. */

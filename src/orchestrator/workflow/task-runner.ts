@@ -6,7 +6,7 @@ import type { ChatMessage, ContentPart, OutputKind } from '../../providers/types
 import { summarizeFailure } from '../failure.js';
 import { answerWithMedia, type ReportedMedia } from '../media-answer.js';
 import type { Ledger } from '../ledger.js';
-import { streamCall } from '../stream-call.js';
+import { streamCall, type TokenSink } from '../stream-call.js';
 import type { Task, TaskRecord } from './types.js';
 import { substitute } from './variables.js';
 import { chooseArm, type ArmChoice } from '../../control/splits.js';
@@ -28,7 +28,7 @@ export interface TaskRunContext {
   runDeadline: number;
   ledger: Ledger;
   /** When set, the task streams its answer and reports each delta (the run's final step). */
-  onDelta?: (text: string) => void;
+  onDelta?: TokenSink;
 }
 
 export interface TaskRunDeps {

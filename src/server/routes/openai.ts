@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest } from '../../gateway/types.js';
+import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
-import { completionBody, streamCompletion } from './openai/completion.js';
-import { ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
+import { answerAuto } from './openai/auto.js';
+import { completionBody, streamCompletion, type StreamMeta } from './openai/completion.js';
+import { ChatCompletionRequestSchema, ChatCompletionSchema, type ChatCompletion, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
 import { checkFallbacks, checkKnownFields, checkOptions, checkTarget, toMessages, toOptions } from './openai/translate.js';
 import { checkAllowance } from '../../control/keys.js';
 
@@ -26,7 +28,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
 
   r.get('/v1/models', { schema: { summary: 'Models, OpenAI-style', tags: ['openai'], response: { 200: ModelListSchema } } }, async () => ({
     object: 'list' as const,
-    data: [modelObject('auto', 'master-orchestrator'), ...Object.entries(ctx.config.models).map(([key, m]) => modelObject(key, m.provider))],
+    data: [modelObject('auto', 'master-orchestrator'), ...Object.entries(ctx.runtime.current().config.models).map(([key, m]) => modelObject(key, m.provider))],
   }));
 
   r.get(
@@ -43,7 +45,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const id = request.params['*'];
       if (id === 'auto') return modelObject('auto', 'master-orchestrator');
-      const model = resolveModel(ctx.config, id);
+      const model = resolveModel(ctx.runtime.current().config, id);
       if (!model) throw notFound(`model '${id}'`);
       return modelObject(id, model.provider);
     },
@@ -74,35 +76,44 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       if (body.model !== 'auto') checkTarget(active.config, active.adapters, body.model, messages, options);
       // A caller that hangs up cancels its model calls.
       const abort = abortOnDisconnect(reply, () => new Error('client closed the connection'));
-      const meta = { id: `chatcmpl-${randomUUID().replaceAll('-', '')}`, created: Math.floor(ctx.clock.now() / 1000) };
+      const meta: StreamMeta = {
+        id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
+        created: Math.floor(ctx.clock.now() / 1000),
+        includeUsage: body.stream_options?.include_usage === true,
+        signal: abort.signal,
+      };
       const deadline = ctx.clock.now() + active.config.limits.default_timeout_s * 1000;
-      try {
-        // `auto` may land on a split arm (by request id): its calls then count as that arm's samples.
-        const picked = body.model === 'auto' ? await ctx.orchestrator.pickModel({ messages, signal: abort.signal, request_id: request.id }) : undefined;
-        const model = picked?.model ?? body.model;
-        const format = options.response_format?.type;
-        checkAllowance(request.clientKey, { model });
-        const gatewayRequest: GatewayRequest = {
-          model,
-          fallbacks: body.fallbacks,
-          kind: 'text',
-          messages,
-          max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-          default_max_tokens: false,
-          temperature: body.temperature ?? undefined,
-          json: format === 'json_object' || format === 'json_schema',
-          options,
-          signal: abort.signal,
-          deadline,
-          context: { request_id: request.id, ...(picked?.split ? { split: picked.split } : {}) },
-        };
-        if (body.stream) {
-          const includeUsage = body.stream_options?.include_usage === true;
-          return await streamCompletion(app, request, reply, active.gateway.stream(gatewayRequest), { ...meta, includeUsage, signal: abort.signal });
-        }
-        const result = await active.gateway.call(gatewayRequest);
+      const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+      const format = options.response_format?.type;
+      const build = (model: string, kind: OutputKind): GatewayRequest => ({
+        model,
+        fallbacks: body.fallbacks,
+        kind,
+        messages,
+        max_tokens: maxTokens,
+        default_max_tokens: false,
+        temperature: body.temperature ?? undefined,
+        json: format === 'json_object' || format === 'json_schema',
+        options,
+        signal: abort.signal,
+        deadline,
+        context: { request_id: request.id },
+      });
+      const direct = async (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
+        if (body.stream) return streamCompletion(app, request, reply, active.gateway.stream(req), meta);
+        const result = await active.gateway.call(req);
         annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
         return completionBody(result, meta);
+      };
+      // A model the caller named must itself be allowed for its key; a routed one is allowed by its tier too.
+      const allow = (what: { tier?: string; model?: string }) => checkAllowance(request.clientKey, what);
+      try {
+        if (body.model !== 'auto') {
+          allow({ model: body.model });
+          return await direct(build(body.model, 'text'));
+        }
+        const directOnly = Object.keys(options).length > 0 || maxTokens !== undefined || body.temperature != null;
+        return await answerAuto(app, request, reply, { messages, directOnly, stream: body.stream === true, meta, build, direct, gateway: active.gateway, allow });
       } catch (err) {
         if (!abort.signal.aborted) throw err;
         // Nobody is left to answer: not a server error worth an alarm.

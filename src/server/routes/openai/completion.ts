@@ -22,6 +22,12 @@ export interface CompletionMeta {
   media?: ReportedMedia[];
 }
 
+/** A streamed completion's identity and options; `runId` and `media` are read when each chunk is written, so they may be learnt mid-stream. */
+export interface StreamMeta extends CompletionMeta {
+  includeUsage: boolean;
+  signal: AbortSignal;
+}
+
 const extras = (meta: CompletionMeta) => ({
   ...(meta.runId ? { x_run_id: meta.runId } : {}),
   ...(meta.media && meta.media.length > 0 ? { x_media: meta.media } : {}),
@@ -78,7 +84,7 @@ export async function streamCompletion(
   request: FastifyRequest,
   reply: FastifyReply,
   stream: GatewayStream,
-  meta: CompletionMeta & { includeUsage: boolean; signal: AbortSignal },
+  meta: StreamMeta,
 ): Promise<FastifyReply> {
   const iterator = stream.chunks[Symbol.asyncIterator]();
   // Waiting for the first delta (or the end) before sending headers keeps early failures as real HTTP errors.
@@ -105,9 +111,11 @@ export async function streamCompletion(
     x_simulated: simulated,
     ...(meta.runId ? { x_run_id: meta.runId } : {}),
   });
+  let streamed = false;
   const forward = (c: GatewayStreamChunk) => {
     model = c.model;
     simulated = c.simulated;
+    streamed = true;
     if (c.type === 'delta') send(chunk({ content: c.text }, null, c.logprobs ?? null));
     else send(chunk({ tool_calls: [toolCallDelta(c)] }, null));
   };
@@ -122,6 +130,11 @@ export async function streamCompletion(
     const result = done ?? (await stream.result);
     model = result.model_used;
     simulated = result.simulated;
+    // An answer that arrived whole (a generated image's text, a workflow output that was not streamed) is sent as one delta.
+    if (!streamed && result.text) send(chunk({ content: result.text }, null));
+    if (!streamed && result.tool_calls) {
+      result.tool_calls.forEach((call, index) => send(chunk({ tool_calls: [{ index, ...call }] }, null)));
+    }
     annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
     const media = meta.media && meta.media.length > 0 ? { x_media: meta.media } : {};
     send({ ...chunk({}, result.finish_reason), ...media });
