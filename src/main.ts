@@ -2,7 +2,7 @@ import 'dotenv/config';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loggerOptions } from './telemetry/logger.js';
-import { loadCatalog } from './config/catalog.js';
+import { catalogRoot, catalogWarnings, loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { openStores, sharedRedisUrl } from './store/open-stores.js';
 import { connectRedis, redactUrl } from './store/redis.js';
@@ -14,8 +14,11 @@ import { watchConfigFile } from './control/config-file-watch.js';
 /** Startup: config → content → store → app → listen. The only place that exits the process. */
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
-  const catalog = loadCatalog(process.env.CATALOG_DIR ?? process.cwd(), loaded.config);
+  const root = catalogRoot(process.env, loaded.source);
+  const catalog = loadCatalog(root, loaded.config);
   const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? loaded.config.monitoring.log_level));
+  for (const warning of catalogWarnings(root, catalog)) logger.warn(warning);
+  logger.info({ addons: catalog.addons.size, templates: catalog.templates.size, dir: root }, 'catalogue loaded');
   const redisUrl = sharedRedisUrl(loaded.config.storage, process.env);
   const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
   const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });

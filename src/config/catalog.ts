@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
 import { WorkflowSchema, type Workflow } from '../orchestrator/workflow/types.js';
+import { parseJsonText } from './json-text.js';
 import { ConfigError, zodProblems, type Problem } from './load.js';
 import type { Config } from './schema.js';
 
@@ -26,6 +27,31 @@ export interface Catalog {
   templates: Map<string, Workflow>;
 }
 
+/**
+ * The folder holding `addons/` and `templates/`: CATALOG_DIR (relative to the working directory)
+ * when set, else the directory of the config file — so a server started from anywhere with
+ * ORCHESTRATION_CONFIG=/path/cfg.json finds /path/addons and /path/templates.
+ */
+export function catalogRoot(env: NodeJS.ProcessEnv, configFile: string): string {
+  const explicit = env.CATALOG_DIR?.trim();
+  return explicit ? resolve(explicit) : dirname(resolve(configFile));
+}
+
+/** A warning per catalogue folder that is missing or holds no JSON file, naming its absolute path. */
+export function catalogWarnings(root: string, catalog: Catalog): string[] {
+  const warnings: string[] = [];
+  for (const [folder, count] of [
+    ['addons', catalog.addons.size],
+    ['templates', catalog.templates.size],
+  ] as const) {
+    if (count > 0) continue;
+    const dir = join(root, folder);
+    const why = existsSync(dir) ? 'holds no .json file' : 'does not exist';
+    warnings.push(`${folder} directory ${dir} ${why}: no ${folder} are served (set CATALOG_DIR to the folder holding addons/ and templates/)`);
+  }
+  return warnings;
+}
+
 function jsonFiles(dir: string): string[] {
   let entries: string[];
   try {
@@ -42,7 +68,7 @@ function jsonFiles(dir: string): string[] {
 
 function readJson(path: string, label: string, problems: Problem[]): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return parseJsonText(readFileSync(path, 'utf8'));
   } catch (err) {
     problems.push({ path: label, message: `not valid JSON: ${(err as Error).message}` });
     return undefined;

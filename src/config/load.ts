@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { crossCheck, type Problem } from './cross-check.js';
+import { parseJsonText } from './json-text.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export type { Problem } from './cross-check.js';
@@ -98,7 +99,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   return { config, document, source, providerModes };
 }
 
-/** Reads the config file named by ORCHESTRATION_CONFIG (default ./orchestration_config.json). */
+/**
+ * Reads the config file named by ORCHESTRATION_CONFIG (default ./orchestration_config.json, from the
+ * working directory). `storage.data_dir` is resolved against the file's directory. A JSON syntax
+ * error names its line and column and shows the line.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: string): LoadedConfig {
   const path = resolve(file ?? env.ORCHESTRATION_CONFIG ?? 'orchestration_config.json');
   let text: string;
@@ -109,9 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file?: string):
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (err) {
     throw new ConfigError(path, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
   }
-  return parseConfig(raw, env, path);
+  const loaded = parseConfig(raw, env, path);
+  // Paths inside the file are relative to the file, wherever the server is started from.
+  loaded.config.storage.data_dir = resolve(dirname(path), loaded.config.storage.data_dir);
+  return loaded;
 }

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasService } from '../helpers/services.js';
+import { hasService } from '../helpers/has-service.js';
 
 const ENTRYPOINT = resolve('deploy/docker-entrypoint.sh');
 const APP_UID = 1000;

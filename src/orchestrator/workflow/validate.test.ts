@@ -110,3 +110,32 @@ describe('validateWorkflowDefinition', () => {
     expect(problems.map((p) => p.path)).toEqual(['linear_queue.0.images.0', 'linear_queue.1.type', 'linear_queue.2.images']);
   });
 });
+
+describe('variables and filters given to a workflow', () => {
+  const report = wf({
+    inputs: { topic: { required: true }, audience: {} },
+    linear_queue: [{ id: 'a', model: 'medium_ai', prompt: 'Write about {{ topic | trim | upper }} for {{audience|lower}}.' }],
+  });
+
+  it('rejects a misspelled variable, naming it and the closest declared input', () => {
+    const problems = validateWorkflowDefinition(report, { config, addonIds, variables: { tpoic: 'owls', topic: 'owls' } });
+    expect(problems).toEqual([{ path: 'variables.tpoic', message: "unknown variable 'tpoic'; did you mean 'topic'?" }]);
+  });
+
+  it('says so when the workflow declares no inputs at all', () => {
+    const problems = validateWorkflowDefinition(wf({ linear_queue: [{ id: 'a', prompt: 'hi' }] }), { config, addonIds, variables: { x: '1' } });
+    expect(problems).toEqual([{ path: 'variables.x', message: "unknown variable 'x'; this workflow declares no inputs" }]);
+  });
+
+  it('accepts the documented filters and rejects any other, naming the placeholder and the filters', () => {
+    expect(validateWorkflowDefinition(report, { config, addonIds, variables: { topic: 'owls' } })).toEqual([]);
+    const problems = validateWorkflowDefinition(
+      wf({ inputs: { x: {} }, linear_queue: [{ id: 'a', prompt: 'say {{x|shout}}', system: '{{ x | upper | title }}' }] }),
+      { config, addonIds },
+    );
+    expect(problems).toEqual([
+      { path: 'linear_queue.0.prompt', message: "unknown filter 'shout' in {{x|shout}}; the filters are upper, lower, trim" },
+      { path: 'linear_queue.0.system', message: "unknown filter 'title' in {{ x | upper | title }}; the filters are upper, lower, trim" },
+    ]);
+  });
+});

@@ -3,7 +3,8 @@ import type { Capability, Config } from '../../config/schema.js';
 import { imageReferenceProblem } from '../images.js';
 import { refModels } from '../../control/splits.js';
 import type { Task, Workflow } from './types.js';
-import { extractReferences } from './variables.js';
+import { closest } from 'fastest-levenshtein';
+import { extractReferences, FILTERS, unknownFilters } from './variables.js';
 
 /** What a workflow is checked against. Without `variables`, required-input checks are skipped (templates at startup). */
 export interface ValidationEnv {
@@ -81,6 +82,9 @@ export function validateWorkflowDefinition(wf: Workflow, env: ValidationEnv): Pr
           const message = referenceProblem(name, queue, index, inputs, producers);
           if (message) problems.push({ path: `${at}.${field}`, message });
         }
+        for (const { placeholder, filter } of unknownFilters(text)) {
+          problems.push({ path: `${at}.${field}`, message: `unknown filter '${filter}' in ${placeholder}; the filters are ${[...FILTERS.keys()].join(', ')}` });
+        }
       }
     });
   }
@@ -94,6 +98,12 @@ export function validateWorkflowDefinition(wf: Workflow, env: ValidationEnv): Pr
       if (input.required && input.default === undefined && !Object.hasOwn(env.variables, name)) {
         problems.push({ path: `variables.${name}`, message: `missing required input '${name}'${input.description ? ` (${input.description})` : ''}` });
       }
+    }
+    const known = Object.keys(wf.inputs);
+    for (const name of Object.keys(env.variables)) {
+      if (Object.hasOwn(wf.inputs, name)) continue;
+      const hint = known.length > 0 ? `; did you mean '${closest(name, known)}'?` : '; this workflow declares no inputs';
+      problems.push({ path: `variables.${name}`, message: `unknown variable '${name}'${hint}` });
     }
     for (const [name, value] of Object.entries(env.variables)) {
       if (value.length > limits.max_variable_chars) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractReferences, substitute } from './variables.js';
+import { extractReferences, substitute, unknownFilters } from './variables.js';
 
 describe('substitute', () => {
   it('replaces every placeholder with its value', () => {
@@ -27,5 +27,20 @@ describe('substitute', () => {
 describe('extractReferences', () => {
   it('lists each referenced name once, in order', () => {
     expect(extractReferences('{{b}} {{a}} {{ b }} {{not valid-name}} {a}')).toEqual(['b', 'a']);
+  });
+});
+
+describe('filters', () => {
+  it('applies upper, lower and trim left to right', () => {
+    expect(substitute('{{x|upper}} {{ x | lower }} [{{y|trim|upper}}]', { x: 'Owl', y: '  bat ' })).toBe('OWL owl [BAT]');
+  });
+
+  it('leaves a placeholder with an unknown filter as written (validation rejects it first)', () => {
+    expect(substitute('{{x|shout}}', { x: 'owl' })).toBe('{{x|shout}}');
+    expect(unknownFilters('{{x|shout}} {{x|upper}}')).toEqual([{ placeholder: '{{x|shout}}', filter: 'shout' }]);
+  });
+
+  it('counts a filtered placeholder as a reference to its variable', () => {
+    expect(extractReferences('{{ a | upper }} {{b}}')).toEqual(['a', 'b']);
   });
 });

@@ -1,11 +1,27 @@
 /**
- * `{{name}}` placeholders in task prompts. Substitution is a single pass over
- * the original template: text that a value brings in is never scanned again,
- * so neither user input nor model output can inject further placeholders.
+ * `{{name}}` placeholders in task prompts, optionally with filters: `{{name | upper}}`.
+ * Substitution is a single pass over the original template: text that a value brings in is
+ * never scanned again, so neither user input nor model output can inject further placeholders.
  */
 
-/** A placeholder: `{{name}}`, optionally with spaces inside the braces. */
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+/**
+ * The filters a placeholder may apply, left to right (`{{topic | trim | upper}}`). A small, fixed
+ * set: an unknown filter is a validation error (`unknownFilters`), never text sent to the model.
+ */
+export const FILTERS: ReadonlyMap<string, (value: string) => string> = new Map([
+  ['upper', (v: string) => v.toUpperCase()],
+  ['lower', (v: string) => v.toLowerCase()],
+  ['trim', (v: string) => v.trim()],
+]);
+
+/** A placeholder: `{{name}}` or `{{ name | filter | filter }}`, spaces allowed inside the braces. */
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)((?:\s*\|\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/g;
+
+const filterNames = (chain: string): string[] =>
+  chain
+    .split('|')
+    .slice(1)
+    .map((f) => f.trim());
 
 /** The variable names a template refers to, in order of first appearance, without duplicates. */
 export function extractReferences(template: string): string[] {
@@ -14,11 +30,29 @@ export function extractReferences(template: string): string[] {
   return [...names];
 }
 
+/** Each placeholder that names a filter outside `FILTERS`: the placeholder as written and the filter. */
+export function unknownFilters(template: string): { placeholder: string; filter: string }[] {
+  const found: { placeholder: string; filter: string }[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    for (const filter of filterNames(match[2]!)) if (!FILTERS.has(filter)) found.push({ placeholder: match[0], filter });
+  }
+  return found;
+}
+
 /**
- * Replaces each placeholder of `template` with its value. A name without a
- * value is left as written (validation rejects such workflows before they run,
- * so this only matters for text that is not a validated prompt).
+ * Replaces each placeholder of `template` with its value, filters applied. A name without a
+ * value, or with an unknown filter, is left as written (validation rejects such workflows before
+ * they run, so this only matters for text that is not a validated prompt).
  */
 export function substitute(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? values[name]! : whole));
+  return template.replace(PLACEHOLDER, (whole, name: string, chain: string) => {
+    if (!Object.hasOwn(values, name)) return whole;
+    let value = values[name]!;
+    for (const filter of filterNames(chain)) {
+      const apply = FILTERS.get(filter);
+      if (!apply) return whole;
+      value = apply(value);
+    }
+    return value;
+  });
 }

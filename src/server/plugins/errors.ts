@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
 import { scrubSecrets } from '../../secrets.js';
+import { trackAllowedMethods } from './method-not-allowed.js';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
 
 /** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
@@ -60,8 +61,13 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   void reply.code(appError.status).header('x-request-id', request.id).send(errorBodyFor(request, appError));
 }
 
-/** Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id. */
+/**
+ * Every failure, 404s included, leaves as the JSON error body of API.md with an x-request-id.
+ * A path that exists under other methods answers 405 with `Allow` (RFC 9110 §15.5.6), not 404.
+ * Register before any route, so that every route is seen.
+ */
 export function registerErrorHandling(app: FastifyInstance, secrets: string[] = []): void {
+  const allowed = trackAllowedMethods(app);
   app.setErrorHandler((err, request, reply) => {
     const appError = scrubbed(toAppError(err), secrets);
     if (appError.type === 'internal_error') request.log.error({ err }, 'unhandled error');
@@ -70,7 +76,14 @@ export function registerErrorHandling(app: FastifyInstance, secrets: string[] = 
     void reply.code(appError.status).send(errorBodyFor(request, appError));
   });
   app.setNotFoundHandler((request, reply) => {
-    const err = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0]!;
+    const methods = allowed.for(path);
+    if (methods.length > 0) {
+      const err = new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${methods.join(', ')}`);
+      void reply.code(405).header('allow', methods.join(', ')).send(errorBodyFor(request, err));
+      return;
+    }
+    const err = new AppError('not_found', `no route ${request.method} ${path}`);
     void reply.code(404).send(errorBodyFor(request, err));
   });
 }

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorType } from '../../errors.js';
+import { isOpenAiPath } from './openai-errors.js';
+
+/**
+ * What every operation of the OpenAPI document says beyond its zod schemas, decided in one place
+ * (so routes stay free of documentation boilerplate): the error responses it can return, each with
+ * its error body (API.md's, or OpenAI's under /v1), and a realistic request example. Applied by the
+ * docs plugin's transform.
+ */
+
+/** The error body of API.md (`{error: {type, message, details, request_id}}`), as the document shows it. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    type: z.enum(Object.keys(ERROR_STATUS) as [ErrorType, ...ErrorType[]]),
+    message: z.string(),
+    details: z.array(
+      z.looseObject({
+        path: z.string().optional().describe('dotted path of the offending field, e.g. body.variables.tpoic'),
+        message: z.string(),
+      }),
+    ),
+    request_id: z.string().describe('also sent as the x-request-id header'),
+  }),
+});
+
+/** The error body of `/v1/*`: OpenAI's, with this server's details and request id alongside (openai-errors.ts). */
+export const OpenAiErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string().describe('invalid_request_error, authentication_error, not_found_error, rate_limit_error, api_error...'),
+    param: z.string().nullable().describe('the offending request parameter, e.g. messages[0].content'),
+    code: z.string().nullable(),
+    details: z.array(z.looseObject({ path: z.string().optional(), message: z.string() })),
+    request_id: z.string(),
+  }),
+});
+
+const errorBodyJsonSchema = z.toJSONSchema(ErrorBodySchema, { target: 'openapi-3.0' });
+const openAiErrorBodyJsonSchema = z.toJSONSchema(OpenAiErrorBodySchema, { target: 'openapi-3.0' });
+
+/** Paths open without credentials (the security plugin's list). */
+const PUBLIC = new Set(['/', '/health', '/openapi.json', '/docs']);
+
+/** What an operation looks like to the rules below. */
+export interface OperationShape {
+  method: string;
+  url: string;
+  hasBody: boolean;
+  hasParams: boolean;
+  hasQuery: boolean;
+}
+
+const WHY: Partial<Record<ErrorType, string>> = {
+  validation_error: 'the request is invalid; `details` names each offending field by path',
+  unauthorized: 'API keys are configured and none (or a wrong one) was presented',
+  not_found: 'the named resource does not exist',
+  method_not_allowed: 'the path exists under other methods, listed in the Allow header',
+  payload_too_large: 'the body is larger than server.body_limit_bytes',
+  rate_limited: "the caller's own rate limit (server.rate_limit) is exceeded; see Retry-After",
+  upstream_error: 'every model of the fallback chain failed; `details` lists each attempt',
+  overloaded: 'the run queue is full or the server is draining; see Retry-After',
+  timeout: 'the run or the model call exceeded its deadline',
+  internal_error: 'a bug; the request id finds it in the logs',
+};
+
+/** The error types an operation can answer with, from its shape. */
+export function errorTypesOf(op: OperationShape): ErrorType[] {
+  const types: ErrorType[] = [];
+  if (op.hasBody || op.hasParams || op.hasQuery) types.push('validation_error');
+  if (!PUBLIC.has(op.url)) types.push('unauthorized');
+  if (op.hasParams) types.push('not_found');
+  if (op.hasBody) types.push('payload_too_large');
+  types.push('rate_limited');
+  // Operations that run models (every POST with a body today) can fail upstream or time out.
+  if (op.method === 'POST' && op.hasBody) types.push('upstream_error', 'timeout');
+  types.push('overloaded', 'internal_error');
+  return types;
+}
+
+/** The `response` entries to add: one per status, the error types it carries in its description. */
+export function errorResponses(op: OperationShape): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorType[]>();
+  for (const type of errorTypesOf(op)) byStatus.set(ERROR_STATUS[type], [...(byStatus.get(ERROR_STATUS[type]) ?? []), type]);
+  const out: Record<string, unknown> = {};
+  for (const [status, types] of byStatus) {
+    out[String(status)] = {
+      description: types.map((t) => `\`${t}\`: ${WHY[t] ?? t.replaceAll('_', ' ')}`).join('; '),
+      // Explicit media type: errors are JSON even on routes that produce text (GET /metrics).
+      content: { 'application/json': { schema: isOpenAiPath(op.url) ? openAiErrorBodyJsonSchema : errorBodyJsonSchema } },
+    };
+  }
+  return out;
+}
+
+/** Realistic request bodies, by `METHOD path` as the router knows it. */
+export const REQUEST_EXAMPLES: ReadonlyMap<string, unknown> = new Map<string, unknown>([
+  ['POST /chat', { message: 'Write an SEO article outline about home composting', addons: ['seo_writer'], session_id: 'demo-session-1' }],
+  [
+    'POST /workflow',
+    {
+      workflow: {
+        name: 'brief',
+        inputs: { company: { required: true } },
+        linear_queue: [
+          { id: 'market', model: 'medium_ai', prompt: 'Summarise the market of {{company}}.' },
+          { id: 'risks', model: 'thinking_ai', addons: ['risk_analyst'], prompt: 'List the risks facing {{company}}.' },
+        ],
+        inline_queue: [{ id: 'draft', model: 'medium_ai', prompt: 'Write a brief from {{market}} and {{risks}}.', output: 'brief' }],
+        output: 'brief',
+      },
+      variables: { company: 'Acme' },
+    },
+  ],
+  ['POST /template/:name', { variables: { topic: 'solid-state batteries' } }],
+  [
+    'POST /v1/chat/completions',
+    { model: 'auto', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'What is the capital of France?' }] },
+  ],
+]);
