@@ -23,6 +23,7 @@ step() { echo "newcomer-check: $*"; }
 step "git clone (fresh, into $work)"
 git clone -q "$repo" "$work/master-orchestrator"
 cd "$work/master-orchestrator"
+git checkout -q "$(git -C "$repo" rev-parse HEAD)"   # the commit under test, not the remote's default branch
 [ "${NEWCOMER_REUSE_MODULES:-}" = 1 ] && [ -d "$repo/node_modules" ] && cp -a "$repo/node_modules" ./node_modules
 
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
