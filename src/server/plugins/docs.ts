@@ -13,7 +13,7 @@ type JsonSchema = Record<string, unknown>;
  */
 const documentOperation: Transform = (input) => {
   const out = jsonSchemaTransform(input);
-  const schema = out.schema as JsonSchema & { body?: JsonSchema; params?: unknown; querystring?: unknown; response?: JsonSchema; hide?: boolean };
+  const schema = (out.schema ?? {}) as JsonSchema & { body?: JsonSchema; params?: unknown; querystring?: unknown; response?: JsonSchema; hide?: boolean };
   if (schema.hide) return out;
   const methods = ([] as string[]).concat(input.route.method);
   const method = methods.includes('POST') ? 'POST' : methods[0]!;
