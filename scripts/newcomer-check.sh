@@ -14,7 +14,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -TERM -- "-$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,7 +32,8 @@ install_start=$(date +%s)
 npm install --no-audit --no-fund --prefer-offline 2>&1 | tee "$work/install.log" | tail -3
 if grep -q EBADENGINE "$work/install.log"; then echo "newcomer-check: npm install printed EBADENGINE warnings" >&2; exit 1; fi
 step "npm install took $(( $(date +%s) - install_start )) s"
-PORT="$port" npm start > "$work/server.log" 2>&1 &
+# Its own process group, so stopping it reaches npm, the shell it starts and the server alike.
+PORT="$port" setsid npm start > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do
   grep -q "Server listening" "$work/server.log" && break
@@ -55,8 +56,11 @@ while IFS= read -r line; do
   echo "  -> ${out:0:200}"
 done <<< "$tour"
 
-kill -TERM "$server_pid"; wait "$server_pid" || { echo "newcomer-check: the server did not exit 0 on SIGTERM" >&2; exit 1; }
+# Ctrl-C / SIGTERM, as a user stops it: npm reports the signal, the server must drain cleanly.
+kill -TERM -- "-$server_pid"; wait "$server_pid" || true
 server_pid=""
+grep -q '"msg":"shutting down"' "$work/server.log" || { cat "$work/server.log" >&2; echo "newcomer-check: the server did not shut down on SIGTERM" >&2; exit 1; }
+if grep -q 'shutdown failed' "$work/server.log"; then cat "$work/server.log" >&2; exit 1; fi
 if [ "$run_tests" = 1 ]; then
   step "npm test"
   npm test
