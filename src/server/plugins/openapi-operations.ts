@@ -114,6 +114,16 @@ export const REQUEST_EXAMPLES: ReadonlyMap<string, unknown> = new Map<string, un
   ],
   ['POST /template/:name', { variables: { topic: 'solid-state batteries' } }],
   [
+    'POST /admin/config',
+    {
+      base: '3f5a0c1e9b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d',
+      patch: [{ op: 'replace', path: '/routing/tiers/M/model', value: 'fast_ai' }],
+      message: 'route everyday requests to fast_ai for the weekend',
+      dry_run: true,
+    },
+  ],
+  ['POST /admin/config/rollback', { to: '3f5a0c1e9b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d', message: 'back to Friday\'s routing' }],
+  [
     'POST /v1/chat/completions',
     { model: 'auto', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'What is the capital of France?' }] },
   ],
