@@ -25,7 +25,7 @@ const runAsync = z
 const variables = z
   .record(z.string(), z.string())
   .default({})
-  .describe('values of the workflow inputs; unknown names are allowed and ignored by the prompts');
+  .describe('values of the workflow inputs; a name the workflow does not declare is a 400 naming the closest input');
 
 export const ChatRequestSchema = z
   .object({
