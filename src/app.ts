@@ -9,6 +9,7 @@ import { configHash } from './control/canonical.js';
 import { createConfigControl } from './control/config-control.js';
 import { createConfigRuntime } from './control/config-runtime.js';
 import { startConfigSync } from './control/config-sync.js';
+import { createOps } from './control/ops.js';
 import { EventBus } from './event-bus.js';
 import { providerSecrets } from './secrets.js';
 import type { AppEvents } from './events.js';
@@ -33,6 +34,7 @@ import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugin
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { adminAuditRoutes } from './server/routes/admin-audit.js';
 import { adminConfigRoutes } from './server/routes/admin-config.js';
+import { adminOpsRoutes } from './server/routes/admin-ops.js';
 import { adminExperimentRoutes } from './server/routes/admin-experiments.js';
 import { adminKeyRoutes } from './server/routes/admin-keys.js';
 import { catalogueRoutes } from './server/routes/catalogue.js';
@@ -162,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     runtime,
     control,
+    ops: createOps({ control, store: stores.control, runtime, clock }),
     stores,
     stats,
     metrics,
@@ -201,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(telemetryRoutes);
   await app.register(adminConfigRoutes);
   await app.register(adminAuditRoutes);
+  await app.register(adminOpsRoutes);
   await app.register(adminKeyRoutes);
   await app.register(adminExperimentRoutes);
 

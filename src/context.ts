@@ -5,6 +5,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { ConfigControl } from './control/config-control.js';
 import type { ConfigRuntime } from './control/config-runtime.js';
+import type { Ops } from './control/ops.js';
 import type { AppEventBus } from './events.js';
 import type { Gateway } from './gateway/types.js';
 import type { Orchestrator } from './orchestrator/orchestrator.js';
@@ -34,6 +35,8 @@ export interface AppContext {
   runtime: ConfigRuntime;
   /** Config versions, changes, rollback and audit (the admin API's use cases). */
   control: ConfigControl;
+  /** Plain-words config operations (POST /admin/ops). */
+  ops: Ops;
   stores: Stores;
   stats: Stats;
   metrics: Metrics;

@@ -1,10 +1,12 @@
 import { messageText } from '../content.js';
 import type { ChatMessage } from '../types.js';
+import { opsAnswer } from './ops-answer.js';
 
 /**
  * What the simulator says: deterministic functions of the request. JSON answers are
- * shaped for the callers that ask for JSON — the categorizer (`{category, reasoning}`)
- * and the planner (a small valid workflow) — so the product works end to end offline.
+ * shaped for the callers that ask for JSON — the categorizer (`{category, reasoning}`),
+ * the planner (a small valid workflow) and the admin's plain-words ops (an action) — so
+ * the product works end to end offline.
  */
 
 const MULTI_STEP_VERBS = /\b(write|create|build|design|plan|draft|develop|produce|generate|research|compose|prepare|outline|campaign|series|report|strategy)\b/i;
@@ -82,6 +84,7 @@ export const systemText = (messages: ChatMessage[]): string =>
 export function jsonAnswer(messages: ChatMessage[], lastUser: string): string {
   const system = systemText(messages);
   const lower = system.toLowerCase();
+  if (lower.includes('config operations')) return JSON.stringify(opsAnswer(system, lastUser));
   if (lower.includes('workflow') && lower.includes('linear_queue')) return JSON.stringify(plan(system, lastUser));
   if (lower.includes('categor')) return JSON.stringify(categorize(lastUser));
   return JSON.stringify({ answer: `[simulated] ${lastUser.slice(0, 200)}` });
