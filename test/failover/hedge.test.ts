@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt, GatewayStream } from '../../src/gateway/types.js';
-import { hello, seenFor, useFakeGateways } from '../gateway/fake-gateway.js';
+import { hello, seenFor } from '../gateway/fake-gateway.js';
+import { fakeSuite } from '../gateway/fake-suite.js';
 
 /**
  * Hedging (`hedge_after_ms`): the gateway with the real adapters against the fake
@@ -8,8 +9,8 @@ import { hello, seenFor, useFakeGateways } from '../gateway/fake-gateway.js';
  * loser's connection closed early) and what was recorded — never how long it took.
  */
 
-const suite = useFakeGateways();
-const { withModels } = suite;
+const suite = fakeSuite();
+const withModels: typeof suite.withModels = (models, extra) => suite.withModels(models, extra);
 
 /** Slow enough never to answer first, long limits so only the hedge decides. */
 const SLOW = { hedge_after_ms: 100, first_byte_ms: 10_000, stream_idle_ms: 10_000 };
@@ -44,9 +45,9 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     expect(result).toMatchObject({ model_used: 'backup', fallback_used: true });
     expect(outcomes(result.attempts)).toEqual(['backup:success', 'primary:cancelled:hedge_lost']);
     // The fake saw the hedge: both requests, and the loser's connection was closed by the gateway.
-    expect(seenFor(suite.fake(), 'primary-model')).toHaveLength(1);
-    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(1);
-    await expect.poll(() => seenFor(suite.fake(), 'primary-model')[0]!.closedEarly).toBe(true);
+    expect(seenFor(suite.fake, 'primary-model')).toHaveLength(1);
+    expect(seenFor(suite.fake, 'backup-model')).toHaveLength(1);
+    await expect.poll(() => seenFor(suite.fake, 'primary-model')[0]!.closedEarly).toBe(true);
     expect(events.find((e) => e.name === 'hedge')?.event).toMatchObject({ model: 'primary', hedge: 'backup', after_ms: 100 });
     // Only the winner is billed: the loser's attempt carries no usage and no cost.
     const cancelled = events.find((e) => e.name === 'attempt' && (e.event as { outcome: string }).outcome === 'cancelled')!.event;
@@ -63,7 +64,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const { text } = await drain(stream);
     expect(text).toBe('echo: hello there');
     await expect(stream.result).resolves.toMatchObject({ model_used: 'primary' });
-    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(0);
+    expect(seenFor(suite.fake, 'backup-model')).toHaveLength(0);
   });
 
   it('lets the first model win the race when its token comes before the hedge model’s, and cancels the hedge', async () => {
@@ -78,7 +79,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const result = await stream.result;
     expect(result).toMatchObject({ model_used: 'primary', fallback_used: false });
     expect(outcomes(result.attempts)).toEqual(['backup:cancelled:hedge_lost', 'primary:success']);
-    await expect.poll(() => seenFor(suite.fake(), 'backup-model')[0]?.closedEarly).toBe(true);
+    await expect.poll(() => seenFor(suite.fake, 'backup-model')[0]?.closedEarly).toBe(true);
   });
 
   it('falls back as usual when the first model fails before the hedge would start', async () => {
@@ -111,8 +112,9 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const hedgedStream = global.gateway.stream(hello());
     await drain(hedgedStream);
     await expect(hedgedStream.result).resolves.toMatchObject({ model_used: 'backup' });
+    await global.close();
 
-    suite.fake().reset();
+    suite.fake.reset();
     const off = withModels(
       { primary: { provider: 'alpha', model: 'fault:slow_first_token_300/primary-model', fallbacks: ['backup'], timeouts: { first_byte_ms: 10_000, hedge_after_ms: 0 } } },
       { edit: (raw) => (raw.providers.alpha.timeouts = { hedge_after_ms: 50 }) },
@@ -120,7 +122,7 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const plain = off.gateway.stream(hello());
     await drain(plain);
     await expect(plain.result).resolves.toMatchObject({ model_used: 'primary' });
-    expect(seenFor(suite.fake(), 'backup-model')).toHaveLength(0);
+    expect(seenFor(suite.fake, 'backup-model')).toHaveLength(0);
   });
 
   it('hedges a non-streamed call too: made as a stream upstream, collected into one answer', async () => {
@@ -131,13 +133,13 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     expect(result).toMatchObject({ text: 'echo: hello there', model_used: 'backup', finish_reason: 'stop' });
     expect(result.usage.total_tokens).toBeGreaterThan(0);
     expect(outcomes(result.attempts)).toEqual(['backup:success', 'primary:cancelled:hedge_lost']);
-    expect(suite.fake().attempts.every((a) => a.stream)).toBe(true);
+    expect(suite.fake.attempts.every((a) => a.stream)).toBe(true);
   });
 
   it('keeps non-streamed calls of models without hedging non-streamed', async () => {
     const { gateway } = withModels({ primary: { provider: 'alpha', model: 'primary-model', fallbacks: ['backup'] } });
     await expect(gateway.call(hello())).resolves.toMatchObject({ model_used: 'primary' });
-    expect(suite.fake().attempts.map((a) => a.stream)).toEqual([false]);
+    expect(suite.fake.attempts.map((a) => a.stream)).toEqual([false]);
   });
 
   it('cancels both racing attempts when the caller hangs up', async () => {
@@ -147,10 +149,10 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     });
     const controller = new AbortController();
     const stream = gateway.stream(hello({ signal: controller.signal }));
-    await expect.poll(() => suite.fake().attempts.length).toBe(2);
+    await expect.poll(() => suite.fake.attempts.length).toBe(2);
     controller.abort(new Error('client gone'));
     const { error } = await drain(stream);
     expect((error as Error).message).toBe('client gone');
-    await expect.poll(() => suite.fake().attempts.every((a) => a.closedEarly)).toBe(true);
+    await expect.poll(() => suite.fake.attempts.every((a) => a.closedEarly)).toBe(true);
   });
 });

@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { EventBus } from '../../src/event-bus.js';
 import type { AppEvents } from '../../src/events.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import type { Gateway, GatewayRequest } from '../../src/gateway/types.js';
 import { createAdapters } from '../../src/providers/registry.js';
-import { startFakeProvider, type FakeAttempt, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import type { FakeAttempt, FakeProvider } from '../../scripts/fake-provider/server.js';
 import { TEST_WINDOW_MS, testConfig, type TestConfigOptions } from '../helpers/gateway-config.js';
 
 /** A gateway with the real adapters, every provider pointed at the fake provider. */
@@ -46,35 +45,3 @@ export const seenFor = (fake: FakeProvider, id: string): FakeAttempt[] =>
 /** The messages of a chat-completions request the fake received. */
 export const messagesOf = (attempt: FakeAttempt): { role: string; content: unknown }[] =>
   ((attempt.body as { messages?: { role: string; content: unknown }[] }).messages ?? []);
-
-/**
- * A describe-file's fake provider and gateways: starts the fake once, forgets its
- * attempts before each test and closes the test's gateway after it. `withModels`
- * builds the gateway of one test.
- */
-export function useFakeGateways(): {
-  fake: () => FakeProvider;
-  withModels: (models: TestConfigOptions['models'], extra?: Omit<TestConfigOptions, 'fakeUrl'>) => FakeGateway;
-} {
-  let fake: FakeProvider | undefined;
-  const open = new Set<FakeGateway>();
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-  });
-  afterAll(async () => {
-    await fake?.close();
-  });
-  beforeEach(() => fake?.reset());
-  afterEach(async () => {
-    await Promise.all([...open].map((g) => g.close()));
-    open.clear();
-  });
-  return {
-    fake: () => fake!,
-    withModels: (models, extra = {}) => {
-      const gateway = fakeGateway(fake!, { ...extra, models });
-      open.add(gateway);
-      return gateway;
-    },
-  };
-}
