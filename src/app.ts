@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.js';
@@ -32,6 +33,8 @@ import { registerDocs } from './server/plugins/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
 import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugins/admin-auth.js';
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
+import { createJwtAuth, resolveJwtConfig } from './server/plugins/jwt-auth.js';
+import type { JwtAuthConfig } from './config/auth-schema.js';
 import { adminAuditRoutes } from './server/routes/admin-audit.js';
 import { adminConfigRoutes } from './server/routes/admin-config.js';
 import { adminOpsRoutes } from './server/routes/admin-ops.js';
@@ -52,7 +55,7 @@ import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
-import { loggerOptions } from './telemetry/logger.js';
+import { loggerOptions, traceBindings } from './telemetry/logger.js';
 import { registerGatewayLog } from './telemetry/gateway-log.js';
 import { onRequestEnd } from './telemetry/request-end.js';
 import { logRequestEnd } from './telemetry/request-log.js';
@@ -79,6 +82,8 @@ export interface AppDeps {
   env?: NodeJS.ProcessEnv;
   /** Client keys managed through /admin/keys; default: in memory. */
   keyStore?: KeyStore;
+  /** JWT sign-in; default from `auth.jwt` and JWT_* env (resolveJwtConfig), false for none. */
+  jwt?: JwtAuthConfig | false;
   /** Shared mode: provider rate limits held in Redis for every replica. */
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
@@ -103,9 +108,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // The documented log schema (telemetry/logger.ts): trace_id from a traceparent header.
+    childLoggerFactory: (logger, bindings, options, rawReq) => logger.child({ ...bindings, ...traceBindings(rawReq as IncomingMessage) }, options),
     frameworkErrors: frameworkErrorHandler,
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -119,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared });
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
-  const metrics = createMetrics({ bus, config });
+  const metrics = createMetrics({ bus, config, storeHealth: () => stores.health() });
   const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
   /** The config new work starts with (a request keeps the version it started with). */
   const activeConfig = () => runtime.current().config;
@@ -189,7 +196,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
-  await registerSecurity(app, { apiKeys, adminKeys, clientKeys });
+  const jwtConfig = deps.jwt === undefined ? resolveJwtConfig(config.auth.jwt, process.env) : deps.jwt || undefined;
+  await registerSecurity(app, { apiKeys, adminKeys, clientKeys, jwt: jwtConfig ? createJwtAuth(jwtConfig) : undefined });
   registerAdminAuth(app, { adminKeys, clientKeys: apiKeys });
   await registerDocs(app, VERSION);
   onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);

@@ -1,3 +1,4 @@
+import { AuthSchema } from './auth-schema.js';
 import { z } from 'zod';
 
 /**
@@ -288,6 +289,7 @@ export const ConfigSchema = z
     monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
     server: ServerSchema.default(ServerSchema.parse({})),
     storage: StorageSchema.default(StorageSchema.parse({})),
+    auth: AuthSchema.default({}),
   })
   .strict();
 

@@ -4,13 +4,13 @@ import type { AppEventBus } from '../events.js';
 /**
  * The gateway's story for operators: every attempt and retry at debug, a
  * fallback and a hedge at info, a breaker opening at warn (and closing again at info).
- * Lines carry the request id (`reqId`, as Fastify's request lines do) and the run.
+ * Lines carry the request id (`request_id`, as Fastify's request lines do) and the run.
  */
 export function registerGatewayLog(bus: AppEventBus, log: FastifyBaseLogger): void {
   // Checked per event so the hot path builds no log object unless debug is on.
   const debugOn = () => log.level === 'debug' || log.level === 'trace';
   const ids = (context: { request_id?: string; run_id?: string; task_id?: string }) => ({
-    ...(context.request_id ? { reqId: context.request_id } : {}),
+    ...(context.request_id ? { request_id: context.request_id } : {}),
     ...(context.run_id ? { run_id: context.run_id } : {}),
     ...(context.task_id ? { task_id: context.task_id } : {}),
   });

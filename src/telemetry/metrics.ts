@@ -23,8 +23,13 @@ const BREAKER_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, o
  * it to the bus. Every label value is bounded: route templates, configured
  * model and provider names (a few ad-hoc ones, then `other`), fixed enums.
  */
-export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metrics {
-  const { bus, config } = opts;
+export function createMetrics(opts: {
+  bus: AppEventBus;
+  config: Config;
+  /** Asked at each scrape for `store_up` (the store's own health check: a Redis PING, a SQLite read). */
+  storeHealth?: () => Promise<{ status: 'ok' | 'error'; driver: string }>;
+}): Metrics {
+  const { bus, config, storeHealth } = opts;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -108,6 +113,13 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
     registers,
   });
   const queueDepth = new Gauge({ name: 'workflow_queue_depth', help: 'Workflow runs waiting for a slot', registers });
+  // The admission limits as series, so alerts compare depth with capacity without copying the config.
+  new Gauge({ name: 'workflow_queue_capacity', help: 'limits.queue_depth: runs that may wait before new ones are refused', registers }).set(
+    config.limits.queue_depth,
+  );
+  new Gauge({ name: 'workflow_running_capacity', help: 'limits.max_concurrent_workflows: runs that may run at once', registers }).set(
+    config.limits.max_concurrent_workflows,
+  );
   const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
   const tokens = new Counter({
     name: 'tokens_total',
@@ -129,6 +141,20 @@ export function createMetrics(opts: { bus: AppEventBus; config: Config }): Metri
     registers,
   });
   const splitLabel = createLabelBounder([]);
+
+  if (storeHealth) {
+    new Gauge({
+      name: 'store_up',
+      help: 'Whether the session and run store answers its health check at scrape time (1) or not (0), by driver',
+      labelNames: ['driver'] as const,
+      registers,
+      async collect() {
+        const health = await storeHealth().catch(() => ({ status: 'error' as const, driver: 'unknown' }));
+        this.reset();
+        this.set({ driver: health.driver }, health.status === 'ok' ? 1 : 0);
+      },
+    });
+  }
 
   const lastBreaker = new Map<string, CircuitState>();
   for (const key of Object.keys(config.models)) breakerState.set({ model: key }, 0);

@@ -31,6 +31,7 @@ export const StatsSnapshotSchema = z.object({
   requests: z.object({
     total: count,
     by_endpoint: z.record(z.string(), count).describe('keyed "METHOD /route/template"'),
+    by_caller: z.record(z.string(), count).describe('keyed by caller: "jwt:<caller claim>" or "key:<key fingerprint>"; only when auth is on'),
     by_category: z.object({ L: count, M: count, H: count }),
     categorizer_source: z.object({ model: count, heuristic: count, override: count }),
   }),

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState } from '../gateway/types.js';
 import { createLabelBounder } from './labels.js';
+import { annotationOf } from './request-log.js';
 import { LatencyWindow } from './latency-window.js';
 import type { RequestEndListener } from './request-end.js';
 import type { ModelStats, StatsSnapshot } from './stats-schema.js';
@@ -83,6 +84,9 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   for (const key of Object.keys(config.models)) model(key);
 
   const byEndpoint = new Map<string, number>();
+  // Callers signed in by a JWT or an API key, bounded: past 1,000 distinct names the rest count as `other`.
+  const byCaller = new Map<string, number>();
+  const callerLabel = createLabelBounder([], 1000);
   let requests = 0;
   const byCategory = { L: 0, M: 0, H: 0 };
   const categorizerSource = { model: 0, heuristic: 0, override: 0 };
@@ -177,6 +181,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         requests: {
           total: requests,
           by_endpoint: Object.fromEntries(byEndpoint),
+          by_caller: Object.fromEntries(byCaller),
           by_category: { ...byCategory },
           categorizer_source: { ...categorizerSource },
         },
@@ -201,9 +206,11 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         },
       };
     },
-    requestEnded(_request, end) {
+    requestEnded(request, end) {
       requests++;
       inc(byEndpoint, `${end.method} ${end.route}`);
+      const caller = annotationOf(request)?.caller;
+      if (caller) inc(byCaller, callerLabel(caller));
     },
   };
 }

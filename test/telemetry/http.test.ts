@@ -97,8 +97,8 @@ describe('request log', () => {
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const completed = entries.filter((e) => e.msg === 'request completed');
     expect(completed).toHaveLength(2);
-    expect(completed[0]).toMatchObject({ level: 30, method: 'POST', route: '/annotated', status: 200, category: 'M', model_used: 'medium_ai', cost_usd: 0.0042, run_id: 'run-7' });
-    expect(completed[0]!.reqId).toEqual(expect.any(String));
+    expect(completed[0]).toMatchObject({ level: 'info', method: 'POST', route: '/annotated', status: 200, category: 'M', model_used: 'medium_ai', cost_usd: 0.0042, run_id: 'run-7' });
+    expect(completed[0]!.request_id).toEqual(expect.any(String));
     expect(completed[0]!.duration_ms).toEqual(expect.any(Number));
     expect(completed[1]).toMatchObject({ method: 'GET', route: '/session/:id', status: 404 });
     expect(completed[1]).not.toHaveProperty('category');

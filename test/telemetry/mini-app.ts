@@ -37,7 +37,7 @@ export async function startMiniApp(opts: { config?: Config; stores?: Stores; log
   const clock = opts.clock ?? { now: () => Date.now() };
   const app = Fastify({
     logger: opts.logStream ? { ...loggerOptions('info'), stream: opts.logStream } : false,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     // find-my-way answers 414 past 100 characters by default; session ids may have 128.
     routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();

@@ -20,7 +20,7 @@ afterAll(async () => t?.close());
 
 const requestLine = async (requestId: string) => {
   for (let i = 0; i < 50; i++) {
-    const line = lines.find((l) => l.reqId === requestId && l.msg === 'request completed');
+    const line = lines.find((l) => l.request_id === requestId && l.msg === 'request completed');
     if (line) return line;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -38,7 +38,7 @@ describe('one log line per request', () => {
     const line = await requestLine('log-chat-1');
     expect(line).toMatchObject({ method: 'POST', route: '/chat', status: 200, category: 'M', model_used: body.model_used, cost_usd: 0, session_id: body.session_id });
     expect(line.duration_ms).toEqual(expect.any(Number));
-    expect(lines.filter((l) => l.reqId === 'log-chat-1' && l.msg === 'request completed')).toHaveLength(1);
+    expect(lines.filter((l) => l.request_id === 'log-chat-1' && l.msg === 'request completed')).toHaveLength(1);
   });
 
   it('also logs a streamed request, once, with its run', async () => {
@@ -70,8 +70,8 @@ describe('gateway lines', () => {
         headers: { 'content-type': 'application/json', 'x-request-id': 'log-gw-1' },
         body: JSON.stringify({ model: 'fast_ai', messages: [{ role: 'user', content: 'hi' }] }),
       });
-      const attempt = debugLines.find((l) => l.msg === 'model attempt' && l.reqId === 'log-gw-1');
-      expect(attempt).toMatchObject({ level: 20, model: 'fast_ai', provider: 'openrouter', outcome: 'success', simulated: true });
+      const attempt = debugLines.find((l) => l.msg === 'model attempt' && l.request_id === 'log-gw-1');
+      expect(attempt).toMatchObject({ level: 'debug', model: 'fast_ai', provider: 'openrouter', outcome: 'success', simulated: true });
     } finally {
       await app.close();
     }

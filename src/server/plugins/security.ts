@@ -4,7 +4,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { isAdminKey, isAdminPath, type AdminKey } from './admin-auth.js';
+import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedKey } from './credentials.js';
+import type { JwtAuth } from './jwt-auth.js';
 import type { ClientKeys } from '../../control/keys.js';
 import type { ClientKey } from '../../store/key-types.js';
 
@@ -36,7 +38,7 @@ export function parseApiKeys(value: string | undefined): string[] {
  */
 export async function registerSecurity(
   app: FastifyInstance,
-  opts: { apiKeys: string[]; adminKeys?: AdminKey[]; clientKeys?: ClientKeys },
+  opts: { apiKeys: string[]; adminKeys?: AdminKey[]; clientKeys?: ClientKeys; jwt?: JwtAuth },
 ): Promise<void> {
   const { config } = app.ctx;
   const keys = opts.apiKeys.map((k) => ({ digest: digest(k) }));
@@ -46,27 +48,44 @@ export async function registerSecurity(
   await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });
 
   const managed = opts.clientKeys;
-  if (keys.length === 0) {
+  const { jwt } = opts;
+  if (keys.length === 0 && !jwt) {
     app.log.warn('API_KEYS is not set: every endpoint is open to anyone who can reach this server (until a client key is created through /admin/keys)');
   }
-  if (keys.length > 0 || managed) {
+  if (keys.length > 0 || managed || jwt) {
     app.addHook('onRequest', async (request) => {
       // /admin/* has its own keys and its own hook (admin-auth.ts).
       if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return;
+      // A JWT (when auth.jwt is on) signs the caller in by itself; keys still work beside it.
+      const fromToken = await jwt?.authenticate(request);
+      if (fromToken) return setCaller(request, fromToken);
       const key = presentedKey(request);
       // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
       const client = key && managed ? await managed.admit(key, request.id) : null;
       if (client) {
         request.clientKey = client;
+        setCaller(request, { name: `key:${client.name}`, via: 'api_key' });
         return;
       }
-      // Without API_KEYS the server is open until the first managed key exists.
-      if (keys.length === 0 && !(await managed!.required())) return;
-      const ok = matchDigest(keys, digest(key ?? '')) !== undefined;
+      // Without API_KEYS (and without JWT sign-in) the server is open until the first managed key exists.
+      if (keys.length === 0 && !jwt && (!managed || !(await managed.required()))) return;
+      const given = digest(key ?? '');
+      const ok = matchDigest(keys, given) !== undefined;
       if (key && !ok && isAdminKey(adminKeys, key)) throw new AppError('forbidden', 'an admin key cannot call the client API: use a key from API_KEYS');
-      if (!key || !ok) {
-        throw new AppError('unauthorized', key ? 'invalid API key' : 'missing API key: send Authorization: Bearer <key> or x-api-key');
+      if (!key) {
+        throw new AppError('unauthorized', jwt ? 'missing credentials: send Authorization: Bearer <JWT or API key>' : 'missing API key: send Authorization: Bearer <key> or x-api-key');
       }
+      if (!ok) throw new AppError('unauthorized', 'invalid API key');
+      setCaller(request, { name: `key:${given.toString('hex').slice(0, 12)}`, via: 'api_key' });
+    });
+    // A token's models claim limits the model a request names (/chat, /v1/chat/completions); `auto` is routing, always allowed.
+    app.addHook('preHandler', async (request) => {
+      const allowed = callerOf(request)?.models;
+      const model = (request.body as { model?: unknown } | undefined)?.model;
+      if (!allowed || typeof model !== 'string' || model === 'auto' || allowed.includes(model)) return;
+      throw new AppError('forbidden', `model '${model}' is not among the models your token allows: ${allowed.join(', ') || '(none)'}`, [
+        { path: 'body.model', message: 'not allowed by the token' },
+      ]);
     });
   }
 

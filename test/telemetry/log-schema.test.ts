@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logFormat, loggerOptions } from '../../src/telemetry/logger.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+const lines: Record<string, unknown>[] = [];
+let t: TestApp;
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  t = await startTestApp({ logger: pino(loggerOptions('debug', 'json'), sink) });
+});
+afterAll(async () => t?.close());
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('the JSON log schema (README "Logs")', () => {
+  it('has time, a level name, msg and request_id on request lines, and the trace id of a traceparent header', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    await settle();
+    const line = lines.find((l) => l.request_id === 'schema-1' && l.msg === 'request completed');
+    expect(line).toMatchObject({ level: 'info', request_id: 'schema-1', trace_id: traceId, method: 'GET', route: '/models', status: 200 });
+    expect(line!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(line).not.toHaveProperty('reqId');
+  });
+
+  it('ignores a malformed or all-zero traceparent', async () => {
+    await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-2', traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' } });
+    await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-3', traceparent: 'garbage' } });
+    await settle();
+    for (const id of ['schema-2', 'schema-3']) expect(lines.find((l) => l.request_id === id)).not.toHaveProperty('trace_id');
+  });
+
+  it('puts run_id on the lines of a workflow run, beside its request_id', async () => {
+    const res = await fetch(`${t.url}/workflow`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'schema-run' },
+      body: JSON.stringify({ workflow: { linear_queue: [{ id: 'a', prompt: 'hello' }] } }),
+    });
+    const run = (await res.json()) as { run_id: string };
+    await settle();
+    const attempt = lines.find((l) => l.msg === 'model attempt' && l.request_id === 'schema-run');
+    expect(attempt).toMatchObject({ run_id: run.run_id, level: 'debug' });
+    expect(lines.find((l) => l.msg === 'request completed' && l.request_id === 'schema-run')).toMatchObject({ run_id: run.run_id });
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is json by default, pretty on request, and anything else is refused by name', () => {
+    expect(logFormat(undefined)).toBe('json');
+    expect(logFormat('pretty')).toBe('pretty');
+    expect(() => logFormat('xml')).toThrow("LOG_FORMAT must be one of json, pretty, not 'xml'");
+  });
+
+  it('pretty: the real server writes human lines (pino-pretty), not JSON', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', STORE_DRIVER: 'memory', LOG_FORMAT: 'pretty', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (c: Buffer) => {
+        out += String(c);
+        if (out.includes('Server listening')) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`exited (${code}): ${out}`)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    const listening = out.split('\n').find((l) => l.includes('Server listening'))!;
+    expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/);
+    expect(() => JSON.parse(listening)).toThrow();
+  }, 60_000);
+});
