@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogRoot } from '../../src/config/catalog.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 const repo = resolve('.');
 let elsewhere: string;
@@ -15,35 +15,19 @@ beforeAll(() => {
 afterAll(() => rmSync(elsewhere, { recursive: true, force: true }));
 
 /** Starts src/main.ts from `cwd` (not the repository), resolving once it listens. */
-function startFrom(cwd: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const output: string[] = [];
+const startFrom = async (cwd: string, configFile: string) => {
   const tsx = pathToFileURL(resolve('node_modules/tsx/dist/esm/index.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, join(repo, 'src/main.ts')], {
-    cwd,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', STORE_DRIVER: 'memory', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((done, fail) => {
-    const onData = (chunk: Buffer) => {
-      output.push(String(chunk));
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (match) done({ child, url: match[1]!, output });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`server exited early (${code}): ${output.join('')}`)));
-  });
-}
-
-const stop = (child: ChildProcess) => {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  return exited;
+  const server = await startServerProcess(configFile, {}, { cwd, args: ['--import', tsx, join(repo, 'src/main.ts')] });
+  const stop = () => {
+    server.child.kill('SIGTERM');
+    return server.exited;
+  };
+  return { ...server, stop };
 };
 
 describe('paths the server reads', () => {
   it('finds addons/ and templates/ beside the config file when started from another directory', async () => {
-    const { child, url } = await startFrom(elsewhere, { ORCHESTRATION_CONFIG: join(repo, 'orchestration_config.json') });
+    const { url, stop } = await startFrom(elsewhere, join(repo, 'orchestration_config.json'));
     try {
       const templates = (await (await fetch(`${url}/templates`)).json()) as { templates: { name: string }[] } | { name: string }[];
       const names = (Array.isArray(templates) ? templates : templates.templates).map((t) => t.name);
@@ -55,15 +39,15 @@ describe('paths the server reads', () => {
       });
       expect(run.status).toBe(200);
     } finally {
-      await stop(child);
+      await stop();
     }
   }, 60_000);
 
   it('warns, naming the absolute paths, when the config file has no catalogue beside it', async () => {
     const dir = mkdtempSync(join(elsewhere, 'lonely-'));
     copyFileSync('orchestration_config.json', join(dir, 'cfg.json'));
-    const { child, output } = await startFrom(elsewhere, { ORCHESTRATION_CONFIG: join(dir, 'cfg.json') });
-    await stop(child);
+    const { output, stop } = await startFrom(elsewhere, join(dir, 'cfg.json'));
+    await stop();
     const log = output.join('');
     expect(log).toContain(`addons directory ${join(dir, 'addons')} does not exist`);
     expect(log).toContain(`templates directory ${join(dir, 'templates')} does not exist`);

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasService } from '../helpers/has-service.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 const ENTRYPOINT = resolve('deploy/docker-entrypoint.sh');
 const APP_UID = 1000;
@@ -11,41 +12,18 @@ const APP_UID = 1000;
 /** The real uid of a running process, from /proc. */
 const uidOf = (pid: number): number => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-/**
- * Runs the container's entrypoint the way the image does (`ENTRYPOINT` + the server command), with
- * the server started from source; resolves once it listens.
- */
-function startThroughEntrypoint(dataDir: string, asUid?: number): Promise<{ child: ChildProcess; url: string }> {
-  const output: string[] = [];
-  const child = spawn(ENTRYPOINT, [process.execPath, '--import', 'tsx', 'src/main.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      STORE_DRIVER: 'sqlite',
-      LOG_LEVEL: 'info',
-      TSX_TSCONFIG_PATH: resolve('tsconfig.json'),
-    },
-    ...(asUid === undefined ? {} : { uid: asUid, gid: asUid }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolveStart, reject) => {
-    const onData = (chunk: Buffer) => {
-      output.push(String(chunk));
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (match) resolveStart({ child, url: match[1]! });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output.join('')}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGTERM');
-  return exited;
+/** Runs the container's entrypoint the way the image does (`ENTRYPOINT` + the server command), the server from source. */
+async function startThroughEntrypoint(dataDir: string, asUid?: number) {
+  const server = await startServerProcess(
+    'orchestration_config.json',
+    { DATA_DIR: dataDir, STORE_DRIVER: 'sqlite', HOME: '' },
+    { command: ENTRYPOINT, args: [process.execPath, '--import', 'tsx', 'src/main.ts'], uid: asUid },
+  );
+  const stop = () => {
+    server.child.kill('SIGTERM');
+    return server.exited;
+  };
+  return { ...server, stop };
 }
 
 describe.skipIf(!hasService('root with setpriv'))('deploy/docker-entrypoint.sh (the image ENTRYPOINT), run for real', () => {
@@ -61,7 +39,7 @@ describe.skipIf(!hasService('root with setpriv'))('deploy/docker-entrypoint.sh (
     mkdirSync(dataDir, { mode: 0o755 });
     expect(statSync(dataDir).uid).toBe(0);
 
-    const { child, url } = await startThroughEntrypoint(dataDir);
+    const { child, url, stop } = await startThroughEntrypoint(dataDir);
     try {
       expect(uidOf(child.pid!)).toBe(APP_UID);
       const health = await fetch(`${url}/health`);
@@ -71,7 +49,7 @@ describe.skipIf(!hasService('root with setpriv'))('deploy/docker-entrypoint.sh (
       expect(statSync(db).uid).toBe(APP_UID);
       expect(statSync(dataDir).uid).toBe(APP_UID);
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await stop()).toBe(0);
     }
   }, 60_000);
 
@@ -80,13 +58,13 @@ describe.skipIf(!hasService('root with setpriv'))('deploy/docker-entrypoint.sh (
     mkdirSync(dataDir, { mode: 0o755 });
     chownSync(dataDir, APP_UID, APP_UID);
 
-    const { child, url } = await startThroughEntrypoint(dataDir, APP_UID);
+    const { child, url, stop } = await startThroughEntrypoint(dataDir, APP_UID);
     try {
       expect(uidOf(child.pid!)).toBe(APP_UID);
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect(existsSync(join(dataDir, 'orchestrator.db'))).toBe(true);
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await stop()).toBe(0);
     }
   }, 60_000);
 

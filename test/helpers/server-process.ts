@@ -10,10 +10,22 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** How to start it when not `node --import tsx src/main.ts` from the repository as this user. */
+export interface SpawnOptions {
+  /** Another command (the container entrypoint) with its arguments. */
+  command?: string;
+  args?: string[];
+  cwd?: string;
+  /** Run as this uid (and gid): the test must run as root. */
+  uid?: number;
+}
+
 /** Starts src/main.ts as its own process and resolves with its URL once it listens. */
-export function startServerProcess(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function startServerProcess(configFile: string, env: NodeJS.ProcessEnv = {}, how: SpawnOptions = {}): Promise<ServerProcess> {
   const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(how.command ?? process.execPath, how.args ?? ['--import', 'tsx', 'src/main.ts'], {
+    ...(how.cwd ? { cwd: how.cwd } : {}),
+    ...(how.uid === undefined ? {} : { uid: how.uid, gid: how.uid }),
     env: {
       ...process.env,
       ...TEST_ENV,

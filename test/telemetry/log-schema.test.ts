@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFormat, loggerOptions } from '../../src/telemetry/logger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startServerProcess } from '../helpers/server-process.js';
 
 const lines: Record<string, unknown>[] = [];
 let t: TestApp;
@@ -60,23 +60,10 @@ describe('LOG_FORMAT', () => {
   });
 
   it('pretty: the real server writes human lines (pino-pretty), not JSON', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', STORE_DRIVER: 'memory', LOG_FORMAT: 'pretty', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (c: Buffer) => {
-        out += String(c);
-        if (out.includes('Server listening')) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`exited (${code}): ${out}`)));
-    });
-    const exited = new Promise((r) => child.once('exit', r));
+    const { child, output, exited } = await startServerProcess('orchestration_config.json', { LOG_FORMAT: 'pretty', NO_COLOR: '1' });
     child.kill('SIGTERM');
     await exited;
+    const out = output.join('');
     const listening = out.split('\n').find((l) => l.includes('Server listening'))!;
     expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/);
     expect(() => JSON.parse(listening)).toThrow();
