@@ -54,7 +54,7 @@ export interface OperationShape {
 const WHY: Partial<Record<ErrorType, string>> = {
   validation_error: 'the request is invalid; `details` names each offending field by path',
   unauthorized: 'API keys are configured and none (or a wrong one) was presented',
-  forbidden: "the caller's token does not allow what the request asks for (a model outside its models claim)",
+  forbidden: 'the credential may not do this: an admin key on the client API, or a model outside the token models claim',
   not_found: 'the named resource does not exist',
   method_not_allowed: 'the path exists under other methods, listed in the Allow header',
   payload_too_large: 'the body is larger than server.body_limit_bytes',
