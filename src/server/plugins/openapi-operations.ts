@@ -123,6 +123,7 @@ export const REQUEST_EXAMPLES: ReadonlyMap<string, unknown> = new Map<string, un
       dry_run: true,
     },
   ],
+  ['POST /admin/ops', { text: 'send tier M to fast_ai until Monday' }],
   ['POST /admin/keys', { name: 'mobile-app', models: ['M', 'fast_ai'], rpm: 120, budgets: { day_usd: 5, month_usd: 100 } }],
   ['PATCH /admin/keys/:id', { rpm: 300, budgets: { day_usd: 10 } }],
   ['POST /admin/config/rollback', { to: '3f5a0c1e9b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d', message: 'back to Friday\'s routing' }],
