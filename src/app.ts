@@ -49,7 +49,7 @@ import { telemetryRoutes } from './server/routes/telemetry.js';
 import { registerLifecycle } from './server/shutdown.js';
 import { runRoutes } from './server/routes/runs.js';
 import { workflowRoutes } from './server/routes/workflows.js';
-import { createRunEngine } from './runs/engine.js';
+import { createRunEngineFor } from './runs/engine.js';
 import { replicaId } from './runs/replica.js';
 import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
@@ -147,7 +147,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { config: active.config, gateway: active.gateway, config_version: active.hash };
   };
   const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic, shadows };
-  const runs = createRunEngine({ ...base, replica: deps.replica ?? replicaId() }, versioned);
+  const runs = createRunEngineFor(
+    { ...base, replica: deps.replica ?? replicaId() },
+    versioned,
+    deps.shared ? { redisUrl: deps.shared.bottleneckRedisUrl, redis: deps.shared.redis, prefix: deps.shared.prefix ?? 'mo:' } : undefined,
+  );
   const orchestrator = createOrchestrator({ ...base, runs }, versioned);
   const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
   const canaryActions = canaryChanges(control);

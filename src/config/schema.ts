@@ -214,6 +214,11 @@ export const LimitsSchema = z
     max_concurrent_workflows: z.number().int().positive().default(1000),
     queue_depth: z.number().int().nonnegative().default(10_000),
     default_timeout_s: z.number().positive().default(300),
+    run_stall_s: z
+      .number()
+      .positive()
+      .default(30)
+      .describe('shared mode: a run whose replica died is resumed by another within this many seconds (its queue lock lapses and is reclaimed)'),
     max_tasks_per_workflow: z.number().int().positive().default(50),
     task_concurrency: z.number().int().positive().default(10).describe('linear tasks of one run in flight at once'),
     max_message_chars: z.number().int().positive().default(200_000),

@@ -1,17 +1,16 @@
 import type { TokenSink } from '../orchestrator/stream-call.js';
-import { randomUUID } from 'node:crypto';
 import { sleep } from '../clock.js';
-import { AppError, notFound, shuttingDown, validationError } from '../errors.js';
+import { AppError, shuttingDown } from '../errors.js';
 import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
 import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
 import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
-import { budgetMs } from '../orchestrator/requests.js';
-import { newRunRecord, type Emit } from '../orchestrator/workflow/executor.js';
+import type { Emit } from '../orchestrator/workflow/executor.js';
 import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
-import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
 import type { RunSpec } from '../store/types.js';
+import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
+import { createSharedRunEngine, type SharedRunsOptions } from './shared-engine.js';
 
 /** A run to start: a workflow given inline or a template by name, with its variables. */
 export interface SubmitRequest {
@@ -83,6 +82,14 @@ interface Active {
 }
 
 /**
+ * The run engine of this deployment: BullMQ on the shared Redis when replicas
+ * share one (see shared-engine.ts), else the single-node engine below.
+ */
+export function createRunEngineFor(deps: RunEngineDeps, current: () => VersionedDeps, shared?: SharedRunsOptions): RunEngine {
+  return shared ? createSharedRunEngine(deps, current, shared) : createRunEngine(deps, current);
+}
+
+/**
  * Single-node engine: the store (SQLite by default) holds the runs, this
  * process's admission bounds them (limits.max_concurrent_workflows running,
  * limits.queue_depth waiting), and a restart resumes what was left unfinished.
@@ -100,14 +107,6 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
   const versionedTry = (version: VersionedDeps = current()): VersionedTry => ({ ...tryDeps, ...version });
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
-
-  const resolveWorkflow = (req: SubmitRequest): { workflow: Workflow; invalid: string } => {
-    if (req.workflow) return { workflow: req.workflow, invalid: 'the workflow is invalid' };
-    const name = req.template ?? '';
-    const template = deps.catalog.templates.get(name);
-    if (!template) throw notFound(`template '${name}'`);
-    return { workflow: template, invalid: `template '${name}' cannot run with these variables` };
-  };
 
   /** Admits, runs and concludes one run on this replica; the caller (if any) waits on the result. */
   async function drive(
@@ -178,7 +177,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
   async function resume(runId: string): Promise<void> {
     if (active.has(runId)) return;
     const [record, spec] = await Promise.all([stores.runs.get(runId), stores.runs.spec(runId)]);
-    if (!record || (record.status !== 'queued' && record.status !== 'running')) return;
+    if (!record || isFinal(record)) return;
     if (!spec) {
       log.warn({ run_id: runId }, 'run recorded without a spec cannot resume; ending it');
       await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was interrupted and cannot resume (recorded before runs were durable).');
@@ -198,26 +197,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
     async submit(req, opts = {}) {
       if (draining) throw shuttingDown();
       const version = versionedTry(opts.version);
-      const { config } = version;
-      const { workflow, invalid } = resolveWorkflow(req);
-      const problems = validateWorkflowDefinition(workflow, { config, addonIds: deps.catalog.addons, variables: req.variables });
-      if (problems.length > 0) throw validationError(invalid, problems.map((p) => ({ path: p.path, message: p.message })));
-      const accepted = opts.accepted_at ?? clock.now();
-      const spec: RunSpec = {
-        workflow,
-        goal: req.goal ?? [workflow.name, workflow.description].filter(Boolean).join(': '),
-        request_id: req.request_id,
-        accepted_at: accepted,
-        deadline: opts.deadline ?? accepted + budgetMs(config, req.timeout_s),
-      };
-      const record = newRunRecord({
-        run_id: randomUUID(),
-        workflow,
-        variables: req.variables,
-        session_id: req.session_id || null,
-        started_at: new Date(accepted).toISOString(),
-        config_version: version.config_version,
-      });
+      const { record, spec } = prepareRun(version, req, opts);
       // Throws at once (503) when the queue is full, before anything is recorded.
       const controller = new AbortController();
       const ticket = admission.enter(controller.signal);
@@ -248,7 +228,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       }
       const record = await stores.runs.get(runId);
       if (!record) return null;
-      if (record.status !== 'queued' && record.status !== 'running') return record;
+      if (isFinal(record)) return record;
       // Left unfinished by a stopped process and not resumed yet: end it where it stands.
       record.cancelled_by = by;
       return concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled before it resumed.');

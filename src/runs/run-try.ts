@@ -37,7 +37,7 @@ export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec,
   };
   const onToken = opts.onToken
     ? (text: string, from: TokenSource) => {
-        writer.append('token', { run_id: record.run_id, request_id: spec.request_id, text });
+        writer.append('token', { run_id: record.run_id, request_id: spec.request_id, text, model: from.model, simulated: from.simulated });
         opts.onToken!(text, from);
       }
     : undefined;

@@ -51,6 +51,8 @@ export interface RunSpec {
   accepted_at: number;
   /** Epoch ms past which the run ends `timed_out` with what it has, however often it resumed. */
   deadline: number;
+  /** A caller streams the answer: the final step streams and its `token` events go to the run's log. */
+  stream?: boolean;
 }
 
 /** Filters of GET /runs; times are ISO 8601, compared with the run's `started_at`. */

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { shippedConfig } from '../helpers/app.js';
+import { pointShippedConfigAt } from '../helpers/gateway-config.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+
+const STALL_S = 4;
+let redis: TestRedis;
+let fake: FakeProvider;
+let dir: string;
+let file: string;
+const replicas = new Map<string, ServerProcess>();
+
+/** Starts replica `name` (its REPLICA_ID) on the test's Redis. */
+async function startReplica(name: string): Promise<ServerProcess> {
+  const server = await startServerProcess(file, { REDIS_URL: redis.url, REPLICA_ID: name });
+  replicas.set(name, server);
+  return server;
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeProvider({ latencyMs: 1000 });
+  dir = mkdtempSync(join(tmpdir(), 'mo-shared-runs-'));
+  const raw = shippedConfig();
+  pointShippedConfigAt(raw, fake.url);
+  raw.timeouts.first_byte_ms = 10_000;
+  raw.timeouts.response_ms = 10_000;
+  raw.limits.run_stall_s = STALL_S;
+  raw.server.shutdown_grace_ms = 10_000;
+  file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(raw));
+  await Promise.all([startReplica('replica-a'), startReplica('replica-b')]);
+}, 60_000);
+afterAll(async () => {
+  for (const s of replicas.values()) s.child.kill('SIGKILL');
+  await fake?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Calls whose prompt (the last message) starts with `text`. */
+const seen = (text: string) =>
+  fake.attempts.filter((a) => {
+    const last = ((a.body as { messages?: { content: unknown }[] }).messages ?? []).at(-1)?.content;
+    return typeof last === 'string' && last.startsWith(text);
+  }).length;
+
+/** 3 linear tasks and 2 inline ones, each 1 s at the fake; `tag` keeps each test's prompts apart. */
+const workflow = (tag: string) => ({
+  name: `shared_${tag}`,
+  linear_queue: ['alpha', 'beta', 'gamma'].map((id) => ({ id, model: 'fast_ai', prompt: `${tag} linear ${id}` })),
+  inline_queue: [
+    { id: 'draft', model: 'fast_ai', prompt: `${tag} inline draft {{alpha}} {{beta}} {{gamma}}`, output: 'draft' },
+    { id: 'polish', model: 'fast_ai', prompt: `${tag} inline polish {{draft}}`, output: 'final' },
+  ],
+  output: 'final',
+});
+
+async function submit(via: ServerProcess, tag: string): Promise<string> {
+  const res = await fetch(`${via.url}/workflow`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ workflow: workflow(tag), async: true }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { run_id: string }).run_id;
+}
+
+const record = async (via: ServerProcess, id: string): Promise<Record<string, any>> => (await fetch(`${via.url}/runs/${id}`)).json() as Promise<Record<string, any>>;
+
+describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
+  it('kill -9 of the replica running a run: the other resumes it within run_stall_s + task time, repeating no finished task', async () => {
+    const id = await submit(replicas.get('replica-a')!, 'kill');
+    await waitFor(() => (seen('kill inline draft') > 0 ? true : undefined), 'the first inline task to start');
+    const holderName = (await record(replicas.get('replica-a')!, id)).tasks[3].replica as string;
+    const holder = replicas.get(holderName)!;
+    const otherName = holderName === 'replica-a' ? 'replica-b' : 'replica-a';
+    const other = replicas.get(otherName)!;
+    holder.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await holder.exited;
+
+    const run = await waitFor(async () => {
+      const r = await record(other, id);
+      return r.finished_at ? r : undefined;
+    }, 'the run to finish on the other replica', 60_000);
+    // Lock expiry and the stalled check (run_stall_s), then the two inline tasks (1 s each), with room for a loaded machine.
+    expect(Date.now() - killedAt).toBeLessThan((STALL_S + 2 + 6) * 1000);
+    expect(run.status).toBe('completed');
+    expect(run.resumed).toBe(1);
+    for (const t of ['alpha', 'beta', 'gamma']) expect(seen(`kill linear ${t}`)).toBe(1);
+    expect(seen('kill inline polish')).toBe(1);
+    const draft = run.tasks[3];
+    expect(draft.attempts.map((a: { replica: string; status: string }) => [a.replica, a.status])).toEqual([
+      [holderName, 'interrupted'],
+      [otherName, 'completed'],
+    ]);
+    expect(run.tasks[4].replica).toBe(otherName);
+    await startReplica(holderName);
+  }, 120_000);
+
+  it('SIGTERM of the replica running a run: it finishes its task, hands the run back, and the other completes it; nothing is cancelled', async () => {
+    const id = await submit(replicas.get('replica-b')!, 'term');
+    await waitFor(() => (seen('term inline draft') > 0 ? true : undefined), 'the first inline task to start');
+    const holderName = (await record(replicas.get('replica-b')!, id)).tasks[3].replica as string;
+    const holder = replicas.get(holderName)!;
+    const otherName = holderName === 'replica-a' ? 'replica-b' : 'replica-a';
+    holder.child.kill('SIGTERM');
+    expect(await holder.exited).toBe(0);
+
+    const run = await waitFor(async () => {
+      const r = await record(replicas.get(otherName)!, id);
+      return r.finished_at ? r : undefined;
+    }, 'the handed-back run to finish', 60_000);
+    expect(run.status).toBe('completed');
+    expect(run.cancelled_by).toBeNull();
+    for (const t of ['alpha', 'beta', 'gamma', 'draft', 'polish']) {
+      const task = run.tasks.find((x: { id: string }) => x.id === t);
+      expect(task.attempts.map((a: { status: string }) => a.status)).toEqual(['completed']);
+    }
+    // The draft in flight at SIGTERM finished where it was; the rest ran on the other replica.
+    expect(run.tasks[3].replica).toBe(holderName);
+    expect(run.tasks[4].replica).toBe(otherName);
+    expect(seen('term inline draft')).toBe(1);
+    expect(seen('term inline polish')).toBe(1);
+    await startReplica(holderName);
+  }, 120_000);
+
+  it('cancels a run from the replica that does not hold it', async () => {
+    const id = await submit(replicas.get('replica-a')!, 'cancel');
+    await waitFor(() => (seen('cancel linear alpha') > 0 ? true : undefined), 'the run to start');
+    const holderName = (await record(replicas.get('replica-a')!, id)).tasks[0].replica as string;
+    const other = replicas.get(holderName === 'replica-a' ? 'replica-b' : 'replica-a')!;
+    const res = await fetch(`${other.url}/runs/${id}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const run = (await res.json()) as Record<string, any>;
+    expect(run).toMatchObject({ status: 'cancelled', cancelled_by: 'api' });
+    expect(seen('cancel inline draft')).toBe(0);
+  }, 60_000);
+});

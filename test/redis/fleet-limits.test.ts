@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { shippedConfig } from '../helpers/app.js';
+import { pointShippedConfigAt } from '../helpers/gateway-config.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+import { userPrompts } from '../orchestrator/support.js';
+
+const RUNS = 3000;
+const LIMIT = 8;
+let redis: TestRedis;
+let fake: FakeProvider;
+let dir: string;
+let replicas: ServerProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  fake = await startFakeProvider({ latencyMs: 20 });
+  dir = mkdtempSync(join(tmpdir(), 'mo-fleet-'));
+  const raw = shippedConfig();
+  pointShippedConfigAt(raw, fake.url);
+  raw.timeouts.first_byte_ms = 30_000;
+  raw.timeouts.response_ms = 30_000;
+  raw.limits.max_concurrent_workflows = LIMIT;
+  raw.limits.default_timeout_s = 600;
+  raw.server.rate_limit.enabled = false;
+  for (const provider of Object.values(raw.providers) as { rate_limits: Record<string, number> }[]) {
+    provider.rate_limits.requests_per_minute = 1_000_000;
+    delete provider.rate_limits.requests_per_day;
+    delete provider.rate_limits.tokens_per_minute;
+  }
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(raw));
+  replicas = await Promise.all(['fleet-a', 'fleet-b'].map((name) => startServerProcess(file, { REDIS_URL: redis.url, REPLICA_ID: name })));
+}, 60_000);
+afterAll(async () => {
+  for (const s of replicas) s.child.kill('SIGKILL');
+  await fake?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `fn` over `items` with at most `width` in flight. */
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+describe('3,000 async runs across two replicas', () => {
+  it('all reach a final status exactly once, and the fleet never runs more than the limit at once', async () => {
+    // What BullMQ counts as active is what the fleet is running: sample it from outside.
+    const observer = new Queue('runs', { connection: { url: redis.url }, prefix: 'mo:bull' });
+    let maxActive = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxActive = Math.max(maxActive, await observer.getActiveCount());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    const ids: string[] = [];
+    await pool(
+      Array.from({ length: RUNS }, (_, i) => i),
+      48,
+      async (i) => {
+        const res = await fetch(`${replicas[i % 2]!.url}/workflow`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ workflow: { name: 'fleet', linear_queue: [{ id: 'only', model: 'fast_ai', prompt: `fleet run ${i}` }] }, async: true }),
+        });
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { run_id: string }).run_id);
+      },
+    );
+
+    const finals = await waitFor(
+      async () => {
+        const runs: { run_id: string; status: string; output: string | null; tasks: { attempts: unknown[]; calls: number }[] }[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = (await (await fetch(`${replicas[0]!.url}/runs?workflow=fleet&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as {
+            runs: typeof runs;
+            next_cursor: string | null;
+          };
+          runs.push(...page.runs);
+          cursor = page.next_cursor;
+        } while (cursor);
+        return runs.length === RUNS && runs.every((r) => r.status !== 'queued' && r.status !== 'running') ? runs : undefined;
+      },
+      'every run to end',
+      240_000,
+    );
+    sampling = false;
+    await sampler;
+    await observer.close();
+
+    expect(new Set(finals.map((r) => r.run_id))).toEqual(new Set(ids));
+    expect(finals.filter((r) => r.status !== 'completed')).toEqual([]);
+    // Exactly once: one try per run, and the fake saw each run's prompt as often as that try called a model
+    // (once, or more when the gateway retried or fell back on a loaded machine) — never a second try's calls.
+    expect(finals.filter((r) => r.tasks[0]!.attempts.length !== 1)).toEqual([]);
+    const prompts = new Map<string, number>();
+    for (const prompt of userPrompts(fake)) if (prompt.startsWith('fleet run ')) prompts.set(prompt, (prompts.get(prompt) ?? 0) + 1);
+    expect(prompts.size).toBe(RUNS);
+    const mismatched = finals.filter((r) => prompts.get(r.output!.replace(/^echo: /, '')) !== r.tasks[0]!.calls);
+    expect(mismatched.map((r) => [r.output, r.tasks[0]!.calls])).toEqual([]);
+    expect(maxActive).toBeGreaterThan(0);
+    expect(maxActive).toBeLessThanOrEqual(LIMIT);
+  }, 300_000);
+});
