@@ -138,6 +138,12 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     if (FINISHED.has(record.status)) ledger.add({ usage: record.usage, cost_usd: record.cost_usd, simulated: false });
   }
   ledger.simulated = run.simulated;
+  // Tries left `running` by a replica that stopped were interrupted: their tasks run again (or end with the run).
+  for (const record of run.tasks) {
+    if (record.status !== 'running') continue;
+    record.status = 'pending';
+    for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
+  }
 
   const stopRetries = deps.bus.on('retry', (e) => {
     if (e.context.run_id !== run.run_id || !e.context.task_id) return;
@@ -165,8 +171,6 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     if (FINISHED.has(record.status) || handingBack()) return;
     const cause = stopped();
     if (cause) return skip(task, cause === 'deadline' ? 'timeout' : 'cancelled', 'the run stopped before this task started');
-    // A try left `running` by a replica that stopped was interrupted; this one replaces it.
-    for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
     const attempt: TaskAttempt = { replica: opts.replica, started_at: now(), status: 'running' };
     record.attempts.push(attempt);
     record.status = 'running';
