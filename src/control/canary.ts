@@ -110,13 +110,14 @@ export function splitsOf(config: Config): [string, ModelRef][] {
 const fingerprints = new WeakMap<Arm, string>();
 /**
  * The experiment's key in the store: the split plus a digest of the canary arm
- * without its weight — a rollback (weight 0) keeps the experiment, a changed
- * canary block or model starts a new one.
+ * without its weight and pause — a rollback (weight 0) or a pause keeps the
+ * experiment, a changed ramp, step rule, guard or model starts a new one.
  */
 function experimentKey(split: string, arm: Arm): string {
   let f = fingerprints.get(arm);
   if (!f) {
-    f = createHash('sha256').update(JSON.stringify({ model: arm.model, canary: arm.canary })).digest('hex').slice(0, 12);
+    const { paused: _paused, ...rules } = arm.canary ?? {};
+    f = createHash('sha256').update(JSON.stringify({ model: arm.model, canary: rules })).digest('hex').slice(0, 12);
     fingerprints.set(arm, f);
   }
   return `${split}#${f}`;
