@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Database } from 'better-sqlite3';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.js';
@@ -51,6 +52,10 @@ import { runRoutes } from './server/routes/runs.js';
 import { workflowRoutes } from './server/routes/workflows.js';
 import { createRunEngineFor } from './runs/engine.js';
 import { replicaId } from './runs/replica.js';
+import { automationDbHandle } from './runs/automation-db.js';
+import { createRedisOutbox } from './runs/webhooks/outbox-redis.js';
+import { createSqliteOutbox } from './runs/webhooks/outbox-sqlite.js';
+import { createWebhooks } from './runs/webhooks/webhooks.js';
 import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
@@ -84,10 +89,14 @@ export interface AppDeps {
   keyStore?: KeyStore;
   /** JWT sign-in; default from `auth.jwt` and JWT_* env (resolveJwtConfig), false for none. */
   jwt?: JwtAuthConfig | false;
-  /** Shared mode: provider rate limits held in Redis for every replica. */
+  /** Shared mode: provider rate limits held in Redis for every replica (and the webhook outbox, schedules). */
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
   replica?: string;
+  /** Single-node home of the webhook outbox and schedule state (main.ts opens data/automation.db); default in memory. */
+  automationDb?: Database;
+  /** Trust roots for webhook receivers' certificates instead of Node's (tests' self-signed receivers). */
+  webhookCa?: string | Buffer;
 }
 
 /** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
@@ -155,6 +164,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const orchestrator = createOrchestrator({ ...base, runs }, versioned);
   const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
   const canaryActions = canaryChanges(control);
+  const automationDb = automationDbHandle(deps.automationDb);
+  const outbox = !config.webhooks.secret
+    ? null
+    : deps.shared
+      ? createRedisOutbox(deps.shared.redis, {
+          prefix: deps.shared.prefix,
+          messageTtlS: Math.round((config.webhooks.max_age_h + 24) * 3600),
+          attemptsTtlS: Math.round(config.storage.run_max_age_hours * 3600),
+        })
+      : createSqliteOutbox(automationDb.get());
+  const webhooks = createWebhooks({ config: config.webhooks, outbox, bus, runs: stores.runs, clock, log: app.log, ca: deps.webhookCa });
 
   // config, loaded, gateway and adapters follow the active config version.
   const ctx: AppContext = {
@@ -184,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientKeys,
     shadows,
     canaries,
+    webhooks,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -197,7 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
   const adminKeysText = deps.adminApiKeys ?? process.env.ADMIN_API_KEYS;
   const adminKeys = parseAdminKeys(adminKeysText);
-  const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config)];
+  const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config), ...(config.webhooks.secret ? [config.webhooks.secret] : [])];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
   const jwtConfig = deps.jwt === undefined ? resolveJwtConfig(config.auth.jwt, process.env) : deps.jwt || undefined;
@@ -231,11 +252,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await sync?.stop();
     await orchestrator.shutdown();
+    await webhooks.close();
     await shadows.idle();
     await canaries.idle();
     await runtime.current().gateway.close();
     await stores.close();
     await keyStore.close();
+    automationDb.close();
   });
   return app;
 }

@@ -1,3 +1,4 @@
+import { automationProblems } from './automation-check.js';
 import type { Arm, Capability, Config, ModelRef } from './schema.js';
 
 /** One problem of a config or content file: where it is and what is wrong. */
@@ -62,6 +63,7 @@ export function crossCheck(config: Config): Problem[] {
       problems.push({ path: `error_handling.${cls}.backoff_cap_ms`, message: 'must be at least backoff_base_ms' });
     }
   }
+  problems.push(...automationProblems(config));
   return problems;
 }
 

@@ -77,12 +77,29 @@ function applyBaseUrlOverrides(raw: unknown, env: NodeJS.ProcessEnv): void {
   }
 }
 
+/**
+ * WEBHOOK_SECRET overrides `webhooks.secret`; WEBHOOK_ALLOW_HOSTS (comma-separated
+ * host[:port]) adds to `webhooks.allow_hosts`.
+ */
+function applyWebhookEnv(raw: unknown, env: NodeJS.ProcessEnv): void {
+  const secret = env.WEBHOOK_SECRET?.trim();
+  const hosts = (env.WEBHOOK_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  if (!secret && hosts.length === 0) return;
+  if (!raw || typeof raw !== 'object') return;
+  const root = raw as { webhooks?: Record<string, unknown> };
+  const webhooks = (root.webhooks ??= {});
+  if (!webhooks || typeof webhooks !== 'object') return;
+  if (secret) webhooks.secret = secret;
+  if (hosts.length > 0) webhooks.allow_hosts = [...(Array.isArray(webhooks.allow_hosts) ? webhooks.allow_hosts : []), ...hosts];
+}
+
 /** Validates an already-parsed config object; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): LoadedConfig {
   const problems: Problem[] = [];
   const document = structuredClone(raw);
   const copy = structuredClone(raw);
   applyBaseUrlOverrides(copy, env);
+  applyWebhookEnv(copy, env);
   const resolved = resolveEnv(copy, [], env, problems);
   const parsed = ConfigSchema.safeParse(resolved);
   if (!parsed.success) throw new ConfigError(source, [...problems, ...zodProblems(parsed.error)]);

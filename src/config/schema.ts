@@ -280,6 +280,38 @@ export const StorageSchema = z
   })
   .strict();
 
+/** The terminal run statuses a webhook can announce, as Standard Webhooks event types. */
+export const WebhookEventSchema = z.enum(['run.completed', 'run.partial', 'run.failed', 'run.cancelled', 'run.timed_out']);
+
+export const WebhooksSchema = z
+  .object({
+    secret: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be 'whsec_' followed by base64 (Standard Webhooks)")
+      .optional()
+      .describe("signing secret, as '${WEBHOOK_SECRET}' (WEBHOOK_SECRET overrides); without one, webhooks are off and callback_url is refused"),
+    allow_hosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('host or host:port exempt from the private-address refusal (WEBHOOK_ALLOW_HOSTS adds to it, comma-separated)'),
+    subscriptions: z
+      .array(
+        z
+          .object({
+            url: z.string().min(1).describe('https URL that receives every run of these events'),
+            events: z.array(WebhookEventSchema).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    timeout_ms: z.number().int().positive().default(10_000).describe('one delivery attempt, connection to response headers'),
+    max_age_h: z.number().positive().default(24).describe('a delivery is retried until it is this old (hours)'),
+    retry_base_ms: z.number().int().positive().max(60_000).default(5_000).describe('first retry delay before jitter; doubles per attempt'),
+    retry_cap_ms: z.number().int().positive().default(3_600_000).describe('longest delay between two attempts'),
+    poll_ms: z.number().int().positive().default(1_000).describe('how often a replica looks for due deliveries it did not enqueue itself'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -295,6 +327,7 @@ export const ConfigSchema = z
     server: ServerSchema.default(ServerSchema.parse({})),
     storage: StorageSchema.default(StorageSchema.parse({})),
     auth: AuthSchema.default({}),
+    webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
   })
   .strict();
 
@@ -310,3 +343,5 @@ export type Arm = z.infer<typeof ArmSchema>;
 export type Canary = z.infer<typeof CanarySchema>;
 export type Shadow = z.infer<typeof ShadowSchema>;
 export type Timeouts = z.infer<typeof TimeoutsSchema>;
+export type WebhooksConfig = z.infer<typeof WebhooksSchema>;
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;

@@ -87,11 +87,13 @@ export interface CallOptions {
 
 export interface RunOptions extends CallOptions {
   session_id?: string;
+  /** Receives the run's final webhook (checked by the route). */
+  callback_url?: string;
 }
 
 /** How chat runs a planned workflow (admission and execution belong to the orchestrator). */
 export type RunPlanned = (
   workflow: Workflow,
   variables: Record<string, string>,
-  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink },
+  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink; callback_url?: string },
 ) => Promise<RunResult>;

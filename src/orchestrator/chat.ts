@@ -134,7 +134,7 @@ export async function chat(
       const request = await requestWithHistory(req.message, history, config.limits.max_variable_chars);
       const generated = await runGeneratedWorkflow(
         deps,
-        { message: req.message, request, request_id: opts.request_id, session_id: sessionId, signal, deadline: budget.deadline, started, context, ledger, inputTokens, route, emit: opts.emit, onToken },
+        { message: req.message, request, request_id: opts.request_id, session_id: sessionId, signal, deadline: budget.deadline, started, context, ledger, inputTokens, route, emit: opts.emit, onToken, callback_url: req.callback_url },
         runPlanned,
       );
       if (generated.plan) {

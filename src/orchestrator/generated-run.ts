@@ -36,6 +36,8 @@ export interface GeneratedRunArgs {
   route: (split: string, ref: ModelRef) => { model: string; split?: SplitArm };
   emit?: Emit;
   onToken?: TokenSink;
+  /** Receives the run's final webhook (checked by the route). */
+  callback_url?: string;
 }
 
 /** The run's answer as a chat answer reports it. */
@@ -88,6 +90,7 @@ export async function runGeneratedWorkflow(deps: OrchestratorDeps, args: Generat
       goal: args.message,
       emit: args.emit,
       onToken: args.onToken,
+      callback_url: args.callback_url,
     },
   );
   args.ledger.merge(run);

@@ -22,6 +22,11 @@ const runAsync = z
   .boolean()
   .default(false)
   .describe('answer 202 with the run_id at once (also `Prefer: respond-async`); follow it at Location: /runs/{run_id} and /runs/{run_id}/events');
+const callbackUrl = z
+  .string()
+  .max(2048)
+  .optional()
+  .describe('https URL that receives the run\'s final webhook (Standard Webhooks, signed); private and loopback addresses are refused');
 const variables = z
   .record(z.string(), z.string())
   .default({})
@@ -40,6 +45,7 @@ export const ChatRequestSchema = z
     model: z.string().min(1).optional().describe('a configured model key that answers instead of the tier model'),
     stream,
     timeout_s: timeoutS,
+    callback_url: callbackUrl.describe('https URL that receives the final webhook of the workflow an H answer runs (L and M answers run none)'),
   })
   .strict();
 
@@ -51,6 +57,7 @@ export const WorkflowRequestSchema = z
     stream,
     async: runAsync,
     timeout_s: timeoutS,
+    callback_url: callbackUrl,
   })
   .strict();
 
@@ -61,6 +68,7 @@ export const TemplateRequestSchema = z
     stream,
     async: runAsync,
     timeout_s: timeoutS,
+    callback_url: callbackUrl,
   })
   .strict();
 

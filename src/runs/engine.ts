@@ -24,6 +24,8 @@ export interface SubmitRequest {
   request_id: string;
   /** What the user asked for (finisher, failure reporter); default: the workflow's name and description. */
   goal?: string;
+  /** Receives the run's final webhook; kept in the record so it survives restarts (the route checked it). */
+  callback_url?: string;
 }
 
 /** How the submitter takes part; all optional (an async run has none of them). */

@@ -49,6 +49,7 @@ export function prepareRun(
     session_id: req.session_id || null,
     started_at: new Date(accepted).toISOString(),
     config_version: deps.config_version,
+    callback_url: req.callback_url,
   });
   return { record, spec };
 }

@@ -61,6 +61,7 @@ export function newRunRecord(args: {
   session_id: string | null;
   started_at: string;
   config_version: string;
+  callback_url?: string;
 }): RunResult {
   const defaults = Object.fromEntries(
     Object.entries(args.workflow.inputs).flatMap(([name, input]) => (input.default === undefined ? [] : [[name, input.default]])),
@@ -99,6 +100,7 @@ export function newRunRecord(args: {
     resumed: 0,
     cancelled_by: null,
     config_version: args.config_version,
+    ...(args.callback_url ? { callback_url: args.callback_url } : {}),
   };
 }
 

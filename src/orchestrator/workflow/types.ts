@@ -108,4 +108,6 @@ export interface RunResult {
   cancelled_by: string | null;
   /** Hash of the config version the run started with and kept to its end (absent on records made before versions existed). */
   config_version?: string;
+  /** Where the run's final webhook goes (POST /workflow and /template `callback_url`); absent when none was given. */
+  callback_url?: string;
 }

@@ -19,14 +19,16 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
         body: ChatRequestSchema,
       },
     },
-    async (request, reply) =>
-      serveOperation(request, reply, request.body.stream, (signal, emit) =>
+    async (request, reply) => {
+      app.ctx.webhooks.checkCallbackUrl(request.body.callback_url);
+      return serveOperation(request, reply, request.body.stream, (signal, emit) =>
         app.ctx.orchestrator.chat(request.body, {
           request_id: request.id,
           signal,
           emit,
           allow: request.clientKey ? (what) => checkAllowance(request.clientKey, what) : undefined,
         }),
-      ),
+      );
+    },
   );
 }

@@ -29,7 +29,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary: 'A workflow run',
-        description: `The record of a run, also while it is still queued or running. ${RECORD_NOTE}`,
+        description: `The record of a run, also while it is still queued or running. ${RECORD_NOTE} \`webhooks\` lists every delivery attempt of its webhooks as \`{event, url, status_code, at}\` (status_code null when no response came, with \`error\` saying why).`,
         tags: ['runs'],
         params: RunIdParamsSchema,
       },
@@ -37,7 +37,7 @@ export async function runRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const run = await app.ctx.stores.runs.get(request.params.run_id);
       if (!run) throw notFound(`run '${request.params.run_id}'`);
-      return run;
+      return { ...run, webhooks: await app.ctx.webhooks.attempts(run.run_id) };
     },
   );
 

@@ -39,13 +39,14 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { workflow, variables, session_id, stream, timeout_s } = request.body;
+      const { workflow, variables, session_id, stream, timeout_s, callback_url } = request.body;
+      app.ctx.webhooks.checkCallbackUrl(callback_url);
       checkWorkflowAllowance(request.clientKey, workflow, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
-        return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id });
+        return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, callback_url });
       }
       return serveOperation(request, reply, stream, (signal, emit) =>
-        app.ctx.orchestrator.runWorkflow(workflow, variables, { request_id: request.id, signal, emit, session_id, timeout_s }),
+        app.ctx.orchestrator.runWorkflow(workflow, variables, { request_id: request.id, signal, emit, session_id, timeout_s, callback_url }),
       );
     },
   );
@@ -62,14 +63,15 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { variables, session_id, stream, timeout_s } = request.body;
+      const { variables, session_id, stream, timeout_s, callback_url } = request.body;
+      app.ctx.webhooks.checkCallbackUrl(callback_url);
       const template = app.ctx.catalog.templates.get(request.params.name);
       if (template) checkWorkflowAllowance(request.clientKey, template, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
-        return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id });
+        return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, callback_url });
       }
       return serveOperation(request, reply, stream, (signal, emit) =>
-        app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, signal, emit, session_id, timeout_s }),
+        app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, signal, emit, session_id, timeout_s, callback_url }),
       );
     },
   );

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { shippedConfig } from '../helpers/app.js';
+
+const problemsOf = (edit: (raw: Record<string, any>) => void, env: NodeJS.ProcessEnv = {}) => {
+  const raw = shippedConfig();
+  edit(raw);
+  try {
+    parseConfig(raw, env);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems;
+  }
+};
+
+describe('webhooks in the config', () => {
+  it('reports every bad webhook setting with its path, all at once', () => {
+    const second = problemsOf(
+      (raw) => {
+        raw.webhooks = { subscriptions: [{ url: 'https://10.0.0.1/hook', events: ['run.completed'] }, { url: 'http://example.com', events: ['run.failed'] }] };
+      },
+      { WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}` },
+    );
+    expect(second.map((p) => p.path).sort()).toEqual([
+      'webhooks.subscriptions.0.url',
+      'webhooks.subscriptions.1.url',
+    ]);
+  });
+
+  it('takes the secret from WEBHOOK_SECRET and adds WEBHOOK_ALLOW_HOSTS to allow_hosts', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const raw = shippedConfig();
+    raw.webhooks = { secret: '${WEBHOOK_SECRET}', allow_hosts: ['a.internal'] };
+    const { config } = parseConfig(raw, { WEBHOOK_SECRET: secret, WEBHOOK_ALLOW_HOSTS: 'b.internal:8443, 10.0.0.9' });
+    expect(config.webhooks.secret).toBe(secret);
+    expect(config.webhooks.allow_hosts).toEqual(['a.internal', 'b.internal:8443', '10.0.0.9']);
+  });
+
+  it('refuses a secret that is not whsec_ + base64, and subscriptions without a secret', () => {
+    expect(problemsOf((raw) => (raw.webhooks = { secret: 'hunter2' })).map((p) => p.path)).toEqual(['webhooks.secret']);
+    expect(problemsOf((raw) => (raw.webhooks = { subscriptions: [{ url: 'https://example.com/h', events: ['run.failed'] }] })).map((p) => p.path)).toEqual([
+      'webhooks.secret',
+    ]);
+  });
+});
