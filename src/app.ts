@@ -56,6 +56,9 @@ import { automationDbHandle } from './runs/automation-db.js';
 import { createRedisOutbox } from './runs/webhooks/outbox-redis.js';
 import { createSqliteOutbox } from './runs/webhooks/outbox-sqlite.js';
 import { createWebhooks } from './runs/webhooks/webhooks.js';
+import { createRedisScheduleState, createSqliteScheduleState } from './runs/schedules/schedule-state.js';
+import { startSchedules } from './runs/schedules/schedules.js';
+import { scheduleRoutes } from './server/routes/schedules.js';
 import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
@@ -175,6 +178,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         })
       : createSqliteOutbox(automationDb.get());
   const webhooks = createWebhooks({ config: config.webhooks, outbox, bus, runs: stores.runs, clock, log: app.log, ca: deps.webhookCa });
+  // A schedule naming an unknown template is a config error: nothing started so far may outlive it.
+  const schedules = await startSchedules({
+    schedules: config.schedules,
+    source: loaded.source,
+    catalog,
+    engine: runs,
+    runs: stores.runs,
+    clock,
+    log: app.log,
+    state:
+      config.schedules.length === 0
+        ? null
+        : deps.shared
+          ? createRedisScheduleState(deps.shared.redis, deps.shared.prefix)
+          : createSqliteScheduleState(automationDb.get()),
+    fleet: deps.shared ? { redisUrl: deps.shared.bottleneckRedisUrl, prefix: `${deps.shared.prefix ?? 'mo:'}bull` } : undefined,
+  }).catch(async (err: unknown) => {
+    await webhooks.close();
+    await gateway.close();
+    automationDb.close();
+    throw err;
+  });
 
   // config, loaded, gateway and adapters follow the active config version.
   const ctx: AppContext = {
@@ -205,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     shadows,
     canaries,
     webhooks,
+    schedules,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -235,6 +261,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
+  await app.register(scheduleRoutes);
   await app.register(adminConfigRoutes);
   await app.register(adminAuditRoutes);
   await app.register(adminOpsRoutes);
@@ -250,6 +277,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await runs.start();
   });
   app.addHook('onClose', async () => {
+    await schedules.close();
     await sync?.stop();
     await orchestrator.shutdown();
     await webhooks.close();

@@ -9,6 +9,7 @@ import type { Ops } from './control/ops.js';
 import type { AppEventBus } from './events.js';
 import type { Gateway } from './gateway/types.js';
 import type { Orchestrator } from './orchestrator/orchestrator.js';
+import type { Schedules } from './runs/schedules/schedules.js';
 import type { Webhooks } from './runs/webhooks/webhooks.js';
 import type { ProviderAdapter } from './providers/types.js';
 import type { RunEngine } from './runs/engine.js';
@@ -51,6 +52,7 @@ export interface AppContext {
   /** Canary experiments of the splits (/admin/experiments). */
   canaries: Canaries;
   webhooks: Webhooks;
+  schedules: Schedules;
   log: FastifyBaseLogger;
   /** Set when shutdown begins: new work is refused with 503. */
   draining: boolean;

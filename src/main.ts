@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const keyStore = openKeyStore(loaded.config.storage, process.env, { redis, log: logger });
   // Webhooks and schedules keep their state beside the SQLite store (in Redis in shared mode); nothing opens when neither is used.
   const storage = resolveStorage(loaded.config.storage, process.env);
-  const automationUsed = Boolean(loaded.config.webhooks.secret);
+  const automationUsed = Boolean(loaded.config.webhooks.secret) || loaded.config.schedules.length > 0;
   const automationDb = !redis && automationUsed && storage.driver === 'sqlite' ? openAutomationDb(join(storage.dataDir, AUTOMATION_FILE)) : undefined;
   const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb });
   if (automationDb) app.addHook('onClose', async () => void automationDb.close());

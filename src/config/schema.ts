@@ -312,6 +312,20 @@ export const WebhooksSchema = z
   })
   .strict();
 
+export const MissedFirePolicySchema = z.enum(['skip', 'run_once']);
+
+export const ScheduleSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, _ . - (at most 100)'),
+    cron: z.string().min(1).describe("cron expression: 5 fields, or 6 with seconds first ('*/30 * * * * *')"),
+    timezone: z.string().min(1).default('UTC').describe("IANA time zone the cron expression is read in, e.g. 'Europe/Paris'"),
+    template: z.string().min(1).describe('name of the template each fire runs'),
+    variables: z.record(z.string(), z.string()).default({}),
+    enabled: z.boolean().default(true),
+    missed_fire: MissedFirePolicySchema.default('skip').describe('fires missed while no replica ran: skip them, or run once on return'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -328,6 +342,7 @@ export const ConfigSchema = z
     storage: StorageSchema.default(StorageSchema.parse({})),
     auth: AuthSchema.default({}),
     webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
+    schedules: z.array(ScheduleSchema).default([]).describe('template runs fired by cron expressions; each fire starts one run across the fleet'),
   })
   .strict();
 
@@ -345,3 +360,4 @@ export type Shadow = z.infer<typeof ShadowSchema>;
 export type Timeouts = z.infer<typeof TimeoutsSchema>;
 export type WebhooksConfig = z.infer<typeof WebhooksSchema>;
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+export type ScheduleConfig = z.infer<typeof ScheduleSchema>;

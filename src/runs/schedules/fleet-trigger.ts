@@ -1,0 +1,75 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { ScheduleConfig } from '../../config/schema.js';
+import type { Firing } from './firing.js';
+
+/** The BullMQ queue whose job schedulers produce the fires. */
+export const SCHEDULE_QUEUE = 'schedules';
+
+interface FireJob {
+  schedule: string;
+}
+
+/** The fire time of a scheduler's job: BullMQ stores it as `prevMillis` (and in the job id `repeat:<id>:<ms>`). */
+export function fireTimeOf(job: Pick<Job, 'id' | 'opts' | 'timestamp'>): number {
+  const prev = (job.opts as { prevMillis?: number }).prevMillis;
+  if (typeof prev === 'number' && Number.isFinite(prev)) return prev;
+  const fromId = Number(job.id?.split(':').pop());
+  return Number.isFinite(fromId) ? fromId : job.timestamp;
+}
+
+/**
+ * Shared-mode trigger: each enabled schedule is a BullMQ job scheduler
+ * (`upsertJobScheduler`, idempotent, so every replica may upsert it at start),
+ * which keeps exactly one next job per schedule in Redis; whichever replica's
+ * worker takes a job fires it. Schedules no longer enabled are removed.
+ * `Firing.fire` claims the fire in Redis as well, so a job retried after a
+ * stalled worker still starts one run.
+ */
+export async function startFleetTrigger(opts: {
+  schedules: ScheduleConfig[];
+  firing: Firing;
+  redisUrl: string;
+  /** BullMQ key prefix (the deployment's Redis prefix + 'bull'). */
+  prefix: string;
+  onError: (err: unknown, schedule: string) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const enabled = new Map(opts.schedules.filter((s) => s.enabled).map((s) => [s.name, s]));
+  const queue = new Queue<FireJob>(SCHEDULE_QUEUE, { connection: { url: opts.redisUrl }, prefix: opts.prefix });
+  try {
+    for (const s of enabled.values()) {
+      await queue.upsertJobScheduler(
+        s.name,
+        { pattern: s.cron, tz: s.timezone },
+        { name: 'fire', data: { schedule: s.name }, opts: { removeOnComplete: 100, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 1000 } } },
+      );
+    }
+    for (const existing of await queue.getJobSchedulers()) {
+      const id = existing.key;
+      if (id && !enabled.has(id)) await queue.removeJobScheduler(id);
+    }
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
+  const worker = new Worker<FireJob>(
+    SCHEDULE_QUEUE,
+    async (job) => {
+      const schedule = enabled.get(job.data.schedule);
+      if (!schedule) return;
+      try {
+        await opts.firing.fire(schedule, fireTimeOf(job));
+      } catch (err) {
+        opts.onError(err, schedule.name);
+        throw err;
+      }
+    },
+    { connection: { url: opts.redisUrl, maxRetriesPerRequest: null }, prefix: opts.prefix, concurrency: 4 },
+  );
+  worker.on('error', (err) => opts.onError(err, '*'));
+  return {
+    async stop() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

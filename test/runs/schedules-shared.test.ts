@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, createRedisStores } from '../../src/store/redis.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { sharedTestRedis } from '../helpers/redis.js';
+import { eventually, getJson } from '../orchestrator/support.js';
+
+let redis: { url: string; stop(): Promise<void> };
+beforeAll(async () => {
+  redis = await sharedTestRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('schedules in shared mode', () => {
+  it('starts one run per fire across two replicas on one Redis (BullMQ job schedulers), never one per replica', async () => {
+    const prefix = `sched${Date.now()}:`;
+    // Every 2 s instead of every minute, so three fires take seconds (cron-parser reads 6 fields, seconds first).
+    const schedules = [{ name: 'tick', cron: '*/2 * * * * *', template: 'research_report', variables: { topic: 'owls' } }];
+    // Fire (request id) → the runs it started. A run may start on one replica and resume on the other: same run id.
+    const started = new Map<string, Set<string>>();
+    const replicas: TestApp[] = [];
+    const start = async () => {
+      const client = await connectRedis(redis.url);
+      const t = await startTestApp({
+        config: (raw) => {
+          raw.schedules = schedules;
+        },
+        stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
+        shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
+      });
+      t.app.ctx.bus.on('run_started', (e) => {
+        if (!e.request_id?.startsWith('schedule:tick:')) return;
+        started.set(e.request_id, (started.get(e.request_id) ?? new Set()).add(e.run_id));
+      });
+      replicas.push(t);
+    };
+    try {
+      await start();
+      await start();
+      await eventually(async () => (started.size >= 3 ? true : undefined), 30_000);
+      const view = await getJson(`${replicas[1]!.url}/schedules`);
+      expect(view.schedules).toEqual([
+        expect.objectContaining({ name: 'tick', enabled: true, missed_fire: 'skip', next_fire_at: expect.any(String), last_run: expect.objectContaining({ fired_at: expect.any(String) }) }),
+      ]);
+    } finally {
+      for (const t of replicas) await t.close();
+    }
+    // Every fire started exactly one run, whichever replica took it.
+    for (const [fire, runs] of started) expect([...runs], fire).toHaveLength(1);
+    const fireTimes = [...started.keys()].map((id) => Number(id.split(':').pop()));
+    expect(fireTimes.every((ms) => ms % 2000 === 0)).toBe(true);
+    expect(new Set(fireTimes).size).toBe(fireTimes.length);
+  });
+});
