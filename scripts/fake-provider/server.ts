@@ -97,6 +97,11 @@ export interface FakeProvider {
   /** Forgets attempts, fault state (once/flap/down) and operations. */
   reset(): void;
   setLatency(ms: number): void;
+  /**
+   * Holds every request (recorded in `attempts` at once) unanswered until the returned function is called:
+   * tests assert what reached the provider before any answer came back, without timing bounds.
+   */
+  hold(): () => void;
   setDown(model: string, down: boolean): void;
   close(): Promise<void>;
 }
@@ -176,6 +181,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
   const state = new FaultState();
   const operations = new Operations();
   let latencyMs = opts.latencyMs ?? 0;
+  let held: Promise<void> | undefined;
   let baseUrl = '';
 
   /** Faults that end the request before an answer; true when the request was handled. */
@@ -305,6 +311,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     }
     const latency = Number(headers['x-fake-latency-ms'] ?? (faults.has('latency') ? faults.n('latency', 0) : latencyMs));
     if (latency > 0) await sleep(latency);
+    if (held) await held;
     if (parseFailed) return sendError(ex, 400, 'invalid_json', 'request body is not JSON');
 
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, openAiModels());
@@ -363,6 +370,15 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     },
     setLatency(ms: number) {
       latencyMs = ms;
+    },
+    hold() {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      held = gate;
+      return () => {
+        if (held === gate) held = undefined;
+        release();
+      };
     },
     setDown(model: string, down: boolean) {
       state.setDown(model, down);

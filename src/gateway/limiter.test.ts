@@ -1,11 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../clock.js';
 import { maxInAnyWindow } from '../../test/helpers/gateway-config.js';
 import { createProviderLimiter, LimiterWaitError, type ProviderLimiter } from './limiter.js';
 
+// Every test runs on a fake clock (Date and timers): the window arithmetic is exact, so the
+// assertions hold under any machine load (no wall-clock bounds).
 const limiters: ProviderLimiter[] = [];
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
   await Promise.all(limiters.splice(0).map((l) => l.stop()));
+  vi.useRealTimers();
 });
 
 function limiter(limits: Record<string, number>, windowMs = 200): ProviderLimiter {
@@ -20,34 +26,73 @@ function limiter(limits: Record<string, number>, windowMs = 200): ProviderLimite
   return l;
 }
 
+/** Whether `p` has settled after the pending microtasks and zero-delay timers ran, with no fake time passing. */
+async function settledAtOnce(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await vi.advanceTimersByTimeAsync(0);
+  return settled;
+}
+
+/** The fake time at which `p` resolves, advancing the clock 1 ms at a time (at most `limitMs`). */
+async function resolvedAt<T>(p: Promise<T>, limitMs = 10_000): Promise<{ value: T; at: number }> {
+  let out: { value: T; at: number } | undefined;
+  let failure: { err: unknown } | undefined;
+  p.then(
+    (value) => (out = { value, at: Date.now() }),
+    (err: unknown) => (failure = { err }),
+  );
+  for (let i = 0; i <= limitMs && !out && !failure; i++) await vi.advanceTimersByTimeAsync(i === 0 ? 0 : 1);
+  if (failure) throw failure.err;
+  if (!out) throw new Error(`not settled within ${limitMs} fake ms`);
+  return out;
+}
+
 describe('provider limiter', () => {
   it('never starts more than N requests in any sliding window, even under a concurrent burst', async () => {
     const l = limiter({ requests_per_minute: 5 });
     const starts: number[] = [];
-    await Promise.all(
+    const burst = Promise.all(
       Array.from({ length: 17 }, async () => {
         const slot = await l.acquire(1, { maxWaitMs: 5000 });
-        starts.push(performance.now());
+        starts.push(Date.now());
         setTimeout(() => slot.release(), 5);
       }),
     );
+    await vi.advanceTimersByTimeAsync(5000);
+    await burst;
     expect(starts).toHaveLength(17);
-    expect(maxInAnyWindow(starts, 200)).toBeLessThanOrEqual(5);
+    // Exact on the fake clock: five start at once, and no window ever holds a sixth.
+    expect(maxInAnyWindow(starts, 200)).toBe(5);
+    expect(starts.filter((t) => t === starts[0])).toHaveLength(5);
   });
 
   it('refuses at once when the window predicts a wait longer than max_wait_ms', async () => {
     const l = limiter({ requests_per_minute: 2 }, 2000);
     (await l.acquire(1, { maxWaitMs: 100 })).release();
     (await l.acquire(1, { maxWaitMs: 100 })).release();
-    const before = performance.now();
-    await expect(l.acquire(1, { maxWaitMs: 100 })).rejects.toBeInstanceOf(LimiterWaitError);
-    expect(performance.now() - before).toBeLessThan(100);
+    const refused = l.acquire(1, { maxWaitMs: 100 });
+    // Settled before any (fake) time passed: it did not wait out max_wait_ms.
+    expect(await settledAtOnce(refused)).toBe(true);
+    await expect(refused).rejects.toBeInstanceOf(LimiterWaitError);
   });
 
   it('gives up when no concurrency slot frees within max_wait_ms', async () => {
     const l = limiter({ max_concurrent: 1 });
     const first = await l.acquire(1, { maxWaitMs: 100 });
-    await expect(l.acquire(1, { maxWaitMs: 50 })).rejects.toBeInstanceOf(LimiterWaitError);
+    const waiting = l.acquire(1, { maxWaitMs: 50 });
+    let outcome: unknown = 'waiting';
+    waiting.then(
+      () => (outcome = 'granted'),
+      (err: unknown) => (outcome = err),
+    );
+    await vi.advanceTimersByTimeAsync(49);
+    expect(outcome).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome).toBeInstanceOf(LimiterWaitError);
     first.release();
     const next = await l.acquire(1, { maxWaitMs: 500 });
     next.release();
@@ -57,35 +102,33 @@ describe('provider limiter', () => {
     const l = limiter({ requests_per_minute: 1 }, 5000);
     (await l.acquire(1, { maxWaitMs: 100 })).release();
     const waiting = l.acquire(1, { maxWaitMs: 20_000 });
+    expect(await settledAtOnce(waiting)).toBe(false);
     await l.stop();
-    const outcome = await Promise.race([
-      waiting.then(
-        () => 'granted',
-        (err: unknown) => err,
-      ),
-      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000)),
-    ]);
-    expect(outcome).toBeInstanceOf(LimiterWaitError);
+    expect(await settledAtOnce(waiting)).toBe(true);
+    await expect(waiting).rejects.toBeInstanceOf(LimiterWaitError);
   });
 
   it('lets a waiter in when a call in flight ends', async () => {
     const l = limiter({ max_concurrent: 1 });
     const first = await l.acquire(1, { maxWaitMs: 100 });
+    const t0 = Date.now();
     const second = l.acquire(1, { maxWaitMs: 2000 });
     expect(l.state()).toMatchObject({ running: 1 });
     setTimeout(() => first.release(), 30);
-    const slot = await second;
-    expect(slot.waitedMs).toBeGreaterThanOrEqual(20);
+    const { value: slot, at } = await resolvedAt(second);
+    expect(at - t0).toBe(30);
+    expect(slot.waitedMs).toBe(30);
     slot.release();
   });
 
   it('weighs requests by estimated tokens against tokens per window', async () => {
     const l = limiter({ tokens_per_minute: 100 }, 300);
     (await l.acquire(60, { maxWaitMs: 1000 })).release();
-    const before = performance.now();
-    (await l.acquire(60, { maxWaitMs: 1000 })).release();
+    const t0 = Date.now();
+    const { value: slot, at } = await resolvedAt(l.acquire(60, { maxWaitMs: 1000 }));
+    slot.release();
     // The second 60 fits only once the first leaves the window.
-    expect(performance.now() - before).toBeGreaterThanOrEqual(250);
+    expect(at - t0).toBeGreaterThanOrEqual(300);
   });
 
   it('gives a refunded start back to the window', async () => {
@@ -98,10 +141,16 @@ describe('provider limiter', () => {
 
   it('paces starts after the burst is spent', async () => {
     const l = limiter({ requests_per_minute: 10, burst: 2 }, 1000);
-    const before = performance.now();
-    for (let i = 0; i < 3; i++) (await l.acquire(1, { maxWaitMs: 1000 })).release();
+    const t0 = Date.now();
+    const at: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const granted = await resolvedAt(l.acquire(1, { maxWaitMs: 1000 }));
+      granted.value.release();
+      at.push(granted.at - t0);
+    }
     // Two start at once; the third waits for the bucket to refill one start (window / N = 100 ms).
-    expect(performance.now() - before).toBeGreaterThanOrEqual(80);
+    expect(at.slice(0, 2)).toEqual([0, 0]);
+    expect(at[2]).toBeGreaterThanOrEqual(100);
   });
 
   it('counts requests per day', async () => {

@@ -98,7 +98,9 @@ describe('a provider limit shared by two replicas', () => {
   it('lets the provider see at most the configured requests per window from both together under a burst', async () => {
     const limit = 8;
     const [a, b] = await startPair(`limit${Date.now()}:`, (raw) => {
-      raw.providers.openrouter.rate_limits = { requests_per_minute: limit, max_concurrent: 50, max_wait_ms: 300 };
+      // max_wait_ms far above any scheduling delay under load, far below the 60 s window: the calls past the limit
+      // are refused because the window is spent (not because a loaded machine made a granted call wait too long).
+      raw.providers.openrouter.rate_limits = { requests_per_minute: limit, max_concurrent: 50, max_wait_ms: 15_000 };
     });
     try {
       fake.reset();
