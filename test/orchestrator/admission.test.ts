@@ -15,7 +15,7 @@ afterAll(async () => {
 
 /** Waits for a condition instead of a fixed pause, so a loaded machine cannot race the test. */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
+  const end = Date.now() + 20_000;
   while (!condition()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
@@ -26,6 +26,9 @@ const slowWorkflow = { workflow: { linear_queue: [{ id: 'wait', model: 'slow', p
 
 describe('workflow admission', () => {
   it('runs one, queues one, and refuses the next at once with 503 and Retry-After', async () => {
+    // The fake answers nothing until released: the first run cannot end before the third is refused,
+    // however slow the machine (an ordering assertion, not a race against the slow model's latency).
+    const release = f.fake.hold();
     let firstDone = false;
     const admission = () => f.t.app.ctx.orchestrator.admission();
     const first = postJson(`${f.t.url}/workflow`, slowWorkflow).then((r) => ((firstDone = true), r));
@@ -40,6 +43,7 @@ describe('workflow admission', () => {
     expect(third.headers.get('retry-after')).toBe('1');
     expect(firstDone).toBe(false);
 
+    release();
     const [a, b] = await Promise.all([first, second]);
     expect(a.body.status).toBe('completed');
     expect(b.body.status).toBe('completed');
