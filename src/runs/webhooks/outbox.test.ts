@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../store/redis.js';
+import { hasService } from '../../../test/helpers/has-service.js';
 import { sharedTestRedis } from '../../../test/helpers/redis.js';
 import { openAutomationDb } from '../automation-db.js';
 import type { DeliveryAttempt, Outbox, OutboxMessage } from './outbox.js';
@@ -18,35 +19,34 @@ const message = (id: string, run_id = 'run-1'): OutboxMessage => ({
 });
 const attempt = (status_code: number | null, at = T0): DeliveryAttempt => ({ event: 'run.completed', url: 'https://example.com/hook', status_code, at: new Date(at).toISOString() });
 
-let redis: { url: string; stop(): Promise<void> };
+let redis: { url: string; stop(): Promise<void> } | undefined;
 const clients: { disconnect(): void }[] = [];
+// The Redis driver's half needs a redis-server (test/helpers/services.ts); the SQLite half always runs.
+const withRedis = hasService('redis-server');
 beforeAll(async () => {
-  redis = await sharedTestRedis();
+  if (withRedis) redis = await sharedTestRedis();
 });
 afterAll(async () => {
   for (const c of clients) c.disconnect();
   await redis?.stop();
 });
 
-const drivers: [string, () => Promise<[Outbox, Outbox]>][] = [
-  [
-    'sqlite',
-    async () => {
-      const db = openAutomationDb(':memory:');
-      return [createSqliteOutbox(db), createSqliteOutbox(db)];
-    },
-  ],
-  [
-    'redis',
-    async () => {
-      const prefix = `outbox${Date.now()}${Math.random()}:`;
-      const [a, b] = [await connectRedis(redis.url), await connectRedis(redis.url)];
-      clients.push(a, b);
-      const opts = { prefix, messageTtlS: 3600, attemptsTtlS: 3600 };
-      return [createRedisOutbox(a, opts), createRedisOutbox(b, opts)];
-    },
-  ],
-];
+type OpenPair = () => Promise<[Outbox, Outbox]>;
+
+const openSqlite: OpenPair = async () => {
+  const db = openAutomationDb(':memory:');
+  return [createSqliteOutbox(db), createSqliteOutbox(db)];
+};
+
+const openRedis: OpenPair = async () => {
+  const prefix = `outbox${Date.now()}${Math.random()}:`;
+  const [a, b] = [await connectRedis(redis!.url), await connectRedis(redis!.url)];
+  clients.push(a, b);
+  const opts = { prefix, messageTtlS: 3600, attemptsTtlS: 3600 };
+  return [createRedisOutbox(a, opts), createRedisOutbox(b, opts)];
+};
+
+const drivers: [string, OpenPair][] = [['sqlite', openSqlite], ...(withRedis ? [['redis', openRedis] as [string, OpenPair]] : [])];
 
 describe.each(drivers)('the %s outbox', (_name, open) => {
   it('gives each due message to one claimer only while its lease holds, and to another once it lapses', async () => {
