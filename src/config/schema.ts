@@ -1,5 +1,6 @@
 import { AuthSchema } from './auth-schema.js';
 import { z } from 'zod';
+import { notReserved, withoutReservedKeys } from './reserved-names.js';
 
 /**
  * The zod schema of orchestration_config.json — the single source of truth for
@@ -8,7 +9,8 @@ import { z } from 'zod';
  * in `cross-check.ts`, so this file only describes shapes and defaults.
  */
 
-const modelKey = z.string().regex(/^[a-z][a-z0-9_]*$/, 'model keys are snake_case');
+const modelKeyPattern = z.string().regex(/^[a-z][a-z0-9_]*$/, 'model keys are snake_case');
+const modelKey = notReserved(modelKeyPattern);
 
 export const RateLimitsSchema = z
   .object({
@@ -330,8 +332,8 @@ export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
     version: z.literal(1).default(1),
-    providers: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), ProviderSchema),
-    models: z.record(modelKey, ModelSchema),
+    providers: withoutReservedKeys(z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), ProviderSchema)),
+    models: withoutReservedKeys(z.record(modelKeyPattern, ModelSchema)),
     routing: RoutingSchema,
     error_handling: ErrorHandlingSchema,
     circuit_breaker: CircuitBreakerSchema.default(CircuitBreakerSchema.parse({})),

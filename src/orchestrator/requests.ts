@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { validationError, type ErrorDetail } from '../errors.js';
+import { withoutReservedKeys } from '../config/reserved-names.js';
 import { SessionIdSchema } from '../store/session-id.js';
 import { imageProblems, visionProblem } from './images.js';
 import { WorkflowSchema } from './workflow/types.js';
@@ -27,8 +28,7 @@ const callbackUrl = z
   .max(2048)
   .optional()
   .describe('https URL that receives the run\'s final webhook (Standard Webhooks, signed); private and loopback addresses are refused');
-const variables = z
-  .record(z.string(), z.string())
+const variables = withoutReservedKeys(z.record(z.string(), z.string()))
   .default({})
   .describe('values of the workflow inputs; a name the workflow does not declare is a 400 naming the closest input');
 

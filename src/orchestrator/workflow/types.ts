@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Media, Usage } from '../../providers/types.js';
+import { notReserved, withoutReservedKeys } from '../../config/reserved-names.js';
 
 /**
  * The workflow definition of API.md: the body of POST /workflow, the content of
@@ -7,7 +8,8 @@ import type { Media, Usage } from '../../providers/types.js';
  */
 
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const variableName = z.string().regex(VARIABLE_NAME, 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)');
+const variableKey = z.string().regex(VARIABLE_NAME, 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)');
+const variableName = notReserved(variableKey);
 
 export const TaskSchema = z
   .object({
@@ -38,7 +40,7 @@ export const WorkflowSchema = z
   .object({
     name: z.string().min(1).max(100).default('workflow'),
     description: z.string().optional(),
-    inputs: z.record(variableName, InputSchema).default({}),
+    inputs: withoutReservedKeys(z.record(variableKey, InputSchema)).default({}),
     linear_queue: z.array(TaskSchema).default([]).describe('tasks that all start at once'),
     inline_queue: z.array(TaskSchema).default([]).describe('tasks that run one after another, after the linear queue'),
     output: variableName.optional().describe("the variable that is the run's result"),

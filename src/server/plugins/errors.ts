@@ -8,7 +8,12 @@ import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
 /** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
 const FASTIFY_CODES: Record<string, () => AppError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError('payload_too_large', 'request body is larger than the configured limit'),
-  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError('validation_error', 'request body is not valid JSON', [{ path: 'body', message: 'malformed JSON' }]),
+  // Fastify's parser (secure-json-parse) also refuses `__proto__` and `constructor.prototype` keys, which
+  // would replace a parsed object's prototype; it drops the cause, so the detail names both reasons.
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    new AppError('validation_error', 'request body is not valid JSON', [
+      { path: 'body', message: "malformed JSON, or a key named '__proto__' (or 'prototype' inside 'constructor'), which is a reserved name" },
+    ]),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('validation_error', 'request body is empty', [{ path: 'body', message: 'expected a JSON object' }]),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new AppError('validation_error', 'unsupported content type; send application/json', [{ path: 'headers.content-type', message: 'unsupported media type' }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('validation_error', 'content-length does not match the body'),
