@@ -1,5 +1,6 @@
 import { AuthSchema } from './auth-schema.js';
 import { z } from 'zod';
+import { timeoutSeconds } from './minimums.js';
 import { notReserved, withoutReservedKeys } from './reserved-names.js';
 
 /**
@@ -215,7 +216,7 @@ export const LimitsSchema = z
   .object({
     max_concurrent_workflows: z.number().int().positive().default(1000),
     queue_depth: z.number().int().nonnegative().default(10_000),
-    default_timeout_s: z.number().positive().default(300),
+    default_timeout_s: timeoutSeconds().default(300),
     run_stall_s: z
       .number()
       .positive()

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import { budgetUsd } from '../config/minimums.js';
 import { AppError, notFound, validationError, type ErrorDetail } from '../errors.js';
 import type { AppEventBus } from '../events.js';
 import type { ClientKey, KeyPage, KeyStore } from '../store/key-types.js';
@@ -19,8 +20,8 @@ import { fromNano, periodEnd, periodsAt, secondsUntilReset, toNano } from './bud
 const ALLOWANCE = z.string().min(1).max(100).describe('a model key or a tier name (L, M, H)');
 const Budgets = z
   .object({
-    day_usd: z.number().positive().nullable().optional().describe('USD per UTC day; null removes it'),
-    month_usd: z.number().positive().nullable().optional().describe('USD per UTC month; null removes it'),
+    day_usd: budgetUsd().nullable().optional().describe('USD per UTC day; null removes it'),
+    month_usd: budgetUsd().nullable().optional().describe('USD per UTC month; null removes it'),
   })
   .strict();
 

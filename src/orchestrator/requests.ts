@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { validationError, type ErrorDetail } from '../errors.js';
+import { timeoutSeconds } from '../config/minimums.js';
 import { withoutReservedKeys } from '../config/reserved-names.js';
 import { SessionIdSchema } from '../store/session-id.js';
 import { imageProblems, visionProblem } from './images.js';
@@ -13,9 +14,7 @@ import { WorkflowSchema } from './workflow/types.js';
  * `checkChatLimits`, since the config is only known at runtime.
  */
 
-const timeoutS = z
-  .number()
-  .positive()
+const timeoutS = timeoutSeconds()
   .optional()
   .describe("the request's time budget in seconds; at most the configured limits.default_timeout_s");
 const stream = z.boolean().default(false).describe('answer with Server-Sent Events');

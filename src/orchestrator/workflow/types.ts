@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Media, Usage } from '../../providers/types.js';
+import { timeoutSeconds } from '../../config/minimums.js';
 import { notReserved, withoutReservedKeys } from '../../config/reserved-names.js';
 
 /**
@@ -23,7 +24,7 @@ export const TaskSchema = z
     images: z.array(z.string()).optional().describe('image URLs or data URIs for vision tasks'),
     max_tokens: z.number().int().positive().optional(),
     temperature: z.number().min(0).max(2).optional(),
-    timeout_s: z.number().positive().optional(),
+    timeout_s: timeoutSeconds().optional().describe('this task\'s time budget in seconds (at least 0.1); the run\'s budget still applies'),
     optional: z.boolean().default(false).describe('its failure does not fail the run'),
   })
   .strict();
