@@ -135,7 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   bus.on('listener_error', (err) => app.log.error({ err }, 'event listener failed'));
   registerGatewayLog(bus, app.log);
   const adapters = { ...createAdapters(loaded), ...deps.adapters };
-  const gateway = deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared });
+  const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
+  const adminKeysText = deps.adminApiKeys ?? process.env.ADMIN_API_KEYS;
+  // Secrets besides the provider keys; none may ever leave in an answer or an error.
+  const clientSecrets = [...apiKeys, ...adminSecrets(adminKeysText), ...(config.webhooks.secret ? [config.webhooks.secret] : [])];
+  const gateway =
+    deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared, secrets: clientSecrets });
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config, storeHealth: () => stores.health() });
@@ -241,10 +246,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  const apiKeys = deps.apiKeys ?? parseApiKeys(process.env.API_KEYS);
-  const adminKeysText = deps.adminApiKeys ?? process.env.ADMIN_API_KEYS;
   const adminKeys = parseAdminKeys(adminKeysText);
-  const secrets = [...apiKeys, ...adminSecrets(adminKeysText), ...providerSecrets(config), ...(config.webhooks.secret ? [config.webhooks.secret] : [])];
+  const secrets = [...clientSecrets, ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
   registerLifecycle(app);
   const jwtConfig = deps.jwt === undefined ? resolveJwtConfig(config.auth.jwt, process.env) : deps.jwt || undefined;

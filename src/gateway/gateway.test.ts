@@ -409,7 +409,8 @@ describe('gateway stream', () => {
     const { deltas, error } = await collect(stream);
     expect(error).toBeUndefined();
     expect(deltas.join('')).toBe('half an answer, then the rest');
-    expect(deltas.slice(2)).toEqual([', then', ' the rest']);
+    // Only what the client did not have is sent (a delta ending like a configured key's start may be held a moment).
+    expect(deltas.slice(2).join('')).toBe(', then the rest');
     await expect(stream.result).resolves.toMatchObject({ model_used: 'big', text: 'half an answer, then the rest' });
     expect(beta.calls[0]!.prefill).toBeUndefined();
   });

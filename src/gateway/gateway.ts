@@ -9,6 +9,7 @@ import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from '
 import { settle } from './result.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
 import { hedgesWhenStreamed } from './hedge.js';
+import { createOutboundScrubber } from './outbound-scrub.js';
 import { startStream } from './stream.js';
 import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
 
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** Shared mode (REDIS_URL): every replica draws from one allowance per provider. */
   shared?: SharedLimits;
+  /** Secrets from the environment besides the provider keys (client API keys, admin keys): never in an answer. */
+  secrets?: readonly string[];
 }
 
 /** A provider's limiter and the rules it was built from (JSON), to tell whether a new config changed them. */
@@ -90,17 +93,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
     limiters: new Map([...pooled].filter(([name]) => Object.hasOwn(version.config.providers, name)).map(([name, p]) => [name, p.limiter])),
     breakers,
     random: opts.random ?? Math.random,
-    secrets: providerSecrets(version.config),
+    secrets: [...providerSecrets(version.config), ...(opts.secrets ?? [])],
   });
 
-  const view = (env: GatewayEnv): Gateway => ({
+  const view = (env: GatewayEnv): Gateway => {
+    // Every answer leaves through here: the one place secrets are removed from answers (outbound-scrub.ts).
+    const outbound = createOutboundScrubber(env.secrets);
+    return {
     call: async (req: GatewayRequest): Promise<GatewayResult> => {
       // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
-      if (hedgesWhenStreamed(env.config, req)) return startStream(env, req).result;
+      if (hedgesWhenStreamed(env.config, req)) return outbound.result(await startStream(env, req).result);
       const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
-      return settle(env, req, success, success.value);
+      return outbound.result(settle(env, req, success, success.value));
     },
-    stream: (req) => startStream(env, req),
+    stream: (req) => outbound.stream(startStream(env, req)),
     circuitState: (model) => breakers.state(model),
     health: async (): Promise<GatewayHealth> => ({
       models: Object.fromEntries(
@@ -141,7 +147,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await Promise.all(stops);
       await closeAdapters(latest!.adapters);
     },
-  });
+    };
+  };
 
   latest = envOf({ config: opts.config, providerModes: opts.providerModes, adapters: opts.adapters });
   return view(latest);

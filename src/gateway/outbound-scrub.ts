@@ -1,0 +1,147 @@
+import { scrubSecrets } from '../secrets.js';
+import type { Media, ToolCall } from '../providers/types.js';
+import type { GatewayResult, GatewayStream, GatewayStreamChunk } from './types.js';
+
+/**
+ * The one place where configured secrets (provider keys, client API keys, admin keys) are
+ * removed from what a model answered, on the way out of the gateway: answer text, stream
+ * deltas, tool-call arguments and media URLs. Everything built from an answer — task outputs,
+ * run records, session turns, SSE events, logs — is built from these scrubbed values, so an
+ * upstream that echoes the `authorization` header it received (a proxy, a custom
+ * OpenAI-compatible host) cannot hand a key to a caller or to storage (issue 17).
+ *
+ * Streams hold back, per text (the answer, each tool call's arguments), a tail that could be the
+ * start of a secret (at most longest secret − 1 characters) until the next piece arrives, so a key
+ * split across two deltas is still whole when it is replaced; the tail is flushed when the stream ends. Cost: nothing when no secret is
+ * configured; otherwise one `includes` per secret per piece (see BENCHMARKS.md).
+ */
+export interface OutboundScrubber {
+  /** The secrets, longest first, each at least 6 characters. */
+  readonly secrets: readonly string[];
+  result(result: GatewayResult): GatewayResult;
+  stream(stream: GatewayStream): GatewayStream;
+}
+
+/** Secrets shorter than this are not scrubbed: they would match ordinary text (same rule as `scrubSecrets`). */
+const MIN_SECRET_LENGTH = 6;
+
+export function createOutboundScrubber(secrets: readonly string[]): OutboundScrubber {
+  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  const scrub = (text: string) => scrubSecrets(text, list);
+  const scrubCalls = (calls: ToolCall[] | undefined) =>
+    calls?.map((c) => ({ ...c, function: { ...c.function, arguments: scrub(c.function.arguments), name: scrub(c.function.name) } }));
+  // A URL may carry a key as a query parameter; data URIs are the model's own bytes, not scanned.
+  const scrubMedia = (media: Media[]) => media.map((m) => (m.url === undefined ? m : { ...m, url: scrub(m.url) }));
+
+  const result = (r: GatewayResult): GatewayResult =>
+    list.length === 0 ? r : { ...r, text: scrub(r.text), media: scrubMedia(r.media), ...(r.tool_calls ? { tool_calls: scrubCalls(r.tool_calls) } : {}) };
+
+  return {
+    secrets: list,
+    result,
+    stream: (s) => {
+      if (list.length === 0) return s;
+      const scrubbed = s.result.then(result);
+      // Like the stream's own result: a caller that only reads the chunks sees the error there.
+      scrubbed.catch(() => undefined);
+      return { chunks: scrubChunks(s.chunks, scrub, list), result: scrubbed };
+    },
+  };
+}
+
+/**
+ * Text that arrives in pieces, scrubbed as a whole: `push` returns what is safe to send now —
+ * everything but a tail that could be the start of a secret (at most longest secret − 1
+ * characters, and only when it matches a secret's beginning, so ordinary deltas pass through
+ * unchanged) — and `flush` the rest at the end.
+ */
+export class TailScrubber {
+  private pending = '';
+  constructor(
+    private readonly secrets: readonly string[],
+    private readonly scrub: (text: string) => string,
+  ) {}
+
+  push(piece: string): string {
+    const whole = this.scrub(this.pending + piece);
+    const cut = this.heldFrom(whole);
+    this.pending = whole.slice(cut);
+    return whole.slice(0, cut);
+  }
+
+  /** The rest at a normal end: the answer is complete, so it is sent whole (scrubbed). */
+  flush(): string {
+    const rest = this.scrub(this.pending);
+    this.pending = '';
+    return rest;
+  }
+
+  /** The rest when the stream broke: without a trailing start of a secret, which will never complete. */
+  flushBroken(): string {
+    const rest = this.flush();
+    return rest.slice(0, this.heldFrom(rest));
+  }
+
+  /** Where the shortest-starting suffix of `text` that begins some secret starts (text.length when none). */
+  private heldFrom(text: string): number {
+    let cut = text.length;
+    for (const secret of this.secrets) {
+      const first = secret[0]!;
+      for (let i = text.indexOf(first, Math.max(0, text.length - secret.length + 1)); i !== -1 && i < cut; i = text.indexOf(first, i + 1)) {
+        if (endsWithStartOf(text, i, secret)) {
+          cut = i;
+          break;
+        }
+      }
+    }
+    // Never split a surrogate pair between what is sent and what is held.
+    const code = text.charCodeAt(cut);
+    if (cut > 0 && cut < text.length && code >= 0xdc00 && code <= 0xdfff) cut -= 1;
+    return cut;
+  }
+}
+
+/** Whether text[from..] is the beginning of `secret` (char by char: no slice on the hot path). */
+function endsWithStartOf(text: string, from: number, secret: string): boolean {
+  for (let j = from; j < text.length; j++) if (text.charCodeAt(j) !== secret.charCodeAt(j - from)) return false;
+  return true;
+}
+
+async function* scrubChunks(
+  chunks: AsyncIterable<GatewayStreamChunk>,
+  scrub: (text: string) => string,
+  secrets: readonly string[],
+): AsyncGenerator<GatewayStreamChunk> {
+  const text = new TailScrubber(secrets, scrub);
+  const args = new Map<number, TailScrubber>();
+  let last: { model: string; simulated: boolean } | undefined;
+  try {
+    for await (const chunk of chunks) {
+      last = { model: chunk.model, simulated: chunk.simulated };
+      if (chunk.type === 'delta') {
+        const out = text.push(chunk.text);
+        if (out.length > 0 || chunk.logprobs !== undefined) yield { ...chunk, text: out };
+        continue;
+      }
+      let buffer = args.get(chunk.index);
+      if (!buffer) args.set(chunk.index, (buffer = new TailScrubber(secrets, scrub)));
+      const { arguments: piece, ...rest } = chunk;
+      const out = piece === undefined ? '' : buffer.push(piece);
+      const named = { ...rest, ...(rest.name !== undefined ? { name: scrub(rest.name) } : {}) };
+      if (out.length > 0) yield { ...named, arguments: out };
+      else if (rest.id !== undefined || rest.name !== undefined) yield named;
+    }
+  } catch (err) {
+    // What the caller was already owed before the break is still delivered, then the error.
+    const tail = text.flushBroken();
+    if (last && tail.length > 0) yield { type: 'delta', text: tail, ...last };
+    throw err;
+  }
+  if (!last) return;
+  const tail = text.flush();
+  if (tail.length > 0) yield { type: 'delta', text: tail, ...last };
+  for (const [index, buffer] of args) {
+    const rest = buffer.flush();
+    if (rest.length > 0) yield { type: 'tool_call', index, arguments: rest, ...last };
+  }
+}
