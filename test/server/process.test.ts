@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
@@ -6,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { pointShippedConfigAt } from '../helpers/gateway-config.js';
+import { startServerProcess as startServer } from '../helpers/server-process.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -19,35 +19,6 @@ afterAll(async () => {
   await fake?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Starts the real entry point (src/main.ts) as its own process and resolves with its URL once it listens. */
-function startServer(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: string[] }> {
-  const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      ...TEST_ENV,
-      ORCHESTRATION_CONFIG: configFile,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_DRIVER: 'memory',
-      LOG_LEVEL: 'info',
-      API_KEYS: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output.push(String(chunk));
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.join(''));
-      if (match) resolve({ child, url: match[1]!, output });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output.join('')}`)));
-  });
-}
 
 describe('the real process (src/main.ts)', () => {
   it('lets a running workflow finish after SIGTERM, refuses new work, and exits 0', async () => {
