@@ -57,8 +57,16 @@ while IFS= read -r line; do
 done <<< "$tour"
 
 # Ctrl-C / SIGTERM, as a user stops it: npm reports the signal, the server must drain cleanly.
-kill -TERM -- "-$server_pid"; wait "$server_pid" || true
+# npm may exit before the server it started has written its last lines: wait for the whole process group
+# (npm, its shell, node) to be gone — at most 40 s, more than the 30 s drain grace — before reading the log.
+group="$server_pid"
+kill -TERM -- "-$group"; wait "$server_pid" || true
 server_pid=""
+for _ in $(seq 1 400); do kill -0 -- "-$group" 2>/dev/null || break; sleep 0.1; done
+if kill -0 -- "-$group" 2>/dev/null; then
+  cat "$work/server.log" >&2; echo "newcomer-check: the server was still running 40 s after SIGTERM" >&2
+  kill -KILL -- "-$group" 2>/dev/null || true; exit 1
+fi
 grep -q '"msg":"shutting down"' "$work/server.log" || { cat "$work/server.log" >&2; echo "newcomer-check: the server did not shut down on SIGTERM" >&2; exit 1; }
 if grep -q 'shutdown failed' "$work/server.log"; then cat "$work/server.log" >&2; exit 1; fi
 if [ "$run_tests" = 1 ]; then
