@@ -16,6 +16,10 @@ import { EventBus } from './event-bus.js';
 import { providerSecrets } from './secrets.js';
 import type { AppEvents } from './events.js';
 import { createGateway } from './gateway/gateway.js';
+import { withResponseCache } from './cache/caching-gateway.js';
+import { createMemoryCacheDriver } from './cache/memory-driver.js';
+import { createRedisCacheDriver } from './cache/redis-driver.js';
+import { adminCacheRoutes } from './server/routes/admin-cache.js';
 import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
@@ -139,8 +143,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const adminKeysText = deps.adminApiKeys ?? process.env.ADMIN_API_KEYS;
   // Secrets besides the provider keys; none may ever leave in an answer or an error.
   const clientSecrets = [...apiKeys, ...adminSecrets(adminKeysText), ...(config.webhooks.secret ? [config.webhooks.secret] : [])];
-  const gateway =
-    deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared, secrets: clientSecrets });
+  // Shared mode keeps answers in Redis, so every replica hits what any replica stored. The cache
+  // wraps the gateway, so it stores answers already scrubbed of secrets.
+  const cacheDriver = deps.shared
+    ? createRedisCacheDriver(deps.shared.redis, deps.shared.prefix)
+    : createMemoryCacheDriver(clock, { maxEntries: config.cache.max_entries, maxBytes: config.cache.max_bytes });
+  const gateway = withResponseCache(
+    deps.gateway ?? createGateway({ config, providerModes: loaded.providerModes, adapters, bus, clock, shared: deps.shared, secrets: clientSecrets }),
+    config,
+    { driver: cacheDriver, clock, bus, log: app.log },
+  );
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const metrics = createMetrics({ bus, config, storeHealth: () => stores.health() });
@@ -236,6 +248,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     canaries,
     webhooks,
     schedules,
+    cache: cacheDriver,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -270,6 +283,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminOpsRoutes);
   await app.register(adminKeyRoutes);
   await app.register(adminExperimentRoutes);
+  await app.register(adminCacheRoutes);
 
   await control.start();
   // Shared mode: every replica follows the version active in Redis.

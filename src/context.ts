@@ -19,6 +19,7 @@ import type { Metrics } from './telemetry/metrics.js';
 import type { ClientKeys } from './control/keys.js';
 import type { Shadows } from './control/shadow.js';
 import type { Canaries } from './control/canary.js';
+import type { CacheDriver } from './cache/types.js';
 
 /**
  * The collaborators of one server instance, built once by `buildApp` and
@@ -53,6 +54,8 @@ export interface AppContext {
   canaries: Canaries;
   webhooks: Webhooks;
   schedules: Schedules;
+  /** Where the response cache keeps answers (DELETE /admin/cache clears it). */
+  cache: CacheDriver;
   log: FastifyBaseLogger;
   /** Set when shutdown begins: new work is refused with 503. */
   draining: boolean;

@@ -1,4 +1,5 @@
 import type { EventBus } from './event-bus.js';
+import type { CacheEvents } from './cache/types.js';
 import type { GatewayEvents } from './gateway/types.js';
 import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
 
@@ -23,5 +24,5 @@ export interface OrchestratorEvents {
   queue: { running: number; queued: number };
 }
 
-export type AppEvents = GatewayEvents & OrchestratorEvents & ControlEvents & { listener_error: unknown };
+export type AppEvents = GatewayEvents & CacheEvents & OrchestratorEvents & ControlEvents & { listener_error: unknown };
 export type AppEventBus = EventBus<AppEvents>;

@@ -10,6 +10,8 @@ export interface BenchServerOptions {
   limits?: Record<string, number>;
   /** Shadow tier M with fast_ai at 100 % (section 7). */
   shadow?: boolean;
+  /** medium_ai (tier M) caches its answers for an hour at any temperature (section 8). */
+  cache?: boolean;
   /** Build the server from `<srcRoot>/src` instead of this tree's src/ (what-if runs of a proposed fix). */
   srcRoot?: string;
 }
@@ -48,6 +50,7 @@ export function benchConfig(opts: BenchServerOptions): Record<string, any> {
   raw.storage.driver = 'memory';
   raw.limits = { ...raw.limits, ...opts.limits };
   if (opts.shadow) raw.routing.tiers.M.shadow = { model: 'fast_ai', sample_rate: 1 };
+  if (opts.cache) raw.models.medium_ai.cache = { ttl_s: 3600, temperature: true };
   return raw;
 }
 

@@ -8,6 +8,7 @@ import { benchRateLimit, rateLimitRows, type RateLimitFigures } from './rate-lim
 import { formatTable, type Row } from './report.js';
 import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-bench.js';
 import { benchShadow, trafficRows, type TrafficFigures } from './traffic-bench.js';
+import { benchCache, cacheRows, type CacheFigures } from './cache-bench.js';
 
 /**
  * `npm run bench`: the gateway and the workflow engine measured against the fake
@@ -16,7 +17,7 @@ import { benchShadow, trafficRows, type TrafficFigures } from './traffic-bench.j
  *
  *   --quick          3 s load runs and fewer repeats (for iterating on the bench itself)
  *   --profile        start the server children with --cpu-prof (profiles in scripts/bench/profiles/)
- *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow)
+ *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow, 8 the response cache)
  *   --src=<dir>      build the server from <dir>/src (a copy of the tree with a proposed fix:
  *                    a what-if run against the same fake, bare proxy and load)
  *
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     ...extra,
   });
   const rows: Row[] = [];
-  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures } = {};
+  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures; cache?: CacheFigures } = {};
 
   if (wants('1', '2', '6')) {
     const server = await start('server-child.ts', serverOptions(), true);
@@ -120,6 +121,12 @@ async function main(): Promise<void> {
     rows.push(...trafficRows(raw.traffic));
     await stop(on);
     await stop(off);
+  }
+  if (wants('8')) {
+    const server = await start('server-child.ts', serverOptions({ cache: true }));
+    raw.cache = await benchCache({ fake, server, durationS: settings.durationS, warmupS: settings.warmupS, log });
+    rows.push(...cacheRows(raw.cache));
+    await stop(server);
   }
   await stop(fake);
 

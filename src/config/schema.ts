@@ -88,6 +88,15 @@ export const ModelSchema = z
     fallbacks: z.array(modelKey).default([]),
     timeouts: TimeoutsSchema.default({}),
     temperature: z.number().min(0).max(2).optional(),
+    cache: z
+      .object({
+        ttl_s: z.number().positive().describe('seconds an answer of this model is reused for identical requests'),
+        temperature: z.boolean().default(false).describe('also cache answers made with a temperature above 0 (or the provider default)'),
+        tool_calls: z.boolean().default(false).describe('also cache requests that offer tools, and answers that call them'),
+      })
+      .strict()
+      .optional()
+      .describe('response cache for this model (see the top-level cache section); absent: only requests that ask with cache.ttl_s'),
   })
   .strict();
 
@@ -329,6 +338,14 @@ export const ScheduleSchema = z
   })
   .strict();
 
+export const CacheSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('false: no call uses the response cache'),
+    max_entries: z.number().int().positive().default(10_000).describe('in-process cache: answers kept at most (least recently used go first)'),
+    max_bytes: z.number().int().positive().default(64 * 1024 * 1024).describe('in-process cache: approximate bytes kept at most; in shared mode Redis bounds memory'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -346,6 +363,7 @@ export const ConfigSchema = z
     auth: AuthSchema.default({}),
     webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
     schedules: z.array(ScheduleSchema).default([]).describe('template runs fired by cron expressions; each fire starts one run across the fleet'),
+    cache: CacheSchema.default(CacheSchema.parse({})).describe('exact-match response cache (src/cache/): lifetimes per model (models.*.cache) or per request'),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { ErrorCode, ErrorKind } from '../providers/provider-error.js';
+import type { CacheDirective, CacheStatus } from '../cache/types.js';
 import type { ChatMessage, ChatOptions, Media, OutputKind, ProviderAdapter, ToolCall, Usage } from '../providers/types.js';
 
 /** Who a call is for; carried on every event so logs, SSE and stats can attribute it. */
@@ -10,6 +11,8 @@ export interface CallContext {
   session_id?: string;
   /** The weighted split and arm that chose this call's model (canary guard rails read it). */
   split?: { split: string; arm: string };
+  /** The caller's response-cache directive, carried to every call its request makes (`cache` on /chat and /v1, `Cache-Control: no-cache`). */
+  cache?: CacheDirective;
 }
 
 export interface GatewayRequest {
@@ -70,6 +73,8 @@ export interface GatewayResult {
   /** The answer stopped at its token limit (`finish_reason: length`): a success, but not the whole answer. */
   truncated: boolean;
   simulated: boolean;
+  /** Set by the response cache (src/cache/): answered from it, by a provider, or without it. */
+  cache?: CacheStatus;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CacheStatus } from '../cache/types.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Catalog } from '../config/catalog.js';
@@ -63,6 +64,8 @@ export interface ChatResponse {
   media?: ReportedMedia[];
   /** Hash of the config version that answered (the one active when the request began). */
   config_version: string;
+  /** The response cache: `hit` when no provider was called for the answer, `miss` when one was (and its answer stored if whole), `bypass` when the cache was not used. */
+  cache: CacheStatus;
 }
 
 /** Options of one /chat call. */

@@ -17,6 +17,7 @@ import type { Emit } from './workflow/executor.js';
 import { answerWithMedia, type ReportedMedia } from './media-answer.js';
 import { runGeneratedWorkflow } from './generated-run.js';
 import type { SplitArm } from '../control/splits.js';
+import type { CacheStatus } from '../cache/types.js';
 import { routeWith } from '../control/traffic.js';
 
 /** History an H request carries into its plan, in tokens: enough for a follow-up, small enough for every task's prompt. */
@@ -30,6 +31,7 @@ interface Answer {
   fallback_used: boolean;
   truncated: boolean;
   media: ReportedMedia[];
+  cache: CacheStatus;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function chat(
   const signal = budget.signal;
   const ledger = new Ledger();
   const sessionId = req.session_id ?? randomUUID();
-  const context = { request_id: opts.request_id, session_id: sessionId };
+  const context = { request_id: opts.request_id, session_id: sessionId, ...(req.cache !== undefined ? { cache: req.cache } : {}) };
   // A conversation keeps its split arm: assignment follows the session, or the request without one.
   const splitKey = req.session_id ?? opts.request_id;
   const route = (split: string, ref: ModelRef) => routeWith(deps.traffic, split, ref, splitKey, opts.request_id);
@@ -140,7 +142,8 @@ export async function chat(
       if (generated.plan) {
         runId = generated.run.run_id;
         workflow = { plan: generated.plan, run: generated.run };
-        answer = generated.answer;
+        // A generated workflow's answer is not cached as a whole; its tasks use the cache per their model's config (counted in /stats).
+        answer = { ...generated.answer, cache: 'bypass' };
       } else {
         answer = await directRef('routing.strongest', config.routing.strongest);
         workflow = { plan: null, run: null, fallback_reason: generated.reason };
@@ -164,6 +167,7 @@ export async function chat(
       simulated: ledger.simulated,
       ...(answer.media.length > 0 ? { media: answer.media } : {}),
       config_version: deps.config_version,
+      cache: answer.cache,
     };
     await recordTurns(deps, sessionId, req.message, response, runId);
     return response;
@@ -173,7 +177,7 @@ export async function chat(
 }
 
 function answerOf(result: GatewayResult): Answer {
-  return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used, truncated: result.truncated };
+  return { ...answerWithMedia(result), model_used: result.model_used, fallback_used: result.fallback_used, truncated: result.truncated, cache: result.cache ?? 'bypass' };
 }
 
 /** An H request's `request` variable: the message, preceded by the recent conversation when there is one. */

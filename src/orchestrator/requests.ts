@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { validationError, type ErrorDetail } from '../errors.js';
 import { timeoutSeconds } from '../config/minimums.js';
 import { withoutReservedKeys } from '../config/reserved-names.js';
+import { CacheDirectiveSchema } from '../cache/directive.js';
 import { SessionIdSchema } from '../store/session-id.js';
 import { imageProblems, visionProblem } from './images.js';
 import { WorkflowSchema } from './workflow/types.js';
@@ -45,6 +46,7 @@ export const ChatRequestSchema = z
     stream,
     timeout_s: timeoutS,
     callback_url: callbackUrl.describe('https URL that receives the final webhook of the workflow an H answer runs (L and M answers run none)'),
+    cache: CacheDirectiveSchema,
   })
   .strict();
 

@@ -141,6 +141,19 @@ export function createMetrics(opts: {
     registers,
   });
   const splitLabel = createLabelBounder([]);
+  const cacheLookups = new Counter({
+    name: 'cache_lookups_total',
+    help: 'Response cache decisions by outcome (hit: no provider call; miss: a provider answered; bypass: the cache was not used)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const cacheTokensSaved = new Counter({ name: 'cache_tokens_saved_total', help: 'Tokens (prompt + completion) answered from the response cache instead of a provider', registers });
+  const cacheSavedUsd = new Counter({ name: 'cache_saved_usd_total', help: 'USD the original calls of response cache hits cost, not spent again', registers });
+  bus.on('cache', (e) => {
+    cacheLookups.inc({ outcome: e.outcome });
+    if (e.tokens_saved > 0) cacheTokensSaved.inc(e.tokens_saved);
+    if (e.saved_usd > 0) cacheSavedUsd.inc(e.saved_usd);
+  });
 
   if (storeHealth) {
     new Gauge({

@@ -46,6 +46,15 @@ export const StatsSnapshotSchema = z.object({
   splits: z
     .record(z.string(), z.record(z.string(), count))
     .describe('calls routed per weighted split (keyed by its config path, e.g. routing.tiers.M.model) and arm (model key)'),
+  cache: z
+    .object({
+      hits: count.describe('calls answered from the response cache: no provider call'),
+      misses: count.describe('cacheable calls a provider answered'),
+      bypasses: count.describe('calls that did not use the cache (opted out, no ttl_s, temperature above 0, tools, not text)'),
+      tokens_saved: count.describe('tokens (prompt + completion) of the original calls the hits replayed'),
+      saved_usd: z.number().describe('USD those original calls cost, not spent again'),
+    })
+    .describe('the response cache (src/cache/)'),
   totals: z.object({
     calls: count,
     failures: count,

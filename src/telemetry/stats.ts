@@ -142,6 +142,14 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   bus.on('queue', (e) => {
     queue = { queued: e.queued, running: e.running };
   });
+  const cache = { hits: 0, misses: 0, bypasses: 0, tokens_saved: 0, saved_usd: 0 };
+  bus.on('cache', (e) => {
+    if (e.outcome === 'hit') cache.hits += 1;
+    else if (e.outcome === 'miss') cache.misses += 1;
+    else cache.bypasses += 1;
+    cache.tokens_saved += e.tokens_saved;
+    cache.saved_usd += e.saved_usd;
+  });
   bus.on('split_assigned', (e) => {
     const split = splitLabel(e.split);
     let arms = splits.get(split);
@@ -194,6 +202,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         },
         models: perModel,
         splits: Object.fromEntries([...splits].map(([split, arms]) => [split, Object.fromEntries(arms)])),
+        cache: { ...cache, saved_usd: money(cache.saved_usd) },
         totals: {
           calls: sum((m) => m.calls),
           failures: sum((m) => m.failures),

@@ -22,4 +22,5 @@ export async function call<T = any>(url: string, method: string, path: string, o
 export const admin = (url: string, key = ALICE) => ({
   get: <T = any>(path: string) => call<T>(url, 'GET', path, { key }),
   post: <T = any>(path: string, body: unknown) => call<T>(url, 'POST', path, { key, body }),
+  delete: <T = any>(path: string) => call<T>(url, 'DELETE', path, { key }),
 });

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ChatRequestSchema } from '../../orchestrator/requests.js';
 import { serveOperation } from '../operation.js';
 import { checkAllowance } from '../../control/keys.js';
+import { cacheDirective } from '../../cache/directive.js';
 
 /** POST /chat: categorize, then answer directly (L/M) or through a generated workflow (H). */
 export async function chatRoutes(app: FastifyInstance): Promise<void> {
@@ -21,12 +22,18 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       app.ctx.webhooks.checkCallbackUrl(request.body.callback_url);
+      const cache = cacheDirective(request.body.cache, request.headers['cache-control']);
+      // A streamed answer's headers leave before its outcome is known: there only a bypass is certain.
+      if (cache === false) void reply.header('x-cache', 'bypass');
       return serveOperation(request, reply, request.body.stream, (signal, emit) =>
-        app.ctx.orchestrator.chat(request.body, {
+        app.ctx.orchestrator.chat({ ...request.body, cache }, {
           request_id: request.id,
           signal,
           emit,
           allow: request.clientKey ? (what) => checkAllowance(request.clientKey, what) : undefined,
+        }).then((response) => {
+          if (!request.body.stream) void reply.header('x-cache', response.cache);
+          return response;
         }),
       );
     },

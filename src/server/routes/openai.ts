@@ -9,6 +9,7 @@ import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
 import { answerAuto } from './openai/auto.js';
+import { cacheDirective } from '../../cache/directive.js';
 import { completionBody, streamCompletion, type StreamMeta } from './openai/completion.js';
 import { ChatCompletionRequestSchema, ChatCompletionSchema, type ChatCompletion, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
 import { checkFallbacks, checkKnownFields, checkOptions, checkTarget, toMessages, toOptions } from './openai/translate.js';
@@ -69,6 +70,9 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       const active = ctx.runtime.current();
       void reply.header('x-config-version', active.hash);
       checkKnownFields(body);
+      const cache = cacheDirective(body.cache, request.headers['cache-control']);
+      // A streamed answer's headers leave before its outcome is known: there only a bypass is certain.
+      if (cache === false) void reply.header('x-cache', 'bypass');
       const messages = toMessages(body, active.config.limits);
       const options = toOptions(body);
       checkOptions(options);
@@ -97,12 +101,13 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         options,
         signal: abort.signal,
         deadline,
-        context: { request_id: request.id },
+        context: { request_id: request.id, ...(cache !== undefined ? { cache } : {}) },
       });
       const direct = async (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
         if (body.stream) return streamCompletion(app, request, reply, active.gateway.stream(req), meta);
         const result = await active.gateway.call(req);
         annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
+        void reply.header('x-cache', result.cache ?? 'bypass');
         return completionBody(result, meta);
       };
       // A model the caller named must itself be allowed for its key; a routed one is allowed by its tier too.

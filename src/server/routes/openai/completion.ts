@@ -60,6 +60,7 @@ export function completionBody(result: GatewayResult, meta: CompletionMeta): Cha
     x_simulated: result.simulated,
     x_cost_usd: result.cost_usd,
     x_truncated: result.truncated,
+    cache: result.cache ?? 'bypass',
     ...extras(meta),
   };
 }

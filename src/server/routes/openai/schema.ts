@@ -1,3 +1,4 @@
+import { CacheDirectiveSchema } from '../../../cache/directive.js';
 import { z } from 'zod';
 
 /**
@@ -91,6 +92,7 @@ export const ChatCompletionRequestSchema = z
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
     fallbacks: z.array(z.string().min(1)).optional().describe("replaces the model's configured fallback chain for this request"),
+    cache: CacheDirectiveSchema,
   })
   .loose();
 
@@ -129,6 +131,7 @@ export const ChatCompletionSchema = z.object({
   x_simulated: z.boolean().describe('true when the built-in simulator made (part of) this answer'),
   x_cost_usd: z.number(),
   x_truncated: z.boolean().describe('the answer stopped at its token limit (finish_reason "length")'),
+  cache: z.enum(['hit', 'miss', 'bypass']).describe('response cache: hit (no provider call, x_cost_usd 0), miss (a provider answered) or bypass (the cache was not used); also the x-cache header'),
   x_run_id: z.string().optional().describe('`auto` requests answered by a generated workflow: its run id'),
   x_media: z.array(MediaSchema).optional().describe('`auto` requests that created an image or video'),
 });
