@@ -151,3 +151,30 @@ describe('response cache on /v1/chat/completions', () => {
     expect(fake.attempts).toHaveLength(1);
   });
 });
+
+describe('response cache in workflows', () => {
+  const workflow = (cache: unknown) => ({
+    workflow: {
+      name: 'cached-tasks',
+      ...(cache !== undefined ? { cache } : {}),
+      linear_queue: [{ id: 'fact', model: 'fast_ai', prompt: 'One fact about the Moon.', temperature: 0 }],
+      output: 'fact',
+    },
+  });
+  const run = async (cache: unknown) => {
+    const res = await fetch(`${t.url}/workflow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(workflow(cache)) });
+    expect(res.status).toBe(200);
+    return json(res);
+  };
+
+  it("a workflow's cache setting lets a task reuse the answer to its exact request, and cache: false never does", async () => {
+    const first = await run({ ttl_s: 60 });
+    const second = await run({ ttl_s: 60 });
+    expect(second.output).toBe(first.output);
+    expect(second.cost_usd).toBe(0);
+    expect(fake.attempts).toHaveLength(1);
+    await run(false);
+    await run(undefined);
+    expect(fake.attempts).toHaveLength(3);
+  });
+});

@@ -190,6 +190,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       runDeadline: opts.deadline,
       ledger,
       onDelta: opts.onToken && task === finalTask ? opts.onToken : undefined,
+      ...(wf.cache !== undefined ? { cache: wf.cache } : {}),
     });
     if (cancelCauseOf(signal) === 'shutdown') {
       // Handed back mid-call: the next try runs the task again, so it is pending, not failed.

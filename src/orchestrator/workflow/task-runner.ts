@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import type { CacheDirective } from '../../cache/types.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/schema.js';
 import type { Gateway, GatewayRequest } from '../../gateway/types.js';
@@ -29,6 +30,8 @@ export interface TaskRunContext {
   ledger: Ledger;
   /** When set, the task streams its answer and reports each delta (the run's final step). */
   onDelta?: TokenSink;
+  /** The workflow's (template's) `cache` directive for its tasks' calls. */
+  cache?: CacheDirective;
 }
 
 export interface TaskRunDeps {
@@ -106,6 +109,7 @@ export async function runTask(
       request_id: ctx.request_id,
       session_id: ctx.session_id ?? undefined,
       ...(choice.split ? { split: choice.split } : {}),
+      ...(ctx.cache !== undefined ? { cache: ctx.cache } : {}),
     },
   };
   try {

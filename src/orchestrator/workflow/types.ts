@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CacheDirectiveSchema } from '../../cache/directive.js';
 import type { Media, Usage } from '../../providers/types.js';
 import { timeoutSeconds } from '../../config/minimums.js';
 import { notReserved, withoutReservedKeys } from '../../config/reserved-names.js';
@@ -45,6 +46,9 @@ export const WorkflowSchema = z
     linear_queue: z.array(TaskSchema).default([]).describe('tasks that all start at once'),
     inline_queue: z.array(TaskSchema).default([]).describe('tasks that run one after another, after the linear queue'),
     output: variableName.optional().describe("the variable that is the run's result"),
+    cache: CacheDirectiveSchema.describe(
+      "response cache for this workflow's (or template's) tasks: false never reuses an answer, {ttl_s} reuses a task's answer to the exact same request for that long; absent: each task model's cache.ttl_s",
+    ),
   })
   .strict();
 
