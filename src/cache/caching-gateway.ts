@@ -89,10 +89,10 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
       const decision = decideCache(config, req);
       if (!decision.use) {
         const live = inner.stream(req);
-        return { chunks: live.chunks, result: live.result.then((r) => finish(decision, req, r)) };
+        return { chunks: live.chunks, result: observed(live.result.then((r) => finish(decision, req, r))) };
       }
       const source = lookup(decision, req).then((hit) => (hit ? { hit } : { live: inner.stream(req) }));
-      const result = source.then((s) => (s.hit ? hitOf(req, s.hit) : s.live.result.then((r) => finish(decision, req, r))));
+      const result = observed(source.then((s) => (s.hit ? hitOf(req, s.hit) : s.live.result.then((r) => finish(decision, req, r)))));
       async function* chunks(): AsyncIterable<GatewayStreamChunk> {
         const s = await source;
         if (s.live) {
@@ -108,6 +108,15 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
     ...(inner.reconfigure ? { reconfigure: (next) => withResponseCache(inner.reconfigure!(next), next.config, deps) } : {}),
     close: () => inner.close(),
   };
+}
+
+/**
+ * A stream's result may reject while nobody awaits it (a client that hung up, an error the chunks
+ * already reported); the gateway's own result is observed for that reason, and so is ours.
+ */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** A stored answer as stream chunks: its text word by word (each word with its following space), then its tool calls whole. */
