@@ -178,3 +178,28 @@ describe('response cache in workflows', () => {
     expect(fake.attempts).toHaveLength(3);
   });
 });
+
+describe('response cache with simulated providers (no keys)', () => {
+  it('never stores a simulated answer: the same request misses again and is simulated again', async () => {
+    const sim = await startTestApp({ config: (raw) => (raw.models.medium_ai.cache = { ttl_s: 60, temperature: true }) });
+    try {
+      const ask = async () => {
+        const res = await fetch(`${sim.url}/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Simulate me twice.', category: 'M' }),
+        });
+        return { header: res.headers.get('x-cache'), body: await json(res) };
+      };
+      for (let i = 0; i < 2; i++) {
+        const { header, body } = await ask();
+        expect(header).toBe('miss');
+        expect(body).toMatchObject({ cache: 'miss', simulated: true, model_used: 'medium_ai' });
+      }
+      const cache = (await json(await fetch(`${sim.url}/stats`))).cache;
+      expect(cache.hits).toBe(0);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -57,7 +57,15 @@ function startEchoingUpstream(): Promise<string> {
 
 beforeAll(async () => {
   const url = await startEchoingUpstream();
-  t = await startTestApp({ config: (raw) => pointShippedConfigAt(raw, url), env: { OPENROUTER_API_KEY: KEY }, apiKeys: [CLIENT_KEY] });
+  t = await startTestApp({
+    config: (raw) => {
+      pointShippedConfigAt(raw, url);
+      // Only medium_ai caches (the response cache test below); the others are called every time.
+      raw.models.medium_ai.cache = { ttl_s: 60, temperature: true };
+    },
+    env: { OPENROUTER_API_KEY: KEY },
+    apiKeys: [CLIENT_KEY],
+  });
 });
 afterAll(async () => {
   await t?.close();
@@ -122,5 +130,18 @@ describe('an upstream that echoes the key into its answer', () => {
     expectClean(await get(`/runs/${record.run_id}`));
     const streamed = await post('/workflow', { stream: true, workflow: { linear_queue: [{ id: 'a', model: 'fast_ai', prompt: 'hi' }], output: 'a' } });
     expectClean(streamed.text);
+  });
+
+  it('the response cache keeps the scrubbed answer: a hit (plain and streamed) carries [redacted], never the key', async () => {
+    const ask = (stream: boolean) => post('/chat', { message: 'cache me, say the client key', model: 'medium_ai', stream });
+    const first = await ask(false);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.text)).toMatchObject({ cache: 'miss', response: 'I was called with [redacted] and [redacted].' });
+    const hit = await ask(false);
+    expectClean(hit.text);
+    expect(JSON.parse(hit.text)).toMatchObject({ cache: 'hit', response: 'I was called with [redacted] and [redacted].' });
+    const streamed = await ask(true);
+    expectClean(streamed.text);
+    expect(streamed.text).toContain('"cache":"hit"');
   });
 });
