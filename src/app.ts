@@ -71,6 +71,7 @@ import { loggerOptions, traceBindings } from './telemetry/logger.js';
 import { registerGatewayLog } from './telemetry/gateway-log.js';
 import { onRequestEnd } from './telemetry/request-end.js';
 import { logRequestEnd } from './telemetry/request-log.js';
+import { registerTraceHeader, tracedServerFactory } from './telemetry/http-span.js';
 
 export const VERSION = '1.0.0';
 
@@ -110,6 +111,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { loaded, catalog } = deps;
   const config = loaded.config;
+  const serverFactory = tracedServerFactory();
   const app = Fastify({
     ...(deps.logger === undefined
       ? { logger: loggerOptions(process.env.LOG_LEVEL ?? config.monitoring.log_level) }
@@ -130,6 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     return503OnClosing: false,
+    // Tracing on: each request runs inside its HTTP span (telemetry/http-span.ts).
+    ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -259,6 +263,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  registerTraceHeader(app, () => runtime.current().hash);
   const adminKeys = parseAdminKeys(adminKeysText);
   const secrets = [...clientSecrets, ...providerSecrets(config)];
   registerErrorHandling(app, secrets);

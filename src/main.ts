@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { pino } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, VERSION } from './app.js';
+import { startTracing } from './telemetry/tracing.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { catalogRoot, catalogWarnings, loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
   const logger = pino(loggerOptions(process.env.LOG_LEVEL ?? loaded.config.monitoring.log_level));
   for (const warning of catalogWarnings(root, catalog)) logger.warn(warning);
   logger.info({ addons: catalog.addons.size, templates: catalog.templates.size, dir: root }, 'catalogue loaded');
+  // Before the app is built: its HTTP server makes a span per request only when tracing is on.
+  const tracing = await startTracing({ env: process.env, config: loaded.config.telemetry.tracing, serviceVersion: VERSION, log: logger });
+  if (tracing) logger.info({ endpoint: tracing.endpoint, protocol: tracing.protocol }, 'tracing on: spans exported over OTLP/HTTP');
   const redisUrl = sharedRedisUrl(loaded.config.storage, process.env);
   const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
   const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });
@@ -73,13 +77,16 @@ async function main(): Promise<void> {
       if (stopping) return;
       stopping = true;
       app.log.info({ signal }, 'shutting down');
-      void shutdownGracefully(app, loaded.config.server.shutdown_grace_ms).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          app.log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      // The last spans (the drained requests' and runs') are exported before the process exits.
+      void shutdownGracefully(app, loaded.config.server.shutdown_grace_ms)
+        .then(() => tracing?.shutdown().catch((err: unknown) => app.log.warn({ err }, 'flushing the last spans failed')))
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     });
   }
 }

@@ -1,5 +1,6 @@
 import { AuthSchema } from './auth-schema.js';
 import { z } from 'zod';
+import { TelemetrySchema } from './telemetry-schema.js';
 import { timeoutSeconds } from './minimums.js';
 import { notReserved, withoutReservedKeys } from './reserved-names.js';
 
@@ -364,6 +365,7 @@ export const ConfigSchema = z
     webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
     schedules: z.array(ScheduleSchema).default([]).describe('template runs fired by cron expressions; each fire starts one run across the fleet'),
     cache: CacheSchema.default(CacheSchema.parse({})).describe('exact-match response cache (src/cache/): lifetimes per model (models.*.cache) or per request'),
+    telemetry: TelemetrySchema.default(TelemetrySchema.parse({})).describe('OpenTelemetry traces (telemetry.tracing)'),
   })
   .strict();
 

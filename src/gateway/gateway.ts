@@ -11,6 +11,7 @@ import { runChain, type GatewayEnv } from './run-chain.js';
 import { hedgesWhenStreamed } from './hedge.js';
 import { createOutboundScrubber } from './outbound-scrub.js';
 import { startStream } from './stream.js';
+import { traceCall } from './call-trace.js';
 import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
 
 export interface GatewayOptions {
@@ -100,13 +101,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
     // Every answer leaves through here: the one place secrets are removed from answers (outbound-scrub.ts).
     const outbound = createOutboundScrubber(env.secrets);
     return {
-    call: async (req: GatewayRequest): Promise<GatewayResult> => {
-      // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
-      if (hedgesWhenStreamed(env.config, req)) return outbound.result(await startStream(env, req).result);
-      const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
-      return outbound.result(settle(env, req, success, success.value));
-    },
-    stream: (req) => outbound.stream(startStream(env, req)),
+    // Each call runs in its span, with its attempts as children (call-trace.ts); nothing when tracing is off.
+    call: (req: GatewayRequest): Promise<GatewayResult> =>
+      traceCall(
+        req,
+        env,
+        async () => {
+          // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
+          if (hedgesWhenStreamed(env.config, req)) return outbound.result(await startStream(env, req).result);
+          const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
+          return outbound.result(settle(env, req, success, success.value));
+        },
+        (result) => result,
+      ),
+    stream: (req) => traceCall(req, env, () => outbound.stream(startStream(env, req)), (stream) => stream.result),
     circuitState: (model) => breakers.state(model),
     health: async (): Promise<GatewayHealth> => ({
       models: Object.fromEntries(

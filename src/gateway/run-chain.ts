@@ -6,6 +6,7 @@ import type { AppEventBus } from '../events.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
+import { chainTrace } from './call-trace.js';
 import { attemptDetails, recordCancelled, recordFailure } from './attempt-log.js';
 import { hedgeAfterMs, HedgeRace, soloLane, type Lane } from './hedge.js';
 import type { ModelBreakers } from './breaker.js';
@@ -86,6 +87,8 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
   let contextFloor = 0;
   let previous: { model: string; reason: string } | undefined;
   let position = 0;
+  // Spans of the attempts and events of the walk, under the call's span (call-trace.ts); a no-op when tracing is off.
+  const tracing = chainTrace();
 
   const checkBudget = () => {
     if (req.signal?.aborted) throw req.signal.reason;
@@ -96,6 +99,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
   const skip = (model: ResolvedModel, code: Attempt['code'], message: string) => {
     attempts.push({ model: model.key, provider: model.provider, outcome: 'skipped', code, message, duration_ms: 0 });
     previous = { model: model.key, reason: String(code) };
+    tracing.event('model_skipped', { 'gen_ai.request.model': model.key, 'error.type': String(code), 'mo.reason': message });
   };
 
   /** The next model of the chain that may be tried now, recording why the others are passed by. */
@@ -135,7 +139,10 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
   /** One model's turn: attempts with retries until success, a move to the next model, or an error that ends the call. */
   const tryModel = async (model: ResolvedModel, lane: Lane, announce = true): Promise<ModelOutcome<T>> => {
     const adapter = env.adapters[model.provider]!;
-    if (announce && previous) bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
+    if (announce && previous) {
+      bus.emit('fallback', { from: previous.model, to: model.key, reason: previous.reason, context });
+      tracing.event('fallback', { 'mo.from': previous.model, 'mo.to': model.key, 'mo.reason': previous.reason });
+    }
     const live = env.providerModes[model.provider] === 'live';
     const rules = config.providers[model.provider]?.rate_limits;
 
@@ -146,6 +153,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
       // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
       const maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
       const startedAt = clock.now();
+      const attemptTrace = tracing.attempt(model, kind, retries + 1);
       try {
         const value = await runAttempt(
           {
@@ -157,7 +165,10 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
             maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now())),
             signal: lane.signal,
             timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
-            onLimiterWait: (waitMs) => bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) }),
+            onLimiterWait: (waitMs) => {
+              bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) });
+              tracing.event('limiter_wait', { 'gen_ai.provider.name': model.provider, 'mo.wait_ms': Math.round(waitMs) });
+            },
           },
           (signal, timeouts, onResponseStart) => {
             const preq: ProviderRequest = {
@@ -173,9 +184,10 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
               timeouts,
               signal,
             };
-            return hooks.attempt(adapter, model, preq, lane);
+            return attemptTrace.run((trace) => hooks.attempt(adapter, model, trace ? { ...preq, trace } : preq, lane));
           },
         );
+        attemptTrace.succeeded(value);
         const latencyMs = clock.now() - startedAt;
         attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
         return { ok: true, success: { value, model, fallbackUsed: model.key !== chain[0]!.key, attempts, latencyMs } };
@@ -185,13 +197,18 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
           skip(model, err.code, err.message);
           return { ok: false };
         }
-        if (err instanceof AppError) throw err;
-        if (req.signal?.aborted) throw req.signal.reason;
+        if (err instanceof AppError || req.signal?.aborted) {
+          attemptTrace.failed(err);
+          if (err instanceof AppError) throw err;
+          throw req.signal!.reason;
+        }
         if (lane.lost) {
+          attemptTrace.cancelled();
           recordCancelled(bus, attempts, model, lane.signal?.reason, { durationMs: clock.now() - startedAt, simulated: adapter.simulated, context });
           return { ok: false };
         }
         const failure = withoutSecrets(asProviderError(err, model.provider), env.secrets);
+        attemptTrace.failed(failure);
         recordFailure(bus, attempts, model, failure, { durationMs: clock.now() - startedAt, simulated: adapter.simulated, context });
         if (hooks.retryNow?.(model, failure) === true) continue;
         const decision = decideAfterFailure(failure, retries, config.error_handling, env.random);
@@ -228,6 +245,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
           delay_ms: decision.delayMs,
           context,
         });
+        tracing.event('retry', { 'gen_ai.request.model': model.key, 'error.type': failure.code ?? failure.kind, 'mo.retry': retries, 'mo.delay_ms': decision.delayMs });
         try {
           await sleep(decision.delayMs, lane.signal);
         } catch (slept) {
@@ -266,6 +284,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
       const second = nextModel();
       if (!second) return await a;
       bus.emit('hedge', { model: first.key, hedge: second.key, after_ms: hedgeMs, context });
+      tracing.event('hedge', { 'mo.model': first.key, 'mo.hedge': second.key, 'mo.after_ms': hedgeMs });
       track(tryModel(second, race.lane(second.key), false));
       const outcomes = await Promise.all(turns);
       return outcomes.find((o) => o.ok) ?? { ok: false };

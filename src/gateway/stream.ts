@@ -4,6 +4,7 @@ import { Channel } from './channel.js';
 import { continuationMismatch, Splicer, type ContinuationMode } from './continuation.js';
 import type { ResolvedModel } from './fallback.js';
 import { settle } from './result.js';
+import { currentSpan } from '../telemetry/spans.js';
 import { runChain, type GatewayEnv } from './run-chain.js';
 import type { GatewayRequest, GatewayStream, GatewayStreamChunk } from './types.js';
 
@@ -61,6 +62,8 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
           : 'every model in the fallback chain failed',
       attempt: async (adapter, model, preq, lane) => {
         const mode = modeFor(model);
+        // A continued stream is marked on its attempt's span (call-trace.ts).
+        if (mode !== 'fresh') currentSpan()?.addEvent('stream_continuation', { 'mo.mode': mode, 'mo.chars_sent': sent.length });
         const splicer = new Splicer(mode, sent, () => continuationMismatch(model.provider, model.key, mode));
         // The first output decides a hedge race; the loser stops here, having delivered nothing.
         let claimed = false;

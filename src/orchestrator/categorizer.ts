@@ -5,6 +5,7 @@ import { throwIfAborted } from './cancellation.js';
 import { classifyHeuristically, type Category } from './heuristic.js';
 import { extractJsonObject } from './json-answer.js';
 import type { Ledger } from './ledger.js';
+import { ATTR, inSpan } from '../telemetry/spans.js';
 
 /** How a request was sorted into a tier, as reported in the /chat response. */
 export interface Categorization {
@@ -58,6 +59,14 @@ export interface CategorizeArgs {
  * open, the heuristic classifier decides and says so.
  */
 export async function categorize(deps: { config: Config; gateway: Gateway }, args: CategorizeArgs): Promise<Categorization> {
+  return inSpan('categorize', {}, async (span) => {
+    const categorization = await categorizeRequest(deps, args);
+    span?.setAttributes({ [ATTR.category]: categorization.category, 'mo.categorization.source': categorization.source });
+    return categorization;
+  });
+}
+
+async function categorizeRequest(deps: { config: Config; gateway: Gateway }, args: CategorizeArgs): Promise<Categorization> {
   if (args.override) return { category: args.override, source: 'override', reasoning: 'category given in the request' };
   const model = deps.config.routing.categorizer;
   const fallback = (why: string): Categorization => {

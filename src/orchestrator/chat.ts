@@ -19,6 +19,7 @@ import { runGeneratedWorkflow } from './generated-run.js';
 import type { SplitArm } from '../control/splits.js';
 import type { CacheStatus } from '../cache/types.js';
 import { routeWith } from '../control/traffic.js';
+import { ATTR, currentSpan } from '../telemetry/spans.js';
 
 /** History an H request carries into its plan, in tokens: enough for a follow-up, small enough for every task's prompt. */
 const H_HISTORY_TOKENS = 4000;
@@ -68,6 +69,7 @@ export async function chat(
       context,
       ledger,
     });
+    currentSpan()?.setAttribute(ATTR.category, categorization.category);
     deps.bus.emit('request_categorized', { request_id: opts.request_id, endpoint: '/chat', category: categorization.category, source: categorization.source });
     emit('categorized', { request_id: opts.request_id, ...categorization });
 

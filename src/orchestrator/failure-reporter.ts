@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway } from '../gateway/types.js';
 import type { Ledger } from './ledger.js';
 import type { TaskRecord } from './workflow/types.js';
+import { inSpan } from '../telemetry/spans.js';
 
 export interface FailureReportArgs {
   goal: string;
@@ -45,7 +46,7 @@ export function describeFailures(args: Pick<FailureReportArgs, 'tasks' | 'availa
 export async function reportFailures(deps: { config: Config; gateway: Gateway }, args: FailureReportArgs): Promise<string> {
   const facts = describeFailures(args);
   try {
-    const result = await deps.gateway.call({
+    const result = await inSpan('failure report', {}, () => deps.gateway.call({
       model: deps.config.routing.failure_reporter,
       kind: 'text',
       max_tokens: 400,
@@ -56,7 +57,7 @@ export async function reportFailures(deps: { config: Config; gateway: Gateway },
       signal: args.signal,
       deadline: args.deadline,
       context: { ...args.context, task_id: 'failure_reporter' },
-    });
+    }));
     args.ledger.add(result);
     return result.text.trim() || facts;
   } catch {

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway, GatewayResult } from '../gateway/types.js';
 import type { Ledger } from './ledger.js';
 import { streamCall, type TokenSink } from './stream-call.js';
+import { inSpan } from '../telemetry/spans.js';
 
 /** One workflow output handed to the finisher. */
 export interface NamedOutput {
@@ -43,7 +44,9 @@ export async function finish(deps: { config: Config; gateway: Gateway }, args: F
     deadline: args.deadline,
     context: { ...args.context, task_id: 'finisher' },
   };
-  const result = args.onDelta ? await streamCall(deps.gateway, request, args.onDelta) : await deps.gateway.call(request);
+  const result = await inSpan('finish', { attributes: { 'mo.outputs': args.outputs.length } }, () =>
+    args.onDelta ? streamCall(deps.gateway, request, args.onDelta) : deps.gateway.call(request),
+  );
   args.ledger.add(result);
   return result;
 }

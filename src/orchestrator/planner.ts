@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway } from '../gateway/types.js';
 import type { ChatMessage } from '../providers/types.js';
 import { throwIfAborted } from './cancellation.js';
+import { inSpan } from '../telemetry/spans.js';
 import { extractJsonObject } from './json-answer.js';
 import type { Ledger } from './ledger.js';
 import { WorkflowSchema, type Workflow } from './workflow/types.js';
@@ -102,6 +103,15 @@ export function checkPlan(text: string, message: string, config: Config, catalog
  * reached, ends in `{ workflow: null, reason }` so the caller answers directly.
  */
 export async function planWorkflow(deps: { config: Config; catalog: Catalog; gateway: Gateway }, args: PlanArgs): Promise<PlanOutcome> {
+  return inSpan('plan', { attributes: { 'gen_ai.request.model': args.model } }, async (span) => {
+    const outcome = await plan(deps, args);
+    if (outcome.workflow) span?.setAttributes({ 'mo.plan.tasks': outcome.workflow.linear_queue.length + outcome.workflow.inline_queue.length, 'mo.plan.repaired': outcome.repaired });
+    else span?.setAttributes({ 'error.type': 'no_plan', 'mo.reason': outcome.reason });
+    return outcome;
+  });
+}
+
+async function plan(deps: { config: Config; catalog: Catalog; gateway: Gateway }, args: PlanArgs): Promise<PlanOutcome> {
   const messages: ChatMessage[] = [
     { role: 'system', content: plannerSystemPrompt(deps.config, deps.catalog) },
     { role: 'user', content: args.message },
@@ -109,15 +119,17 @@ export async function planWorkflow(deps: { config: Config; catalog: Catalog; gat
   for (let round = 0; round < 2; round++) {
     let text: string;
     try {
-      const result = await deps.gateway.call({
+      const request = {
         model: args.model,
-        kind: 'text',
+        kind: 'text' as const,
         json: true,
         messages,
         signal: args.signal,
         deadline: args.deadline,
         context: { ...args.context, task_id: round === 0 ? 'planner' : 'planner_repair' },
-      });
+      };
+      // The repair round is a span of its own inside the plan's.
+      const result = round === 0 ? await deps.gateway.call(request) : await inSpan('plan repair', {}, () => deps.gateway.call(request));
       args.ledger.add(result);
       text = result.text;
     } catch (err) {

@@ -137,6 +137,11 @@ export interface ProviderRequest {
   prefill?: string;
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
+  /**
+   * The attempt's W3C trace context (`traceparent`, `tracestate`), sent as headers with every
+   * HTTP exchange of the attempt so the provider's spans join the trace; absent when tracing is off.
+   */
+  trace?: { traceparent: string; tracestate?: string };
   /** Called when the provider's response begins (its headers arrived). */
   onResponseStart?: (headers?: Record<string, string | string[] | undefined>) => void;
 }

@@ -7,6 +7,7 @@ import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
 import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
 import type { RunSpec } from '../store/types.js';
 import type { SubmitOptions, SubmitRequest } from './engine.js';
+import { traceHeaders } from '../telemetry/spans.js';
 
 /**
  * Turns a submission into the run's first record and its spec: resolves the
@@ -42,6 +43,8 @@ export function prepareRun(
     deadline: opts.deadline ?? accepted + budgetMs(config, req.timeout_s),
     ...(opts.onToken ? { stream: true } : {}),
   };
+  const trace = traceHeaders();
+  if (trace) spec.trace = trace;
   const record = newRunRecord({
     run_id: randomUUID(),
     workflow,

@@ -6,6 +6,7 @@ import { RunRecorder } from '../orchestrator/workflow/run-recorder.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import type { RunSpec, Stores } from '../store/types.js';
 import { RunEventWriter } from './event-writer.js';
+import { ATTR, contextOf, failSpan, inSpan } from '../telemetry/spans.js';
 
 /** What one try of a run needs beyond the executor's collaborators. */
 export interface RunTryDeps extends ExecutorDeps {
@@ -30,6 +31,24 @@ export interface RunTryOptions {
  * handed back (status `queued` again) gets `run_handed_back` instead.
  */
 export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: RunTryOptions): Promise<RunResult> {
+  // The try's span is a child of the context the run was submitted under (the request's span), also
+  // when it resumes on another replica or after a restart: one trace per run, however often it resumes.
+  const attributes = {
+    [ATTR.runId]: record.run_id,
+    [ATTR.configVersion]: record.config_version ?? '',
+    [ATTR.requestId]: spec.request_id,
+    [ATTR.resumed]: record.resumed,
+    'mo.workflow': record.workflow,
+  };
+  return inSpan('workflow', { parent: contextOf(spec.trace), attributes }, async (span) => {
+    const run = await tryRun(deps, record, spec, opts);
+    span?.setAttributes({ 'mo.run.status': run.status, [ATTR.costUsd]: run.cost_usd });
+    if (span && (run.status === 'failed' || run.status === 'timed_out')) failSpan(span, undefined, run.status);
+    return run;
+  });
+}
+
+async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: RunTryOptions): Promise<RunResult> {
   const writer = new RunEventWriter(deps.stores.events, record.run_id, deps.log);
   const emit: Emit = (event, data) => {
     writer.append(event, data);

@@ -53,6 +53,11 @@ export interface RunSpec {
   deadline: number;
   /** A caller streams the answer: the final step streams and its `token` events go to the run's log. */
   stream?: boolean;
+  /**
+   * The W3C trace context the run was submitted under (tracing on): every try of the run, on
+   * any replica or after a restart, makes its spans children of it, so the run stays one trace.
+   */
+  trace?: { traceparent: string; tracestate?: string };
 }
 
 /** Filters of GET /runs; times are ISO 8601, compared with the run's `started_at`. */

@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { methodLabel, routeLabel } from './labels.js';
 
@@ -24,7 +25,8 @@ export type RequestEndListener = (request: FastifyRequest, end: RequestEnd) => v
 export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener[]): void {
   app.addHook('onRequest', async (request, reply) => {
     const started = performance.now();
-    reply.raw.once('close', () => {
+    // Bound to the request's context, so the request line carries the trace of its span (http-span.ts).
+    reply.raw.once('close', context.bind(context.active(), () => {
       const end: RequestEnd = {
         method: methodLabel(request.method),
         route: routeLabel(request),
@@ -33,6 +35,6 @@ export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener
         clientClosed: !reply.raw.writableFinished,
       };
       for (const listener of listeners) listener(request, end);
-    });
+    }));
   });
 }

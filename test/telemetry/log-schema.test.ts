@@ -23,7 +23,9 @@ const settle = () => new Promise((r) => setTimeout(r, 30));
 describe('the JSON log schema (README "Logs")', () => {
   it('has time, a level name, msg and request_id on request lines, and the trace id of a traceparent header', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const res = await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    // Tracing off: no trace of ours, the caller's trace id is echoed.
+    expect(res.headers.get('x-trace-id')).toBe(traceId);
     await settle();
     const line = lines.find((l) => l.request_id === 'schema-1' && l.msg === 'request completed');
     expect(line).toMatchObject({ level: 'info', request_id: 'schema-1', trace_id: traceId, method: 'GET', route: '/models', status: 200 });

@@ -12,6 +12,7 @@ import type { Task, TaskRecord } from './types.js';
 import { substitute } from './variables.js';
 import { chooseArm, type ArmChoice } from '../../control/splits.js';
 import { routeWith, type Traffic } from '../../control/traffic.js';
+import { ATTR, failSpan, inSpan } from '../../telemetry/spans.js';
 
 /** What one finished task hands back to the executor. */
 export interface TaskOutcome {
@@ -82,6 +83,24 @@ export function taskMessages(task: Task, values: Record<string, string>, catalog
  * rejects: a failure becomes `status: failed` with the error's kind and message.
  */
 export async function runTask(
+  deps: TaskRunDeps,
+  task: Task,
+  values: Record<string, string>,
+  record: TaskRecord,
+  ctx: TaskRunContext,
+): Promise<TaskOutcome> {
+  // One span per task (its model calls are children); a failed task is an error span with its error kind.
+  return inSpan(`task ${task.id}`, { attributes: { [ATTR.runId]: ctx.run_id, [ATTR.taskId]: task.id, 'mo.task.type': task.type } }, async (span) => {
+    const outcome = await runTaskCall(deps, task, values, record, ctx);
+    if (span) {
+      span.setAttributes({ [ATTR.costUsd]: record.cost_usd, ...(record.model_used ? { 'gen_ai.response.model': record.model_used } : {}) });
+      if (record.status === 'failed') failSpan(span, record.error, record.error?.kind);
+    }
+    return outcome;
+  });
+}
+
+async function runTaskCall(
   deps: TaskRunDeps,
   task: Task,
   values: Record<string, string>,

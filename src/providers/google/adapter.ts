@@ -31,7 +31,7 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
   if (opts.apiKey) headers['x-goog-api-key'] = opts.apiKey;
   const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers, connections: opts.connections });
   const poll = { initialMs: opts.veoPollMs ?? 1000, capMs: opts.veoPollCapMs ?? 10_000 };
-  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
+  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
 
   async function gemini(req: ProviderRequest): Promise<ProviderResult> {
     const payload = await call(req, `/models/${req.model}:generateContent`, geminiBody(req));
@@ -72,7 +72,7 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
       yield { type: 'finish', finish_reason: result.finish_reason };
       return;
     }
-    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
+    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
     let finish: string | undefined;
     let usage: Usage | undefined;
     let toolCalls = 0;

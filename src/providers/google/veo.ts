@@ -34,7 +34,7 @@ export async function generateVideo(http: HttpClient, req: ProviderRequest, poll
   const deadline = Date.now() + req.timeouts.total_ms;
   const remaining = () => deadline - Date.now();
   const call = (extra: { method?: 'GET' | 'POST'; path: string; body?: unknown; onResponseStart?: ProviderRequest['onResponseStart'] }) =>
-    http.json({ ...extra, timeouts: { ...req.timeouts, total_ms: Math.max(1, remaining()) }, signal: req.signal });
+    http.json({ ...extra, timeouts: { ...req.timeouts, total_ms: Math.max(1, remaining()) }, signal: req.signal, headers: req.trace });
 
   // Only the start counts against the provider's rate window; the polls are status reads.
   const started = await call({

@@ -28,7 +28,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   const flavour = flavourFor(opts.baseUrl);
 
   async function generate(req: ProviderRequest): Promise<ProviderResult> {
-    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
+    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
     const error = payloadError(opts.name, payload);
     if (error) throw error;
     const parsed = parseCompletion(payload);
@@ -37,7 +37,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   }
 
   async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
-    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart });
+    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
     let finish: string | undefined;
     let usage: Usage | undefined;
     let done = false;
