@@ -12,6 +12,8 @@ export interface BenchServerOptions {
   shadow?: boolean;
   /** medium_ai (tier M) caches its answers for an hour at any temperature (section 8). */
   cache?: boolean;
+  /** Tracing on (section 9): spans exported as OTLP/HTTP protobuf to `url`, or handed to an exporter that drops them. */
+  tracing?: { exporter: 'otlp'; url: string } | { exporter: 'noop' };
   /** Build the server from `<srcRoot>/src` instead of this tree's src/ (what-if runs of a proposed fix). */
   srcRoot?: string;
 }

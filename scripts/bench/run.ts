@@ -9,6 +9,7 @@ import { formatTable, type Row } from './report.js';
 import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-bench.js';
 import { benchShadow, trafficRows, type TrafficFigures } from './traffic-bench.js';
 import { benchCache, cacheRows, type CacheFigures } from './cache-bench.js';
+import { benchTracing, startOtlpSink, tracingRows, type TracingFigures } from './tracing-bench.js';
 
 /**
  * `npm run bench`: the gateway and the workflow engine measured against the fake
@@ -17,7 +18,7 @@ import { benchCache, cacheRows, type CacheFigures } from './cache-bench.js';
  *
  *   --quick          3 s load runs and fewer repeats (for iterating on the bench itself)
  *   --profile        start the server children with --cpu-prof (profiles in scripts/bench/profiles/)
- *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow, 8 the response cache)
+ *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow, 8 the response cache, 9 tracing)
  *   --src=<dir>      build the server from <dir>/src (a copy of the tree with a proposed fix:
  *                    a what-if run against the same fake, bare proxy and load)
  *
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     ...extra,
   });
   const rows: Row[] = [];
-  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures; cache?: CacheFigures } = {};
+  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures; cache?: CacheFigures; tracing?: TracingFigures } = {};
 
   if (wants('1', '2', '6')) {
     const server = await start('server-child.ts', serverOptions(), true);
@@ -127,6 +128,19 @@ async function main(): Promise<void> {
     raw.cache = await benchCache({ fake, server, durationS: settings.durationS, warmupS: settings.warmupS, log });
     rows.push(...cacheRows(raw.cache));
     await stop(server);
+  }
+
+  if (wants('9')) {
+    const sink = await startOtlpSink();
+    const off = await start('server-child.ts', serverOptions());
+    const noop = await start('server-child.ts', serverOptions({ tracing: { exporter: 'noop' } }));
+    const otlp = await start('server-child.ts', serverOptions({ tracing: { exporter: 'otlp', url: sink.url } }));
+    raw.tracing = await benchTracing({ fake, off, noop, otlp, sink, durationS: settings.durationS, warmupS: settings.warmupS, log });
+    rows.push(...tracingRows(raw.tracing));
+    await stop(otlp);
+    await stop(noop);
+    await stop(off);
+    await sink.close();
   }
   await stop(fake);
 

@@ -30,6 +30,20 @@ type AppEvents = import('../../src/events.js').AppEvents;
 type Workflow = import('../../src/orchestrator/workflow/types.js').Workflow;
 
 const loaded = parseConfig(benchConfig(opts), BENCH_ENV, 'bench config');
+// Tracing is started before the app is built, as src/main.ts does (section 9).
+if (opts.tracing) {
+  const [{ startTracing }, { TracingSchema }] = await Promise.all([
+    load<typeof import('../../src/telemetry/tracing.js')>('telemetry/tracing.js'),
+    load<typeof import('../../src/config/telemetry-schema.js')>('config/telemetry-schema.js'),
+  ]);
+  const endpoint = opts.tracing.exporter === 'otlp' ? opts.tracing.url : 'http://127.0.0.1:9';
+  await startTracing({
+    env: {},
+    config: TracingSchema.parse({ endpoint, protocol: 'http/protobuf' }),
+    serviceVersion: 'bench',
+    ...(opts.tracing.exporter === 'noop' ? { exporter: { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined } } : {}),
+  });
+}
 const catalog = loadCatalog(process.cwd(), loaded.config);
 // The scaled limiter needs a short "minute": only the gateway takes that option, so build it here.
 const gateway = opts.rateLimit

@@ -1,4 +1,5 @@
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/telemetry-schema.js';
 import { useTracer } from './spans.js';
 
@@ -26,6 +27,8 @@ export interface TracingOptions {
   log?: { warn(obj: object, msg: string): void };
   /** Export each span as it ends (SimpleSpanProcessor) instead of in batches (tests). */
   simple?: boolean;
+  /** Replaces the OTLP exporter (the bench's no-op exporter, to measure span making alone). */
+  exporter?: SpanExporter;
 }
 
 /** Whether traces are asked for: an OTLP endpoint in the environment or the config, and OTEL_SDK_DISABLED not true. */
@@ -69,9 +72,10 @@ export async function startTracing(opts: TracingOptions): Promise<Tracing | unde
   const fromEnv = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
   const url = fromEnv || !config.endpoint ? undefined : `${config.endpoint.replace(/\/+$/, '')}/v1/traces`;
   const exporter =
-    protocol === 'http/json'
+    opts.exporter ??
+    (protocol === 'http/json'
       ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(url ? { url } : {})
-      : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(url ? { url } : {});
+      : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(url ? { url } : {}));
 
   if (opts.log) {
     const log = opts.log;

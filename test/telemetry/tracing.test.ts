@@ -310,6 +310,31 @@ describe('OpenTelemetry traces', () => {
     expect(fake.attempts[0]!.headers.traceparent).toContain(traceId);
   });
 
+  it('prompts and answers reach spans only with capture_content, and then without any key', async () => {
+    const capturing = await startTestApp({
+      env: TEST_ENV,
+      config: (raw) => {
+        testConfig(raw);
+        raw.telemetry = { tracing: { capture_content: true } };
+      },
+    });
+    try {
+      const res = await fetch(`${capturing.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'my key is test-openrouter-key, keep it', category: 'M', model: 'tfake' }),
+      });
+      expect(res.status).toBe(200);
+      const spans = await traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
+      const call = one(spans, (s) => s.name === 'gateway tfake');
+      expect(call.attributes['gen_ai.input.messages']).toContain('my key is [redacted], keep it');
+      expect(call.attributes['gen_ai.output.messages']).toContain('[redacted]');
+      expect(JSON.stringify(spans)).not.toContain('test-openrouter-key');
+    } finally {
+      await capturing.close();
+    }
+  });
+
   it('the Google adapter sends the attempt span as traceparent too', async () => {
     const res = await fetch(`${t.url}/chat`, {
       method: 'POST',
