@@ -1,3 +1,4 @@
+import { currentSpan } from '../telemetry/spans.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
@@ -61,6 +62,8 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
   };
   const hitOf = (req: GatewayRequest, hit: CachedAnswer): GatewayResult => {
     report('hit', req.model, hit);
+    // No gateway span is made for a hit (no model is called): the caller's span says where the answer came from.
+    currentSpan()?.addEvent('cache_hit', { 'gen_ai.request.model': req.model, 'gen_ai.response.model': hit.model_used });
     return {
       text: hit.text,
       media: [],

@@ -115,6 +115,7 @@ function testConfig(raw: Record<string, any>): void {
   raw.models.tflaky = model('openrouter', 'fault:fail_times_1/flaky-model');
   raw.models.tbroken_fb = model('openrouter', 'fault:server_error/broken-fb-model', ['tfake']);
   raw.models.tbroken = model('openrouter', 'fault:server_error/broken-model');
+  raw.models.tcached = { ...model('openrouter', 'cached-model'), cache: { ttl_s: 600, temperature: true } };
   raw.routing.categorizer = 'tscripted';
   raw.routing.planner = 'tscripted';
 }
@@ -333,6 +334,21 @@ describe('OpenTelemetry traces', () => {
     } finally {
       await capturing.close();
     }
+  });
+
+  it('a cached answer makes no model-call span; the request span has a cache_hit event', async () => {
+    const ask = () =>
+      fetch(`${t.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'the same question', category: 'M', model: 'tcached' }),
+      });
+    await (await ask()).text();
+    const res = await ask();
+    expect(res.headers.get('x-cache')).toBe('hit');
+    const spans = await traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
+    expect(spans.filter((s) => s.name.startsWith('gateway '))).toEqual([]);
+    expect(one(spans, (s) => s.name === 'POST /chat').events).toContainEqual({ name: 'cache_hit', attributes: { 'gen_ai.request.model': 'tcached', 'gen_ai.response.model': 'tcached' } });
   });
 
   it('the Google adapter sends the attempt span as traceparent too', async () => {
