@@ -4,7 +4,8 @@ import { createRedisControlStore } from './control-redis.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
-import type { Session, SessionStore, Stores, Turn } from './types.js';
+import { decodeSessionCursor, isAfterSessionCursor, sessionPageOf } from './session-query.js';
+import type { Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
 /** Options of the Redis stores: retention becomes key TTLs, so Redis itself expires idle sessions and old runs. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -72,6 +73,8 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
   const prefix = opts.prefix ?? 'mo:';
   const meta = (id: string) => `${prefix}session:${id}`;
   const turnsKey = (id: string) => `${prefix}session:${id}:turns`;
+  /** GET /sessions' index: session ids scored by their latest turn (epoch ms). Expired sessions leave it lazily. */
+  const index = `${prefix}sessions`;
   const now = () => new Date((opts.clock?.now() ?? Date.now())).toISOString();
 
   const sessions: SessionStore = {
@@ -88,6 +91,9 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
         if (turns.length > 0) tx.rpush(turnsKey(sessionId), ...turns.map((t) => JSON.stringify(t)));
         if (opts.maxStoredTurns) tx.ltrim(turnsKey(sessionId), -opts.maxStoredTurns, -1);
         tx.expire(meta(sessionId), opts.sessionTtlS).expire(turnsKey(sessionId), opts.sessionTtlS);
+        // GT: a racing append with an older stamp never moves the session back; ids idle past the TTL are gone from Redis, so they leave the index.
+        const ms = Date.parse(stamp);
+        tx.zadd(index, 'GT', ms, sessionId).zremrangebyscore(index, '-inf', `(${ms - opts.sessionTtlS * 1000}`);
         const results = await tx.exec();
         const failed = results?.find(([err]) => err);
         if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
@@ -113,7 +119,47 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     recentTurns: (sessionId, limit) =>
       guarded(async () => (await redis.lrange(turnsKey(sessionId), -limit, -1)).map((t) => JSON.parse(t) as Turn), opts.log),
 
-    delete: (sessionId) => guarded(async () => (await redis.del(meta(sessionId), turnsKey(sessionId))) > 0, opts.log),
+    delete: (sessionId) =>
+      guarded(async () => {
+        const [[, removed]] = (await redis.multi().del(meta(sessionId), turnsKey(sessionId)).zrem(index, sessionId).exec()) as [[Error | null, number]];
+        return removed > 0;
+      }, opts.log),
+
+    list: (query) =>
+      guarded(async () => {
+        const cursor = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
+        const found: SessionSummary[] = [];
+        const batch = Math.max(query.limit + 1, 20);
+        // Reads the index newest first in batches until a page (plus one, for the cursor) of live sessions is found.
+        for (let offset = 0; found.length <= query.limit; ) {
+          const flat = await redis.zrevrangebyscore(index, cursor ? cursor.updated_ms : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+          if (flat.length === 0) break;
+          const ids: string[] = [];
+          for (let i = 0; i < flat.length; i += 2) {
+            if (!cursor || isAfterSessionCursor(Number(flat[i + 1]), flat[i]!, cursor)) ids.push(flat[i]!);
+          }
+          const tx = redis.multi();
+          for (const id of ids) tx.hgetall(meta(id)).llen(turnsKey(id));
+          const replies = ((await tx.exec()) ?? []) as [Error | null, unknown][];
+          const gone: string[] = [];
+          ids.forEach((id, i) => {
+            const fields = replies[2 * i]?.[1] as Record<string, string> | undefined;
+            if (!fields?.created_at) return void gone.push(id);
+            found.push({
+              session_id: id,
+              created_at: fields.created_at,
+              updated_at: fields.updated_at ?? fields.created_at,
+              cost_usd: Number(fields.cost_usd ?? 0),
+              turns: Number(replies[2 * i + 1]?.[1] ?? 0),
+            });
+          });
+          // Expired by their TTL: drop them from the index as they are met.
+          if (gone.length > 0) await redis.zrem(index, ...gone);
+          if (flat.length < 2 * batch) break;
+          offset += batch - gone.length;
+        }
+        return sessionPageOf(found, query.limit);
+      }, opts.log),
 
     // Redis expires idle sessions through their TTL, refreshed on every append.
     deleteIdleSince: async () => 0,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Session, Turn } from './types.js';
+import type { Session, SessionSummary, Turn } from './types.js';
 
 /** A stored turn as GET /session/{id} returns it (documents the `Turn` contract in OpenAPI). */
 export const TurnSchema = z.object({
@@ -21,9 +21,32 @@ export const SessionSchema = z.object({
   turns: z.array(TurnSchema).describe('oldest first'),
 });
 
+/** A session in the listing of GET /sessions. */
+export const SessionSummarySchema = z.object({
+  session_id: z.string(),
+  created_at: z.string().describe('ISO time'),
+  updated_at: z.string().describe('time of the latest turn'),
+  cost_usd: z.number().describe('sum of every billed call of the session, including trimmed turns'),
+  turns: z.number().int().describe('turns stored (older ones beyond limits.max_stored_turns are trimmed)'),
+});
+
+export const SessionListQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20).describe('page size (1..100)'),
+    cursor: z.string().min(1).max(400).optional().describe('the next_cursor of the previous page'),
+  })
+  .strict();
+
+export const SessionPageSchema = z.object({
+  sessions: z.array(SessionSummarySchema).describe('most recently updated first'),
+  next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+});
+
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 // Compile-time proof that the schemas and the store's interfaces describe the same shapes.
 const turnMatches: Same<z.infer<typeof TurnSchema>, Turn> = true;
 const sessionMatches: Same<z.infer<typeof SessionSchema>, Session> = true;
+const summaryMatches: Same<z.infer<typeof SessionSummarySchema>, SessionSummary> = true;
+void summaryMatches;
 void turnMatches;
 void sessionMatches;

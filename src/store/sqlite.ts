@@ -8,7 +8,8 @@ import { guarded, type StoreLog } from './store-error.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { decodeCursor, filterTime, pageOf } from './run-query.js';
-import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, Session, SessionStore, Stores, Turn } from './types.js';
+import { decodeSessionCursor, sessionPageOf } from './session-query.js';
+import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
 /** Options of the SQLite driver. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -66,6 +67,16 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
     allTurns: db.prepare(`SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY id`),
     lastTurns: db.prepare(`SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY id DESC LIMIT ?`),
     deleteSession: db.prepare('DELETE FROM sessions WHERE session_id = ?'),
+    // GET /sessions: newest first on the updated_ms index; the turn count per listed session only.
+    listSessions: db.prepare(
+      `SELECT s.session_id, s.created_at, s.updated_at, s.cost_usd, (SELECT count(*) FROM turns t WHERE t.session_id = s.session_id) AS turns
+       FROM sessions s ORDER BY s.updated_ms DESC, s.session_id DESC LIMIT ?`,
+    ),
+    listSessionsAfter: db.prepare(
+      `SELECT s.session_id, s.created_at, s.updated_at, s.cost_usd, (SELECT count(*) FROM turns t WHERE t.session_id = s.session_id) AS turns
+       FROM sessions s WHERE s.updated_ms < ? OR (s.updated_ms = ? AND s.session_id < ?)
+       ORDER BY s.updated_ms DESC, s.session_id DESC LIMIT ?`,
+    ),
     deleteIdle: db.prepare('DELETE FROM sessions WHERE updated_ms < ?'),
     createRun: db.prepare(
       `INSERT INTO runs (run_id, status, session_id, started_ms, workflow, data, spec) VALUES (@run_id, @status, @session_id, @started_ms, @workflow, @data, @spec)`,
@@ -172,6 +183,17 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
     },
     async delete(sessionId) {
       return guarded(() => stmt.deleteSession.run(sessionId).changes > 0, log);
+    },
+    async list(query) {
+      const cursor = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
+      const rows = guarded(
+        () =>
+          (cursor
+            ? stmt.listSessionsAfter.all(cursor.updated_ms, cursor.updated_ms, cursor.session_id, query.limit + 1)
+            : stmt.listSessions.all(query.limit + 1)) as SessionSummary[],
+        log,
+      );
+      return sessionPageOf(rows, query.limit);
     },
     async deleteIdleSince(cutoff) {
       const limit = cutoffMs(cutoff);

@@ -21,6 +21,29 @@ export interface Session {
   turns: Turn[];
 }
 
+/** A session in the listing of GET /sessions: its stamps and cost, and how many turns are stored. */
+export interface SessionSummary {
+  session_id: string;
+  created_at: string;
+  updated_at: string;
+  cost_usd: number;
+  /** Turns stored (at most `limits.max_stored_turns`; older ones are trimmed). */
+  turns: number;
+}
+
+/** Query of GET /sessions: page size and the `next_cursor` of the previous page. */
+export interface SessionQuery {
+  /** Page size (1..100). */
+  limit: number;
+  cursor?: string;
+}
+
+/** One page of sessions, most recently updated first; `next_cursor` is null on the last page. */
+export interface SessionPage {
+  sessions: SessionSummary[];
+  next_cursor: string | null;
+}
+
 /**
  * Sessions. `appendTurns` is atomic: a user turn and its answer land together
  * or not at all, and concurrent appends on one session never lose a turn.
@@ -32,6 +55,8 @@ export interface SessionStore {
   /** The last `limit` turns, oldest first, for context. */
   recentTurns(sessionId: string, limit: number): Promise<Turn[]>;
   delete(sessionId: string): Promise<boolean>;
+  /** Sessions most recently updated first, one page at a time (a 400 naming `cursor` for a cursor it did not issue). */
+  list(query: SessionQuery): Promise<SessionPage>;
   /** Removes sessions idle since before `cutoff` (ISO time); returns how many. */
   deleteIdleSince(cutoff: string): Promise<number>;
 }

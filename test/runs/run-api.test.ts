@@ -30,6 +30,25 @@ describe('the run control API', () => {
     expect(run.tasks[0].attempts).toEqual([{ replica: expect.any(String), started_at: expect.any(String), status: 'completed' }]);
   });
 
+  it("records each task's output variable, the variables it references, and its prompt after substitution once it starts", async () => {
+    const res = await postJson(`${f.t.url}/workflow`, {
+      workflow: {
+        name: 'record_fields',
+        inputs: { topic: { required: true } },
+        linear_queue: [{ id: 'facts', prompt: 'Facts about {{topic}}.', output: 'notes' }],
+        inline_queue: [{ id: 'summary', prompt: 'Summarise {{notes}} on {{topic}}.' }],
+      },
+      variables: { topic: 'tides' },
+      async: true,
+    });
+    const run = await finished(f.t.url, res.body.run_id);
+    expect(run.tasks.map((t: Record<string, unknown>) => [t.id, t.output_variable, t.references, t.prompt])).toEqual([
+      ['facts', 'notes', ['topic'], 'Facts about tides.'],
+      ['summary', 'summary', ['notes', 'topic'], `Summarise ${run.variables.notes} on tides.`],
+    ]);
+    expect(run.variables.notes).toBe('echo: Facts about tides.');
+  });
+
   it('honours Prefer: respond-async on /template/{name}, and still validates before accepting', async () => {
     const accepted = await fetch(`${f.t.url}/template/research_report`, {
       method: 'POST',

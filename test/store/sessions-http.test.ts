@@ -104,3 +104,33 @@ describe('GET and DELETE /session/{id}', () => {
     expect(body.turns.map((t) => t.content)).toEqual(['q1', 'a1']);
   });
 });
+
+describe('GET /sessions', () => {
+  it('lists sessions most recently updated first, without turns, one page at a time', async () => {
+    const { url, ctx } = await start();
+    await ctx.stores.sessions.appendTurns('first', pair(1, '2025-01-01T00:00:00.000Z'));
+    await ctx.stores.sessions.appendTurns('second', pair(1, '2025-01-01T00:05:00.000Z'));
+    await ctx.stores.sessions.appendTurns('third', pair(1, '2025-01-01T00:10:00.000Z'));
+    const page = (await (await fetch(`${url}/sessions?limit=2`)).json()) as { sessions: Record<string, unknown>[]; next_cursor: string | null };
+    expect(page.sessions).toEqual([
+      { session_id: 'third', created_at: '2025-01-01T00:10:00.000Z', updated_at: '2025-01-01T00:10:00.000Z', cost_usd: 0.001, turns: 2 },
+      { session_id: 'second', created_at: '2025-01-01T00:05:00.000Z', updated_at: '2025-01-01T00:05:00.000Z', cost_usd: 0.001, turns: 2 },
+    ]);
+    const rest = (await (await fetch(`${url}/sessions?limit=2&cursor=${page.next_cursor!}`)).json()) as typeof page;
+    expect(rest).toEqual({ sessions: [expect.objectContaining({ session_id: 'first' })], next_cursor: null });
+  });
+
+  it.each([
+    ['limit=0', 'querystring.limit'],
+    ['limit=101', 'querystring.limit'],
+    ['cursor=bogus', 'cursor'],
+    ['order=asc', 'querystring'],
+  ])('answers 400 naming the path for %s', async (query, path) => {
+    const { url } = await start();
+    const res = await fetch(`${url}/sessions?${query}`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { type: string; details: { path: string }[] } };
+    expect(body.error.type).toBe('validation_error');
+    expect(body.error.details[0]!.path).toBe(path);
+  });
+});

@@ -15,7 +15,7 @@ import type { ReportedMedia } from '../media-answer.js';
 import { runTask, taskModel } from './task-runner.js';
 import type { RunResult, Task, TaskAttempt, TaskRecord, TaskStatus, Workflow } from './types.js';
 import { outputName } from './validate.js';
-import { extractReferences } from './variables.js';
+import { extractReferences, substitute } from './variables.js';
 
 export interface ExecutorDeps {
   config: Config;
@@ -69,6 +69,9 @@ export function newRunRecord(args: {
   const pending = (task: Task, queue: 'linear' | 'inline'): TaskRecord => ({
     id: task.id,
     queue,
+    output_variable: outputName(task),
+    references: extractReferences(`${task.prompt}\n${task.system ?? ''}`),
+    prompt: null,
     status: 'pending',
     model_used: null,
     fallback_used: false,
@@ -178,6 +181,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     record.status = 'running';
     record.replica = opts.replica;
     record.started_at = attempt.started_at;
+    record.prompt = substitute(task.prompt, values);
     record.error = null;
     emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     deps.bus.emit('task_started', { run_id: run.run_id, task: record });

@@ -73,6 +73,12 @@ export interface TaskAttempt {
 export interface TaskRecord {
   id: string;
   queue: 'linear' | 'inline';
+  /** The variable the task's answer is stored in (`output`, default the id); its value is in the run's `variables`. */
+  output_variable?: string;
+  /** Variables the task's prompt and system prompt reference (`{{name}}`), in order of first use: inputs or other tasks' outputs. */
+  references?: string[];
+  /** The prompt as sent, after `{{variable}}` substitution; null until the task starts. */
+  prompt?: string | null;
   status: TaskStatus;
   model_used: string | null;
   fallback_used: boolean;

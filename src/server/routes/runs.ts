@@ -5,7 +5,7 @@ import { streamRunEvents } from '../../runs/event-stream.js';
 import { RunEventsQuerySchema, RunIdParamsSchema, RunListQuerySchema } from '../../runs/run-requests.js';
 
 const RECORD_NOTE =
-  'A run record: status, output, variables, per task status, model, `attempts` (each try: replica, started_at, status), `calls`, `replica`, usage and cost; `resumed` (times it resumed after its replica stopped) and `cancelled_by`.';
+  'A run record: status, output, variables, per task status, `output_variable` (its value is in `variables`), `references` (the {{variables}} its prompt uses), `prompt` (after substitution, once started), model, `attempts` (each try: replica, started_at, status), `calls`, `replica`, usage and cost; `resumed` (times it resumed after its replica stopped) and `cancelled_by`.';
 
 /** GET /runs, GET /runs/{run_id}, POST /runs/{run_id}/cancel, GET /runs/{run_id}/events. */
 export async function runRoutes(app: FastifyInstance): Promise<void> {

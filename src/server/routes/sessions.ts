@@ -2,14 +2,29 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../errors.js';
-import { SessionSchema } from '../../store/session-schema.js';
+import { SessionListQuerySchema, SessionPageSchema, SessionSchema } from '../../store/session-schema.js';
 import { SessionIdSchema } from '../../store/session-id.js';
 
 const Params = z.object({ id: SessionIdSchema });
 
-/** GET and DELETE /session/{id}: a session's history, and forgetting it. */
+/** GET /sessions (the list), GET and DELETE /session/{id}: a session's history, and forgetting it. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/sessions',
+    {
+      schema: {
+        summary: 'List sessions',
+        description:
+          'Sessions most recently updated first, without their turns (`turns` counts them): `{"sessions": [...], "next_cursor": "..." | null}` — pass next_cursor as `cursor` for the next page.',
+        tags: ['sessions'],
+        querystring: SessionListQuerySchema,
+        response: { 200: SessionPageSchema },
+      },
+    },
+    async (request) => app.ctx.stores.sessions.list(request.query),
+  );
 
   r.get(
     '/session/:id',
