@@ -10,9 +10,9 @@ import { detectGeneration } from './generation-intent.js';
 import type { Category } from './heuristic.js';
 import { Ledger, roundUsd } from './ledger.js';
 import type { ReportedMedia } from './media-answer.js';
-import { chooseByWindow } from './model-window.js';
+import { chooseForPrompt } from './model-window.js';
 import { streamCall, type TokenSink } from './stream-call.js';
-import { countMessageTokens } from './tokens.js';
+import { promptSize } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
 
 /**
@@ -51,9 +51,9 @@ export async function routeAuto(deps: OrchestratorDeps, args: AutoRouteArgs): Pr
   const categorization = await categorize(deps, { message: text, signal: args.signal, context: { request_id: args.request_id }, ledger: new Ledger() });
   const category = categorization.category;
   deps.bus.emit('request_categorized', { request_id: args.request_id, endpoint: '/v1/chat/completions', category, source: categorization.source });
-  const inputTokens = await countMessageTokens(args.messages);
+  const inputSize = promptSize(args.messages);
   const images = hasImages(args.messages);
-  if (images) return { category, target: 'model', model: chooseByWindow(config, config.routing.vision, inputTokens, ['text', 'vision'], true).model, kind: 'text' };
+  if (images) return { category, target: 'model', model: (await chooseForPrompt(config, config.routing.vision, inputSize, ['text', 'vision'], true)).model, kind: 'text' };
   const generation = args.direct_only ? null : detectGeneration(text);
   if (generation) {
     return { category, target: 'model', model: generation === 'image' ? config.routing.image_generation : config.routing.video_generation, kind: generation };
@@ -65,7 +65,7 @@ export async function routeAuto(deps: OrchestratorDeps, args: AutoRouteArgs): Pr
     tier.handler === 'direct'
       ? routeWith(deps.traffic, `routing.tiers.${category}.model`, tier.model, args.request_id, args.request_id)
       : routeWith(deps.traffic, 'routing.strongest', config.routing.strongest, args.request_id, args.request_id);
-  const model = chooseByWindow(config, choice.model, inputTokens, ['text'], true).model;
+  const model = (await chooseForPrompt(config, choice.model, inputSize, ['text'], true)).model;
   return { category, target: 'model', model, kind: 'text', ...(choice.split && model === choice.split.arm ? { split: choice.split } : {}) };
 }
 
@@ -129,7 +129,7 @@ export async function answerAutoWorkflow(deps: OrchestratorDeps, args: AutoWorkf
         started,
         context,
         ledger,
-        inputTokens: await countMessageTokens(args.messages),
+        inputSize: promptSize(args.messages),
         route,
         emit: args.emit,
         onToken: args.onToken,

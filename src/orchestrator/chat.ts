@@ -9,10 +9,10 @@ import type { ChatOptions, ChatResponse, ChatWorkflowSummary, OrchestratorDeps, 
 import { addonMessages, fitHistory, loadHistory } from './context.js';
 import { detectGeneration } from './generation-intent.js';
 import { Ledger, roundUsd } from './ledger.js';
-import { answerReserve, chooseByWindow } from './model-window.js';
+import { answerReserve, chooseForPrompt } from './model-window.js';
 import { budgetMs, checkChatLimits, type ChatRequest } from './requests.js';
 import { streamCall } from './stream-call.js';
-import { countMessageTokens } from './tokens.js';
+import { promptSize } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
 import { answerWithMedia, type ReportedMedia } from './media-answer.js';
 import { runGeneratedWorkflow } from './generated-run.js';
@@ -78,7 +78,7 @@ export async function chat(
       images.length > 0
         ? { role: 'user', content: [{ type: 'text', text: req.message }, ...images.map((url): ContentPart => ({ type: 'image_url', image_url: { url } }))] }
         : { role: 'user', content: req.message };
-    const inputTokens = await countMessageTokens([...system, user]);
+    const inputSize = promptSize([...system, user]);
     const generation = images.length > 0 ? null : detectGeneration(req.message);
     const tier = config.routing.tiers[categorization.category];
     const onToken = req.stream ? (text: string) => emit('token', { request_id: opts.request_id, text }) : undefined;
@@ -94,9 +94,9 @@ export async function chat(
       // A model the caller named must itself be allowed; a routed one is allowed by its tier too.
       opts.allow?.(req.model !== undefined ? { model: preferred } : { tier: categorization.category, model: preferred });
       // Generation models take a prompt, not a conversation; their window is not the constraint.
-      const model = kind === 'text' ? chooseByWindow(config, preferred, inputTokens, needs, escalate).model : preferred;
-      const room = (config.models[model]?.context_window ?? 0) - answerReserve(config, model) - inputTokens;
-      const past = kind === 'text' ? await fitHistory(history, room) : [];
+      const model = kind === 'text' ? (await chooseForPrompt(config, preferred, inputSize, needs, escalate)).model : preferred;
+      const free = (config.models[model]?.context_window ?? 0) - answerReserve(config, model);
+      const past = kind === 'text' ? await fitHistory(history, free - inputSize.bound, async () => free - (await inputSize.exact())) : [];
       const armed = split && model === split.arm ? split : undefined;
       const call: GatewayRequest = {
         model,
@@ -138,7 +138,7 @@ export async function chat(
       const request = await requestWithHistory(req.message, history, config.limits.max_variable_chars);
       const generated = await runGeneratedWorkflow(
         deps,
-        { message: req.message, request, request_id: opts.request_id, session_id: sessionId, signal, deadline: budget.deadline, started, context, ledger, inputTokens, route, emit: opts.emit, onToken, callback_url: req.callback_url },
+        { message: req.message, request, request_id: opts.request_id, session_id: sessionId, signal, deadline: budget.deadline, started, context, ledger, inputSize, route, emit: opts.emit, onToken, callback_url: req.callback_url },
         runPlanned,
       );
       if (generated.plan) {

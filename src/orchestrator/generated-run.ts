@@ -6,9 +6,10 @@ import { throwIfAborted } from './cancellation.js';
 import type { OrchestratorDeps, RunPlanned } from './chat-types.js';
 import type { Ledger } from './ledger.js';
 import type { ReportedMedia } from './media-answer.js';
-import { chooseByWindow } from './model-window.js';
+import { chooseForPrompt } from './model-window.js';
 import { planWorkflow, REQUEST_VARIABLE } from './planner.js';
 import type { TokenSink } from './stream-call.js';
+import type { PromptSize } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 import { outputName } from './workflow/validate.js';
@@ -31,7 +32,7 @@ export interface GeneratedRunArgs {
   started: number;
   context: CallContext;
   ledger: Ledger;
-  inputTokens: number;
+  inputSize: PromptSize;
   /** Resolves a routing reference (weighted splits) for this request. */
   route: (split: string, ref: ModelRef) => { model: string; split?: SplitArm };
   emit?: Emit;
@@ -61,7 +62,7 @@ export async function runGeneratedWorkflow(deps: OrchestratorDeps, args: Generat
   const { config } = deps;
   const emit: Emit = args.emit ?? (() => undefined);
   const plannerChoice = args.route('routing.planner', config.routing.planner);
-  const planner = chooseByWindow(config, plannerChoice.model, args.inputTokens).model;
+  const planner = (await chooseForPrompt(config, plannerChoice.model, args.inputSize)).model;
   const plannerContext = plannerChoice.split && planner === plannerChoice.split.arm ? { ...args.context, split: plannerChoice.split } : args.context;
   const outcome = await planWorkflow(deps, {
     message: args.message,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import { AppError } from '../errors.js';
-import { chooseByWindow } from './model-window.js';
+import { chooseByWindow, chooseForPrompt } from './model-window.js';
 
 const { config } = loadConfig({}, 'orchestration_config.json');
 
@@ -31,5 +31,26 @@ describe('chooseByWindow', () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).status).toBe(400);
     expect((err as AppError).message).toMatch(/2000000 tokens.*900000 tokens/);
+  });
+});
+
+describe('chooseForPrompt', () => {
+  const size = (bound: number, exact: number) => {
+    let counted = 0;
+    return { size: { bound, exact: async () => (counted++, exact) }, counted: () => counted };
+  };
+
+  it('decides on the upper bound when it fits, without counting', async () => {
+    const s = size(50_000, 12_000);
+    expect(await chooseForPrompt(config, 'medium_ai', s.size)).toEqual({ model: 'medium_ai', escalated: false });
+    expect(s.counted()).toBe(0);
+  });
+
+  it('counts exactly when the bound is over the window: the same choice as chooseByWindow on the exact count', async () => {
+    const fits = size(150_000, 60_000);
+    expect(await chooseForPrompt(config, 'medium_ai', fits.size)).toEqual(chooseByWindow(config, 'medium_ai', 60_000));
+    expect(fits.counted()).toBe(1);
+    const over = size(600_000, 150_000);
+    expect(await chooseForPrompt(config, 'medium_ai', over.size)).toEqual(chooseByWindow(config, 'medium_ai', 150_000));
   });
 });

@@ -2,6 +2,7 @@ import { fallbackChain } from '../config/chain.js';
 import type { Capability, Config } from '../config/schema.js';
 import { validationError } from '../errors.js';
 import { refModels } from '../control/splits.js';
+import type { PromptSize } from './tokens.js';
 
 /** Room kept free in a window for the answer, capped so small-output models are not penalised. */
 const ANSWER_RESERVE_TOKENS = 1024;
@@ -63,4 +64,14 @@ export function chooseByWindow(
   throw validationError(`the input is too large: about ${inputTokens} tokens, and ${where}`, [
     { path: 'message', message: `about ${inputTokens} tokens; ${where}` },
   ]);
+}
+
+/**
+ * `chooseByWindow` for a prompt whose exact size may not be needed: when its upper
+ * bound fits the preferred model, the exact count fits too and the answer is the
+ * same, so the prompt is counted (tokenizer loaded) only when the window is close.
+ */
+export async function chooseForPrompt(config: Config, preferred: string, size: PromptSize, needs: Capability[] = ['text'], escalate = true): Promise<WindowChoice> {
+  if (fitsWindow(config, preferred, size.bound)) return { model: preferred, escalated: false };
+  return chooseByWindow(config, preferred, await size.exact(), needs, escalate);
 }

@@ -7,7 +7,6 @@ import { answerAutoWorkflow, routeAuto, type AutoRoute, type AutoRouteArgs, type
 import { chat } from './chat.js';
 import type { ChatOptions, ChatResponse, OrchestratorDeps, RunOptions, RunPlanned } from './chat-types.js';
 import type { ChatRequest } from './requests.js';
-import { preloadTokenizer } from './tokens.js';
 import type { RunResult, Workflow } from './workflow/types.js';
 
 export type { ChatResponse } from './chat-types.js';
@@ -47,7 +46,6 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
   const active = new Map<AbortController, Promise<unknown>>();
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
-  preloadTokenizer();
 
   /** Runs `work` under a controller that follows the caller's signal and that shutdown can abort. */
   function track<T>(callerSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -1,7 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { countMessageTokens, countTextTokens, TOKENS_PER_IMAGE } from './tokens.js';
+import { fitHistory } from './context.js';
+import { countMessageTokens, countTextTokens, messageTokenBound, promptSize, textTokenBound, tokenizerRequested, TOKENS_PER_IMAGE } from './tokens.js';
+import type { Turn } from '../store/types.js';
+
+const turn = (role: Turn['role'], content: string): Turn => ({
+  role,
+  content,
+  category: null,
+  model_used: null,
+  run_id: null,
+  request_id: null,
+  cost_usd: 0,
+  created_at: '2026-11-30T00:00:00.000Z',
+});
 
 describe('token estimation', () => {
+  // First in the file: nothing before it has loaded the tokenizer in this worker.
+  it('a small prompt and a short history never load the tokenizer', async () => {
+    const size = promptSize([{ role: 'user', content: 'hello world' }]);
+    expect(size.bound).toBe(4 + 11);
+    const history = [turn('user', 'hi'), turn('assistant', 'hello')];
+    expect(await fitHistory(history, 100, () => Promise.reject(new Error('the exact budget is not needed')))).toHaveLength(2);
+    expect(tokenizerRequested()).toBe(false);
+  });
+
+  it('the byte bound is never below the exact count (ASCII, accents, CJK, emoji, images)', async () => {
+    for (const text of ['hello world', 'déjà vu, naïve café', '東京都の天気は晴れです', '🙂🚀 ok', ' '.repeat(50), 'a'.repeat(1000)]) {
+      expect(textTokenBound(text)).toBeGreaterThanOrEqual(await countTextTokens(text));
+    }
+    const messages = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'see' }, { type: 'image_url' as const, image_url: { url: 'https://x/y.png' } }] }];
+    expect(messageTokenBound(messages)).toBeGreaterThanOrEqual(await countMessageTokens(messages));
+    const size = promptSize(messages);
+    expect(await size.exact()).toBe(await countMessageTokens(messages));
+  });
+
+  it('a history over the bound is counted exactly against the true budget: the same turns as a plain exact walk', async () => {
+    const turns = ['one two three four', 'five six seven eight', 'nine ten eleven twelve', 'thirteen fourteen'].map((content, i) =>
+      turn(i % 2 === 0 ? 'user' : 'assistant', content),
+    );
+    const exactCosts = await Promise.all(turns.map((t) => countMessageTokens([{ role: t.role, content: t.content }])));
+    // A true budget that holds the last three turns exactly, while their byte bound does not fit the lower bound.
+    const budget = exactCosts[1]! + exactCosts[2]! + exactCosts[3]!;
+    const kept = await fitHistory(turns, 5, async () => budget);
+    // Three turns fit, but a history starting with an assistant turn starts at the next user turn instead.
+    expect(kept.map((m) => m.content)).toEqual(['nine ten eleven twelve', 'thirteen fourteen']);
+    expect(await fitHistory(turns, budget)).toEqual(kept);
+  });
+
   it('counts tokens with the cl100k_base tokenizer', async () => {
     expect(await countTextTokens('hello world')).toBe(2);
     expect(await countTextTokens('')).toBe(0);

@@ -5,6 +5,12 @@ import type { ChatMessage } from '../providers/types.js';
  * Token estimates with a real tokenizer (cl100k_base), bundled with
  * js-tiktoken so nothing is fetched. Models use different tokenizers; this is
  * an estimate good enough to choose a context window, not a bill.
+ *
+ * The tokenizer's ranks cost ~48 MB of memory and a few hundred ms to load, so
+ * they are loaded on first need only, and most prompts never need them: a
+ * prompt's UTF-8 byte count is an upper bound of its tokens (every cl100k token
+ * covers at least one byte), and when that bound already fits a window the exact
+ * count would decide the same way (`promptSize`, `chooseForPrompt`, `fitHistory`).
  */
 
 /** Tokens a message costs beyond its text (role, separators), as in OpenAI's accounting. */
@@ -22,13 +28,8 @@ function getEncoder(): Promise<Tiktoken> {
   return encoder;
 }
 
-/** Starts loading the tokenizer in the background, so the first request does not wait for it. */
-export function preloadTokenizer(): void {
-  getEncoder().catch(() => {
-    // A failed load is retried (and reported) by the first real count.
-    encoder = undefined;
-  });
-}
+/** Whether the tokenizer has been asked for in this process (it loads on first need only). */
+export const tokenizerRequested = (): boolean => encoder !== undefined;
 
 /** Tokens in `text`. Special-token strings in user text count as plain text instead of throwing. */
 export async function countTextTokens(text: string): Promise<number> {
@@ -51,4 +52,31 @@ export async function countMessageTokens(messages: ChatMessage[]): Promise<numbe
     }
   }
   return total;
+}
+
+/** An upper bound of `text`'s tokens without the tokenizer: its UTF-8 bytes (a cl100k token is at least one byte). */
+export const textTokenBound = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** An upper bound of `countMessageTokens(messages)`, computed without the tokenizer. */
+export function messageTokenBound(messages: ChatMessage[]): number {
+  let total = 0;
+  for (const message of messages) {
+    total += PER_MESSAGE_OVERHEAD;
+    if (typeof message.content === 'string') total += textTokenBound(message.content);
+    else for (const part of message.content) total += part.type === 'text' ? textTokenBound(part.text) : TOKENS_PER_IMAGE;
+  }
+  return total;
+}
+
+/** A prompt's size in tokens: an upper bound at once, the exact count only when asked (then once). */
+export interface PromptSize {
+  /** >= the exact count; no tokenizer involved. */
+  readonly bound: number;
+  /** The exact count (loads the tokenizer on first use in the process). */
+  exact(): Promise<number>;
+}
+
+export function promptSize(messages: ChatMessage[]): PromptSize {
+  let exact: Promise<number> | undefined;
+  return { bound: messageTokenBound(messages), exact: () => (exact ??= countMessageTokens(messages)) };
 }
