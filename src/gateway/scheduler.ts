@@ -1,4 +1,8 @@
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
+import { lazyRequire } from '../lazy-require.js';
+
+/** Loaded only for the clustered limiter (shared mode). */
+const bottleneck = lazyRequire<typeof Bottleneck>('bottleneck');
 import type { Redis } from 'ioredis';
 
 /** What the provider limiter needs of bottleneck, local or clustered. */
@@ -77,7 +81,7 @@ export function parseRedisUrl(url: string): { host: string; port: number; passwo
 export function clusteredScheduler(opts: { id: string; maxConcurrent: number; redisUrl: string; watch: Redis }): Scheduler {
   let current: Bottleneck | undefined;
   const create = () => {
-    const limiter = new Bottleneck({
+    const limiter = new (bottleneck())({
       id: opts.id,
       maxConcurrent: opts.maxConcurrent,
       datastore: 'ioredis',

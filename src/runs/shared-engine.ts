@@ -1,4 +1,5 @@
-import { Queue, WaitingError, Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
+import { lazyRequire } from '../lazy-require.js';
 import type { Redis } from 'ioredis';
 import { sleep } from '../clock.js';
 import { AppError, shuttingDown } from '../errors.js';
@@ -9,6 +10,9 @@ import type { RunEngine, RunEngineDeps } from './engine.js';
 import { followRun } from './follow-run.js';
 import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
+
+/** Loaded only in shared mode: a single node never needs BullMQ (nor the ioredis it brings). */
+const bullmq = lazyRequire<typeof import('bullmq')>('bullmq');
 
 /** Where the fleet meets: the Redis of shared mode. */
 export interface SharedRunsOptions {
@@ -50,6 +54,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
   const bullPrefix = `${shared.prefix}bull`;
   const cancelChannel = `${shared.prefix}run-cancel`;
   const stallMs = Math.max(1000, Math.round(config.limits.run_stall_s * 1000));
+  const { Queue } = bullmq();
   const queue = new Queue(QUEUE, { connection, prefix: bullPrefix });
   queue.on('error', (err) => log.error({ err: { message: err.message } }, 'run queue error'));
   const active = new Map<string, Active>();
@@ -61,7 +66,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
   /** Hands the job back to the queue for any replica: the run stays queued with what it committed. */
   const handBack = async (job: Job, token: string | undefined): Promise<never> => {
     await job.moveToWait(token);
-    throw new WaitingError();
+    throw new (bullmq().WaitingError)();
   };
 
   async function processJob(job: Job, token?: string): Promise<void> {
@@ -170,7 +175,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
         }
       });
       await subscriber.subscribe(cancelChannel);
-      worker = new Worker(QUEUE, processJob, {
+      worker = new (bullmq().Worker)(QUEUE, processJob, {
         connection,
         prefix: bullPrefix,
         concurrency: config.limits.max_concurrent_workflows,

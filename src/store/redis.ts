@@ -1,4 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyRequire } from '../lazy-require.js';
+
+/** Loaded only in shared mode (a Redis URL is configured). */
+const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
 import { AppError } from '../errors.js';
 import { createRedisControlStore } from './control-redis.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
@@ -21,7 +25,7 @@ export interface RedisStoreOptions extends StoreOptions {
  * request gets a clear 503 instead of hanging) and reconnects on its own.
  */
 export async function connectRedis(url: string, log?: StoreLog): Promise<Redis> {
-  const redis = new Redis(url, {
+  const redis = new (ioredis().Redis)(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,

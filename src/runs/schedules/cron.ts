@@ -1,4 +1,7 @@
-import { CronExpressionParser } from 'cron-parser';
+import { lazyRequire } from '../../lazy-require.js';
+
+/** Loaded when a schedule is first checked or planned: a config without schedules never needs it. */
+const cronParser = lazyRequire<typeof import('cron-parser')>('cron-parser');
 
 /**
  * Cron expressions as schedules use them, read by cron-parser — the parser
@@ -24,7 +27,7 @@ export function cronProblem(expression: string): string | null {
     return `expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields.length}`;
   }
   try {
-    CronExpressionParser.parse(expression, { tz: 'UTC' }).next();
+    cronParser().CronExpressionParser.parse(expression, { tz: 'UTC' }).next();
     return null;
   } catch (err) {
     return `invalid cron expression: ${(err as Error).message}`;
@@ -33,12 +36,12 @@ export function cronProblem(expression: string): string | null {
 
 /** The first fire strictly after `afterMs` (epoch ms). Throws on an invalid expression or zone. */
 export function nextFire(expression: string, tz: string, afterMs: number): number {
-  return CronExpressionParser.parse(expression, { tz, currentDate: new Date(afterMs) }).next().getTime();
+  return cronParser().CronExpressionParser.parse(expression, { tz, currentDate: new Date(afterMs) }).next().getTime();
 }
 
 /** The last fire at or before `atMs` (epoch ms), or null when the expression has none. */
 export function previousFire(expression: string, tz: string, atMs: number): number | null {
   // prev() is strictly before its start, so start 1 ms after to include a fire exactly at `atMs`.
-  const cron = CronExpressionParser.parse(expression, { tz, currentDate: new Date(atMs + 1) });
+  const cron = cronParser().CronExpressionParser.parse(expression, { tz, currentDate: new Date(atMs + 1) });
   return cron.hasPrev() ? cron.prev().getTime() : null;
 }

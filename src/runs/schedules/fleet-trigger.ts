@@ -1,4 +1,8 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import { lazyRequire } from '../../lazy-require.js';
+
+/** Loaded only when schedules run on a fleet (shared mode). */
+const bullmq = lazyRequire<typeof import('bullmq')>('bullmq');
 import type { ScheduleConfig } from '../../config/schema.js';
 import type { Firing } from './firing.js';
 
@@ -34,6 +38,7 @@ export async function startFleetTrigger(opts: {
   onError: (err: unknown, schedule: string) => void;
 }): Promise<{ stop(): Promise<void> }> {
   const enabled = new Map(opts.schedules.filter((s) => s.enabled).map((s) => [s.name, s]));
+  const { Queue, Worker } = bullmq();
   const queue = new Queue<FireJob>(SCHEDULE_QUEUE, { connection: { url: opts.redisUrl }, prefix: opts.prefix });
   try {
     for (const s of enabled.values()) {

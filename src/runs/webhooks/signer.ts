@@ -1,4 +1,7 @@
-import { Webhook } from 'standardwebhooks';
+import { lazyRequire } from '../../lazy-require.js';
+
+/** Loaded when webhooks are on (a signing secret is set). */
+const standardWebhooks = lazyRequire<typeof import('standardwebhooks')>('standardwebhooks');
 
 /** The three headers of a Standard Webhooks delivery. */
 export interface SignatureHeaders {
@@ -18,7 +21,7 @@ export type Signer = (id: string, at: Date, body: string) => SignatureHeaders;
  * Throws when the secret is not valid base64.
  */
 export function createSigner(secret: string): Signer {
-  const webhook = new Webhook(secret);
+  const webhook = new (standardWebhooks().Webhook)(secret);
   return (id, at, body) => ({
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { JwtAuthSchema, type JwtAuthConfig } from '../../config/auth-schema.js';
 import { ConfigError, zodProblems } from '../../config/load.js';
 import { AppError } from '../../errors.js';
@@ -41,8 +41,13 @@ export function resolveJwtConfig(fromConfig: Partial<JwtAuthConfig> | undefined,
 
 const unauthorized = (reason: string): AppError => new AppError('unauthorized', `invalid token: ${reason}`);
 
+type Jose = typeof import('jose');
+/** jose (ESM only, ~8 MiB) is loaded with the first JWT, so a server without JWT sign-in never holds it. */
+let jose: Promise<Jose> | undefined;
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
+
 /** jose's verification failures as the reason a caller reads in the 401. */
-function reasonFor(err: unknown, config: JwtAuthConfig): AppError {
+function reasonFor(err: unknown, config: JwtAuthConfig, { errors }: Jose): AppError {
   if (err instanceof errors.JWTExpired) return unauthorized('expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'iss') return unauthorized(`wrong issuer (expected ${config.issuer})`);
@@ -68,11 +73,8 @@ function reasonFor(err: unknown, config: JwtAuthConfig): AppError {
  * `alg: none` and HMAC algorithms are refused before any key is looked up.
  */
 export function createJwtAuth(config: JwtAuthConfig): JwtAuth {
-  const keys = createRemoteJWKSet(new URL(config.jwks_url), {
-    cacheMaxAge: config.jwks_cache_max_age_s * 1000,
-    cooldownDuration: config.jwks_cooldown_s * 1000,
-    timeoutDuration: config.jwks_timeout_ms,
-  });
+  const jwksUrl = new URL(config.jwks_url);
+  let keys: ReturnType<Jose['createRemoteJWKSet']> | undefined;
   const allowed = new Set<string>(config.algorithms);
   return {
     async authenticate(request) {
@@ -80,6 +82,13 @@ export function createJwtAuth(config: JwtAuthConfig): JwtAuth {
       if (typeof auth !== 'string' || !/^bearer\s+/i.test(auth)) return undefined;
       const token = auth.replace(/^bearer\s+/i, '').trim();
       if (!COMPACT_JWS.test(token)) return undefined;
+      const lib = await loadJose();
+      const { decodeProtectedHeader, jwtVerify } = lib;
+      keys ??= lib.createRemoteJWKSet(jwksUrl, {
+        cacheMaxAge: config.jwks_cache_max_age_s * 1000,
+        cooldownDuration: config.jwks_cooldown_s * 1000,
+        timeoutDuration: config.jwks_timeout_ms,
+      });
       let alg: string | undefined;
       try {
         alg = decodeProtectedHeader(token).alg;
@@ -98,7 +107,7 @@ export function createJwtAuth(config: JwtAuthConfig): JwtAuth {
           requiredClaims: ['exp'],
         }));
       } catch (err) {
-        throw reasonFor(err, config);
+        throw reasonFor(err, config, lib);
       }
       const who = payload[config.caller_claim];
       if (typeof who !== 'string' || who === '') throw unauthorized(`no ${config.caller_claim} claim naming the caller`);
