@@ -14,8 +14,6 @@ export interface BenchServerOptions {
   cache?: boolean;
   /** Tracing on (section 9): spans exported as OTLP/HTTP protobuf to `url`, or handed to an exporter that drops them. */
   tracing?: { exporter: 'otlp'; url: string } | { exporter: 'noop' };
-  /** Build the server from `<srcRoot>/src` instead of this tree's src/ (what-if runs of a proposed fix). */
-  srcRoot?: string;
 }
 
 const LIFTED = {

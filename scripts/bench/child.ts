@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { builtScript } from './build.js';
 
 /**
  * The bench runs the fake provider, the server and the bare proxy each in a
@@ -40,12 +40,16 @@ export interface StartChildOptions {
   options?: unknown;
   /** Longest wait for the child's first line. */
   startTimeoutMs?: number;
+  /** The build to run it from (build.ts: BUILD_DIR, or BASELINE_DIR for the baseline server). */
+  root?: string;
 }
 
-/** Starts `scripts/bench/<script>` under node + tsx and waits for the line saying where it listens. */
+/**
+ * Starts the built `scripts/bench/<script>` (see build.ts: plain node, no tsx, as production
+ * runs) and waits for the line saying where it listens.
+ */
 export async function startChild(script: string, opts: StartChildOptions = {}): Promise<BenchChild> {
-  const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', path], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), builtScript(script, opts.root)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, BENCH_CHILD_OPTS: JSON.stringify(opts.options ?? {}) },
   });

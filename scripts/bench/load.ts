@@ -19,6 +19,8 @@ export interface LoadOptions {
   body: unknown;
   connections: number;
   durationS: number;
+  /** Extra request headers (a peer's routing headers). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const instance = autocannon({
     url: opts.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench', ...opts.headers },
     body: JSON.stringify(opts.body),
     connections: opts.connections,
     duration: opts.durationS,

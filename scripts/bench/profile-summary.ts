@@ -42,7 +42,8 @@ const profile = JSON.parse(readFileSync(target, 'utf8')) as Profile;
 const cwd = process.cwd();
 const where = (f: CallFrame): string => {
   if (!f.url) return '(native)';
-  const path = f.url.replace(/^file:\/\//, '');
+  // The bench runs the product built into node_modules/.cache/mo-bench[-baseline]/ (build.ts): own code, not a package.
+  const path = f.url.replace(/^file:\/\//, '').replace(/node_modules\/\.cache\/mo-bench[^/]*\//, '');
   const nm = path.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = path.slice(nm + 13).split('/');
@@ -53,7 +54,7 @@ const where = (f: CallFrame): string => {
   const inSrc = path.lastIndexOf('/src/');
   return inSrc >= 0 ? path.slice(inSrc + 1) : relative(cwd, path);
 };
-const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'}  ${where(f)}${f.url && !f.url.includes('node_modules') ? `:${f.lineNumber + 1}` : ''}`;
+const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'}  ${where(f)}${f.url && !/node_modules\/(?!\.cache\/mo-bench)/.test(f.url) ? `:${f.lineNumber + 1}` : ''}`;
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();

@@ -2,8 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchServerOptions } from './bench-config.js';
+import { BASELINE_DIR, buildBaseline, buildForBench } from './build.js';
 import { startChild, type BenchChild } from './child.js';
-import { benchGateway, gatewayRows, type GatewayFigures } from './gateway-bench.js';
+import { benchGateway, directBody, gatewayRows, type GatewayFigures } from './gateway-bench.js';
+import { asBenchChild, stopPeer } from './peer-process.js';
+import { installPortkey, PORTKEY_VERSION, portkeyHeaders, startPortkey } from './portkey.js';
+import { readyProbe, startServerProcess, startupRows, timeStarts, type StartupFigures } from './startup.js';
+import { beforeAfterTable, summaryTable } from './summary.js';
 import { benchRateLimit, rateLimitRows, type RateLimitFigures } from './rate-limit-bench.js';
 import { formatTable, type Row } from './report.js';
 import { benchWorkflows, workflowRows, type WorkflowFigures } from './workflow-bench.js';
@@ -18,12 +23,19 @@ import { benchTracing, startOtlpSink, tracingRows, type TracingFigures } from '.
  *
  *   --quick          3 s load runs and fewer repeats (for iterating on the bench itself)
  *   --profile        start the server children with --cpu-prof (profiles in scripts/bench/profiles/)
- *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the shadow, 8 the response cache, 9 tracing)
+ *   --only=1,3,5     run only these sections (1 and 2 and 6 run together, as do 3 and 4; 7 is the
+ *                    shadow, 8 the response cache, 9 tracing, 10 start-up)
  *   --src=<dir>      build the server from <dir>/src (a copy of the tree with a proposed fix:
  *                    a what-if run against the same fake, bare proxy and load)
+ *   --no-portkey     leave out the Portkey gateway (otherwise installed on demand into os.tmpdir()
+ *                    and measured beside the server; skipped with one line when it cannot be)
+ *   --portkey=<ver>  another Portkey version than the pinned one
+ *   --baseline=<ref> also build the server from git commit <ref>'s src/ and measure it beside this
+ *                    tree's (start-up, 16 and 64 connections, ceiling, memory): before/after in one run
  *
- * Prints one table (figure, target, PASS/MISS) and writes the raw figures to
- * scripts/bench/last-run.json.
+ * Every child runs as plain JavaScript built from the sources first (build.ts), as production
+ * runs. Prints the comparison with the peers, one table (figure, target, PASS/MISS), and
+ * writes the raw figures to scripts/bench/last-run.json.
  */
 
 const args = process.argv.slice(2);
@@ -31,6 +43,9 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const srcRoot = args.find((a) => a.startsWith('--src='))?.slice(6);
+const withPortkey = !args.includes('--no-portkey');
+const portkeyVersion = args.find((a) => a.startsWith('--portkey='))?.slice(10) ?? PORTKEY_VERSION;
+const baselineRef = args.find((a) => a.startsWith('--baseline='))?.slice(11);
 const wants = (...sections: string[]) => !only || sections.some((s) => only.includes(s));
 
 const settings = {
@@ -40,6 +55,8 @@ const settings = {
   fill: 11_000,
   limits: { max_concurrent_workflows: 1000, queue_depth: 10_000 },
   repeats: quick ? 1 : 3,
+  /** Cold starts timed per server in section 10. */
+  starts: quick ? 1 : 3,
   rateLimit: { calls: 500, limit: 100, windowMs: 2000 },
 };
 
@@ -47,9 +64,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const profileDir = fileURLToPath(new URL('./profiles/', import.meta.url));
 const children: BenchChild[] = [];
 
-async function start(script: string, options: unknown, profiled = false): Promise<BenchChild> {
+async function start(script: string, options: unknown, profiled = false, root?: string): Promise<BenchChild> {
   const child = await startChild(script, {
     options,
+    ...(root ? { root } : {}),
     nodeFlags: profiled && profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
   children.push(child);
@@ -74,21 +92,91 @@ async function main(): Promise<void> {
     loadAtStart: loadavg().map((v) => v.toFixed(2)).join(' '),
   };
   log(`bench ${quick ? '(quick) ' : ''}on ${machine.cores} cores, ${machine.ramGiB} GiB, node ${machine.node}, kernel ${machine.kernel}`);
+  const built = buildForBench(srcRoot);
+  log(`built ${built.files} files${srcRoot ? ` (src from ${srcRoot})` : ''} in ${(built.ms / 1000).toFixed(1)} s`);
+  let baseline: string | undefined;
+  if (baselineRef) {
+    const b = buildBaseline(baselineRef);
+    baseline = `${baselineRef} = ${b.commit}`;
+    log(`built the baseline ${baseline} (${b.files} files) in ${(b.ms / 1000).toFixed(1)} s`);
+  }
+
+  let portkeyEntry: { entry: string } | { skipped: string } = { skipped: '--no-portkey' };
+  if (withPortkey && wants('1', '2', '6', '10')) {
+    log(`Portkey gateway ${portkeyVersion}: installing on demand into os.tmpdir() (reused by later runs)`);
+    const installed = await installPortkey(portkeyVersion);
+    portkeyEntry = 'entry' in installed ? installed : { skipped: installed.error };
+    if ('skipped' in portkeyEntry) log(`Portkey skipped: ${portkeyEntry.skipped}`);
+  }
 
   const fake = await start('fake-child.ts', { latencyMs: 20 });
-  const serverOptions = (extra: Partial<BenchServerOptions> = {}): BenchServerOptions => ({
-    fakeUrl: fake.info.url,
-    ...(srcRoot ? { srcRoot } : {}),
-    ...extra,
-  });
+  const serverOptions = (extra: Partial<BenchServerOptions> = {}): BenchServerOptions => ({ fakeUrl: fake.info.url, ...extra });
   const rows: Row[] = [];
-  const raw: { gateway?: GatewayFigures; workflows?: WorkflowFigures; rateLimit?: RateLimitFigures; traffic?: TrafficFigures; cache?: CacheFigures; tracing?: TracingFigures } = {};
+  const raw: {
+    gateway?: GatewayFigures;
+    workflows?: WorkflowFigures;
+    rateLimit?: RateLimitFigures;
+    traffic?: TrafficFigures;
+    cache?: CacheFigures;
+    tracing?: TracingFigures;
+    startup?: StartupFigures;
+  } = {};
+  const portkeyProbe = readyProbe(directBody(false).model, portkeyHeaders(fake.info.url));
+
+  if (wants('10')) {
+    await fake.send('setLatency', 0);
+    log(`10. start-up: ${settings.starts} cold start(s) each, spawn to the first 200 chat completion`);
+    const server = await timeStarts(() => startServerProcess(fake.info.url), settings.starts);
+    log(`  server: ${server.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${server.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
+    const before = baseline ? await timeStarts(() => startServerProcess(fake.info.url, BASELINE_DIR), settings.starts) : undefined;
+    if (before) log(`  baseline: ${before.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${before.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
+    let portkey: StartupFigures['portkey'] = null;
+    if ('entry' in portkeyEntry) {
+      const entry = portkeyEntry.entry;
+      try {
+        portkey = await timeStarts(async () => ({ peer: await startPortkey(entry, portkeyProbe) }), settings.starts);
+        log(`  Portkey: ${portkey.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${portkey.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
+      } catch (err) {
+        portkey = { skipped: `cannot start: ${(err as Error).message.slice(0, 200)}` };
+        log(`  Portkey skipped: ${portkey.skipped}`);
+      }
+    } else if (withPortkey) portkey = { skipped: portkeyEntry.skipped };
+    raw.startup = { server, portkey, ...(before ? { baseline: before } : {}) };
+    rows.push(...startupRows(raw.startup));
+    await fake.send('setLatency', 20);
+  }
 
   if (wants('1', '2', '6')) {
     const server = await start('server-child.ts', serverOptions(), true);
     const bare = await start('bare-proxy.ts', { upstream: fake.info.url });
-    raw.gateway = await benchGateway({ fake, server, bare, durationS: settings.durationS, warmupS: settings.warmupS, log });
+    const before = baseline ? await start('server-child.ts', serverOptions(), false, BASELINE_DIR) : undefined;
+    let portkey: BenchChild | { skipped: string } = { skipped: 'skipped' in portkeyEntry ? portkeyEntry.skipped : '' };
+    let stopPortkey = async () => {};
+    if ('entry' in portkeyEntry) {
+      try {
+        const peer = await startPortkey(portkeyEntry.entry, portkeyProbe);
+        const child = asBenchChild(peer);
+        child.info.headers = portkeyHeaders(fake.info.url);
+        portkey = child;
+        stopPortkey = () => stopPeer(peer.process);
+      } catch (err) {
+        portkey = { skipped: `cannot start: ${(err as Error).message.slice(0, 200)}` };
+        log(`Portkey skipped: ${portkey.skipped}`);
+      }
+    }
+    raw.gateway = await benchGateway({
+      fake,
+      server,
+      bare,
+      portkey,
+      ...(before ? { baseline: before } : {}),
+      durationS: settings.durationS,
+      warmupS: settings.warmupS,
+      log,
+    });
     rows.push(...gatewayRows(raw.gateway));
+    await stopPortkey();
+    if (before) await stop(before);
     await stop(bare);
     await stop(server);
   }
@@ -153,10 +241,12 @@ async function main(): Promise<void> {
     `\nMaster Orchestrator bench — ${startedAt.toISOString()} — ${machine.cores} x ${machine.cpu}, ${machine.ramGiB} GiB, node ${machine.node}, ${machine.kernel}\n` +
       `command: npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}   elapsed ${elapsedS.toFixed(0)} s   load average at start ${machine.loadAtStart}, at end ${loadAtEnd}\n` +
       `targets: ${passes} PASS, ${misses} MISS\n\n` +
+      `${summaryTable(raw)}\n\n` +
+      (baseline ? `${beforeAfterTable(raw, baseline)}\n\n` : '') +
       `${table}\n`,
   );
   const out = fileURLToPath(new URL('./last-run.json', import.meta.url));
-  writeFileSync(out, `${JSON.stringify({ startedAt, elapsedS, loadAtEnd, quick, srcRoot: srcRoot ?? null, settings, machine, rows, raw }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ startedAt, elapsedS, loadAtEnd, quick, srcRoot: srcRoot ?? null, settings, machine, portkeyVersion: withPortkey ? portkeyVersion : null, baseline: baseline ?? null, rows, raw }, null, 2)}\n`);
   log(`\nraw figures: ${out}${profile ? `\nCPU profiles: ${profileDir}` : ''}`);
 }
 

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BENCH_ENV, benchConfig, type BenchServerOptions } from './bench-config.js';
 import { childOptions, cpuMs, serveChild } from './child.js';
 
@@ -12,8 +10,8 @@ import { childOptions, cpuMs, serveChild } from './child.js';
  */
 
 const opts = childOptions<BenchServerOptions>();
-// The product's modules, from this tree or from `srcRoot` (a copy with a proposed fix, for a what-if run).
-const src = opts.srcRoot ? pathToFileURL(`${resolve(opts.srcRoot, 'src')}/`).href : new URL('../../src/', import.meta.url).href;
+// The product's modules as built beside this file (build.ts: this tree's src/, or --src=<dir>'s for a what-if run).
+const src = new URL('../../src/', import.meta.url).href;
 const load = <T>(path: string): Promise<T> => import(new URL(path, src).href) as Promise<T>;
 const [{ buildApp }, { systemClock }, { loadCatalog }, { parseConfig }, { EventBus }, { createGateway }, { WorkflowSchema }, { createAdapters }] =
   await Promise.all([

@@ -220,6 +220,7 @@ export function workflowRows(f: WorkflowFigures, fill: number): Row[] {
   const s = f.scale;
   const tasks = s.runs * s.tasksPerRun;
   const ratio = s.wallMs / s.idealMs;
+  const overFloor = s.wallMs / s.floorMs;
   const perTask = (s.wallMs - s.idealMs) / tasks;
   const cpuPerTask = s.cpuMs / tasks;
   const completed = s.outcomes.completed ?? 0;
@@ -228,8 +229,9 @@ export function workflowRows(f: WorkflowFigures, fill: number): Row[] {
     { section: sec, figure: 'runs completed', value: `${completed} / ${s.runs}`, target: `${s.runs}`, pass: completed === s.runs },
     { section: sec, figure: 'calls seen by the fake', value: `${s.fakeCalls} / ${tasks}` },
     { section: sec, figure: 'wall time | ideal (3 x 50 ms)', value: `${ms(s.wallMs, 0)} | ${ms(s.idealMs, 0)}` },
-    { section: sec, figure: 'machine floor: same calls straight at the fake', value: `${ms(s.floorMs, 0)} (wall / floor ${num(s.wallMs / s.floorMs, 2)} x)` },
-    { section: sec, figure: 'wall / ideal', value: `${num(ratio, 2)} x`, target: '<= 1.5 x', pass: ratio <= 1.5 },
+    { section: sec, figure: 'machine floor: same calls straight at the fake', value: ms(s.floorMs, 0) },
+    { section: sec, figure: 'wall / machine floor', value: `${num(overFloor, 2)} x`, target: '<= 2 x', pass: overFloor <= 2 },
+    { section: sec, figure: 'wall / ideal', value: `${num(ratio, 2)} x` },
     { section: sec, figure: 'scheduling overhead per task (wall-ideal)/tasks', value: ms(perTask, 3), target: '< 1 ms', pass: perTask < 1 },
     { section: sec, figure: 'server CPU time per task', value: ms(cpuPerTask, 3) },
     { section: sec, figure: 'peak RSS (VmRSS 50 ms samples | maxRSS)', value: `${mib(s.peakRssMiB)} | ${mib(s.maxRssMiB)}`, target: '< 512 MiB', pass: Math.max(s.peakRssMiB ?? 0, s.maxRssMiB) < 512 },

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+/**
+ * The bench runs its children as plain JavaScript, the way production runs the server
+ * (`node dist/src/main.js`, see the Dockerfile) and the way Portkey ships: under tsx each
+ * process would pay the loader's own ~34 MiB and its per-import transpile at start, which
+ * is not the product's cost. This transpiles (no type check; `npm test` does that) the
+ * server's `src/`, the bench children and the fake provider into one directory that keeps
+ * the repository's layout, inside this project's node_modules so the built files resolve
+ * the same packages.
+ */
+
+/** Where the build goes: inside node_modules so `import 'fastify'` from a built file resolves. */
+export const BUILD_DIR = resolve('node_modules/.cache/mo-bench');
+/** The build of `--baseline=<git ref>`: that commit's src/ with this tree's bench children. */
+export const BASELINE_DIR = resolve('node_modules/.cache/mo-bench-baseline');
+
+const COMPILER: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  esModuleInterop: true,
+  sourceMap: false,
+};
+
+function* tsFiles(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* tsFiles(path);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) yield path;
+  }
+}
+
+/**
+ * Transpiles `<srcRoot>/src` (default: this tree) and this tree's `scripts/bench` and
+ * `scripts/fake-provider` into `outDir` (emptied first). Returns the number of files
+ * and the milliseconds it took.
+ */
+export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: number; ms: number } {
+  const t0 = performance.now();
+  rmSync(outDir, { recursive: true, force: true });
+  const trees: Array<[string, string]> = [
+    [resolve(srcRoot, 'src'), 'src'],
+    [resolve('scripts/bench'), 'scripts/bench'],
+    [resolve('scripts/fake-provider'), 'scripts/fake-provider'],
+  ];
+  let files = 0;
+  for (const [from, to] of trees) {
+    for (const file of tsFiles(from)) {
+      const out = join(outDir, to, relative(from, file)).replace(/\.ts$/, '.js');
+      const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: COMPILER, fileName: file });
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, outputText);
+      files += 1;
+    }
+  }
+  // ESM, as this package.json says for the sources.
+  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  return { files, ms: performance.now() - t0 };
+}
+
+/**
+ * Builds the src/ of git commit `ref` (with this tree's bench children) into BASELINE_DIR,
+ * for before/after figures within one run. Throws when git cannot produce the tree.
+ */
+export function buildBaseline(ref: string): { files: number; ms: number; commit: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mo-bench-baseline-'));
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+    execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${dir}"`]);
+    return { ...buildForBench(dir, BASELINE_DIR), commit };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The built JavaScript of a bench script (`server-child.ts` → `<BUILD_DIR>/scripts/bench/server-child.js`). */
+export const builtScript = (script: string, root = BUILD_DIR): string => join(root, 'scripts/bench', script.replace(/\.ts$/, '.js'));
