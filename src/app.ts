@@ -159,7 +159,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
-  const metrics = createMetrics({ bus, config, storeHealth: () => stores.health() });
+  const metrics = createMetrics({
+    bus,
+    config,
+    storeHealth: () => stores.health(),
+    stateSizes: () => ({ ...runtime.current().gateway.stateSizes?.(), ...stats.stateSizes() }),
+  });
   const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
   /** The config new work starts with (a request keeps the version it started with). */
   const activeConfig = () => runtime.current().config;

@@ -277,6 +277,46 @@ export const ServerSchema = z
   })
   .strict();
 
+/**
+ * Bounds of the state that grows with names callers choose (ad-hoc `<provider>/<id>` models,
+ * callers, rate-limit keys): past a bound the least recently used entry is dropped (and its
+ * timers stopped), or the value counts as `other`. Configured models are never dropped.
+ */
+export const BoundsSchema = z
+  .object({
+    ad_hoc_models: z
+      .number()
+      .int()
+      .min(1)
+      .default(1000)
+      .describe('ad-hoc <provider>/<model id> models whose circuit breaker and resolution are kept; the least recently used is dropped and its timers stopped'),
+    model_resets: z
+      .number()
+      .int()
+      .min(1)
+      .default(1024)
+      .describe('per provider: provider model ids whose announced rate-limit reset is remembered; the one ending soonest is dropped'),
+    label_values: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(20)
+      .describe('distinct ad-hoc model, provider and split names shown in /metrics labels and /stats; further names count as "other"'),
+    callers: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .describe('distinct callers (token subject, key name) counted by name in /stats; further callers count as "other"'),
+    rate_limit_callers: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('callers (API key or IP) the per-caller rate limit tracks at once; the least recently seen is forgotten'),
+  })
+  .strict();
+
 export const StorageSchema = z
   .object({
     driver: z.enum(['sqlite', 'memory']).default('sqlite'),
@@ -361,6 +401,7 @@ export const ConfigSchema = z
     monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
     server: ServerSchema.default(ServerSchema.parse({})),
     storage: StorageSchema.default(StorageSchema.parse({})),
+    bounds: BoundsSchema.default(BoundsSchema.parse({})).describe('bounds of the state keyed by names callers choose'),
     auth: AuthSchema.default({}),
     webhooks: WebhooksSchema.default(WebhooksSchema.parse({})),
     schedules: z.array(ScheduleSchema).default([]).describe('template runs fired by cron expressions; each fire starts one run across the fleet'),
@@ -384,3 +425,4 @@ export type Timeouts = z.infer<typeof TimeoutsSchema>;
 export type WebhooksConfig = z.infer<typeof WebhooksSchema>;
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
+export type BoundsConfig = z.infer<typeof BoundsSchema>;

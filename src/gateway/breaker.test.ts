@@ -68,4 +68,25 @@ describe('model breakers', () => {
     await breakers.fire('primary', serverError).catch(() => undefined);
     expect(breakers.state('primary')).toBe('open');
   });
+
+  it('keep at most bounds.ad_hoc_models ad-hoc breakers, shutting down the least recently used and never a configured one', async () => {
+    const bus = new EventBus<AppEvents>();
+    const bounded = testConfig({
+      edit: (raw) => {
+        raw.circuit_breaker = { error_threshold_percentage: 50, volume_threshold: 1, rolling_window_ms: 5000, reset_timeout_ms: 60_000 };
+        raw.bounds = { ad_hoc_models: 2 };
+      },
+    }).config;
+    const configuredModel = Object.keys(bounded.models)[0]!;
+    breakers = createBreakers({ config: bounded, bus });
+    await breakers.fire(configuredModel, serverError).catch(() => undefined);
+    await breakers.fire('alpha/probe-1', serverError).catch(() => undefined);
+    expect(breakers.state('alpha/probe-1')).toBe('open');
+    for (let i = 2; i <= 50; i++) await breakers.fire(`alpha/probe-${i}`, async () => 'ok');
+    expect(breakers.size()).toEqual({ configured: 1, ad_hoc: 2 });
+    // The open ad-hoc breaker was dropped (its timers with it): the name starts afresh; the configured one stays open.
+    expect(breakers.state('alpha/probe-1')).toBe('closed');
+    expect(breakers.state(configuredModel)).toBe('open');
+    await expect(breakers.fire('alpha/probe-1', async () => 'again')).resolves.toBe('again');
+  });
 });

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import CircuitBreaker from 'opossum';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
@@ -12,7 +13,12 @@ export class CircuitOpenError extends Error {
   }
 }
 
-/** One circuit breaker per model, created on first use. */
+/**
+ * One circuit breaker per model, created on first use. A configured model's breaker lives as
+ * long as the model; ad-hoc models (`<provider>/<id>`, named by callers) keep theirs in an LRU
+ * of `bounds.ad_hoc_models`: the least recently used is shut down (its timers stopped) and a
+ * later call to that model starts a fresh, closed breaker.
+ */
 export interface ModelBreakers {
   /** False while the circuit is open, or half-open with its single probe already in flight. */
   admits(model: string): boolean;
@@ -24,6 +30,8 @@ export interface ModelBreakers {
    * of them when the `circuit_breaker` settings changed; the others keep their state.
    */
   reconfigure(config: Config, changed: ReadonlySet<string>): void;
+  /** Breakers held: of configured models, and of ad-hoc ones (at most `bounds.ad_hoc_models`). */
+  size(): { configured: number; ad_hoc: number };
   /** Stops every breaker's timers. */
   shutdown(): void;
 }
@@ -40,10 +48,16 @@ type Action = (fn: () => Promise<unknown>) => Promise<unknown>;
 export function createBreakers(opts: { config: Config; bus: AppEventBus }): ModelBreakers {
   const { bus } = opts;
   let config = opts.config;
-  const breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
+  type Breaker = CircuitBreaker<[() => Promise<unknown>], unknown>;
+  const configured = new Map<string, Breaker>();
+  const adHocCache = (max: number) =>
+    new LRUCache<string, Breaker>({ max, dispose: (breaker) => breaker.shutdown() });
+  let adHoc = adHocCache(config.bounds.ad_hoc_models);
+  const isConfigured = (model: string) => Object.hasOwn(config.models, model);
+  const lookup = (model: string): Breaker | undefined => configured.get(model) ?? adHoc.get(model);
 
   const get = (model: string) => {
-    let breaker = breakers.get(model);
+    let breaker = lookup(model);
     if (breaker) return breaker;
     const action: Action = (fn) => fn();
     const settings = config.circuit_breaker;
@@ -67,19 +81,20 @@ export function createBreakers(opts: { config: Config; bus: AppEventBus }): Mode
     breaker.on('open', () => bus.emit('breaker', { model, state: 'open' }));
     breaker.on('halfOpen', () => bus.emit('breaker', { model, state: 'half_open' }));
     breaker.on('close', () => bus.emit('breaker', { model, state: 'closed' }));
-    breakers.set(model, breaker);
+    if (isConfigured(model)) configured.set(model, breaker);
+    else adHoc.set(model, breaker);
     return breaker;
   };
 
   const state = (model: string): CircuitState => {
-    const breaker = breakers.get(model);
+    const breaker = configured.get(model) ?? adHoc.peek(model);
     if (!breaker || breaker.closed) return 'closed';
     return breaker.halfOpen ? 'half_open' : 'open';
   };
 
   return {
     admits: (model) => {
-      const breaker = breakers.get(model);
+      const breaker = lookup(model);
       return !breaker || breaker.closed || breaker.pendingClose;
     },
     fire: async <T>(model: string, fn: () => Promise<T>): Promise<T> => {
@@ -95,16 +110,26 @@ export function createBreakers(opts: { config: Config; bus: AppEventBus }): Mode
     state,
     reconfigure: (next, changed) => {
       const all = JSON.stringify(next.circuit_breaker) !== JSON.stringify(config.circuit_breaker);
+      const bound = next.bounds.ad_hoc_models !== config.bounds.ad_hoc_models;
       config = next;
-      for (const [model, breaker] of [...breakers]) {
-        if (!all && !changed.has(model)) continue;
+      for (const [model, breaker] of [...configured]) {
+        if (!all && !changed.has(model) && isConfigured(model)) continue;
         breaker.shutdown();
-        breakers.delete(model);
+        configured.delete(model);
+      }
+      // Ad-hoc breakers start afresh when the settings or the bound changed, or the name is now a configured model.
+      if (all || bound) {
+        adHoc.clear();
+        adHoc = adHocCache(next.bounds.ad_hoc_models);
+      } else {
+        for (const model of [...adHoc.keys()]) if (changed.has(model) || isConfigured(model)) adHoc.delete(model);
       }
     },
+    size: () => ({ configured: configured.size, ad_hoc: adHoc.size }),
     shutdown: () => {
-      for (const breaker of breakers.values()) breaker.shutdown();
-      breakers.clear();
+      for (const breaker of configured.values()) breaker.shutdown();
+      configured.clear();
+      adHoc.clear();
     },
   };
 }

@@ -26,14 +26,13 @@ export function resolveModel(config: Config, address: string): ResolvedModel | u
   if (!known) resolved.set(config, (known = new Map()));
   if (known.has(address)) return known.get(address);
   const model = resolveUncached(config, address);
-  // Bounded: ad-hoc addresses come from callers.
-  if (known.size < MAX_CACHED) known.set(address, model && Object.freeze(model));
+  // Bounded (`bounds.ad_hoc_models`): ad-hoc addresses come from callers; past the bound they are resolved each time.
+  if (known.size < config.bounds.ad_hoc_models) known.set(address, model && Object.freeze(model));
   return model;
 }
 
 /** Resolutions per config: the hot path resolves the same few names on every call. */
 const resolved = new WeakMap<Config, Map<string, ResolvedModel | undefined>>();
-const MAX_CACHED = 1000;
 
 function resolveUncached(config: Config, address: string): ResolvedModel | undefined {
   if (Object.hasOwn(config.models, address)) {

@@ -66,8 +66,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       windowMs: opts.windowMs,
       dayWindowMs: opts.dayWindowMs,
       shared: opts.shared,
+      maxModelResets: config.bounds.model_resets,
     });
-    return { limiter, rules: JSON.stringify(limits) };
+    return { limiter, rules: limiterRules(name, config) };
   };
   const pooled = new Map<string, PooledLimiter>();
   for (const name of Object.keys(opts.config.providers)) pooled.set(name, newLimiter(name, opts.config));
@@ -116,6 +117,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       ),
     stream: (req) => traceCall(req, env, () => outbound.stream(startStream(env, req)), (stream) => stream.result),
     circuitState: (model) => breakers.state(model),
+    stateSizes: () => {
+      const { configured, ad_hoc } = breakers.size();
+      let resets = 0;
+      for (const p of pooled.values()) resets += p.limiter.rememberedResets();
+      return { breakers: configured + ad_hoc, ad_hoc_breakers: ad_hoc, model_resets: resets };
+    },
     health: async (): Promise<GatewayHealth> => ({
       models: Object.fromEntries(
         Object.entries(env.config.models).map(([key, m]) => [key, { provider: m.provider, circuit: breakers.state(key) }]),
@@ -132,7 +139,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const graceMs = before.config.limits.default_timeout_s * 1000 + 5_000;
       for (const [name, entry] of [...pooled]) {
         const provider = next.config.providers[name];
-        if (provider && JSON.stringify(provider.rate_limits) === entry.rules) continue;
+        if (provider && limiterRules(name, next.config) === entry.rules) continue;
         pooled.delete(name);
         retire(graceMs, () => entry.limiter.stop());
       }
@@ -161,6 +168,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   latest = envOf({ config: opts.config, providerModes: opts.providerModes, adapters: opts.adapters });
   return view(latest);
 }
+
+/** What a provider's limiter is built from, as text: a new one is built when it changed. */
+const limiterRules = (provider: string, config: Config): string =>
+  JSON.stringify([config.providers[provider]!.rate_limits, config.bounds.model_resets]);
 
 /** Models whose breaker must start afresh: removed, redefined, or served by a provider that changed. */
 function changedModels(before: GatewayEnv, next: GatewayVersion): Set<string> {

@@ -3,9 +3,6 @@ import type { Clock } from '../clock.js';
 /** A learned reset is kept at most this long: past it, one request probes the provider again. */
 export const MAX_LEARNED_RESET_MS = 300_000;
 
-/** Models remembered per provider; beyond it the stamp ending soonest is dropped. */
-const MAX_ENTRIES = 1024;
-
 /**
  * What a provider said about when it will take work again ("reset in 20 s": a retry hint
  * on a 429/503/529), per provider model id, so that no caller sends it more before then.
@@ -16,7 +13,16 @@ const MAX_ENTRIES = 1024;
 export class LearnedResets {
   private readonly until = new Map<string, number>();
 
-  constructor(private readonly clock: Clock) {}
+  /** `maxEntries`: models remembered (`bounds.model_resets`); beyond it the stamp ending soonest is dropped. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxEntries = 1024,
+  ) {}
+
+  /** Models with a reset remembered now. */
+  get size(): number {
+    return this.until.size;
+  }
 
   /** Records "no requests for `waitMs`" (capped at MAX_LEARNED_RESET_MS); returns the ms kept. */
   learn(model: string, waitMs: number): number {
@@ -26,7 +32,7 @@ export class LearnedResets {
     const at = now + ms;
     if ((this.until.get(model) ?? 0) >= at) return ms;
     this.until.set(model, at);
-    if (this.until.size > MAX_ENTRIES) this.prune(now);
+    if (this.until.size > this.maxEntries) this.prune(now);
     return ms;
   }
 
@@ -43,7 +49,7 @@ export class LearnedResets {
 
   private prune(now: number): void {
     for (const [model, at] of this.until) if (at <= now) this.until.delete(model);
-    while (this.until.size > MAX_ENTRIES) {
+    while (this.until.size > this.maxEntries) {
       let soonest: string | undefined;
       let soonestAt = Number.POSITIVE_INFINITY;
       for (const [model, at] of this.until) {

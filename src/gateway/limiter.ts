@@ -69,6 +69,8 @@ export interface ProviderLimiter {
    */
   learnReset(model: string, waitMs: number): void;
   state(): LimiterState;
+  /** Provider model ids with a learned reset remembered in this process (at most `bounds.model_resets`). */
+  rememberedResets(): number;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,8 @@ export interface LimiterOptions {
   dayWindowMs?: number;
   /** Shared mode: the window log and the concurrency cap live in this Redis, for every replica at once. */
   shared?: SharedLimits;
+  /** Provider model ids whose learned reset is remembered locally (`bounds.model_resets`; default 1024). */
+  maxModelResets?: number;
 }
 
 /** Where replicas share their limits. */
@@ -125,7 +129,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
       })
     : localScheduler(limits.max_concurrent, () => new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
   const gate: Gate = shared ? new RedisWindowGate(shared.redis, provider, windowLimits, shared.prefix) : new WindowGate(windowLimits, clock);
-  const resets = new LearnedResets(clock);
+  const resets = new LearnedResets(clock, opts.maxModelResets);
   let running = 0;
   let stopped = false;
 
@@ -213,6 +217,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
       const counts = bottleneck.counts();
       return { queued: counts.RECEIVED + counts.QUEUED + gate.waiting, running, reservoir: gate.headroom() };
     },
+    rememberedResets: () => resets.size,
     stop: async () => {
       stopped = true;
       gate.close(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));

@@ -119,6 +119,11 @@ export interface Gateway {
   circuitState(model: string): CircuitState;
   health(): Promise<GatewayHealth>;
   /**
+   * Entries of the gateway's state keyed by names callers choose (breakers, learned resets), by
+   * kind, for the `caller_keyed_entries` gauge. Absent on test doubles.
+   */
+  stateSizes?(): Record<string, number>;
+  /**
    * A gateway for a new config version that keeps the state (limiters, breakers) of
    * unchanged providers and models; this one keeps serving its own version. Absent on
    * test doubles that have no config.

@@ -4,16 +4,23 @@
  * to `maxExtra` distinct ones, then all share `overflow` — so a caller cannot
  * grow the metrics or the stats without limit.
  */
-export function createLabelBounder(known: Iterable<string>, maxExtra = 20, overflow = 'other'): (value: string) => string {
+export function createLabelBounder(known: Iterable<string>, maxExtra = 20, overflow = 'other'): LabelBounder {
   const allowed = new Set(known);
   let extra = 0;
-  return (value) => {
+  const bound = (value: string) => {
     if (allowed.has(value)) return value;
     if (extra >= maxExtra) return overflow;
     extra++;
     allowed.add(value);
     return value;
   };
+  return Object.assign(bound, { size: () => allowed.size });
+}
+
+/** A label's value, or `other` past the bound; `size()` counts the values admitted (known ones included). */
+export interface LabelBounder {
+  (value: string): string;
+  size(): number;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

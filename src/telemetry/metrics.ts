@@ -28,13 +28,15 @@ export function createMetrics(opts: {
   config: Config;
   /** Asked at each scrape for `store_up` (the store's own health check: a Redis PING, a SQLite read). */
   storeHealth?: () => Promise<{ status: 'ok' | 'error'; driver: string }>;
+  /** Asked at each scrape: entries of the other state keyed by caller-chosen names (gateway, stats), by kind. */
+  stateSizes?: () => Record<string, number>;
 }): Metrics {
-  const { bus, config, storeHealth } = opts;
+  const { bus, config, storeHealth, stateSizes } = opts;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const modelLabel = createLabelBounder(Object.keys(config.models));
-  const providerLabel = createLabelBounder(Object.keys(config.providers));
+  const modelLabel = createLabelBounder(Object.keys(config.models), config.bounds.label_values);
+  const providerLabel = createLabelBounder(Object.keys(config.providers), config.bounds.label_values);
 
   const httpRequests = new Counter({
     name: 'http_requests_total',
@@ -140,7 +142,19 @@ export function createMetrics(opts: {
     labelNames: ['split', 'arm'] as const,
     registers,
   });
-  const splitLabel = createLabelBounder([]);
+  const splitLabel = createLabelBounder([], config.bounds.label_values);
+
+  new Gauge({
+    name: 'caller_keyed_entries',
+    help: 'Entries of the state keyed by names callers choose (breakers, learned resets, label values, /stats counters), by state; each is bounded by config `bounds`',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const sizes = { ...stateSizes?.(), metric_models: modelLabel.size(), metric_providers: providerLabel.size(), metric_splits: splitLabel.size() };
+      for (const [state, n] of Object.entries(sizes)) this.set({ state }, n);
+    },
+  });
   const cacheLookups = new Counter({
     name: 'cache_lookups_total',
     help: 'Response cache decisions by outcome (hit: no provider call; miss: a provider answered; bypass: the cache was not used)',

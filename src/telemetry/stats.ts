@@ -16,6 +16,8 @@ export interface Stats {
   /** Counts every response by its route template. */
   /** Counts a finished request (see onRequestEnd). */
   requestEnded: RequestEndListener;
+  /** Entries of the counters keyed by names callers choose (models, callers, split arms), for `caller_keyed_entries`. */
+  stateSizes(): Record<string, number>;
 }
 
 interface ModelCounters {
@@ -50,7 +52,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   const { bus, clock, config } = opts;
   const startedAt = clock.now();
   const window = config.monitoring.latency_window;
-  const bound = createLabelBounder(Object.keys(config.models));
+  const bound = createLabelBounder(Object.keys(config.models), config.bounds.label_values);
 
   const models = new Map<string, ModelCounters>();
   const model = (name: string, provider?: string): ModelCounters => {
@@ -84,9 +86,9 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   for (const key of Object.keys(config.models)) model(key);
 
   const byEndpoint = new Map<string, number>();
-  // Callers signed in by a JWT or an API key, bounded: past 1,000 distinct names the rest count as `other`.
+  // Callers signed in by a JWT or an API key, bounded: past `bounds.callers` distinct names the rest count as `other`.
   const byCaller = new Map<string, number>();
-  const callerLabel = createLabelBounder([], 1000);
+  const callerLabel = createLabelBounder([], config.bounds.callers);
   let requests = 0;
   const byCategory = { L: 0, M: 0, H: 0 };
   const categorizerSource = { model: 0, heuristic: 0, override: 0 };
@@ -95,7 +97,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
   let runsCost = 0;
   let queue = { queued: 0, running: 0 };
   const splits = new Map<string, Map<string, number>>();
-  const splitLabel = createLabelBounder([]);
+  const splitLabel = createLabelBounder([], config.bounds.label_values);
 
   bus.on('attempt', (e) => {
     const m = model(e.model, e.provider);
@@ -215,6 +217,7 @@ export function createStats(opts: { bus: AppEventBus; clock: Clock; config: Conf
         },
       };
     },
+    stateSizes: () => ({ stats_models: models.size, stats_callers: byCaller.size }),
     requestEnded(request, end) {
       requests++;
       inc(byEndpoint, `${end.method} ${end.route}`);

@@ -94,6 +94,8 @@ export async function registerSecurity(
     await app.register(rateLimit, {
       max: limit.max,
       timeWindow: limit.time_window_ms,
+      // Callers tracked at once (an LRU): each IP or key a caller brings is an entry.
+      cache: config.bounds.rate_limit_callers,
       allowList: (request) => {
         const path = request.url.split('?')[0];
         return path === '/health' || path === '/';
