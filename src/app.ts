@@ -36,6 +36,7 @@ import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
+import { clientErrorHandler, rememberRequestId } from './server/plugins/client-errors.js';
 import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugins/admin-auth.js';
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { createJwtAuth, resolveJwtConfig } from './server/plugins/jwt-auth.js';
@@ -119,11 +120,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? { logger: false }
         : { loggerInstance: deps.logger }),
     bodyLimit: config.server.body_limit_bytes,
+    // Slow clients (issue 17): a request must arrive whole in time, or it gets 408 and the connection closes.
+    requestTimeout: config.server.request_timeout_ms,
+    connectionTimeout: config.server.connection_timeout_ms,
+    keepAliveTimeout: config.server.keep_alive_timeout_ms,
+    http: {
+      headersTimeout: config.server.headers_timeout_ms,
+      connectionsCheckingInterval: config.server.timeout_check_ms,
+      maxHeaderSize: config.server.max_header_bytes,
+    },
+    clientErrorHandler,
     // Session ids may be up to 128 characters; Fastify's default cap is 100.
     routerOptions: { maxParamLength: 256 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      return rememberRequestId(req, typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID());
     },
     requestIdHeader: false,
     // The documented log schema (telemetry/logger.ts): trace_id from a traceparent header.

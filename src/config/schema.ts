@@ -274,8 +274,48 @@ export const ServerSchema = z
       .default({ enabled: true, max: 600, time_window_ms: 60_000 }),
     shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
     keep_alive_ms: z.number().int().positive().default(15_000).describe('SSE comment interval'),
+    request_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe('a request, headers and body, must arrive whole within this; otherwise 408 request_timeout and the connection is closed'),
+    headers_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('the request line and headers must arrive within this (at most request_timeout_ms); otherwise 408 and the connection is closed'),
+    keep_alive_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(72_000)
+      .describe('an idle keep-alive connection is closed after this; keep it longer than a load balancer in front'),
+    connection_timeout_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('a connection with no byte either way for this long is closed; 0: off (a non-streamed run may be silent until its own timeout)'),
+    timeout_check_ms: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .describe('how often connections are checked against request_timeout_ms and headers_timeout_ms'),
+    max_header_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16_384)
+      .describe('request line and headers larger than this are refused with 431 headers_too_large'),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, {
+    path: ['headers_timeout_ms'],
+    message: 'must not be longer than request_timeout_ms',
+  });
 
 /**
  * Bounds of the state that grows with names callers choose (ad-hoc `<provider>/<id>` models,

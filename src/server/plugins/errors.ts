@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, errorBody, type ErrorDetail } from '../../errors.js';
+import { AppError, errorBody, type ErrorDetail, type ErrorType } from '../../errors.js';
 import { scrubSecrets } from '../../secrets.js';
 import { trackAllowedMethods } from './method-not-allowed.js';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
@@ -15,9 +15,18 @@ const FASTIFY_CODES: Record<string, () => AppError> = {
       { path: 'body', message: "malformed JSON, or a key named '__proto__' (or 'prototype' inside 'constructor'), which is a reserved name" },
     ]),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new AppError('validation_error', 'request body is empty', [{ path: 'body', message: 'expected a JSON object' }]),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new AppError('validation_error', 'unsupported content type; send application/json', [{ path: 'headers.content-type', message: 'unsupported media type' }]),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new AppError('unsupported_media_type', 'unsupported content type; send application/json', [{ path: 'headers.content-type', message: 'unsupported media type' }]),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new AppError('validation_error', 'content-length does not match the body'),
 };
+
+/** Framework errors known only by their status. */
+const BY_STATUS = new Map<number, ErrorType>([
+  [408, 'request_timeout'],
+  [413, 'payload_too_large'],
+  [415, 'unsupported_media_type'],
+  [431, 'headers_too_large'],
+]);
 
 /** The error body for this request's path: OpenAI's on `/v1/*` (so SDKs read it), the API's own elsewhere. */
 export function errorBodyFor(request: FastifyRequest, err: AppError): object {
@@ -39,7 +48,8 @@ export function toAppError(err: unknown): AppError {
   if (fe?.code && FASTIFY_CODES[fe.code]) return FASTIFY_CODES[fe.code]!();
   if (fe?.statusCode === 429) return new AppError('rate_limited', 'too many requests', [], 60);
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new AppError('validation_error', fe.message);
+    // Every 4xx a framework error can carry maps onto a documented type; the rest are the request's fault.
+    return new AppError(BY_STATUS.get(fe.statusCode) ?? 'validation_error', fe.message);
   }
   return new AppError('internal_error', 'internal error');
 }

@@ -19,6 +19,9 @@ export const isOpenAiPath = (url: string): boolean => url === '/v1' || url.start
 const TYPES: Record<string, string> = {
   validation_error: 'invalid_request_error',
   payload_too_large: 'invalid_request_error',
+  unsupported_media_type: 'invalid_request_error',
+  headers_too_large: 'invalid_request_error',
+  request_timeout: 'invalid_request_error',
   conflict: 'invalid_request_error',
   unauthorized: 'authentication_error',
   forbidden: 'permission_error',

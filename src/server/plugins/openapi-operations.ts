@@ -52,7 +52,10 @@ export interface OperationShape {
 }
 
 const WHY: Partial<Record<ErrorType, string>> = {
-  validation_error: 'the request is invalid; `details` names each offending field by path',
+  validation_error: 'the request is invalid; `details` names each offending field by path (`request` when the HTTP framing itself is broken: the connection is then closed)',
+  request_timeout: 'the request (headers and body) did not arrive whole within server.request_timeout_ms; the connection is closed',
+  unsupported_media_type: 'the body is not application/json',
+  headers_too_large: 'the request line and headers exceed server.max_header_bytes; the connection is closed',
   unauthorized: 'API keys are configured and none (or a wrong one) was presented',
   forbidden: 'the credential may not do this: an admin key on the client API, or a model outside the token models claim',
   not_found: 'the named resource does not exist',
@@ -67,11 +70,11 @@ const WHY: Partial<Record<ErrorType, string>> = {
 
 /** The error types an operation can answer with, from its shape. */
 export function errorTypesOf(op: OperationShape): ErrorType[] {
-  const types: ErrorType[] = [];
-  if (op.hasBody || op.hasParams || op.hasQuery) types.push('validation_error');
+  // Any request may be malformed HTTP (400), too slow (408) or carry headers too large (431): node answers those below the router.
+  const types: ErrorType[] = ['validation_error', 'request_timeout', 'headers_too_large'];
   if (!PUBLIC.has(op.url)) types.push('unauthorized');
   if (op.hasParams) types.push('not_found');
-  if (op.hasBody) types.push('payload_too_large');
+  if (op.hasBody) types.push('payload_too_large', 'unsupported_media_type');
   types.push('rate_limited');
   // Operations that run models (every POST with a body today) can fail upstream or time out.
   if (op.method === 'POST' && op.hasBody) types.push('upstream_error', 'timeout');
