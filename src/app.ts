@@ -37,6 +37,7 @@ import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
 import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
 import { clientErrorHandler, rememberRequestId } from './server/plugins/client-errors.js';
+import { registerJsonBody } from './server/plugins/json-body.js';
 import { adminSecrets, parseAdminKeys, registerAdminAuth } from './server/plugins/admin-auth.js';
 import { parseApiKeys, registerSecurity } from './server/plugins/security.js';
 import { createJwtAuth, resolveJwtConfig } from './server/plugins/jwt-auth.js';
@@ -283,6 +284,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const adminKeys = parseAdminKeys(adminKeysText);
   const secrets = [...clientSecrets, ...providerSecrets(config)];
   registerErrorHandling(app, secrets);
+  registerJsonBody(app);
   registerLifecycle(app);
   const jwtConfig = deps.jwt === undefined ? resolveJwtConfig(config.auth.jwt, process.env) : deps.jwt || undefined;
   await registerSecurity(app, { apiKeys, adminKeys, clientKeys, jwt: jwtConfig ? createJwtAuth(jwtConfig) : undefined });
