@@ -49,7 +49,8 @@ export function modelVersion(config: Config, model: string): string {
     .update(canonicalJson({ model: entry ?? model, provider: providerSettings }))
     .digest('hex')
     .slice(0, 16);
-  perConfig.set(model, version);
+  // Ad-hoc names come from callers: only configured models are remembered (issue 17, bounded state).
+  if (entry) perConfig.set(model, version);
   return version;
 }
 
