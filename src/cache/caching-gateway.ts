@@ -108,6 +108,7 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
     },
     circuitState: (model) => inner.circuitState(model),
     health: () => inner.health(),
+    ...(inner.stateSizes ? { stateSizes: () => inner.stateSizes!() } : {}),
     ...(inner.reconfigure ? { reconfigure: (next) => withResponseCache(inner.reconfigure!(next), next.config, deps) } : {}),
     close: () => inner.close(),
   };

@@ -106,5 +106,5 @@ describe(`${NAMES} distinct ad-hoc models, request ids, keys and sessions throug
 
     // Generous: unbounded state would be megabytes per thousand names (a breaker and its timers are ~8 KB).
     expect(heapEnd).toBeLessThan(heapWarm * 1.5);
-  }, 600_000);
+  }, Math.max(300_000, NAMES * 30));
 });
