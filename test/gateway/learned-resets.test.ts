@@ -65,6 +65,22 @@ describe('a limiter that learned a reset', () => {
     l.learnReset('gpt-x', 10);
     expect((await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }))).waitMs).toBeGreaterThan(19_000);
   });
+
+  it('remembers at most bounds.model_resets models (issue 17): the reset ending soonest is dropped', async () => {
+    const l = createProviderLimiter({
+      provider: 'alpha',
+      limits: { requests_per_minute: 1000, max_concurrent: 50, max_wait_ms: 10_000 },
+      clock: systemClock,
+      maxModelResets: 3,
+    });
+    limiters.push(l);
+    // Ad-hoc model ids a caller picks: each a new entry, the latest ones ending last.
+    for (let i = 1; i <= 100; i++) l.learnReset(`probe-${i}`, 20_000 + i * 10);
+    expect(l.rememberedResets()).toBe(3);
+    expect((await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'probe-100' }))).reason).toBe('model_reset');
+    const dropped = await l.acquire(1, { maxWaitMs: 1000, model: 'probe-1' });
+    dropped.release();
+  });
 });
 
 describe('shared mode: a reset learned by one replica holds for every replica', () => {
