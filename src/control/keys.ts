@@ -57,9 +57,6 @@ export const keyHash = (secret: string): string => createHash('sha256').update(s
 /** Managed keys start with this, so a request's key is looked up only when it can be one. */
 export const KEY_PREFIX = 'mo_';
 
-/** Most request → key attributions kept for spend accounting (the oldest are dropped first). */
-const MAX_ATTRIBUTIONS = 20_000;
-
 export interface ClientKeys {
   create(input: CreateKey): Promise<{ key: ClientKey; secret: string }>;
   get(id: string): Promise<ClientKeyView>;
@@ -67,16 +64,15 @@ export interface ClientKeys {
   update(id: string, patch: UpdateKey): Promise<ClientKeyView>;
   delete(id: string): Promise<void>;
   /**
-   * The managed key behind `secret`, admitted for request `requestId`: null when
-   * it is not a managed key. Throws 429 `budget_exceeded` (Retry-After: seconds
+   * The managed key behind `secret`, admitted for one request: null when it is
+   * not a managed key. The caller carries the key's id in the CallContext
+   * (`key_id`) of every model call the request makes, which bills them to it. Throws 429 `budget_exceeded` (Retry-After: seconds
    * until the UTC period resets) once the recorded spend has reached a budget,
    * and 429 `rate_limited` past the key's requests per minute.
    */
-  admit(secret: string, requestId: string): Promise<ClientKey | null>;
+  admit(secret: string): Promise<ClientKey | null>;
   /** True once any managed key exists: client requests then need a key. Cached for a second. */
   required(): Promise<boolean>;
-  /** Records spend of later gateway calls of `requestId` under the key. */
-  attribute(requestId: string, keyId: string): void;
 }
 
 export interface ClientKeysOptions {
@@ -89,15 +85,14 @@ export interface ClientKeysOptions {
 
 export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
   const { store, clock, bus, log } = opts;
-  const attribution = new Map<string, string>();
   let countCache: { at: number; n: number } | undefined;
 
   bus.on('attempt', (e) => {
-    if (e.outcome !== 'success' || e.simulated || !e.cost_usd || !e.context.request_id) return;
+    // The call carries the key that made its request (CallContext.key_id), whichever replica makes it, however late.
+    const keyId = e.context.key_id;
+    if (e.outcome !== 'success' || e.simulated || !e.cost_usd || !keyId) return;
     // The shadow's spend is the operator's experiment, not the caller's.
     if (e.context.task_id === 'shadow') return;
-    const keyId = attribution.get(e.context.request_id);
-    if (!keyId) return;
     store.addSpend(keyId, toNano(e.cost_usd), periodsAt(clock.now())).catch((err: unknown) => log.error({ err, key_id: keyId }, 'recording a key\'s spend failed'));
   });
 
@@ -181,7 +176,7 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
       if (!(await store.delete(id))) throw notFound(`key '${id}'`);
       countCache = undefined;
     },
-    async admit(secret, requestId) {
+    async admit(secret) {
       if (!secret.startsWith(KEY_PREFIX)) return null;
       const key = await store.byHash(keyHash(secret));
       if (!key) return null;
@@ -194,17 +189,12 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
           throw new AppError('rate_limited', `key '${key.name}' is limited to ${key.rpm} requests per minute`, [], Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)));
         }
       }
-      this.attribute(requestId, key.id);
       return key;
     },
     async required() {
       const now = clock.now();
       if (!countCache || now - countCache.at > 1000) countCache = { at: now, n: await store.count() };
       return countCache.n > 0;
-    },
-    attribute(requestId, keyId) {
-      attribution.set(requestId, keyId);
-      if (attribution.size > MAX_ATTRIBUTIONS) attribution.delete(attribution.keys().next().value!);
     },
   };
 }

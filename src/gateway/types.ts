@@ -9,6 +9,12 @@ export interface CallContext {
   run_id?: string;
   task_id?: string;
   session_id?: string;
+  /**
+   * The managed client key (/admin/keys) that made the request: its id is also its budget's
+   * identity, so the call's cost is added to that key's day and month spend. Absent for
+   * API_KEYS keys, JWTs, open servers, schedules.
+   */
+  key_id?: string;
   /** The weighted split and arm that chose this call's model (canary guard rails read it). */
   split?: { split: string; arm: string };
   /** The caller's response-cache directive, carried to every call its request makes (`cache` on /chat and /v1, `Cache-Control: no-cache`). */

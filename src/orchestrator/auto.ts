@@ -1,6 +1,6 @@
 import type { SplitArm } from '../control/splits.js';
 import { routeWith } from '../control/traffic.js';
-import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
+import type { CallContext, GatewayRequest, GatewayResult } from '../gateway/types.js';
 import type { ChatMessage, OutputKind } from '../providers/types.js';
 import { createBudget } from './cancellation.js';
 import { categorize } from './categorizer.js';
@@ -32,6 +32,8 @@ export interface AutoRouteArgs {
   messages: ChatMessage[];
   signal: AbortSignal;
   request_id: string;
+  /** The managed key billed for the categorizer's call (CallContext.key_id). */
+  key_id?: string;
   /** The request carries tools or fields only one model call can honour. */
   direct_only: boolean;
 }
@@ -48,7 +50,7 @@ const hasImages = (messages: ChatMessage[]): boolean => messages.some((m) => Arr
 export async function routeAuto(deps: OrchestratorDeps, args: AutoRouteArgs): Promise<AutoRoute> {
   const { config } = deps;
   const text = lastUserText(args.messages);
-  const categorization = await categorize(deps, { message: text, signal: args.signal, context: { request_id: args.request_id }, ledger: new Ledger() });
+  const categorization = await categorize(deps, { message: text, signal: args.signal, context: { request_id: args.request_id, ...(args.key_id ? { key_id: args.key_id } : {}) }, ledger: new Ledger() });
   const category = categorization.category;
   deps.bus.emit('request_categorized', { request_id: args.request_id, endpoint: '/v1/chat/completions', category, source: categorization.source });
   const inputSize = promptSize(args.messages);
@@ -73,6 +75,8 @@ export interface AutoWorkflowArgs {
   messages: ChatMessage[];
   signal: AbortSignal;
   request_id: string;
+  /** The managed key billed for the planner, the run's tasks and the answer (CallContext.key_id). */
+  key_id?: string;
   /** Progress events of the run (their data carries `run_id` from the first task on). */
   emit?: Emit;
   onToken?: TokenSink;
@@ -113,7 +117,7 @@ export async function answerAutoWorkflow(deps: OrchestratorDeps, args: AutoWorkf
   const started = clock.now();
   const budget = createBudget(args.signal, started + config.limits.default_timeout_s * 1000, () => clock.now());
   const ledger = new Ledger();
-  const context = { request_id: args.request_id };
+  const context: CallContext = { request_id: args.request_id, ...(args.key_id ? { key_id: args.key_id } : {}) };
   const route = (split: string, ref: Parameters<typeof routeWith>[2]) => routeWith(deps.traffic, split, ref, args.request_id, args.request_id);
   try {
     const message = lastUserText(args.messages);

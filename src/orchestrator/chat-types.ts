@@ -71,6 +71,8 @@ export interface ChatResponse {
 /** Options of one /chat call. */
 export interface ChatOptions {
   request_id: string;
+  /** The managed key billed for the request's model calls (CallContext.key_id). */
+  key_id?: string;
   signal: AbortSignal;
   emit?: Emit;
   /** Refuses (throws 403) a tier or model the caller's key may not use; called before each answering call. */
@@ -80,6 +82,8 @@ export interface ChatOptions {
 /** Per-call options of the orchestrator's use cases. */
 export interface CallOptions {
   request_id: string;
+  /** The managed key billed for the work's model calls (CallContext.key_id). */
+  key_id?: string;
   /** Aborts the work (client hung up); the orchestrator adds the time budget and shutdown on top. */
   signal: AbortSignal;
   /** Progress for a streaming caller. */
@@ -98,5 +102,5 @@ export interface RunOptions extends CallOptions {
 export type RunPlanned = (
   workflow: Workflow,
   variables: Record<string, string>,
-  opts: { request_id: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink; callback_url?: string },
+  opts: { request_id: string; key_id?: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink; callback_url?: string },
 ) => Promise<RunResult>;

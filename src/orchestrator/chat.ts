@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Capability, ModelRef, Shadow } from '../config/schema.js';
-import type { GatewayRequest, GatewayResult } from '../gateway/types.js';
+import type { CallContext, GatewayRequest, GatewayResult } from '../gateway/types.js';
 import type { ChatMessage, ContentPart, OutputKind } from '../providers/types.js';
 import type { Turn } from '../store/types.js';
 import { createBudget } from './cancellation.js';
@@ -54,7 +54,7 @@ export async function chat(
   const signal = budget.signal;
   const ledger = new Ledger();
   const sessionId = req.session_id ?? randomUUID();
-  const context = { request_id: opts.request_id, session_id: sessionId, ...(req.cache !== undefined ? { cache: req.cache } : {}) };
+  const context: CallContext = { request_id: opts.request_id, ...(opts.key_id ? { key_id: opts.key_id } : {}), session_id: sessionId, ...(req.cache !== undefined ? { cache: req.cache } : {}) };
   // A conversation keeps its split arm: assignment follows the session, or the request without one.
   const splitKey = req.session_id ?? opts.request_id;
   const route = (split: string, ref: ModelRef) => routeWith(deps.traffic, split, ref, splitKey, opts.request_id);

@@ -84,6 +84,7 @@ export async function runGeneratedWorkflow(deps: OrchestratorDeps, args: Generat
     { [REQUEST_VARIABLE]: args.request },
     {
       request_id: args.request_id,
+      key_id: args.context.key_id,
       session_id: args.session_id,
       signal: args.signal,
       deadline: args.deadline,

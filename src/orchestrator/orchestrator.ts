@@ -67,7 +67,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
     (version: VersionedDeps): RunPlanned =>
     async (workflow, variables, o) => {
       const submitted = await deps.runs.submit(
-        { workflow, variables, session_id: o.session_id || null, request_id: o.request_id, goal: o.goal, callback_url: o.callback_url },
+        { workflow, variables, session_id: o.session_id || null, request_id: o.request_id, key_id: o.key_id, goal: o.goal, callback_url: o.callback_url },
         { signal: o.signal, emit: o.emit, onToken: o.onToken, accepted_at: o.started, deadline: o.deadline, version },
       );
       return submitted.done;
@@ -77,7 +77,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
     track(opts.signal, async (signal) => {
       const emit = opts.emit;
       const submitted = await deps.runs.submit(
-        { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, callback_url: opts.callback_url },
+        { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, key_id: opts.key_id, callback_url: opts.callback_url },
         { signal, emit, onToken: emit ? (text) => emit('token', { request_id: opts.request_id, text }) : undefined },
       );
       return submitted.done;

@@ -22,6 +22,8 @@ export interface SubmitRequest {
   /** The run's time budget in seconds, capped by limits.default_timeout_s. */
   timeout_s?: number;
   request_id: string;
+  /** The managed key that made the request: every model call of the run is billed to it, on any replica, after any restart. */
+  key_id?: string;
   /** What the user asked for (finisher, failure reporter); default: the workflow's name and description. */
   goal?: string;
   /** Receives the run's final webhook; kept in the record so it survives restarts (the route checked it). */

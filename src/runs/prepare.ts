@@ -39,6 +39,7 @@ export function prepareRun(
     workflow,
     goal: req.goal ?? [workflow.name, workflow.description].filter(Boolean).join(': '),
     request_id: req.request_id,
+    ...(req.key_id ? { key_id: req.key_id } : {}),
     accepted_at: accepted,
     deadline: opts.deadline ?? accepted + budgetMs(config, req.timeout_s),
     ...(opts.onToken ? { stream: true } : {}),

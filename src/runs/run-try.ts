@@ -65,6 +65,7 @@ async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: 
     recorder,
     workflow: spec.workflow,
     request_id: spec.request_id,
+    key_id: spec.key_id,
     signal: opts.signal,
     deadline: spec.deadline,
     accepted_at: spec.accepted_at,

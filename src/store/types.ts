@@ -72,6 +72,8 @@ export interface RunSpec {
   goal: string;
   /** The request that started the run (log lines and events carry it). */
   request_id: string;
+  /** The managed client key billed for the run's model calls (CallContext.key_id); absent when none. */
+  key_id?: string;
   /** Epoch ms the run was accepted; its duration counts from here. */
   accepted_at: number;
   /** Epoch ms past which the run ends `timed_out` with what it has, however often it resumed. */

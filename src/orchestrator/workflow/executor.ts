@@ -34,6 +34,8 @@ export interface ExecuteOptions {
   recorder: RunRecorder;
   workflow: Workflow;
   request_id: string;
+  /** The managed key billed for the run's model calls (from the run's spec). */
+  key_id?: string;
   /**
    * The run's signal: aborts on client hang-up, cancellation, the deadline (see
    * createBudget), or shutdown — which hands the run back instead of ending it.
@@ -189,6 +191,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     const outcome = await runTask(deps, task, values, record, {
       run_id: run.run_id,
       request_id: opts.request_id,
+      key_id: opts.key_id,
       session_id: run.session_id,
       signal,
       runDeadline: opts.deadline,

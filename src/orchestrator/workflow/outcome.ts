@@ -38,7 +38,7 @@ export async function concludeRun(
   const { workflow: wf, signal, recorder } = opts;
   const run = recorder.record;
   const values = run.variables;
-  const context = { run_id: run.run_id, request_id: opts.request_id, session_id: run.session_id ?? undefined };
+  const context = { run_id: run.run_id, request_id: opts.request_id, ...(opts.key_id ? { key_id: opts.key_id } : {}), session_id: run.session_id ?? undefined };
   const completed = (name: string) => {
     const task = producer.get(name);
     return task ? recordOf.get(task.id)!.status === 'completed' : Object.hasOwn(values, name);

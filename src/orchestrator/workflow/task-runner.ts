@@ -24,6 +24,7 @@ export interface TaskOutcome {
 export interface TaskRunContext {
   run_id: string;
   request_id: string;
+  key_id?: string;
   session_id: string | null;
   signal: AbortSignal;
   /** The run's deadline (epoch ms); a task's own timeout_s can only shorten it. */
@@ -126,6 +127,7 @@ async function runTaskCall(
       run_id: ctx.run_id,
       task_id: task.id,
       request_id: ctx.request_id,
+      ...(ctx.key_id ? { key_id: ctx.key_id } : {}),
       session_id: ctx.session_id ?? undefined,
       ...(choice.split ? { split: choice.split } : {}),
       ...(ctx.cache !== undefined ? { cache: ctx.cache } : {}),

@@ -61,7 +61,7 @@ export async function registerSecurity(
       if (fromToken) return setCaller(request, fromToken);
       const key = presentedKey(request);
       // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
-      const client = key && managed ? await managed.admit(key, request.id) : null;
+      const client = key && managed ? await managed.admit(key) : null;
       if (client) {
         request.clientKey = client;
         setCaller(request, { name: `key:${client.name}`, via: 'api_key' });

@@ -28,6 +28,7 @@ export async function chatRoutes(app: FastifyInstance): Promise<void> {
       return serveOperation(request, reply, request.body.stream, (signal, emit) =>
         app.ctx.orchestrator.chat({ ...request.body, cache }, {
           request_id: request.id,
+          key_id: request.clientKey?.id,
           signal,
           emit,
           allow: request.clientKey ? (what) => checkAllowance(request.clientKey, what) : undefined,

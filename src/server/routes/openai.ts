@@ -101,7 +101,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         options,
         signal: abort.signal,
         deadline,
-        context: { request_id: request.id, ...(cache !== undefined ? { cache } : {}) },
+        context: { request_id: request.id, ...(request.clientKey ? { key_id: request.clientKey.id } : {}), ...(cache !== undefined ? { cache } : {}) },
       });
       const direct = async (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
         if (body.stream) return streamCompletion(app, request, reply, active.gateway.stream(req), meta);

@@ -43,10 +43,10 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       app.ctx.webhooks.checkCallbackUrl(callback_url);
       checkWorkflowAllowance(request.clientKey, workflow, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
-        return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, callback_url });
+        return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, key_id: request.clientKey?.id, callback_url });
       }
       return serveOperation(request, reply, stream, (signal, emit) =>
-        app.ctx.orchestrator.runWorkflow(workflow, variables, { request_id: request.id, signal, emit, session_id, timeout_s, callback_url }),
+        app.ctx.orchestrator.runWorkflow(workflow, variables, { request_id: request.id, key_id: request.clientKey?.id, signal, emit, session_id, timeout_s, callback_url }),
       );
     },
   );
@@ -68,10 +68,10 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       const template = app.ctx.catalog.templates.get(request.params.name);
       if (template) checkWorkflowAllowance(request.clientKey, template, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
-        return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, callback_url });
+        return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, key_id: request.clientKey?.id, callback_url });
       }
       return serveOperation(request, reply, stream, (signal, emit) =>
-        app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, signal, emit, session_id, timeout_s, callback_url }),
+        app.ctx.orchestrator.runTemplate(request.params.name, variables, { request_id: request.id, key_id: request.clientKey?.id, signal, emit, session_id, timeout_s, callback_url }),
       );
     },
   );
