@@ -103,7 +103,7 @@ export interface AppDeps {
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
   replica?: string;
-  /** Single-node home of the webhook outbox and schedule state (main.ts opens data/automation.db); default in memory. */
+  /** Single-node home of the webhook outbox and schedule state (main.ts passes the SQLite stores' database, orchestrator.db); default in memory. */
   automationDb?: Database;
   /** Trust roots for webhook receivers' certificates instead of Node's (tests' self-signed receivers). */
   webhookCa?: string | Buffer;

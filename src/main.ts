@@ -5,9 +5,7 @@ import { startTracing } from './telemetry/tracing.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { catalogRoot, catalogWarnings, loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { join } from 'node:path';
-import { AUTOMATION_FILE, openAutomationDb } from './runs/automation-db.js';
-import { openStores, resolveStorage, sharedRedisUrl } from './store/open-stores.js';
+import { openStores, sharedRedisUrl } from './store/open-stores.js';
 import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
 import { openKeyStore } from './store/open-key-store.js';
@@ -29,13 +27,9 @@ async function main(): Promise<void> {
   const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
   const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });
   const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
-  const keyStore = openKeyStore(loaded.config.storage, process.env, { redis, log: logger });
-  // Webhooks and schedules keep their state beside the SQLite store (in Redis in shared mode); nothing opens when neither is used.
-  const storage = resolveStorage(loaded.config.storage, process.env);
-  const automationUsed = Boolean(loaded.config.webhooks.secret) || loaded.config.schedules.length > 0;
-  const automationDb = !redis && automationUsed && storage.driver === 'sqlite' ? openAutomationDb(join(storage.dataDir, AUTOMATION_FILE)) : undefined;
-  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb });
-  if (automationDb) app.addHook('onClose', async () => void automationDb.close());
+  const keyStore = openKeyStore(stores, { redis, log: logger });
+  // Webhooks and schedules keep their tables in the one SQLite database (in Redis in shared mode).
+  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb: redis ? undefined : stores.sqlite });
   if (shared) app.log.info({ redis: redactUrl(redisUrl!) }, 'shared mode: sessions, runs and provider rate limits live in Redis');
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);

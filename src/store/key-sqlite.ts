@@ -1,49 +1,13 @@
-import Database from 'better-sqlite3';
-import { migrate, type Migration } from './sqlite-migrations.js';
+import type { Database } from 'better-sqlite3';
 import { guarded, type StoreLog } from './store-error.js';
 import { decodeCursor, encodeCursor, type ClientKey, type KeyStore } from './key-types.js';
 
-/** The keys' own schema, in their own file (`keys.db`), so it never races the session store's migrations. */
-const KEY_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'client keys, spend, minute counters',
-    sql: `
-      CREATE TABLE client_keys (
-        id TEXT PRIMARY KEY,
-        hash TEXT NOT NULL UNIQUE,
-        created_ms INTEGER NOT NULL,
-        data TEXT NOT NULL
-      );
-      CREATE INDEX client_keys_order ON client_keys (created_ms, id);
-      CREATE TABLE client_key_spend (
-        id TEXT NOT NULL,
-        period TEXT NOT NULL,
-        nano INTEGER NOT NULL,
-        PRIMARY KEY (id, period)
-      );
-      CREATE TABLE client_key_minutes (
-        id TEXT NOT NULL,
-        minute INTEGER NOT NULL,
-        n INTEGER NOT NULL,
-        PRIMARY KEY (id, minute)
-      );
-    `,
-  },
-];
-
-/** Client keys in a SQLite file (single node): spend and keys survive restarts. */
-export function createSqliteKeyStore(file: string, opts: { log?: StoreLog } = {}): KeyStore {
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    migrate(db, KEY_MIGRATIONS);
-  } catch (err) {
-    throw new Error(`cannot open the key store at ${file}: ${(err as Error).message}`, { cause: err });
-  }
+/**
+ * Client keys in the one SQLite database (their tables: migration 4 of
+ * sqlite-migrations.ts): spend and keys survive restarts. The database's owner
+ * (the SQLite stores) closes it.
+ */
+export function createSqliteKeyStore(db: Database, opts: { log?: StoreLog } = {}): KeyStore {
   const stmt = {
     insert: db.prepare('INSERT INTO client_keys (id, hash, created_ms, data) VALUES (?, ?, ?, ?)'),
     get: db.prepare('SELECT data FROM client_keys WHERE id = ?'),
@@ -104,8 +68,7 @@ export function createSqliteKeyStore(file: string, opts: { log?: StoreLog } = {}
         }
         return (stmt.hit.get(id, minute) as { n: number }).n;
       }),
-    close: async () => {
-      if (db.open) db.close();
-    },
+    // The database belongs to the SQLite stores, which close it.
+    close: async () => undefined,
   };
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { createMemoryStores } from './memory.js';
 import { createSqliteStores } from './sqlite.js';
+import { importLegacyFiles } from './sqlite-legacy.js';
 import type { Redis } from 'ioredis';
 import { connectRedis, createRedisStores } from './redis.js';
 import type { StoreLog } from './store-error.js';
@@ -15,13 +16,13 @@ export function sharedRedisUrl(storage: Config['storage'], env: NodeJS.ProcessEn
   return env.REDIS_URL?.trim() || storage.redis_url?.trim() || undefined;
 }
 
-/** The SQLite file's name inside the data directory. */
+/** The SQLite database's file inside the data directory: every SQLite-backed store keeps its tables there. */
 export const SQLITE_FILE = 'orchestrator.db';
 
 /** Optional collaborators of `openStores`. */
 export interface OpenStoresOptions {
   clock?: Clock;
-  log?: StoreLog;
+  log?: StoreLog & { info?(obj: object, msg: string): void };
   /** An open connection to the shared Redis (main.ts shares one with the rate limiters). */
   redis?: Redis;
 }
@@ -38,7 +39,8 @@ export function resolveStorage(storage: Config['storage'], env: NodeJS.ProcessEn
 /**
  * Opens the configured stores at startup. For SQLite it creates the data
  * directory and fails fast, naming the directory, when it cannot be written —
- * better a clear refusal to start than a server that loses every turn.
+ * better a clear refusal to start than a server that loses every turn — and
+ * imports the files of the old layout (keys.db, automation.db) once.
  */
 export async function openStores(storage: Config['storage'], env: NodeJS.ProcessEnv, opts: OpenStoresOptions = {}): Promise<Stores> {
   const { driver, dataDir } = resolveStorage(storage, env);
@@ -59,5 +61,12 @@ export async function openStores(storage: Config['storage'], env: NodeJS.Process
   } catch (err) {
     throw new Error(`data directory ${dataDir} is not writable: ${(err as Error).message}`, { cause: err });
   }
-  return createSqliteStores(join(dataDir, SQLITE_FILE), { ...common, log: opts.log });
+  const stores = createSqliteStores(join(dataDir, SQLITE_FILE), { ...common, log: opts.log });
+  try {
+    importLegacyFiles(stores.sqlite!, dataDir, opts.log);
+  } catch (err) {
+    await stores.close();
+    throw new Error(`importing the former separate SQLite files in ${dataDir} failed: ${(err as Error).message}`, { cause: err });
+  }
+  return stores;
 }

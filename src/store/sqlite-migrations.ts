@@ -1,9 +1,13 @@
 import type { Database } from 'better-sqlite3';
 
 /**
- * The SQLite schema as an ordered list of migrations. The server applies the
- * missing ones at startup, each in its own transaction, and records them in
- * `schema_migrations`; append new entries, never edit applied ones.
+ * The schema of the one SQLite database (`orchestrator.db`) as an ordered list
+ * of migrations. Every store that keeps SQLite state (sessions and runs, config
+ * versions, client keys, the webhook outbox, schedule state) registers its
+ * tables here as an entry, so one file holds everything and one transaction can
+ * span stores. The server applies the missing entries at startup, each in its
+ * own transaction, and records them in `schema_migrations` (and `user_version`);
+ * append new entries, never edit applied ones.
  */
 export interface Migration {
   version: number;
@@ -98,6 +102,88 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Owner: key-sqlite.ts (formerly its own file, keys.db).
+    version: 4,
+    name: 'client keys, spend, minute counters',
+    sql: `
+      CREATE TABLE client_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX client_keys_order ON client_keys (created_ms, id);
+      CREATE TABLE client_key_spend (
+        id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        nano INTEGER NOT NULL,
+        PRIMARY KEY (id, period)
+      );
+      CREATE TABLE client_key_minutes (
+        id TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (id, minute)
+      );
+    `,
+  },
+  {
+    // Owner: outbox-sqlite.ts (formerly in automation.db).
+    version: 5,
+    name: 'webhook outbox and delivery attempts',
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        url TEXT NOT NULL,
+        shown_url TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'expired')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_ms INTEGER NOT NULL,
+        lease TEXT
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_ms);
+      CREATE INDEX webhook_outbox_created ON webhook_outbox (created_ms);
+
+      CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_attempts_run ON webhook_attempts (run_id, id);
+      CREATE INDEX webhook_attempts_at ON webhook_attempts (at_ms);
+    `,
+  },
+  {
+    // Owner: runs/schedules/schedule-state.ts (formerly in automation.db).
+    version: 6,
+    name: 'schedule state',
+    sql: `
+      CREATE TABLE schedule_state (
+        name TEXT PRIMARY KEY,
+        last_fire_ms INTEGER,
+        last_run_id TEXT,
+        seen_ms INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    // Owner: sqlite-legacy.ts.
+    version: 7,
+    name: 'imports of the former separate files (keys.db, automation.db)',
+    sql: `
+      CREATE TABLE legacy_imports (
+        file TEXT PRIMARY KEY,
+        imported_at TEXT NOT NULL,
+        rows INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; safe to call on every open. Returns the versions applied. */
@@ -120,6 +206,8 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
       if (again) return;
       db.exec(m.sql);
       record.run(m.version, m.name, new Date().toISOString());
+      // Also in the header, so `PRAGMA user_version` (and sqlite3's .dbinfo) tell the schema at a glance.
+      db.pragma(`user_version = ${Math.max(m.version, Number(db.pragma('user_version', { simple: true })))}`);
       done.push(m.version);
     }).immediate();
   }

@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { systemClock } from '../clock.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import { createSqliteControlStore } from './control-sqlite.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
-import { migrate } from './sqlite-migrations.js';
+import { openSqliteDatabase } from './sqlite-database.js';
 import { guarded, type StoreLog } from './store-error.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -29,27 +29,20 @@ interface SessionRow {
 const TURN_COLUMNS = 'role, content, category, model_used, run_id, request_id, cost_usd, created_at';
 
 /**
- * Sessions and runs in one SQLite file (WAL mode): the embedded default, so
- * history survives a restart. better-sqlite3 is synchronous, so each method's
+ * Sessions and runs in the one SQLite database (WAL mode; see
+ * sqlite-database.ts): the embedded default, so history survives a restart.
+ * Given a file, it opens (and on `close` closes) the database; given an open
+ * database, its owner closes it. The returned `sqlite` is the database, for the
+ * other stores that keep their tables in it (keys, schedule state). better-sqlite3 is synchronous, so each method's
  * statement or transaction runs whole before another request's can start; WAL
  * plus `busy_timeout` covers a second process on the same file. Driver failures
  * leave as the API's 503 (see `store-error.ts`).
  */
-export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}): Stores {
+export function createSqliteStores(file: string | Database, opts: SqliteStoreOptions = {}): Stores {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    db.pragma('journal_mode = WAL');
-    // NORMAL is durable across process crashes in WAL mode; only a power cut can drop the last commit.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (err) {
-    throw new Error(`cannot open the session store at ${file}: ${(err as Error).message}`, { cause: err });
-  }
+  const owned = typeof file === 'string';
+  const db = typeof file === 'string' ? openSqliteDatabase(file, { busyTimeoutMs: opts.busyTimeoutMs }) : file;
 
   const stmt = {
     insertSession: db.prepare(
@@ -268,8 +261,9 @@ export function createSqliteStores(file: string, opts: SqliteStoreOptions = {}):
         return { status: 'error', driver: 'sqlite', message: (err as Error).message };
       }
     },
+    sqlite: db,
     async close() {
-      if (db.open) db.close();
+      if (owned && db.open) db.close();
     },
   };
 }

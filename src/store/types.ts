@@ -1,3 +1,4 @@
+import type { Database } from 'better-sqlite3';
 import type { RunResult, RunStatus, Workflow } from '../orchestrator/workflow/types.js';
 import type { ControlStore } from './control-types.js';
 
@@ -152,6 +153,8 @@ export interface RunEventLog {
 }
 
 export interface Stores {
+  /** The SQLite database (SQLite driver only): the key store and schedule state keep their tables in it. */
+  sqlite?: Database;
   sessions: SessionStore;
   runs: RunStore;
   events: RunEventLog;
