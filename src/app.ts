@@ -59,9 +59,7 @@ import { workflowRoutes } from './server/routes/workflows.js';
 import { createRunEngineFor } from './runs/engine.js';
 import { replicaId } from './runs/replica.js';
 import { automationDbHandle } from './runs/automation-db.js';
-import { createRedisOutbox } from './runs/webhooks/outbox-redis.js';
-import { createSqliteOutbox } from './runs/webhooks/outbox-sqlite.js';
-import { createWebhooks } from './runs/webhooks/webhooks.js';
+import { createWebhooks, webhookMessages } from './runs/webhooks/webhooks.js';
 import { createRedisScheduleState, createSqliteScheduleState } from './runs/schedules/schedule-state.js';
 import { startSchedules } from './runs/schedules/schedules.js';
 import { scheduleRoutes } from './server/routes/schedules.js';
@@ -198,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic, shadows };
   const runs = createRunEngineFor(
-    { ...base, replica: deps.replica ?? replicaId() },
+    { ...base, replica: deps.replica ?? replicaId(), outboxFor: (run) => webhookMessages(config.webhooks, run, clock.now()) },
     versioned,
     deps.shared ? { redisUrl: deps.shared.bottleneckRedisUrl, redis: deps.shared.redis, prefix: deps.shared.prefix ?? 'mo:' } : undefined,
   );
@@ -206,16 +204,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
   const canaryActions = canaryChanges(control);
   const automationDb = automationDbHandle(deps.automationDb);
-  const outbox = !config.webhooks.secret
-    ? null
-    : deps.shared
-      ? createRedisOutbox(deps.shared.redis, {
-          prefix: deps.shared.prefix,
-          messageTtlS: Math.round((config.webhooks.max_age_h + 24) * 3600),
-          attemptsTtlS: Math.round(config.storage.run_max_age_hours * 3600),
-        })
-      : createSqliteOutbox(automationDb.get());
-  const webhooks = createWebhooks({ config: config.webhooks, outbox, bus, runs: stores.runs, clock, log: app.log, ca: deps.webhookCa });
+  // The outbox lives beside the run records: a run's final save writes its messages in the same transaction.
+  const webhooks = createWebhooks({ config: config.webhooks, outbox: config.webhooks.secret ? stores.outbox : null, bus, clock, log: app.log, ca: deps.webhookCa });
   // A schedule naming an unknown template is a config error: nothing started so far may outlive it.
   const schedules = await startSchedules({
     schedules: config.schedules,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (tracing) logger.info({ endpoint: tracing.endpoint, protocol: tracing.protocol }, 'tracing on: spans exported over OTLP/HTTP');
   const redisUrl = sharedRedisUrl(loaded.config.storage, process.env);
   const redis = redisUrl ? await connectRedis(redisUrl, logger) : undefined;
-  const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis });
+  const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis, webhookMaxAgeH: loaded.config.webhooks.max_age_h });
   const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
   const keyStore = openKeyStore(stores, { redis, log: logger });
   // Webhooks and schedules keep their tables in the one SQLite database (in Redis in shared mode).

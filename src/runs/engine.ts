@@ -74,7 +74,7 @@ export interface RunEngine {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export type RunEngineDeps = OrchestratorDeps & { replica: string };
+export type RunEngineDeps = OrchestratorDeps & Pick<RunTryDeps, 'replica' | 'outboxFor'>;
 
 /** A run's collaborators under its config version. */
 type VersionedTry = RunTryDeps & VersionedDeps;

@@ -4,6 +4,7 @@ import { roundUsd } from '../orchestrator/ledger.js';
 import { executeWorkflow, type Emit, type ExecutorDeps } from '../orchestrator/workflow/executor.js';
 import { RunRecorder } from '../orchestrator/workflow/run-recorder.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import type { OutboxMessage } from '../store/outbox-types.js';
 import type { RunSpec, Stores } from '../store/types.js';
 import { RunEventWriter } from './event-writer.js';
 import { ATTR, contextOf, failSpan, inSpan } from '../telemetry/spans.js';
@@ -13,6 +14,8 @@ export interface RunTryDeps extends ExecutorDeps {
   stores: Stores;
   log: FastifyBaseLogger;
   replica: string;
+  /** The webhook messages of a run's final status, written with its final record in one transaction. */
+  outboxFor?: (run: RunResult) => readonly OutboxMessage[];
 }
 
 export interface RunTryOptions {
@@ -66,6 +69,7 @@ async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: 
     workflow: spec.workflow,
     request_id: spec.request_id,
     key_id: spec.key_id,
+    outboxFor: deps.outboxFor,
     signal: opts.signal,
     deadline: spec.deadline,
     accepted_at: spec.accepted_at,
@@ -96,7 +100,7 @@ export async function concludeUnstarted(
   record.finished_at = new Date(deps.clock.now()).toISOString();
   record.duration_ms = deps.clock.now() - Date.parse(record.started_at);
   record.cost_usd = roundUsd(record.cost_usd);
-  await deps.stores.runs.save(record).catch((err: unknown) => deps.log.error({ err, run_id: record.run_id }, 'saving the run record failed'));
+  await deps.stores.runs.save(record, deps.outboxFor?.(record)).catch((err: unknown) => deps.log.error({ err, run_id: record.run_id }, 'saving the run record failed'));
   await deps.stores.events
     .append(record.run_id, 'completed', record)
     .catch((err: unknown) => deps.log.error({ err, run_id: record.run_id }, 'appending to the run event log failed'));

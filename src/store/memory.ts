@@ -1,7 +1,11 @@
 import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import type { Database } from 'better-sqlite3';
 import { createMemoryControlStore } from './control-memory.js';
+import { createSqliteOutbox } from './outbox-sqlite.js';
+import type { Outbox } from './outbox-types.js';
+import { openSqliteDatabase } from './sqlite-database.js';
 import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -31,6 +35,8 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
   const watchers = new LocalWatchers();
   let nextEventId = 1;
   let closed = false;
+  let outboxDb: Database | undefined;
+  const outbox = lazyOutbox(() => createSqliteOutbox((outboxDb ??= openSqliteDatabase(':memory:'))));
   const open = () => {
     if (closed) throw new AppError('overloaded', 'session store unavailable: store is closed', [], 5);
   };
@@ -124,9 +130,11 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
       const matching = [...runs.values()].filter(keep).sort(newestFirst);
       return pageOf(matching.slice(0, query.limit + 1).map((r) => structuredClone(r)), query.limit);
     },
-    async save(run) {
+    async save(run, messages) {
       open();
       runs.set(run.run_id, structuredClone(run));
+      // Nothing survives a crash here anyway; the outbox is SQLite in memory, opened on first use.
+      if (messages?.length) await outbox.enqueue(messages);
     },
     async get(runId) {
       open();
@@ -175,11 +183,27 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     runs: runStore,
     events,
     control: createMemoryControlStore(),
+    outbox,
     async health() {
       return closed ? { status: 'error', driver: 'memory', message: 'store is closed' } : { status: 'ok', driver: 'memory' };
     },
     async close() {
       closed = true;
+      if (outboxDb?.open) outboxDb.close();
     },
+  };
+}
+
+/** An outbox made on first use, so stores that never see a webhook never open a database. */
+function lazyOutbox(make: () => Outbox): Outbox {
+  let made: Outbox | undefined;
+  const get = () => (made ??= make());
+  return {
+    enqueue: (messages) => get().enqueue(messages),
+    claim: (now, limit, leaseMs) => get().claim(now, limit, leaseMs),
+    settle: (message, attempt, next) => get().settle(message, attempt, next),
+    attempts: (runId) => get().attempts(runId),
+    nextDue: () => get().nextDue(),
+    prune: (before) => get().prune(before),
   };
 }

@@ -25,6 +25,8 @@ export interface OpenStoresOptions {
   log?: StoreLog & { info?(obj: object, msg: string): void };
   /** An open connection to the shared Redis (main.ts shares one with the rate limiters). */
   redis?: Redis;
+  /** `webhooks.max_age_h`: outbox messages in Redis live a day longer (default 24). */
+  webhookMaxAgeH?: number;
 }
 
 /** The driver and directory after environment overrides: `STORE_DRIVER` and `DATA_DIR` win over the config. */
@@ -52,6 +54,7 @@ export async function openStores(storage: Config['storage'], env: NodeJS.Process
       log: opts.log,
       sessionTtlS: Math.round(storage.session_ttl_hours * 3600),
       runTtlS: Math.round(storage.run_max_age_hours * 3600),
+      webhookTtlS: Math.round(((opts.webhookMaxAgeH ?? 24) + 24) * 3600),
     });
   }
   if (driver === 'memory') return createMemoryStores(common);

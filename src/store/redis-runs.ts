@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { queueOutboxMessages } from './outbox-redis.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import { badEventId } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -15,6 +16,8 @@ interface RedisRunOptions {
   runTtlS: number;
   guard: Guard;
   log?: StoreLog;
+  /** Where a run's final save writes its webhook messages (the stores' outbox). */
+  outbox: { prefix: string; messageTtlS: number };
 }
 
 /** Ids read from the listing index per round trip. */
@@ -60,10 +63,12 @@ export function createRedisRunStore(redis: Redis, opts: RedisRunOptions): RunSto
         track(tx, run);
         await exec(tx);
       }),
-    save: (run) =>
+    save: (run, messages) =>
       guard(async () => {
         const tx = redis.multi().set(runKey(run.run_id), JSON.stringify(run), 'EX', runTtlS).zadd(byStart, startedMs(run), run.run_id);
         track(tx, run);
+        // One MULTI: the record and its webhook messages commit together.
+        if (messages?.length) queueOutboxMessages(tx, opts.outbox.prefix, messages, opts.outbox.messageTtlS);
         await exec(tx);
       }),
     get: (runId) =>

@@ -9,6 +9,7 @@ import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
 import { decodeSessionCursor, isAfterSessionCursor, sessionPageOf } from './session-query.js';
+import { createRedisOutbox } from './outbox-redis.js';
 import type { Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
 /** Options of the Redis stores: retention becomes key TTLs, so Redis itself expires idle sessions and old runs. */
@@ -18,6 +19,8 @@ export interface RedisStoreOptions extends StoreOptions {
   log?: StoreLog;
   /** Key prefix, so several deployments can share one Redis. */
   prefix?: string;
+  /** How long an outbox message lives (seconds): past `webhooks.max_age_h`, so it outlives its retries. Default 48 h. */
+  webhookTtlS?: number;
 }
 
 /**
@@ -169,7 +172,8 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     deleteIdleSince: async () => 0,
   };
 
-  const runOptions = { prefix, runTtlS: opts.runTtlS, log: opts.log, guard: <T>(fn: () => Promise<T>) => guarded(fn, opts.log) };
+  const outboxOptions = { prefix, messageTtlS: opts.webhookTtlS ?? 48 * 3600, attemptsTtlS: opts.runTtlS };
+  const runOptions = { prefix, runTtlS: opts.runTtlS, outbox: outboxOptions, log: opts.log, guard: <T>(fn: () => Promise<T>) => guarded(fn, opts.log) };
   const runs = createRedisRunStore(redis, runOptions);
   const events = createRedisEventLog(redis, runOptions);
 
@@ -178,6 +182,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     runs,
     events: events.log,
     control: createRedisControlStore(redis, { prefix, log: opts.log }),
+    outbox: createRedisOutbox(redis, outboxOptions),
     health: async () => {
       try {
         await redis.ping();

@@ -4,6 +4,7 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import { createSqliteControlStore } from './control-sqlite.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import { openSqliteDatabase } from './sqlite-database.js';
+import { createSqliteOutbox, outboxWriter } from './outbox-sqlite.js';
 import { guarded, type StoreLog } from './store-error.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -44,6 +45,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
   const owned = typeof file === 'string';
   const db = typeof file === 'string' ? openSqliteDatabase(file, { busyTimeoutMs: opts.busyTimeoutMs }) : file;
 
+  const writeOutbox = outboxWriter(db);
   const stmt = {
     insertSession: db.prepare(
       'INSERT INTO sessions (session_id, created_at, updated_at, updated_ms, cost_usd) VALUES (?, ?, ?, ?, 0) ON CONFLICT (session_id) DO NOTHING',
@@ -199,9 +201,17 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
       const row = { ...runRow(run), spec: JSON.stringify(spec) };
       guarded(() => stmt.createRun.run(row), log);
     },
-    async save(run) {
+    async save(run, messages) {
       const row = runRow(run);
-      guarded(() => stmt.saveRun.run(row), log);
+      if (!messages?.length) return void guarded(() => stmt.saveRun.run(row), log);
+      guarded(
+        () =>
+          db.transaction(() => {
+            stmt.saveRun.run(row);
+            writeOutbox(messages);
+          }).immediate(),
+        log,
+      );
     },
     async get(runId) {
       return guarded(() => {
@@ -262,6 +272,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
       }
     },
     sqlite: db,
+    outbox: createSqliteOutbox(db),
     async close() {
       if (owned && db.open) db.close();
     },

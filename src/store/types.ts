@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { RunResult, RunStatus, Workflow } from '../orchestrator/workflow/types.js';
 import type { ControlStore } from './control-types.js';
+import type { Outbox, OutboxMessage } from './outbox-types.js';
 
 /** One message of a session, as stored and as returned by GET /session/{id}. */
 export interface Turn {
@@ -112,8 +113,12 @@ export interface RunPage {
 export interface RunStore {
   /** Writes a new run's record and spec together, before any model call (the run is durable from here). */
   create(run: RunResult, spec: RunSpec): Promise<void>;
-  /** Inserts or replaces the run record (called as the run progresses); copies it before returning control. */
-  save(run: RunResult): Promise<void>;
+  /**
+   * Inserts or replaces the run record (called as the run progresses); copies it before returning control.
+   * `outbox`: messages written to the stores' outbox in the same transaction as the record (the
+   * transactional outbox: a final record and its webhooks commit together or not at all).
+   */
+  save(run: RunResult, outbox?: readonly OutboxMessage[]): Promise<void>;
   get(runId: string): Promise<RunResult | null>;
   /** The spec written by `create`; null for unknown runs (or runs recorded before runs were durable). */
   spec(runId: string): Promise<RunSpec | null>;
@@ -155,6 +160,8 @@ export interface RunEventLog {
 export interface Stores {
   /** The SQLite database (SQLite driver only): the key store and schedule state keep their tables in it. */
   sqlite?: Database;
+  /** The webhook outbox, beside the run records so a run's final save can write its messages in the same transaction. */
+  outbox: Outbox;
   sessions: SessionStore;
   runs: RunStore;
   events: RunEventLog;

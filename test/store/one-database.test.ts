@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageSchema } from '../../src/config/schema.js';
-import { createSqliteOutbox } from '../../src/runs/webhooks/outbox-sqlite.js';
+import { createSqliteOutbox } from '../../src/store/outbox-sqlite.js';
 import { createSqliteScheduleState } from '../../src/runs/schedules/schedule-state.js';
 import { createSqliteKeyStore } from '../../src/store/key-sqlite.js';
 import type { ClientKey } from '../../src/store/key-types.js';

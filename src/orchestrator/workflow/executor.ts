@@ -6,6 +6,7 @@ import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/schema.js';
 import type { AppEventBus } from '../../events.js';
 import type { Gateway } from '../../gateway/types.js';
+import type { OutboxMessage } from '../../store/outbox-types.js';
 import { emptyUsage } from '../../providers/types.js';
 import { cancelCauseOf } from '../cancellation.js';
 import { Ledger, roundUsd } from '../ledger.js';
@@ -36,6 +37,8 @@ export interface ExecuteOptions {
   request_id: string;
   /** The managed key billed for the run's model calls (from the run's spec). */
   key_id?: string;
+  /** The webhook messages of the run's final status: written with the final record, in one transaction. */
+  outboxFor?: (run: RunResult) => readonly OutboxMessage[];
   /**
    * The run's signal: aborts on client hang-up, cancellation, the deadline (see
    * createBudget), or shutdown — which hands the run back instead of ending it.
@@ -269,7 +272,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   run.media = run.tasks.flatMap((t) => (t.media ?? []) as ReportedMedia[]);
   run.finished_at = now();
   run.duration_ms = deps.clock.now() - opts.accepted_at;
-  await recorder.commit();
+  await recorder.commit(opts.outboxFor?.(run));
   deps.bus.emit('run_finished', { run_id: run.run_id, workflow: run.workflow, status: run.status, duration_ms: run.duration_ms, cost_usd: run.cost_usd });
   return run;
 }

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { OutboxMessage } from '../../store/outbox-types.js';
 import type { RunStore } from '../../store/types.js';
 import type { RunResult } from './types.js';
 
@@ -11,6 +12,8 @@ export class RunRecorder {
   private pending: Promise<void> = Promise.resolve();
   /** A save is queued and has not begun: it will write the newest state, so another is not needed. */
   private queued = false;
+  /** Messages the next save writes with the record (the final one's webhooks). */
+  private outbox: readonly OutboxMessage[] | undefined;
 
   constructor(
     readonly record: RunResult,
@@ -28,14 +31,20 @@ export class RunRecorder {
     this.queued = true;
     this.pending = this.pending.then(() => {
       this.queued = false;
-      return this.store.save(this.record).catch((err: unknown) => {
+      const outbox = this.outbox;
+      this.outbox = undefined;
+      return this.store.save(this.record, outbox).catch((err: unknown) => {
         this.log.error({ err, run_id: this.record.run_id }, 'saving the run record failed');
       });
     });
   }
 
-  /** Saves the current record and resolves once it (and every earlier save) has been attempted. */
-  commit(): Promise<void> {
+  /**
+   * Saves the current record and resolves once it (and every earlier save) has been attempted;
+   * `outbox` messages are written in the same transaction as that record (see RunStore.save).
+   */
+  commit(outbox?: readonly OutboxMessage[]): Promise<void> {
+    if (outbox?.length) this.outbox = [...(this.outbox ?? []), ...outbox];
     this.save();
     return this.pending;
   }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Agent, request } from 'undici';
 import type { Clock } from '../../clock.js';
 import type { WebhooksConfig } from '../../config/schema.js';
-import type { DeliveryAttempt, LeasedMessage, Outbox, Settlement } from './outbox.js';
+import type { DeliveryAttempt, LeasedMessage, Outbox, Settlement } from '../../store/outbox-types.js';
 import type { Signer } from './signer.js';
 import { callbackUrlProblem, guardedLookup, isAllowedHost, RefusedAddressError, type AllowHosts } from './url-guard.js';
 

@@ -3,11 +3,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { WebhookEvent, WebhooksConfig } from '../../config/schema.js';
 import { validationError } from '../../errors.js';
-import type { AppEventBus, OrchestratorEvents } from '../../events.js';
+import type { AppEventBus } from '../../events.js';
 import type { RunResult, RunStatus } from '../../orchestrator/workflow/types.js';
-import type { RunStore } from '../../store/types.js';
 import { startDeliverer, type Deliverer } from './deliverer.js';
-import type { DeliveryAttempt, Outbox, OutboxMessage } from './outbox.js';
+import type { DeliveryAttempt, Outbox, OutboxMessage } from '../../store/outbox-types.js';
 import { createSigner } from './signer.js';
 import { callbackUrlProblem, parseAllowHosts, type AllowHosts } from './url-guard.js';
 
@@ -19,7 +18,7 @@ export interface Webhooks {
   checkCallbackUrl(url: string | undefined): void;
   /** The delivery attempts of a run's webhooks, oldest first (empty when webhooks are off). */
   attempts(run_id: string): Promise<DeliveryAttempt[]>;
-  /** Waits for enqueues in progress, then stops the deliverer. */
+  /** Stops the deliverer (attempts in flight settle first). */
   close(): Promise<void>;
 }
 
@@ -28,7 +27,6 @@ export interface WebhooksDeps {
   /** Null when webhooks are off (no secret). */
   outbox: Outbox | null;
   bus: AppEventBus;
-  runs: RunStore;
   clock: Clock;
   log: FastifyBaseLogger;
   /** Trust roots for receivers' certificates instead of Node's (tests). */
@@ -73,10 +71,28 @@ const messageId = (runId: string, event: string, url: string): string =>
   `msg_${createHash('sha256').update(`${runId}\n${event}\n${url}`).digest('base64url').slice(0, 32)}`;
 
 /**
- * Wires webhooks into the server: when a run concludes (`run_finished`, emitted
- * after its final record was committed) its messages — one to the run's
- * `callback_url`, one to each subscription of its event — are written to the
- * outbox, and the deliverer is woken. Costs nothing when no secret is set.
+ * The outbox messages of a run that reached its final status: one to the run's
+ * `callback_url`, one to each subscription of its event. Empty while the run is
+ * unfinished, when webhooks are off (no secret) or nobody listens. The run
+ * engine writes them with the final record, in one transaction (RunStore.save).
+ */
+export function webhookMessages(config: WebhooksConfig, run: RunResult, now: number): OutboxMessage[] {
+  const event = eventOf(run.status);
+  if (!config.secret || !event) return [];
+  const subscribed = config.subscriptions.filter((s) => s.events.includes(event));
+  const callback = run.callback_url;
+  if (!callback && subscribed.length === 0) return [];
+  const payload = webhookPayload(event, run, run.finished_at ?? new Date(now).toISOString());
+  const targets: [string, string][] = [...(callback ? [[callback, callback] as [string, string]] : []), ...subscribed.map((s): [string, string] => [s.url, originOf(s.url)])];
+  return targets.map(([url, shown_url]) => ({ id: messageId(run.run_id, event, url), run_id: run.run_id, event, url, shown_url, payload, created_ms: now }));
+}
+
+/**
+ * Wires webhooks into the server: the deliverer works through the outbox from
+ * startup on (what a stopped process left pending is delivered first, then
+ * every `poll_ms`, each message under a lease so one replica delivers it), and
+ * is woken when a run concludes (`run_finished`, emitted after the final record
+ * and its messages committed). Costs nothing when no secret is set.
  */
 export function createWebhooks(deps: WebhooksDeps): Webhooks {
   const { config, outbox, log } = deps;
@@ -96,32 +112,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   }
 
   const deliverer: Deliverer = startDeliverer({ outbox, config, allow, sign: createSigner(config.secret), clock: deps.clock, log, ca: deps.ca });
-  const pending = new Set<Promise<void>>();
-
-  async function enqueueFor(e: OrchestratorEvents['run_finished']): Promise<void> {
-    const event = eventOf(e.status);
-    if (!event) return;
-    const subscribed = config.subscriptions.filter((s) => s.events.includes(event));
-    const run = await deps.runs.get(e.run_id);
-    const callback = run?.callback_url;
-    if (!callback && subscribed.length === 0) return;
-    if (!run) {
-      log.error({ run_id: e.run_id }, 'run record not found; its webhooks cannot be written');
-      return;
-    }
-    const now = deps.clock.now();
-    const payload = webhookPayload(event, run, run.finished_at ?? new Date(now).toISOString());
-    const targets: [string, string][] = [...(callback ? [[callback, callback] as [string, string]] : []), ...subscribed.map((s): [string, string] => [s.url, originOf(s.url)])];
-    const messages: OutboxMessage[] = targets.map(([url, shown_url]) => ({ id: messageId(run.run_id, event, url), run_id: run.run_id, event, url, shown_url, payload, created_ms: now }));
-    await outbox!.enqueue(messages);
-    deliverer.kick();
-  }
-
   const stopListening = deps.bus.on('run_finished', (e) => {
-    const p = enqueueFor(e)
-      .catch((err: unknown) => log.error({ err: { message: (err as Error)?.message }, run_id: e.run_id }, 'writing webhooks to the outbox failed'))
-      .finally(() => pending.delete(p));
-    pending.add(p);
+    if (eventOf(e.status)) deliverer.kick();
   });
 
   return {
@@ -134,7 +126,6 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     attempts: (runId) => outbox.attempts(runId),
     async close() {
       stopListening();
-      await Promise.all(pending);
       await deliverer.stop();
     },
   };

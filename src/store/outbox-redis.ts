@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { DeliveryAttempt, LeasedMessage, Outbox, OutboxMessage } from './outbox.js';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { DeliveryAttempt, LeasedMessage, Outbox, OutboxMessage } from './outbox-types.js';
 
 /** Options of the Redis outbox. */
 export interface RedisOutboxOptions {
@@ -47,6 +47,19 @@ redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[3], ARGV[6])
 return 1`;
 
+/** The outbox's keys under a deployment's prefix. */
+const keysOf = (prefix = 'mo:') => ({ due: `${prefix}webhook:due`, msg: `${prefix}webhook:msg:` });
+
+/**
+ * Queues the commands that enqueue `messages` (each one Lua call, a no-op for a
+ * message already there) on `tx`: a MULTI that also saves a run's final record
+ * commits both together (the transactional outbox).
+ */
+export function queueOutboxMessages(tx: ChainableCommander, prefix: string | undefined, messages: readonly OutboxMessage[], messageTtlS: number): void {
+  const keys = keysOf(prefix);
+  for (const m of messages) tx.eval(ENQUEUE, 2, keys.msg + m.id, keys.due, m.id, JSON.stringify(m), m.created_ms, messageTtlS);
+}
+
 /**
  * The outbox in Redis, shared by every replica: a hash per message, one sorted
  * set of due times, and a list of attempts per run. Each operation is one Lua
@@ -55,15 +68,17 @@ return 1`;
  */
 export function createRedisOutbox(redis: Redis, opts: RedisOutboxOptions): Outbox {
   const prefix = `${opts.prefix ?? 'mo:'}webhook:`;
-  const dueKey = `${prefix}due`;
-  const msgPrefix = `${prefix}msg:`;
+  const { due: dueKey, msg: msgPrefix } = keysOf(opts.prefix);
   const attemptsKey = (runId: string) => `${prefix}attempts:${runId}`;
 
   return {
     async enqueue(messages) {
-      for (const m of messages) {
-        await redis.eval(ENQUEUE, 2, msgPrefix + m.id, dueKey, m.id, JSON.stringify(m), m.created_ms, opts.messageTtlS);
-      }
+      if (messages.length === 0) return;
+      const tx = redis.multi();
+      queueOutboxMessages(tx, opts.prefix, messages, opts.messageTtlS);
+      const results = await tx.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
     },
     async claim(now, limit, leaseMs) {
       const flat = (await redis.eval(CLAIM, 1, dueKey, now, limit, now + leaseMs, randomUUID(), msgPrefix)) as string[];

@@ -1,24 +1,35 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryAttempt, LeasedMessage, Outbox, OutboxMessage, Settlement } from './outbox.js';
+import type { DeliveryAttempt, LeasedMessage, Outbox, OutboxMessage, Settlement } from './outbox-types.js';
 
 interface Row extends OutboxMessage {
   attempts: number;
 }
 
 /**
- * The outbox in SQLite (the automation database). better-sqlite3 is synchronous,
+ * Writes outbox messages with `db`'s statements; the caller's transaction (if
+ * any) holds them, which is how a run's final record and its webhooks commit
+ * together (the transactional outbox). A message already there is left as it is.
+ */
+export function outboxWriter(db: Database): (messages: readonly OutboxMessage[]) => void {
+  const insert = db.prepare(
+    `INSERT INTO webhook_outbox (id, run_id, event, url, shown_url, payload, created_ms, state, attempts, next_ms)
+     VALUES (@id, @run_id, @event, @url, @shown_url, @payload, @created_ms, 'pending', 0, @created_ms)
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  return (messages) => {
+    for (const m of messages) insert.run({ id: m.id, run_id: m.run_id, event: m.event, url: m.url, shown_url: m.shown_url, payload: m.payload, created_ms: m.created_ms });
+  };
+}
+
+/**
+ * The outbox in SQLite (tables of the one database, migration 5). better-sqlite3 is synchronous,
  * so a claim's select-and-lease runs whole in one IMMEDIATE transaction; a claim
  * moves the message's due time to the lease's end, which is also how a lapsed
  * lease makes it due again.
  */
 export function createSqliteOutbox(db: Database): Outbox {
   const stmt = {
-    insert: db.prepare(
-      `INSERT INTO webhook_outbox (id, run_id, event, url, shown_url, payload, created_ms, state, attempts, next_ms)
-       VALUES (@id, @run_id, @event, @url, @shown_url, @payload, @created_ms, 'pending', 0, @created_ms)
-       ON CONFLICT (id) DO NOTHING`,
-    ),
     due: db.prepare(
       `SELECT id, run_id, event, url, shown_url, payload, created_ms, attempts FROM webhook_outbox
        WHERE state = 'pending' AND next_ms <= ? ORDER BY next_ms LIMIT ?`,
@@ -35,9 +46,7 @@ export function createSqliteOutbox(db: Database): Outbox {
     pruneAttempts: db.prepare('DELETE FROM webhook_attempts WHERE at_ms < ?'),
   };
 
-  const enqueue = db.transaction((messages: OutboxMessage[]) => {
-    for (const m of messages) stmt.insert.run(m);
-  });
+  const enqueue = db.transaction(outboxWriter(db));
   const claim = db.transaction((now: number, limit: number, leaseMs: number): LeasedMessage[] => {
     const rows = stmt.due.all(now, limit) as Row[];
     return rows.map((row) => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../store/redis.js';
-import { hasService } from '../../../test/helpers/has-service.js';
-import { sharedTestRedis } from '../../../test/helpers/redis.js';
-import { openAutomationDb } from '../automation-db.js';
-import type { DeliveryAttempt, Outbox, OutboxMessage } from './outbox.js';
+import { connectRedis } from './redis.js';
+import { hasService } from '../../test/helpers/has-service.js';
+import { sharedTestRedis } from '../../test/helpers/redis.js';
+import { openSqliteDatabase } from './sqlite-database.js';
+import type { DeliveryAttempt, Outbox, OutboxMessage } from './outbox-types.js';
 import { createRedisOutbox } from './outbox-redis.js';
 import { createSqliteOutbox } from './outbox-sqlite.js';
 
@@ -34,7 +34,7 @@ afterAll(async () => {
 type OpenPair = () => Promise<[Outbox, Outbox]>;
 
 const openSqlite: OpenPair = async () => {
-  const db = openAutomationDb(':memory:');
+  const db = openSqliteDatabase(':memory:');
   return [createSqliteOutbox(db), createSqliteOutbox(db)];
 };
 

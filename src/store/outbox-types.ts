@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../../config/schema.js';
+import type { WebhookEvent } from '../config/schema.js';
 
 /**
  * The durable outbox of webhook deliveries: one message per run, event and
@@ -49,7 +49,7 @@ export type Settlement = { kind: 'delivered' } | { kind: 'expired' } | { kind: '
 
 export interface Outbox {
   /** Adds messages, due at once; a message whose id is already there is left as it is (enqueueing is idempotent). */
-  enqueue(messages: OutboxMessage[]): Promise<void>;
+  enqueue(messages: readonly OutboxMessage[]): Promise<void>;
   /**
    * Claims up to `limit` messages due at `now_ms`, each leased until `now_ms + lease_ms`
    * (until then no other claim returns it).
