@@ -1,28 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { TEST_ENV } from '../helpers/gateway-config.js';
+import { describe, expect, it } from 'vitest';
+import { fakeAppForTests } from '../helpers/fake-app.js';
 import { ADMIN, call, trafficConfig } from './traffic-support.js';
 
-let fake: FakeProvider;
-let t: TestApp;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-  t = await startTestApp({
-    env: TEST_ENV,
-    adminApiKeys: `ops:${ADMIN}`,
-    config: trafficConfig(fake.url, (raw) => {
-      raw.routing.tiers.M.shadow = { model: 'fast_ai', sample_rate: 1 };
-    }),
-  });
-});
-afterAll(async () => {
-  await t.close();
-  await fake.close();
+const app = fakeAppForTests({
+  adminApiKeys: `ops:${ADMIN}`,
+  config: (raw, fakeUrl) =>
+    trafficConfig(fakeUrl, (r) => {
+      r.routing.tiers.M.shadow = { model: 'fast_ai', sample_rate: 1 };
+    })(raw),
+  reset: false,
 });
 
-const experiment = async (): Promise<any> => (await call(t.url, 'GET', '/admin/experiments/routing.tiers.M.shadow', ADMIN)).body;
+const experiment = async (): Promise<any> => (await call(app.t.url, 'GET', '/admin/experiments/routing.tiers.M.shadow', ADMIN)).body;
 
 describe('shadow mode', () => {
   it('at 100 % records every pair (latency, tokens, cost, length, similarity) and never returns the shadow’s answer', async () => {
@@ -30,7 +19,7 @@ describe('shadow mode', () => {
     expect(empty).toMatchObject({ kind: 'shadow', model: 'fast_ai', pairs: 0, sample_rate: 1 });
     const requestIds: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const { body } = await call(t.url, 'POST', '/chat', undefined, { message: `shadowed question ${i}`, category: 'M' });
+      const { body } = await call(app.t.url, 'POST', '/chat', undefined, { message: `shadowed question ${i}`, category: 'M' });
       expect(body.model_used).toBe('medium_ai');
       expect(body.response).toBe(`echo: shadowed question ${i}`);
       requestIds.push(body.request_id);
@@ -49,7 +38,7 @@ describe('shadow mode', () => {
     }
     expect(summary.shadow.latency_ms.p50).toEqual(expect.any(Number));
     // The fake saw each shadow call: the shadow model's id, once per request.
-    const fastId = t.loaded.config.models.fast_ai!.model;
-    expect(fake.attempts.filter((a) => a.model === fastId)).toHaveLength(20);
+    const fastId = app.t.loaded.config.models.fast_ai!.model;
+    expect(app.fake.attempts.filter((a) => a.model === fastId)).toHaveLength(20);
   });
 });

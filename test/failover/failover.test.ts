@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider, type FakeAttempt } from '../../scripts/fake-provider/server.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeAttempt } from '../../scripts/fake-provider/server.js';
+import { fakeAppForTests } from '../helpers/fake-app.js';
 import { streamCompletion, type StreamOutcome } from './sse.js';
 
 /**
@@ -14,38 +13,25 @@ import { streamCompletion, type StreamOutcome } from './sse.js';
 
 // Each test names its own primary model: circuit breakers are per model and outlive a test.
 
-let fake: FakeProvider;
-let server: TestApp;
-
 /** Over fifty short words, so that the echo (the first 200 characters) has more than forty. */
 const MESSAGE = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
 const EXPECTED = `echo: ${MESSAGE.slice(0, 200)}`;
 const BACKUP = 'openrouter/backup-model';
 
-beforeAll(async () => {
-  fake = await startFakeProvider();
-  server = await startTestApp({
-    env: TEST_ENV,
-    config: (raw) => {
-      pointShippedConfigAt(raw, fake.url);
-      // Roomier than the unit tests' limits: the suite runs on a busy machine.
-      raw.timeouts = { connect_ms: 2000, first_byte_ms: 1500, stream_idle_ms: 600, response_ms: 1500 };
-      // The same upstream under another name whose models hedge after 300 ms without a first token.
-      raw.providers.hedged = { ...raw.providers.openrouter, timeouts: { hedge_after_ms: 300, first_byte_ms: 30_000 } };
-    },
-  });
+const app = fakeAppForTests({
+  config: (raw) => {
+    // Roomier than the unit tests' limits: the suite runs on a busy machine.
+    raw.timeouts = { connect_ms: 2000, first_byte_ms: 1500, stream_idle_ms: 600, response_ms: 1500 };
+    // The same upstream under another name whose models hedge after 300 ms without a first token.
+    raw.providers.hedged = { ...raw.providers.openrouter, timeouts: { hedge_after_ms: 300, first_byte_ms: 30_000 } };
+  },
 });
-afterAll(async () => {
-  await server?.close();
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
 
 /** A streamed completion of MESSAGE on `model` with ad-hoc fallbacks. */
 const ask = (model: string, fallbacks: string[] = [BACKUP]): Promise<StreamOutcome> =>
-  streamCompletion(server.url, { model: `openrouter/${model}`, fallbacks, messages: [{ role: 'user', content: MESSAGE }] });
+  streamCompletion(app.t.url, { model: `openrouter/${model}`, fallbacks, messages: [{ role: 'user', content: MESSAGE }] });
 
-const seen = (real: string): FakeAttempt[] => fake.attempts.filter((a) => a.model.endsWith(real));
+const seen = (real: string): FakeAttempt[] => app.fake.attempts.filter((a) => a.model.endsWith(real));
 const lastMessage = (a: FakeAttempt) => ((a.body as { messages: Array<{ role: string; content: string }> }).messages ?? []).at(-1)!;
 
 /** The whole answer, properly finished, from the expected model(s). */
@@ -97,14 +83,14 @@ describe('failover suite: faults before the first token', () => {
   it('7. first token after 20 s: hedged after hedge_after_ms, the fallback answers and the slow attempt is cancelled', async () => {
     const primary = 'hedged/fault:slow_first_token_20000/primary-7';
     const started = Date.now();
-    const out = await streamCompletion(server.url, { model: primary, fallbacks: [BACKUP], messages: [{ role: 'user', content: MESSAGE }] });
+    const out = await streamCompletion(app.t.url, { model: primary, fallbacks: [BACKUP], messages: [{ role: 'user', content: MESSAGE }] });
     expectComplete(out, BACKUP);
     expect(out.models).toEqual([BACKUP]);
     // The fake saw the hedge: both requests, and the slow one's connection closed by the gateway.
     expect(seen('primary-7')).toHaveLength(1);
     expect(seen('backup-model')).toHaveLength(1);
     await expect.poll(() => seen('primary-7')[0]!.closedEarly).toBe(true);
-    const stats = (await (await fetch(`${server.url}/stats`)).json()) as { models: Record<string, { calls: number; failures: number; cancelled: number; cost_usd: number }> };
+    const stats = (await (await fetch(`${app.t.url}/stats`)).json()) as { models: Record<string, { calls: number; failures: number; cancelled: number; cost_usd: number }> };
     expect(stats.models[primary]).toMatchObject({ calls: 1, failures: 0, cancelled: 1, cost_usd: 0 });
     // The generous bound the suite promises (the hedge itself starts at 300 ms).
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -122,9 +108,9 @@ describe('failover suite: faults before the first token', () => {
   });
 
   it('15. primary down then recovering: the fallback answers while it is down, the primary again once it is back', async () => {
-    fake.setDown('primary-down', true);
+    app.fake.setDown('primary-down', true);
     expectComplete(await ask('primary-down'), BACKUP);
-    fake.setDown('primary-down', false);
+    app.fake.setDown('primary-down', false);
     // Its circuit may have opened: it is probed again after circuit_breaker.reset_timeout_ms.
     let out: StreamOutcome | undefined;
     for (let i = 0; i < 50; i++) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadCatalog } from '../../src/config/catalog.js';
@@ -38,4 +39,43 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     await app.close();
   };
   return { app, url: `http://127.0.0.1:${port}`, loaded, close };
+}
+
+/** A server shared by the tests of a file, and a JSON POST to it. */
+export interface SharedTestApp {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly loaded: LoadedConfig;
+  /** POSTs `body` as JSON to `path`; the status, parsed body and headers. */
+  post(path: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+/** `startTestApp(opts)` for every test of a file (or `describe`): started in beforeAll, closed in afterAll. */
+export function testAppForTests(opts: TestAppOptions = {}): SharedTestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(opts);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const get = (): TestApp => {
+    if (!started) throw new Error('the server starts in beforeAll');
+    return started;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get app() {
+      return get().app;
+    },
+    get loaded() {
+      return get().loaded;
+    },
+    async post(path, body) {
+      const res = await fetch(`${get().url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    },
+  };
 }

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { TEST_ENV } from './gateway-config.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { shippedConfig } from './app.js';
+import { pointShippedConfigAt, TEST_ENV } from './gateway-config.js';
 
 /** A server started from the real entry point (src/main.ts) in its own process. */
 export interface ServerProcess {
@@ -62,4 +65,20 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Writes `<dir>/config.json` for a server process: the shipped config pointed at
+ * the fake provider, first-byte and response timeouts of `timeoutMs` (default
+ * 10 s: a child process on a loaded machine is slow), then `edit`. Returns its path.
+ */
+export function writeProcessConfig(dir: string, fakeUrl: string, edit?: (raw: Record<string, any>) => void, timeoutMs = 10_000): string {
+  const raw = shippedConfig();
+  pointShippedConfigAt(raw, fakeUrl);
+  raw.timeouts.first_byte_ms = timeoutMs;
+  raw.timeouts.response_ms = timeoutMs;
+  edit?.(raw);
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(raw));
+  return file;
 }

@@ -1,8 +1,6 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeAppForTests } from '../helpers/fake-app.js';
 
 /**
  * The Chat Completions request surface through real HTTP: every field reaches the
@@ -10,31 +8,20 @@ import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
  * in OpenAI's error body naming the field — never silently dropped.
  */
 
-let fake: FakeProvider;
-let server: TestApp;
+const app = fakeAppForTests({
+  config: (raw) => {
+    // A model with a Gemini fallback, to see the fallback passed by when it cannot honour a field.
+    raw.models.down_ai = { ...raw.models.medium_ai, model: 'fault:unavailable/down-model', fallbacks: ['long_context_ai'] };
+  },
+});
 let client: OpenAI;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-  server = await startTestApp({
-    env: TEST_ENV,
-    config: (raw) => {
-      pointShippedConfigAt(raw, fake.url);
-      // A model with a Gemini fallback, to see the fallback passed by when it cannot honour a field.
-      raw.models.down_ai = { ...raw.models.medium_ai, model: 'fault:unavailable/down-model', fallbacks: ['long_context_ai'] };
-    },
-  });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
+beforeAll(() => {
+  client = new OpenAI({ baseURL: `${app.t.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
 });
-afterAll(async () => {
-  await server?.close();
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
 
 const post = (body: unknown) =>
-  fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const sentBody = (i = 0) => fake.attempts[i]!.body as Record<string, any>;
+  fetch(`${app.t.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const sentBody = (i = 0) => app.fake.attempts[i]!.body as Record<string, any>;
 const hi = [{ role: 'user' as const, content: 'hello there' }];
 
 /** Every field of the surface, in the values a test can recognise. */
@@ -85,8 +72,8 @@ describe('OpenAI-compatible providers receive every request field', () => {
     await client.chat.completions.create({ model: 'medium_ai', messages: hi });
     const stream = await client.chat.completions.create({ model: 'medium_ai', messages: hi, stream: true });
     for await (const _chunk of stream) void _chunk;
-    expect(fake.attempts).toHaveLength(2);
-    for (const attempt of fake.attempts) {
+    expect(app.fake.attempts).toHaveLength(2);
+    for (const attempt of app.fake.attempts) {
       expect(attempt.body).not.toHaveProperty('max_tokens');
       expect(attempt.body).not.toHaveProperty('max_completion_tokens');
     }
@@ -136,7 +123,7 @@ describe('Gemini receives every request field it can honour, mapped', () => {
     });
     expect(res.status).toBe(200);
     const body = sentBody();
-    expect(fake.attempts[0]!.path).toContain('gemini-2.5-flash:generateContent');
+    expect(app.fake.attempts[0]!.path).toContain('gemini-2.5-flash:generateContent');
     const { temperature: _t, ...generationConfig } = body.generationConfig;
     expect(generationConfig).toEqual({
       maxOutputTokens: 321,
@@ -195,7 +182,7 @@ describe('Gemini receives every request field it can honour, mapped', () => {
     expect(e.code).toBe('unsupported_parameter');
     expect(e.param).toBe(param);
     expect(e.message).toContain(param);
-    expect(fake.attempts).toHaveLength(0);
+    expect(app.fake.attempts).toHaveLength(0);
   });
 
   it('passes a Gemini fallback by when it cannot honour a field the primary could', async () => {
@@ -204,7 +191,7 @@ describe('Gemini receives every request field it can honour, mapped', () => {
     const body = (await res.json()) as { error: { details: Array<{ model: string; code?: string; message: string }> } };
     expect(body.error.details.at(-1)).toMatchObject({ model: 'long_context_ai', code: 'capability' });
     expect(body.error.details.at(-1)!.message).toContain("'logit_bias'");
-    expect(fake.attempts.every((a) => !a.path.includes('gemini'))).toBe(true);
+    expect(app.fake.attempts.every((a) => !a.path.includes('gemini'))).toBe(true);
   });
 });
 

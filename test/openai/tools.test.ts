@@ -1,9 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeAppForTests } from '../helpers/fake-app.js';
 
 /**
  * Tool calling through /v1/chat/completions with the official `openai` client,
@@ -13,20 +11,11 @@ import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
  * argument set to the last user message, and answers `tool result: …` after a tool turn.
  */
 
-let fake: FakeProvider;
-let server: TestApp;
+const app = fakeAppForTests();
 let client: OpenAI;
-
-beforeAll(async () => {
-  fake = await startFakeProvider();
-  server = await startTestApp({ env: TEST_ENV, config: (raw) => pointShippedConfigAt(raw, fake.url) });
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
+beforeAll(() => {
+  client = new OpenAI({ baseURL: `${app.t.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
 });
-afterAll(async () => {
-  await server?.close();
-  await fake?.close();
-});
-beforeEach(() => fake.reset());
 
 const weather: ChatCompletionTool = {
   type: 'function',
@@ -36,8 +25,19 @@ const weather: ChatCompletionTool = {
     parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
+/** `weather` with the function the client's runTools calls, its arguments parsed from JSON. */
+const runnableWeather = (run: (args: { city: string }) => unknown) => ({
+  type: 'function' as const,
+  function: {
+    name: weather.function.name,
+    description: weather.function.description!,
+    parameters: weather.function.parameters!,
+    parse: (text: string) => JSON.parse(text) as { city: string },
+    function: run,
+  },
+});
 const ask: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Paris' }];
-const sentBody = (i = 0) => fake.attempts[i]!.body as Record<string, any>;
+const sentBody = (i = 0) => app.fake.attempts[i]!.body as Record<string, any>;
 
 describe.each([
   ['an OpenAI-compatible provider', 'medium_ai'],
@@ -76,26 +76,17 @@ describe.each([
       model,
       messages: ask,
       tools: [
-        {
-          type: 'function',
-          function: {
-            name: 'get_weather',
-            description: 'the weather in a city',
-            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-            parse: (text: string) => JSON.parse(text) as { city: string },
-            function: (args: { city: string }) => {
-              calls.push(args);
-              return { city: args.city, sky: 'clear' };
-            },
-          },
-        },
+        runnableWeather((args) => {
+          calls.push(args);
+          return { city: args.city, sky: 'clear' };
+        }),
       ],
     });
     const content = await runner.finalContent();
     expect(calls).toEqual([{ city: 'Paris' }]);
     expect(content).toMatch(/^tool result: /);
     expect(content).toContain('clear');
-    expect(fake.attempts).toHaveLength(2);
+    expect(app.fake.attempts).toHaveLength(2);
   });
 
   it('runs tools to the final answer when streaming', async () => {
@@ -103,18 +94,7 @@ describe.each([
       model,
       stream: true,
       messages: ask,
-      tools: [
-        {
-          type: 'function',
-          function: {
-            name: 'get_weather',
-            description: 'the weather in a city',
-            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-            parse: (text: string) => JSON.parse(text) as { city: string },
-            function: () => 'sunny',
-          },
-        },
-      ],
+      tools: [runnableWeather(() => 'sunny')],
     });
     expect(await runner.finalContent()).toContain('sunny');
   });

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from './fixture.js';
 import { getJson, postJson } from './support.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture((raw) => {
-    raw.limits = { ...raw.limits, max_concurrent_workflows: 1, queue_depth: 1 };
-  });
-});
-afterAll(async () => {
-  await f.close();
+const f = fixtureForTests((raw) => {
+  raw.limits = { ...raw.limits, max_concurrent_workflows: 1, queue_depth: 1 };
 });
 
 /** Waits for a condition instead of a fixed pause, so a loaded machine cannot race the test. */

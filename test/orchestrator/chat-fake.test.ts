@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from './fixture.js';
 import { eventually, getJson, postJson } from './support.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture((raw) => {
-    raw.server = { ...raw.server, keep_alive_ms: 100 };
-  });
-});
-afterAll(async () => {
-  await f.close();
-});
-beforeEach(() => {
-  f.fake.reset();
-});
+const f = fixtureForTests((raw) => {
+  raw.server = { ...raw.server, keep_alive_ms: 100 };
+}, { reset: true });
 
 /** Requests that asked for JSON (categorizer, planner). */
 const jsonCalls = () => f.fake.attempts.filter((a) => (a.body as { response_format?: { type?: string } }).response_format?.type === 'json_object');

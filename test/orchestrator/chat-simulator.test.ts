@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { testAppForTests } from '../helpers/app.js';
 import { getJson, readSse } from './support.js';
 
-let t: TestApp;
-
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
-
-const post = async (path: string, body: unknown) => {
-  const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
-};
+const t = testAppForTests();
+const post = t.post;
 
 describe('POST /chat with the simulator (no keys)', () => {
   it('answers an L request directly with the tier L model', async () => {
@@ -123,19 +112,13 @@ describe('POST /chat streaming with the simulator', () => {
 });
 
 describe('token limits', () => {
-  let small: TestApp;
-  beforeAll(async () => {
-    small = await startTestApp({
-      config: (raw) => {
-        for (const [key, model] of Object.entries(raw.models as Record<string, { context_window: number }>)) {
-          model.context_window = key === 'thinking_ai' ? 4000 : key === 'long_context_ai' ? 8000 : 2500;
-        }
-        raw.limits = { ...raw.limits, max_message_chars: 30_000 };
-      },
-    });
-  });
-  afterAll(async () => {
-    await small.close();
+  const small = testAppForTests({
+    config: (raw) => {
+      for (const [key, model] of Object.entries(raw.models as Record<string, { context_window: number }>)) {
+        model.context_window = key === 'thinking_ai' ? 4000 : key === 'long_context_ai' ? 8000 : 2500;
+      }
+      raw.limits = { ...raw.limits, max_message_chars: 30_000 };
+    },
   });
   const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i % 10}`).join(' ');
   const ask = (message: string) =>

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
@@ -57,5 +58,37 @@ export async function startFixture(edit?: (raw: Raw) => void): Promise<Fixture> 
       await hang.close();
       await fake.close();
     },
+  };
+}
+
+/**
+ * `startFixture(edit)` for every test of a file: started in beforeAll, closed
+ * in afterAll and, with `reset`, the fake's records cleared before each test.
+ * The returned fixture reads the running one.
+ */
+export function fixtureForTests(edit?: (raw: Raw) => void, opts: { reset?: boolean } = {}): Fixture {
+  let started: Fixture | undefined;
+  beforeAll(async () => {
+    started = await startFixture(edit);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  if (opts.reset) beforeEach(() => started?.fake.reset());
+  const get = (): Fixture => {
+    if (!started) throw new Error('the fixture starts in beforeAll');
+    return started;
+  };
+  return {
+    get t() {
+      return get().t;
+    },
+    get fake() {
+      return get().fake;
+    },
+    get hang() {
+      return get().hang;
+    },
+    close: () => get().close(),
   };
 }

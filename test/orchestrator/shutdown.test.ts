@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from './fixture.js';
 import { eventually, getJson, postJson } from './support.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = fixtureForTests();
 
 describe('orchestrator shutdown', () => {
   it('stops admitting, waits out the grace period, then hands running work back instead of cancelling it', async () => {

@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from './fixture.js';
 import { echo, postJson, userPrompts } from './support.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
-beforeEach(() => {
-  f.fake.reset();
-});
+const f = fixtureForTests(undefined, { reset: true });
 
 /** The prompt the fake received that starts with `start` (exactly one). */
 const promptStarting = (start: string): string => {

@@ -1,18 +1,10 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './fixture.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fixtureForTests } from './fixture.js';
 import { echo, eventually, getJson, postJson, readSse, userPrompts } from './support.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = fixtureForTests(undefined, { reset: true });
 beforeEach(() => {
-  f.fake.reset();
   f.fake.setLatency(0);
 });
 

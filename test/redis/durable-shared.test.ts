@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 const STALL_S = 4;
 let redis: TestRedis;
@@ -26,14 +24,10 @@ beforeAll(async () => {
   redis = await startTestRedis();
   fake = await startFakeProvider({ latencyMs: 1000 });
   dir = mkdtempSync(join(tmpdir(), 'mo-shared-runs-'));
-  const raw = shippedConfig();
-  pointShippedConfigAt(raw, fake.url);
-  raw.timeouts.first_byte_ms = 10_000;
-  raw.timeouts.response_ms = 10_000;
-  raw.limits.run_stall_s = STALL_S;
-  raw.server.shutdown_grace_ms = 10_000;
-  file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(raw));
+  file = writeProcessConfig(dir, fake.url, (raw) => {
+    raw.limits.run_stall_s = STALL_S;
+    raw.server.shutdown_grace_ms = 10_000;
+  });
   await Promise.all([startReplica('replica-a'), startReplica('replica-b')]);
 }, 60_000);
 afterAll(async () => {

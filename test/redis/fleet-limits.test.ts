@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 import { userPrompts } from '../orchestrator/support.js';
 
 const RUNS = 3000;
@@ -21,20 +19,21 @@ beforeAll(async () => {
   redis = await startTestRedis();
   fake = await startFakeProvider({ latencyMs: 20 });
   dir = mkdtempSync(join(tmpdir(), 'mo-fleet-'));
-  const raw = shippedConfig();
-  pointShippedConfigAt(raw, fake.url);
-  raw.timeouts.first_byte_ms = 30_000;
-  raw.timeouts.response_ms = 30_000;
-  raw.limits.max_concurrent_workflows = LIMIT;
-  raw.limits.default_timeout_s = 600;
-  raw.server.rate_limit.enabled = false;
-  for (const provider of Object.values(raw.providers) as { rate_limits: Record<string, number> }[]) {
-    provider.rate_limits.requests_per_minute = 1_000_000;
-    delete provider.rate_limits.requests_per_day;
-    delete provider.rate_limits.tokens_per_minute;
-  }
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(raw));
+  const file = writeProcessConfig(
+    dir,
+    fake.url,
+    (raw) => {
+      raw.limits.max_concurrent_workflows = LIMIT;
+      raw.limits.default_timeout_s = 600;
+      raw.server.rate_limit.enabled = false;
+      for (const provider of Object.values(raw.providers) as { rate_limits: Record<string, number> }[]) {
+        provider.rate_limits.requests_per_minute = 1_000_000;
+        delete provider.rate_limits.requests_per_day;
+        delete provider.rate_limits.tokens_per_minute;
+      }
+    },
+    30_000,
+  );
   replicas = await Promise.all(['fleet-a', 'fleet-b'].map((name) => startServerProcess(file, { REDIS_URL: redis.url, REPLICA_ID: name })));
 }, 60_000);
 afterAll(async () => {

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -46,12 +44,7 @@ const seen = (text: string) =>
 
 describe('a durable run on SQLite survives kill -9', () => {
   it('resumes after a restart: finished tasks are not called or billed again, the in-flight one re-runs', async () => {
-    const raw = shippedConfig();
-    pointShippedConfigAt(raw, fake.url);
-    raw.timeouts.first_byte_ms = 10_000;
-    raw.timeouts.response_ms = 10_000;
-    const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify(raw));
+    const file = writeProcessConfig(dir, fake.url);
     const env = { STORE_DRIVER: 'sqlite', DATA_DIR: join(dir, 'data') };
 
     const first = await startServerProcess(file, env);

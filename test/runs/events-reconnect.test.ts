@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 import { readEvents } from '../helpers/sse-reader.js';
 
 let fake: FakeProvider;
@@ -15,12 +13,7 @@ let server: ServerProcess;
 beforeAll(async () => {
   fake = await startFakeProvider({ latencyMs: 300 });
   dir = mkdtempSync(join(tmpdir(), 'mo-events-'));
-  const raw = shippedConfig();
-  pointShippedConfigAt(raw, fake.url);
-  raw.timeouts.first_byte_ms = 10_000;
-  raw.timeouts.response_ms = 10_000;
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(raw));
+  const file = writeProcessConfig(dir, fake.url);
   server = await startServerProcess(file, { STORE_DRIVER: 'sqlite', DATA_DIR: join(dir, 'data') });
 }, 30_000);
 afterAll(async () => {

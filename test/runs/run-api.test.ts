@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from '../orchestrator/fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from '../orchestrator/fixture.js';
 import { eventually, getJson, postJson } from '../orchestrator/support.js';
 import { readEvents } from '../helpers/sse-reader.js';
 
-let f: Fixture;
-
-beforeAll(async () => {
-  f = await startFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = fixtureForTests();
 
 const finished = (url: string, id: string) =>
   eventually(async () => {

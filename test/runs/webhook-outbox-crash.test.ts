@@ -8,10 +8,8 @@ import { newRunRecord } from '../../src/orchestrator/workflow/executor.js';
 import type { Workflow } from '../../src/orchestrator/workflow/types.js';
 import type { OutboxMessage } from '../../src/store/outbox-types.js';
 import { createSqliteStores } from '../../src/store/sqlite.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
 import { startHttpsReceiver, type HttpsReceiver } from '../helpers/https-receiver.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const workflow: Workflow = { name: 'hooked', inputs: {}, linear_queue: [{ id: 'only', model: 'fast_ai', prompt: 'say hi', type: 'text', optional: false }], inline_queue: [], output: 'only' };
@@ -70,12 +68,10 @@ describe('a run’s final record and its webhooks commit in one transaction (SQL
 
 describe('pending webhooks survive kill -9 and are delivered at the next start', () => {
   it('a run finished, its receiver failing, the server killed -9: the restarted server delivers the webhook', async () => {
-    const raw = shippedConfig();
-    pointShippedConfigAt(raw, fake.url);
-    // Short timeouts so the lease of an attempt cut by the kill lapses soon (2 × timeout_ms + 5 s).
-    raw.webhooks = { timeout_ms: 500, retry_base_ms: 20, retry_cap_ms: 100, poll_ms: 50 };
-    const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify(raw));
+    const file = writeProcessConfig(dir, fake.url, (raw) => {
+      // Short timeouts so the lease of an attempt cut by the kill lapses soon (2 × timeout_ms + 5 s).
+      raw.webhooks = { timeout_ms: 500, retry_base_ms: 20, retry_cap_ms: 100, poll_ms: 50 };
+    });
     const certFile = join(dir, 'receiver.pem');
     writeFileSync(certFile, receiver.cert);
     const env = {

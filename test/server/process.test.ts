@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
-import { startServerProcess as startServer } from '../helpers/server-process.js';
+import { startServerProcess as startServer, writeProcessConfig } from '../helpers/server-process.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -22,13 +21,9 @@ afterAll(async () => {
 
 describe('the real process (src/main.ts)', () => {
   it('lets a running workflow finish after SIGTERM, refuses new work, and exits 0', async () => {
-    const raw = shippedConfig();
-    pointShippedConfigAt(raw, fake.url);
-    raw.server.shutdown_grace_ms = 10_000;
-    raw.timeouts.first_byte_ms = 10_000;
-    raw.timeouts.response_ms = 10_000;
-    const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify(raw));
+    const file = writeProcessConfig(dir, fake.url, (raw) => {
+      raw.server.shutdown_grace_ms = 10_000;
+    });
     const { child, url } = await startServer(file);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from '../orchestrator/fixture.js';
+import { describe, expect, it } from 'vitest';
+import { fixtureForTests } from '../orchestrator/fixture.js';
 import { postJson } from '../orchestrator/support.js';
 
 /**
@@ -7,13 +7,7 @@ import { postJson } from '../orchestrator/support.js';
  * refused wherever a caller names something the runtime keys by name: a 400 naming the path,
  * before any model call. Issue 17: a task `__proto__` used to "complete" with output `{}`.
  */
-let f: Fixture;
-beforeAll(async () => {
-  f = await startFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
+const f = fixtureForTests();
 
 const rawPost = async (path: string, text: string) => {
   const res = await fetch(`${f.t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });

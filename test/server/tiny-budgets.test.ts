@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, shippedConfig, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { shippedConfig, testAppForTests } from '../helpers/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { CreateKeySchema, UpdateKeySchema } from '../../src/control/keys.js';
 
@@ -7,18 +7,8 @@ import { CreateKeySchema, UpdateKeySchema } from '../../src/control/keys.js';
  * Issue 17, tiny budgets: a number below what can work is a 400 naming its path before anything
  * runs (`timeout_s: 1e-9` used to be accepted and end as a 504).
  */
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
-
-const post = async (path: string, body: unknown) => {
-  const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as any };
-};
+const t = testAppForTests();
+const post = t.post;
 const detailAt = (body: any, path: string) => body.error.details.find((d: { path: string }) => d.path === path);
 
 const task = { id: 'a', model: 'fast_ai', prompt: 'hi' };
