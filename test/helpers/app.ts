@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadCatalog } from '../../src/config/catalog.js';
 import { parseConfig, type LoadedConfig } from '../../src/config/load.js';
+import { startedForTests } from './for-tests.js';
 
 /** The shipped config as plain JSON, to mutate per test. */
 export const shippedConfig = (): Record<string, any> => JSON.parse(readFileSync('orchestration_config.json', 'utf8'));
@@ -52,17 +52,7 @@ export interface SharedTestApp {
 
 /** `startTestApp(opts)` for every test of a file (or `describe`): started in beforeAll, closed in afterAll. */
 export function testAppForTests(opts: TestAppOptions = {}): SharedTestApp {
-  let started: TestApp | undefined;
-  beforeAll(async () => {
-    started = await startTestApp(opts);
-  });
-  afterAll(async () => {
-    await started?.close();
-  });
-  const get = (): TestApp => {
-    if (!started) throw new Error('the server starts in beforeAll');
-    return started;
-  };
+  const get = startedForTests(() => startTestApp(opts), 'the server');
   return {
     get url() {
       return get().url;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { startedForTests } from './for-tests.js';
 import { pointShippedConfigAt, TEST_ENV } from './gateway-config.js';
 
 type Raw = Record<string, any>;
@@ -58,18 +59,8 @@ export async function startFakeApp(opts: FakeAppOptions = {}): Promise<FakeApp> 
  */
 export function fakeAppForTests(opts: FakeAppOptions & { reset?: boolean } = {}): FakeApp {
   const { reset = true, ...rest } = opts;
-  let started: FakeApp | undefined;
-  beforeAll(async () => {
-    started = await startFakeApp(rest);
-  });
-  afterAll(async () => {
-    await started?.close();
-  });
-  if (reset) beforeEach(() => started?.fake.reset());
-  const get = (): FakeApp => {
-    if (!started) throw new Error('the server starts in beforeAll');
-    return started;
-  };
+  const get = startedForTests(() => startFakeApp(rest), 'the server');
+  if (reset) beforeEach(() => get().fake.reset());
   return {
     get fake() {
       return get().fake;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startedForTests } from '../helpers/for-tests.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { startHangingUpstream, type HangingUpstream } from './support.js';
 
@@ -67,18 +68,8 @@ export async function startFixture(edit?: (raw: Raw) => void): Promise<Fixture> 
  * The returned fixture reads the running one.
  */
 export function fixtureForTests(edit?: (raw: Raw) => void, opts: { reset?: boolean } = {}): Fixture {
-  let started: Fixture | undefined;
-  beforeAll(async () => {
-    started = await startFixture(edit);
-  });
-  afterAll(async () => {
-    await started?.close();
-  });
-  if (opts.reset) beforeEach(() => started?.fake.reset());
-  const get = (): Fixture => {
-    if (!started) throw new Error('the fixture starts in beforeAll');
-    return started;
-  };
+  const get = startedForTests(() => startFixture(edit), 'the fixture');
+  if (opts.reset) beforeEach(() => get().fake.reset());
   return {
     get t() {
       return get().t;

@@ -28,6 +28,18 @@ export function runLogContract(open: () => Promise<Stores> | Stores): void {
     expect((await runs.spec('u1'))?.goal).toBe('one');
   });
 
+  it('saves a final record with its webhook messages together: the outbox holds them once, however often it is saved', async () => {
+    const { runs, outbox } = await open();
+    const id = `o-${Math.random()}`;
+    await runs.create(run(id, at(4), { status: 'running' }), spec('outboxed'));
+    const message = { id: `msg_${id}`, run_id: id, event: 'run.completed' as const, url: 'https://example.com/hook', shown_url: 'https://example.com', payload: '{}', created_ms: 1 };
+    await runs.save(run(id, at(4), { status: 'completed' }), [message]);
+    await runs.save(run(id, at(4), { status: 'completed' }), [message]);
+    expect((await runs.get(id))?.status).toBe('completed');
+    const claimed = (await outbox.claim(10, 100, 1_000)).filter((m) => m.run_id === id);
+    expect(claimed.map((m) => ({ id: m.id, payload: m.payload, attempts: m.attempts }))).toEqual([{ id: message.id, payload: '{}', attempts: 0 }]);
+  });
+
   it('lists runs newest first with filters and a cursor that never repeats or skips a run', async () => {
     const { runs } = await open();
     const session = `s-${Math.random()}`;
