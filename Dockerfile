@@ -14,6 +14,8 @@ RUN npm ci --no-audit --no-fund \
  && node -e "new (require('better-sqlite3'))(':memory:').close()"
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The console (ui/, a Vite project) is built beside the server into dist/ui and served at /ui.
+COPY ui ./ui
 # Keep only what runs: production dependencies, and of better-sqlite3 only its compiled addon
 # (sources, the bundled SQLite amalgamation and object files are ~25 MB of build leftovers).
 RUN npm run build \

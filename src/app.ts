@@ -35,6 +35,7 @@ import type { KeyStore } from './store/key-types.js';
 import { createAdapters } from './providers/registry.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { registerDocs } from './server/plugins/docs.js';
+import { registerUi } from './server/plugins/ui.js';
 import { frameworkErrorHandler, registerErrorHandling } from './server/plugins/errors.js';
 import { clientErrorHandler, rememberRequestId } from './server/plugins/client-errors.js';
 import { registerJsonBody } from './server/plugins/json-body.js';
@@ -105,6 +106,8 @@ export interface AppDeps {
   automationDb?: Database;
   /** Trust roots for webhook receivers' certificates instead of Node's (tests' self-signed receivers). */
   webhookCa?: string | Buffer;
+  /** The built console (dist/ui) to serve at /ui; default none (main.ts passes it). */
+  uiDir?: string;
 }
 
 /** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
@@ -297,6 +300,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminKeyRoutes);
   await app.register(adminExperimentRoutes);
   await app.register(adminCacheRoutes);
+  if (deps.uiDir) await registerUi(app, deps.uiDir);
 
   await control.start();
   // Shared mode: every replica follows the version active in Redis.

@@ -5,12 +5,16 @@ import { startTracing } from './telemetry/tracing.js';
 import { loggerOptions } from './telemetry/logger.js';
 import { catalogRoot, catalogWarnings, loadCatalog } from './config/catalog.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { fileURLToPath } from 'node:url';
 import { openStores, sharedRedisUrl } from './store/open-stores.js';
 import { connectRedis, redactUrl } from './store/redis.js';
 import { startRetention } from './store/retention.js';
 import { openKeyStore } from './store/open-key-store.js';
 import { shutdownGracefully } from './server/shutdown.js';
 import { watchConfigFile } from './control/config-file-watch.js';
+
+/** The built console: dist/ui beside dist/src (npm start), or the repository's dist/ui under tsx (npm run dev); UI_DIR overrides. */
+const consoleDir = (): string => process.env.UI_DIR || fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/ui/' : '../ui/', import.meta.url));
 
 /** Startup: config → content → store → app → listen. The only place that exits the process. */
 async function main(): Promise<void> {
@@ -29,7 +33,7 @@ async function main(): Promise<void> {
   const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
   const keyStore = openKeyStore(stores, { redis, log: logger });
   // Webhooks and schedules keep their tables in the one SQLite database (in Redis in shared mode).
-  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb: redis ? undefined : stores.sqlite });
+  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb: redis ? undefined : stores.sqlite, uiDir: consoleDir() });
   if (shared) app.log.info({ redis: redactUrl(redisUrl!) }, 'shared mode: sessions, runs and provider rate limits live in Redis');
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);

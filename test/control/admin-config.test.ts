@@ -30,6 +30,14 @@ describe('admin access', () => {
     const res = await call(closed.url, 'POST', '/chat', { key: ALICE, body: { message: 'hi' } });
     expect(res.status).toBe(403);
     expect(res.body.error.type).toBe('forbidden');
+    expect(res.body.error.message).toMatch(/only read/);
+  });
+
+  it('an admin key may read the client API (GET), as the console does', async () => {
+    for (const path of ['/stats', '/models', '/runs']) {
+      expect((await call(closed.url, 'GET', path, { key: ALICE })).status, path).toBe(200);
+    }
+    expect((await call(closed.url, 'GET', '/stats', { key: 'nope-nope-nope' })).status).toBe(401);
   });
 
   it('with no ADMIN_API_KEYS the admin API stays closed, even when client auth is off, and says how to open it', async () => {

@@ -19,6 +19,11 @@ export const SERVICES = {
     files: [],
     probe: () => runs(process.env.PROMTOOL_BIN ?? 'promtool', ['--version']),
   },
+  chromium: {
+    install: "apt-get install chromium (Debian's package; the console's browser tests drive it with playwright-core, no browser download)",
+    files: ['test/console/**'],
+    probe: () => runs(process.env.CHROMIUM_BIN ?? 'chromium', ['--version']),
+  },
   'root with setpriv': {
     install: 'run the tests as root on Linux (util-linux setpriv) to test the container entrypoint',
     files: [],

@@ -7,9 +7,9 @@ import { annotateRequest } from '../../telemetry/request-log.js';
  * so nothing outlives it.
  */
 export interface Caller {
-  /** `jwt:<caller claim>` or `key:<first 12 hex of the key's SHA-256>`: never the credential itself. */
+  /** `jwt:<caller claim>`, `key:<first 12 hex of the key's SHA-256>` or `admin:<admin key name>` (reads only): never the credential itself. */
   name: string;
-  via: 'jwt' | 'api_key';
+  via: 'jwt' | 'api_key' | 'admin_key';
   /** Model keys the token allows (its models claim), when it carries one. */
   models?: string[];
   /** The token's budget tier claim, when it carries one. */

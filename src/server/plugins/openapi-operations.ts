@@ -57,7 +57,7 @@ const WHY: Partial<Record<ErrorType, string>> = {
   unsupported_media_type: 'the body is not application/json',
   headers_too_large: 'the request line and headers exceed server.max_header_bytes; the connection is closed',
   unauthorized: 'API keys are configured and none (or a wrong one) was presented',
-  forbidden: 'the credential may not do this: an admin key on the client API, or a model outside the token models claim',
+  forbidden: 'the credential may not do this: an admin key calling the client API with anything but GET, or a model outside the token models claim',
   not_found: 'the named resource does not exist',
   method_not_allowed: 'the path exists under other methods, listed in the Allow header',
   payload_too_large: 'the body is larger than server.body_limit_bytes',

@@ -3,19 +3,22 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
-import { isAdminKey, isAdminPath, type AdminKey } from './admin-auth.js';
+import { isAdminPath, type AdminKey } from './admin-auth.js';
 import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedKey } from './credentials.js';
 import type { JwtAuth } from './jwt-auth.js';
 import type { ClientKeys } from '../../control/keys.js';
 import type { ClientKey } from '../../store/key-types.js';
 
-/** Paths anyone may read, even when API keys are configured. */
-const PUBLIC_PATHS = new Set(['/', '/health', '/openapi.json']);
+/** Paths anyone may read, even when API keys are configured: the console's files hold no data (it signs in to the API). */
+const PUBLIC_PATHS = new Set(['/', '/health', '/openapi.json', '/docs', '/ui']);
 const isPublic = (url: string): boolean => {
   const path = url.split('?')[0]!;
-  return PUBLIC_PATHS.has(path) || path === '/docs' || path.startsWith('/docs/');
+  return PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/ui/');
 };
+
+/** Methods that only read: an admin key may use them on the client API (the console watches with one). */
+const READS = new Set(['GET', 'HEAD']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -71,7 +74,12 @@ export async function registerSecurity(
       if (keys.length === 0 && !jwt && (!managed || !(await managed.required()))) return;
       const given = digest(key ?? '');
       const ok = matchDigest(keys, given) !== undefined;
-      if (key && !ok && isAdminKey(adminKeys, key)) throw new AppError('forbidden', 'an admin key cannot call the client API: use a key from API_KEYS');
+      if (key && !ok) {
+        const admin = matchDigest(adminKeys, given);
+        // An admin key reads (GET /stats, /models, /runs... for the console) but never spends: model work needs a client key.
+        if (admin && READS.has(request.method)) return setCaller(request, { name: `admin:${admin.name}`, via: 'admin_key' });
+        if (admin) throw new AppError('forbidden', 'an admin key may only read the client API (GET): use a key from API_KEYS to call it');
+      }
       if (!key) {
         throw new AppError('unauthorized', jwt ? 'missing credentials: send Authorization: Bearer <JWT or API key>' : 'missing API key: send Authorization: Bearer <key> or x-api-key');
       }

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/server-process.js';
+import { CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+
+describe('console: models and providers', () => {
+  let h: ConsoleHarness;
+  let providerModel: string;
+  beforeAll(async () => {
+    h = await startConsole({
+      // The breaker stays open long enough to be seen (the test timings close it after 400 ms).
+      edit: (raw) => {
+        raw.circuit_breaker.reset_timeout_ms = 60_000;
+        providerModel = raw.models.fast_ai.model;
+      },
+    });
+  });
+  afterAll(async () => h?.close());
+
+  const ask = () =>
+    fetch(`${h.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fast_ai', messages: [{ role: 'user', content: 'hello' }] }),
+    }).then((res) => res.status);
+
+  it('a model whose provider fails turns red with its breaker state in words, and its provider row says so', async () => {
+    const { page } = h;
+    await signIn(page, h.url);
+    await page.getByRole('link', { name: 'Models' }).click();
+    const row = page.locator('tr[data-model="fast_ai"]');
+    await expect.poll(() => row.getAttribute('data-breaker')).toBe('closed');
+    expect(await row.textContent()).toContain('closed');
+
+    h.fake.setDown(providerModel, true);
+    await waitFor(async () => {
+      await ask();
+      const health = (await (await fetch(`${h.url}/health`)).json()) as { models: Record<string, { circuit: string }> };
+      return health.models.fast_ai!.circuit === 'open' ? true : undefined;
+    }, 'the fast_ai breaker to open');
+
+    await expect.poll(() => row.getAttribute('data-breaker')).toBe('open');
+    expect(await row.locator('.badge').textContent()).toContain('OPEN');
+    // (A string, evaluated in the browser: these tests are compiled without the DOM's types.)
+    const background = await row.evaluate('el => getComputedStyle(el).backgroundColor');
+    expect(background).toBe('rgb(253, 232, 232)');
+    const provider = page.locator(`tr[data-provider="${await row.locator('td').first().textContent()}"]`);
+    expect(await provider.textContent()).toContain('breaker open: fast_ai');
+    // Failures are counted by kind beside it.
+    await expect.poll(() => row.textContent()).toMatch(/server_error \d+/);
+  });
+});
