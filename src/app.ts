@@ -68,6 +68,7 @@ import { createMemoryStores } from './store/memory.js';
 import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
+import { createTimeseries } from './telemetry/timeseries.js';
 import { loggerOptions, traceBindings } from './telemetry/logger.js';
 import { registerGatewayLog } from './telemetry/gateway-log.js';
 import { onRequestEnd } from './telemetry/request-end.js';
@@ -172,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
+  const timeseries = createTimeseries({ bus, clock, models: Object.keys(config.models) });
   const metrics = createMetrics({
     bus,
     config,
@@ -254,6 +256,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ops: createOps({ control, store: stores.control, runtime, clock }),
     stores,
     stats,
+    timeseries,
     metrics,
     orchestrator,
     runs,
@@ -283,7 +286,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurity(app, { apiKeys, adminKeys, clientKeys, jwt: jwtConfig ? createJwtAuth(jwtConfig) : undefined });
   registerAdminAuth(app, { adminKeys, clientKeys: apiKeys });
   await registerDocs(app, VERSION);
-  onRequestEnd(app, [stats.requestEnded, metrics.requestEnded, logRequestEnd]);
+  onRequestEnd(app, [stats.requestEnded, timeseries.requestEnded, metrics.requestEnded, logRequestEnd]);
 
   await app.register(metaRoutes);
   await app.register(catalogueRoutes);

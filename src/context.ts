@@ -15,6 +15,7 @@ import type { ProviderAdapter } from './providers/types.js';
 import type { RunEngine } from './runs/engine.js';
 import type { Stores } from './store/types.js';
 import type { Stats } from './telemetry/stats.js';
+import type { Timeseries } from './telemetry/timeseries.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { ClientKeys } from './control/keys.js';
 import type { Shadows } from './control/shadow.js';
@@ -42,6 +43,8 @@ export interface AppContext {
   ops: Ops;
   stores: Stores;
   stats: Stats;
+  /** Per-interval figures of the last hour and day (GET /stats/timeseries). */
+  timeseries: Timeseries;
   metrics: Metrics;
   orchestrator: Orchestrator;
   /** The durable run engine: submit, cancel, resume (src/runs/). */

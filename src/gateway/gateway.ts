@@ -130,7 +130,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       providers: Object.fromEntries(
         Object.keys(env.config.providers).map((name) => {
           const state = (env.limiters.get(name) ?? pooled.get(name)!.limiter).state();
-          return [name, { mode: env.providerModes[name] ?? 'simulated', ...state }];
+          const { requests_per_minute, max_concurrent } = env.config.providers[name]!.rate_limits;
+          return [name, { mode: env.providerModes[name] ?? 'simulated', ...state, limits: { requests_per_minute, max_concurrent } }];
         }),
       ),
     }),

@@ -108,7 +108,10 @@ export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface GatewayHealth {
   models: Record<string, { provider: string; circuit: CircuitState }>;
-  providers: Record<string, { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null }>;
+  providers: Record<
+    string,
+    { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null; limits: { requests_per_minute: number; max_concurrent: number } }
+  >;
 }
 
 /** What a gateway is configured from: one config version and the adapters of its providers. */

@@ -12,6 +12,8 @@ export interface RequestEnd {
   durationMs: number;
   /** The client went away before the response was complete. */
   clientClosed: boolean;
+  /** The response's `x-cache` header (HIT or MISS from the response cache), when it has one. */
+  cache?: string;
 }
 
 export type RequestEndListener = (request: FastifyRequest, end: RequestEnd) => void;
@@ -34,6 +36,8 @@ export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener
         durationMs: performance.now() - started,
         clientClosed: !reply.raw.writableFinished,
       };
+      const cache = reply.getHeader('x-cache');
+      if (typeof cache === 'string') end.cache = cache;
       for (const listener of listeners) listener(request, end);
     }));
   });

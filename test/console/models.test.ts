@@ -40,12 +40,26 @@ describe('console: models and providers', () => {
 
     await expect.poll(() => row.getAttribute('data-breaker')).toBe('open');
     expect(await row.locator('.badge').textContent()).toContain('OPEN');
-    // (A string, evaluated in the browser: these tests are compiled without the DOM's types.)
-    const background = await row.evaluate('el => getComputedStyle(el).backgroundColor');
+    // (globalThis: these tests are compiled without the DOM's types.)
+    const background = await row.evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor);
     expect(background).toBe('rgb(253, 232, 232)');
     const provider = page.locator(`tr[data-provider="${await row.locator('td').first().textContent()}"]`);
     expect(await provider.textContent()).toContain('breaker open: fast_ai');
     // Failures are counted by kind beside it.
     await expect.poll(() => row.textContent()).toMatch(/server_error \d+/);
+  });
+
+  it('the topology map shows the open model in red with its state in words, tiers to models to providers, fallbacks dashed', async () => {
+    const { page } = h;
+    await page.getByRole('link', { name: 'Topology' }).click();
+    const node = page.locator('[data-node="model:fast_ai"]');
+    await expect.poll(() => node.getAttribute('data-health')).toBe('bad');
+    expect(await node.textContent()).toContain('breaker OPEN');
+    expect(await node.locator('rect').evaluate((el) => (globalThis as any).getComputedStyle(el).fill)).toBe('rgb(253, 232, 232)');
+    expect(await page.locator('path[data-from="tier:M"][data-to="model:medium_ai"]').count()).toBe(1);
+    expect(await page.locator('path.edge-fallback[data-from="model:fast_ai"][data-to="model:medium_ai"]').count()).toBe(1);
+    expect(await page.getByRole('img', { name: /breaker open: fast_ai/ }).count()).toBe(1);
+    // Back up: once the provider answers again and the breaker closes, the node says so.
+    h.fake.setDown(providerModel, false);
   });
 });

@@ -37,6 +37,9 @@ describe('console sign-in', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, h.url, { client: CLIENT_KEY });
     expect(await page.getByTestId('role').textContent()).toBe('read-only');
+    // The client key reads what it may: the overview's figures, the models.
+    await page.getByTestId('card-rps').waitFor();
+    await page.getByRole('link', { name: 'Models' }).click();
     await page.locator('tr[data-model="fast_ai"]').waitFor();
   });
 });

@@ -9,8 +9,9 @@
  * start model work). With no key at all the request goes bare (a server without API_KEYS is open).
  */
 import type { StatsSnapshot } from '../../src/telemetry/stats-schema.js';
+import type { TimeseriesResponse, TimeseriesSeries } from '../../src/telemetry/timeseries-schema.js';
 
-export type { StatsSnapshot };
+export type { StatsSnapshot, TimeseriesResponse, TimeseriesSeries };
 
 const STORAGE = 'mo.console.keys';
 
@@ -162,7 +163,10 @@ export interface Health {
   config_version: string;
   uptime_s: number;
   draining: boolean;
-  providers: Record<string, { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null }>;
+  providers: Record<
+    string,
+    { mode: 'live' | 'simulated'; queued: number; running: number; reservoir: number | null; limits: { requests_per_minute: number; max_concurrent: number } }
+  >;
   models: Record<string, { provider: string; circuit: 'closed' | 'open' | 'half_open' }>;
   workflows: { running: number; queued: number };
 }
@@ -171,14 +175,21 @@ export const getHealth = (signal?: AbortSignal) => request<Health>('/health', { 
 
 export const getStats = (signal?: AbortSignal) => request<StatsSnapshot>('/stats', { signal });
 
+/** GET /stats/timeseries: the last hour (10 s buckets) or day (5 min buckets), in total and by tier or model. */
+export const getTimeseries = (window: '1h' | '1d', by: 'tier' | 'model', signal?: AbortSignal) =>
+  request<TimeseriesResponse>('/stats/timeseries', { query: { window, by }, signal });
+
 /** One configured model as GET /models lists it. */
 export interface ModelInfo {
   key: string;
   provider: string;
-  model: string;
+  provider_model: string;
+  mode: 'live' | 'simulated';
+  /** The full chain tried after this model, in order. */
   fallbacks: string[];
   circuit: 'closed' | 'open' | 'half_open';
-  [field: string]: unknown;
+  /** Routing roles and tiers (`tier_L`...) this model serves. */
+  roles: string[];
 }
 
 export const getModels = (signal?: AbortSignal) => request<{ models: ModelInfo[] }>('/models', { signal });

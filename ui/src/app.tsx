@@ -5,6 +5,8 @@ import { loadCredentials, saveCredentials, type Credentials } from './api.js';
 import { AuthContext } from './auth.js';
 import { SignIn } from './pages/sign-in.js';
 import { Models } from './pages/models.js';
+import { Overview } from './pages/overview.js';
+import { Topology } from './pages/topology.js';
 import { NotFound } from './pages/not-found.js';
 
 /** One page of the console: its path under /ui, its nav label, and whether it needs an admin key. */
@@ -24,7 +26,9 @@ export interface Page {
  * one entry here, and a browser test under test/console/ (see ui/README.md).
  */
 export const PAGES: Page[] = [
+  { path: '/overview', label: 'Overview', component: Overview },
   { path: '/models', label: 'Models', component: Models },
+  { path: '/topology', label: 'Topology', component: Topology },
 ];
 
 function NavLink(props: { page: Page }) {

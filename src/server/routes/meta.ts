@@ -12,7 +12,15 @@ export const HealthSchema = z.object({
   draining: z.boolean(),
   providers: z.record(
     z.string(),
-    z.object({ mode: z.enum(['live', 'simulated']), queued: z.number(), running: z.number(), reservoir: z.number().nullable() }),
+    z.object({
+      mode: z.enum(['live', 'simulated']),
+      queued: z.number().describe('calls waiting for the rate limiter'),
+      running: z.number().describe('calls in flight'),
+      reservoir: z.number().nullable().describe('starts still allowed in the current minute'),
+      limits: z
+        .object({ requests_per_minute: z.number(), max_concurrent: z.number() })
+        .describe('the configured rate_limits the figures above count against'),
+    }),
   ),
   models: z.record(z.string(), z.object({ provider: z.string(), circuit: CircuitStateSchema })),
   store: z.object({ status: z.enum(['ok', 'error']), driver: z.string(), message: z.string().optional() }),

@@ -3,8 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import { StatsSnapshotSchema } from '../../telemetry/stats-schema.js';
+import { TimeseriesQuerySchema, TimeseriesSchema } from '../../telemetry/timeseries-schema.js';
 
-/** GET /stats (JSON counters since start) and GET /metrics (Prometheus text format). */
+/** GET /stats (JSON counters since start), GET /stats/timeseries (per interval) and GET /metrics (Prometheus text format). */
 export async function telemetryRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -20,6 +21,21 @@ export async function telemetryRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async () => app.ctx.stats.snapshot(),
+  );
+
+  r.get(
+    '/stats/timeseries',
+    {
+      schema: {
+        summary: 'Figures per interval, for charts',
+        description:
+          'The last hour in 10 s buckets or the last day in 5 min buckets: requests, requests/s, 5xx errors, latency p50/p95, cost, cache hits; in total and by tier, or per model call by model. Held in memory by each replica (fixed-size ring buffers).',
+        tags: ['telemetry'],
+        querystring: TimeseriesQuerySchema,
+        response: { 200: TimeseriesSchema },
+      },
+    },
+    async (request) => app.ctx.timeseries.read(request.query),
   );
 
   r.get(

@@ -15,8 +15,8 @@ const kinds = (byKind: Record<string, number>) =>
 
 /**
  * Models and providers: each model's breaker (GET /health, the live state), its calls, failures by
- * kind, retries, fallbacks and latency (GET /stats), and each provider's limiter: calls running and
- * waiting, starts left in the window.
+ * kind, retries, fallbacks and latency (GET /stats), and each provider's limiter against its
+ * configured limits: calls in flight, calls waiting, requests started this minute.
  */
 export function Models() {
   const polled = usePoll(async (signal) => {
@@ -83,6 +83,18 @@ function ModelTable(props: { health: Health; stats: StatsSnapshot }) {
   );
 }
 
+/** A figure against its limit: a meter (high past 80 %) with the numbers beside it in words. */
+function Usage(props: { used: number; limit: number; label: string }) {
+  return (
+    <span class="usage">
+      <meter min={0} max={props.limit} high={props.limit * 0.8} optimum={0} value={props.used} aria-label={props.label} />
+      <span class="num">
+        {props.used} / {props.limit}
+      </span>
+    </span>
+  );
+}
+
 function ProviderTable(props: { health: Health }) {
   const providers = Object.entries(props.health.providers).sort(([a], [b]) => a.localeCompare(b));
   const openModels = (provider: string) =>
@@ -96,9 +108,9 @@ function ProviderTable(props: { health: Health }) {
             <th scope="col">Provider</th>
             <th scope="col">Mode</th>
             <th scope="col">Health</th>
-            <th scope="col" class="num">Running</th>
+            <th scope="col">In flight / max concurrent</th>
             <th scope="col" class="num">Waiting</th>
-            <th scope="col" class="num">Starts left in window</th>
+            <th scope="col">Used this minute / requests per minute</th>
           </tr>
         </thead>
         <tbody>
@@ -111,9 +123,17 @@ function ProviderTable(props: { health: Health }) {
                 <td>
                   {open.length ? <StateBadge tone="bad" label={`breaker open: ${open.join(', ')}`} /> : <StateBadge tone="ok" label="serving" />}
                 </td>
-                <td class="num">{p.running}</td>
+                <td>
+                  <Usage used={p.running} limit={p.limits.max_concurrent} label={`${name}: calls in flight`} />
+                </td>
                 <td class="num">{p.queued}</td>
-                <td class="num">{p.reservoir ?? '—'}</td>
+                <td>
+                  {p.reservoir === null ? (
+                    '—'
+                  ) : (
+                    <Usage used={Math.max(0, p.limits.requests_per_minute - p.reservoir)} limit={p.limits.requests_per_minute} label={`${name}: requests this minute`} />
+                  )}
+                </td>
               </tr>
             );
           })}
