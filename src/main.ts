@@ -13,8 +13,8 @@ import { openKeyStore } from './store/open-key-store.js';
 import { shutdownGracefully } from './server/shutdown.js';
 import { watchConfigFile } from './control/config-file-watch.js';
 
-/** The built console: dist/ui beside dist/src (npm start), or the repository's dist/ui under tsx (npm run dev); UI_DIR overrides. */
-const consoleDir = (): string => process.env.UI_DIR || fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/ui/' : '../ui/', import.meta.url));
+/** The built console: dist/ui beside dist/src (npm start), or the repository's dist/ui under tsx (npm run dev). */
+const consoleDir = (): string => fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/ui/' : '../ui/', import.meta.url));
 
 /** Startup: config → content → store → app → listen. The only place that exits the process. */
 async function main(): Promise<void> {

@@ -32,6 +32,24 @@ describe('console sign-in', () => {
     await page.locator('tr[data-model="fast_ai"]').waitFor();
   });
 
+  it('works from the keyboard: sign in with Enter, skip to content, tab through the nav with the focus shown', async () => {
+    const { page } = h;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin key', { exact: true }).focus();
+    await page.keyboard.type(ADMIN_KEY);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Console pages' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Overview');
+    // The focused link shows an outline (the :focus-visible rule), not just a colour change.
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Models and providers' }).waitFor();
+  });
+
   it('a client key alone gives the read-only console', async () => {
     const { page } = h;
     await page.getByRole('button', { name: 'Sign out' }).click();
