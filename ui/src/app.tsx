@@ -8,6 +8,12 @@ import { Models } from './pages/models.js';
 import { Overview } from './pages/overview.js';
 import { Topology } from './pages/topology.js';
 import { NotFound } from './pages/not-found.js';
+import { Runs } from './pages/runs.js';
+import { RunDetail } from './pages/run-detail.js';
+import { Sessions } from './pages/sessions.js';
+import { Config } from './pages/config.js';
+import { Traffic } from './pages/traffic.js';
+import { Drift } from './pages/drift.js';
 
 /** One page of the console: its path under /ui, its nav label, and whether it needs an admin key. */
 export interface Page {
@@ -29,6 +35,11 @@ export const PAGES: Page[] = [
   { path: '/overview', label: 'Overview', component: Overview },
   { path: '/models', label: 'Models', component: Models },
   { path: '/topology', label: 'Topology', component: Topology },
+  { path: '/runs', label: 'Runs', component: Runs, children: [{ path: '/runs/:id', component: RunDetail }] },
+  { path: '/sessions', label: 'Sessions', component: Sessions },
+  { path: '/traffic', label: 'Traffic', component: Traffic, admin: true },
+  { path: '/config', label: 'Config', component: Config, admin: true },
+  { path: '/drift', label: 'Drift', component: Drift },
 ];
 
 function NavLink(props: { page: Page }) {

@@ -1,0 +1,198 @@
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from '../api.js';
+import { ConfigDiff } from '../components/config-diff.js';
+import { ConfigEditor } from '../components/config-editor.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { ErrorNote } from '../components/error-note.js';
+import { StateBadge } from '../components/state-badge.js';
+import { usePoll } from '../hooks/use-poll.js';
+import { getActiveConfig, getDiff, getVersion, listVersions, rollbackConfig, short, type ConfigDocument, type ConfigVersion, type PatchOperation } from '../config-api.js';
+import { when } from '../runs-api.js';
+import './operations.css';
+
+interface Compared {
+  from: { hash: string; document: ConfigDocument };
+  to: { hash: string; document: ConfigDocument };
+  diff: PatchOperation[];
+}
+
+/**
+ * Config: the versions (author, message, time, which is active), a side-by-side diff of any two
+ * (GET /admin/config/diff), rollback to any version after a confirmation, and the JSON editor
+ * with dry-run validation.
+ */
+export function Config() {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const [reload, setReload] = useState(0);
+  const versions = usePoll((signal) => listVersions(cursor, signal), 5000, [cursor, reload]);
+  const active = usePoll((signal) => getActiveConfig(signal), 5000, [reload]);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [compared, setCompared] = useState<Compared | null>(null);
+  const [diffError, setDiffError] = useState<string | null>(null);
+  const [target, setTarget] = useState<ConfigVersion | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const items = versions.data?.items ?? [];
+  // Until the user picks, compare the newest version with the one before it.
+  useEffect(() => {
+    if (to || items.length === 0) return;
+    setTo(items[0]!.hash);
+    setFrom(items[0]!.parent ?? items[1]?.hash ?? items[0]!.hash);
+  }, [items.length > 0 ? items[0]!.hash : '']);
+
+  useEffect(() => {
+    if (!from || !to) return;
+    const controller = new AbortController();
+    const { signal } = controller;
+    Promise.all([getDiff(from, to, signal), getVersion(from, signal), getVersion(to, signal)])
+      .then(([d, a, b]) => {
+        setCompared({ from: { hash: from, document: a.document }, to: { hash: to, document: b.document }, diff: d.diff });
+        setDiffError(null);
+      })
+      .catch((err: unknown) => !signal.aborted && setDiffError(describeError(err)));
+    return () => controller.abort();
+  }, [from, to]);
+
+  const rollback = async () => {
+    if (!target) return;
+    setBusy(true);
+    try {
+      const answer = await rollbackConfig(target.hash, `rollback from the console to ${short(target.hash)}`);
+      setNotice(`Rolled back: ${short(answer.version.hash)} is active (${answer.diff.length} change${answer.diff.length === 1 ? '' : 's'}).`);
+      setError(null);
+      setReload((n) => n + 1);
+      setCursors([undefined]);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+      setTarget(null);
+    }
+  };
+
+  const applied = (v: ConfigVersion) => {
+    setNotice(`Applied: version ${short(v.hash)} is active.`);
+    setReload((n) => n + 1);
+    setCursors([undefined]);
+    setFrom(v.parent ?? '');
+    setTo(v.hash);
+  };
+
+  const label = (v: ConfigVersion & { active?: boolean }) => `${short(v.hash)} · ${v.author} · ${when(v.created_at)}${v.active ? ' (active)' : ''}`;
+  return (
+    <section aria-labelledby="config-title">
+      <h1 id="config-title">Config</h1>
+      <ErrorNote error={error ?? versions.error ?? active.error} />
+      {notice && (
+        <p role="status" class="notice">
+          {notice}
+        </p>
+      )}
+      <div class="table-wrap">
+        <table class="versions">
+          <caption>Versions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">State</th>
+              <th scope="col">Author</th>
+              <th scope="col">Message</th>
+              <th scope="col">Created</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((v) => (
+              <tr key={v.hash} data-hash={v.hash} data-active={v.active ? 'true' : 'false'} class={v.active ? 'version-active' : undefined}>
+                <th scope="row">
+                  <code title={v.hash}>{short(v.hash)}</code>
+                </th>
+                <td>{v.active ? <StateBadge tone="ok" label="active" /> : <span class="muted">inactive</span>}</td>
+                <td>{v.author}</td>
+                <td class="wrap">{v.message}</td>
+                <td>{when(v.created_at)}</td>
+                <td class="actions">
+                  {v.parent && (
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setFrom(v.parent!);
+                        setTo(v.hash);
+                      }}
+                    >
+                      Diff with parent
+                    </button>
+                  )}
+                  {!v.active && (
+                    <button type="button" class="danger" onClick={() => setTarget(v)}>
+                      Roll back to this
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <nav class="pager" aria-label="Version pages">
+        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Newer
+        </button>
+        <span>page {cursors.length}</span>
+        <button type="button" disabled={!versions.data?.next_cursor} onClick={() => setCursors([...cursors, versions.data!.next_cursor!])}>
+          Older
+        </button>
+      </nav>
+
+      <section class="panel" aria-labelledby="diff-title">
+        <h2 id="diff-title">Compare two versions</h2>
+        <div class="controls">
+          <div class="field">
+            <label for="diff-from">From</label>
+            <select id="diff-from" value={from} onChange={(e) => setFrom((e.target as HTMLSelectElement).value)}>
+              {from && !items.some((v) => v.hash === from) && <option value={from}>{short(from)}</option>}
+              {items.map((v) => (
+                <option key={v.hash} value={v.hash}>
+                  {label(v)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="diff-to">To</label>
+            <select id="diff-to" value={to} onChange={(e) => setTo((e.target as HTMLSelectElement).value)}>
+              {to && !items.some((v) => v.hash === to) && <option value={to}>{short(to)}</option>}
+              {items.map((v) => (
+                <option key={v.hash} value={v.hash}>
+                  {label(v)}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <ErrorNote error={diffError} />
+        {compared && compared.from.hash === from && compared.to.hash === to && <ConfigDiff from={compared.from} to={compared.to} diff={compared.diff} />}
+      </section>
+
+      {active.data && <ConfigEditor active={active.data} onApplied={applied} />}
+
+      <ConfirmDialog
+        open={target !== null}
+        title="Roll back the config?"
+        confirmLabel={`Roll back to ${short(target?.hash)}`}
+        busy={busy}
+        onConfirm={() => void rollback()}
+        onCancel={() => setTarget(null)}
+      >
+        <p>
+          Version <code>{short(target?.hash)}</code> ({target?.message}, by {target?.author}) becomes active on every replica at once. It is validated again
+          first; requests already running keep their version.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
