@@ -130,4 +130,24 @@ describe('console: runs', () => {
     await page.getByRole('heading', { name: /Run .* research_report/ }).waitFor();
     await page.locator('[data-run-status="completed"]').waitFor({ timeout: 30_000 });
   });
+
+  it('the overview shows the traffic these runs made (README screenshot)', async () => {
+    const { page } = h;
+    for (const [message, category] of [
+      ['a quick one', 'L'],
+      ['an everyday one', 'M'],
+      ['another everyday one', 'M'],
+    ]) {
+      const res = await fetch(`${h.url}/chat`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message, category }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await nav(page, 'Overview');
+    await expect.poll(() => page.getByTestId('card-rps').textContent()).toMatch(/\d+ requests/);
+    await expect.poll(() => page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'overview');
+  });
 });
