@@ -119,14 +119,17 @@ export const getExperiment = (id: string, signal?: AbortSignal) => request<Exper
 
 /** One drift series of GET /drift: a subject (model or tier), a metric, its two windows and state. */
 export interface DriftSeries {
+  /** `model:<key>`, `tier:<L|M|H>` or `categorizer`. */
   subject: string;
   metric: string;
-  baseline: unknown;
-  recent: unknown;
-  statistic: unknown;
-  state: 'ok' | 'warn' | 'alert' | string;
-  since: string | null;
-  [field: string]: unknown;
+  /** In the metric's unit, or a share per tier (category_mix); null while there are no samples. */
+  baseline: number | Record<string, number> | null;
+  recent: number | Record<string, number> | null;
+  /** PSI (category_mix), recent / baseline (latency, tokens, cost) or recent − baseline (rates); null until both windows are full enough. */
+  statistic: number | null;
+  state: 'ok' | 'warn' | 'alert';
+  since: string;
+  samples?: { baseline: number; recent: number };
 }
 
 export const getDrift = (signal?: AbortSignal) => request<{ series: DriftSeries[] }>('/drift', { signal });

@@ -46,7 +46,9 @@ export function Drift() {
                 <th scope="col">State</th>
                 <th scope="col">Baseline</th>
                 <th scope="col">Recent</th>
-                <th scope="col">Statistic</th>
+                <th scope="col" title="category mix: population stability index; latency, tokens, cost: recent ÷ baseline; rates: recent − baseline">
+                  Statistic
+                </th>
                 <th scope="col">Since</th>
               </tr>
             </thead>
@@ -58,8 +60,14 @@ export function Drift() {
                   <td>
                     <StateBadge tone={TONE[s.state] ?? 'idle'} label={s.state} />
                   </td>
-                  <td class="wrap">{figure(s.baseline)}</td>
-                  <td class="wrap">{figure(s.recent)}</td>
+                  <td class="wrap">
+                    {s.baseline === null ? <span class="muted">learning</span> : figure(s.baseline)}
+                    {s.samples ? <span class="muted"> ({s.samples.baseline} samples)</span> : null}
+                  </td>
+                  <td class="wrap">
+                    {figure(s.recent)}
+                    {s.samples ? <span class="muted"> ({s.samples.recent} samples)</span> : null}
+                  </td>
                   <td class="wrap">{figure(s.statistic)}</td>
                   <td>{when(s.since)}</td>
                 </tr>
