@@ -48,5 +48,8 @@ describe('console: canaries and shadows on the Traffic page', () => {
     const shadow = page.locator('tr[data-shadow="routing.tiers.L.shadow"]');
     await expect.poll(() => shadow.locator('td').nth(2).textContent()).toMatch(/^[1-9]/);
     expect(await shadow.textContent()).toContain('token-set Jaccard');
+    await shadow.getByRole('button', { name: 'Show recent' }).click();
+    const pairs = page.getByTestId('pairs-routing.tiers.L.shadow');
+    await expect.poll(() => pairs.locator('tbody tr').first().textContent()).toMatch(/ms \/ \d+ ms.*\d\.\d\d$/);
   });
 });

@@ -55,6 +55,7 @@ export function TaskDetail(props: { run: RunRecord; task: TaskRecord; view: Task
         <dt>Uses</dt>
         <dd>{task.references && task.references.length > 0 ? task.references.map((r) => <code key={r}>{`{{${r}}} `}</code>) : '—'}</dd>
       </dl>
+      {task.truncated && <p class="muted">The answer stopped at the task's token limit (finish_reason: length).</p>}
       {task.error && (
         <p class="error" role="status">
           {task.error.kind}: {task.error.message}

@@ -9,6 +9,7 @@ import { usePoll } from '../hooks/use-poll.js';
 import {
   changeConfig,
   getActiveConfig,
+  getExperiment,
   listExperiments,
   short,
   type Canary,
@@ -307,56 +308,119 @@ function CanaryCard(props: { canary: Canary }) {
   );
 }
 
-function ShadowTable(props: { shadows: Shadow[] }) {
+/** The last pairs of one shadow (GET /admin/experiments/{id}), newest first. */
+function ShadowPairs(props: { id: string }) {
+  const detail = usePoll((signal) => getExperiment(props.id, signal), 5000, [props.id]);
+  const pairs = detail.data?.kind === 'shadow' ? [...detail.data.recent].reverse().slice(0, 20) : [];
   return (
     <div class="table-wrap">
-      <table class="shadows">
-        <caption>Shadow comparisons (primary vs shadow; the shadow's answers are never returned)</caption>
+      <ErrorNote error={detail.error} />
+      <table data-testid={`pairs-${props.id}`}>
+        <caption>
+          Recent pairs of <code>{props.id}</code> (up to 20, newest first)
+        </caption>
         <thead>
           <tr>
-            <th scope="col">Route</th>
-            <th scope="col">Shadow model</th>
-            <th scope="col" class="num">Sample rate</th>
-            <th scope="col" class="num">Pairs</th>
-            <th scope="col" class="num">Failed / dropped</th>
-            <th scope="col" class="num">p50 primary / shadow</th>
-            <th scope="col" class="num">p95 primary / shadow</th>
-            <th scope="col" class="num">Mean tokens</th>
-            <th scope="col" class="num">Mean cost</th>
-            <th scope="col" class="num">Similarity mean (min)</th>
+            <th scope="col">At</th>
+            <th scope="col">Request</th>
+            <th scope="col" class="num">Latency primary / shadow</th>
+            <th scope="col" class="num">Tokens primary / shadow</th>
+            <th scope="col" class="num">Cost primary / shadow</th>
+            <th scope="col" class="num">Similarity</th>
           </tr>
         </thead>
         <tbody>
-          {props.shadows.map((s) => (
-            <tr key={s.id} data-shadow={s.id}>
-              <th scope="row">
-                <code>{s.route}</code>
-              </th>
-              <td>{s.model}</td>
-              <td class="num">{pct(s.sample_rate)}</td>
-              <td class="num">{s.pairs}</td>
-              <td class="num">
-                {s.failed} / {s.dropped}
+          {pairs.map((p) => (
+            <tr key={`${p.request_id}-${p.at}`}>
+              <td>{when(p.at)}</td>
+              <td>
+                <code>{p.request_id.slice(0, 12)}</code>
               </td>
               <td class="num">
-                {ms(s.primary.latency_ms.p50)} / {ms(s.shadow.latency_ms.p50)}
+                {ms(p.primary.latency_ms)} / {p.shadow ? ms(p.shadow.latency_ms) : '—'}
               </td>
               <td class="num">
-                {ms(s.primary.latency_ms.p95)} / {ms(s.shadow.latency_ms.p95)}
+                {p.primary.tokens} / {p.shadow ? p.shadow.tokens : '—'}
               </td>
               <td class="num">
-                {s.primary.mean_tokens?.toFixed(0) ?? '—'} / {s.shadow.mean_tokens?.toFixed(0) ?? '—'}
+                {usd(p.primary.cost_usd)} / {p.shadow ? usd(p.shadow.cost_usd) : '—'}
               </td>
-              <td class="num">
-                {usd(s.primary.mean_cost_usd)} / {usd(s.shadow.mean_cost_usd)}
-              </td>
-              <td class="num">
-                {s.similarity.mean === null ? '—' : s.similarity.mean.toFixed(2)} ({s.similarity.min === null ? '—' : s.similarity.min.toFixed(2)}) {s.similarity.measure}
-              </td>
+              <td class="num">{p.error ? `failed: ${p.error}` : p.similarity === null ? '—' : p.similarity.toFixed(2)}</td>
             </tr>
           ))}
+          {detail.data && pairs.length === 0 && (
+            <tr>
+              <td colSpan={6} class="muted">
+                No pairs yet.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
     </div>
+  );
+}
+
+function ShadowTable(props: { shadows: Shadow[] }) {
+  const [open, setOpen] = useState<string | null>(null);
+  return (
+    <>
+      <div class="table-wrap">
+        <table class="shadows">
+          <caption>Shadow comparisons (primary vs shadow; the shadow's answers are never returned)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Route</th>
+              <th scope="col">Shadow model</th>
+              <th scope="col" class="num">Sample rate</th>
+              <th scope="col" class="num">Pairs</th>
+              <th scope="col" class="num">Failed / dropped</th>
+              <th scope="col" class="num">p50 primary / shadow</th>
+              <th scope="col" class="num">p95 primary / shadow</th>
+              <th scope="col" class="num">Mean tokens</th>
+              <th scope="col" class="num">Mean cost</th>
+              <th scope="col" class="num">Similarity mean (min)</th>
+              <th scope="col">Pairs</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.shadows.map((s) => (
+              <tr key={s.id} data-shadow={s.id}>
+                <th scope="row">
+                  <code>{s.route}</code>
+                </th>
+                <td>{s.model}</td>
+                <td class="num">{pct(s.sample_rate)}</td>
+                <td class="num">{s.pairs}</td>
+                <td class="num">
+                  {s.failed} / {s.dropped}
+                </td>
+                <td class="num">
+                  {ms(s.primary.latency_ms.p50)} / {ms(s.shadow.latency_ms.p50)}
+                </td>
+                <td class="num">
+                  {ms(s.primary.latency_ms.p95)} / {ms(s.shadow.latency_ms.p95)}
+                </td>
+                <td class="num">
+                  {s.primary.mean_tokens?.toFixed(0) ?? '—'} / {s.shadow.mean_tokens?.toFixed(0) ?? '—'}
+                </td>
+                <td class="num">
+                  {usd(s.primary.mean_cost_usd)} / {usd(s.shadow.mean_cost_usd)}
+                </td>
+                <td class="num">
+                  {s.similarity.mean === null ? '—' : s.similarity.mean.toFixed(2)} ({s.similarity.min === null ? '—' : s.similarity.min.toFixed(2)}) {s.similarity.measure}
+                </td>
+                <td>
+                  <button type="button" aria-expanded={open === s.id} onClick={() => setOpen(open === s.id ? null : s.id)}>
+                    {open === s.id ? 'Hide recent' : 'Show recent'}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {open && <ShadowPairs id={open} />}
+    </>
   );
 }
