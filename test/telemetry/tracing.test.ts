@@ -116,6 +116,10 @@ function testConfig(raw: Record<string, any>): void {
   raw.models.tbroken_fb = model('openrouter', 'fault:server_error/broken-fb-model', ['tfake']);
   raw.models.tbroken = model('openrouter', 'fault:server_error/broken-model');
   raw.models.tcached = { ...model('openrouter', 'cached-model'), cache: { ttl_s: 600, temperature: true } };
+  raw.models.tprefill = { ...model('openrouter', 'prefill-model'), capabilities: ['text', 'json_output', 'assistant_prefill'] };
+  raw.models.tcut = model('openrouter', 'fault:stream_cut_2/cut-model', ['tprefill']);
+  // The hedge starts at 100 ms; the slow model would answer after 5 s (far past any loaded scheduler's delay).
+  raw.models.tslow = { ...model('openrouter', 'fault:slow_first_token_5000/slow-model', ['tfake']), timeouts: { hedge_after_ms: 100, first_byte_ms: 10_000, total_ms: 20_000 } };
   raw.routing.categorizer = 'tscripted';
   raw.routing.planner = 'tscripted';
 }
@@ -349,6 +353,34 @@ describe('OpenTelemetry traces', () => {
     const spans = await traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
     expect(spans.filter((s) => s.name.startsWith('gateway '))).toEqual([]);
     expect(one(spans, (s) => s.name === 'POST /chat').events).toContainEqual({ name: 'cache_hit', attributes: { 'gen_ai.request.model': 'tcached', 'gen_ai.response.model': 'tcached' } });
+  });
+
+  it('a stream cut and continued by the next model, and a hedged model: events on the call span and the attempts', async () => {
+    const streamed = async (model: string) => {
+      const res = await fetch(`${t.url}/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: 'tell me about streams', category: 'M', model, stream: true }),
+      });
+      const text = await res.text();
+      expect(text).toMatch(/event: done|event: result|"model_used"/);
+      return traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
+    };
+    const cut = await streamed('tcut');
+    const cutCall = one(cut, (s) => s.name === 'gateway tcut');
+    expect(cutCall.attributes['gen_ai.response.model']).toBe('tprefill');
+    expect(cutCall.events.map((e) => e.name)).toContain('fallback');
+    const continued = one(childrenOf(cut, cutCall), (s) => s.attributes['gen_ai.request.model'] === 'prefill-model');
+    const event = continued.events.find((e) => e.name === 'stream_continuation')!;
+    expect(event.attributes['mo.mode']).toBe('prefill');
+    expect(event.attributes['mo.chars_sent']).toBeGreaterThan(0);
+
+    const hedged = await streamed('tslow');
+    const hedgedCall = one(hedged, (s) => s.name === 'gateway tslow');
+    expect(hedgedCall.events.find((e) => e.name === 'hedge')?.attributes).toMatchObject({ 'mo.model': 'tslow', 'mo.hedge': 'tfake', 'mo.after_ms': 100 });
+    const lost = one(childrenOf(hedged, hedgedCall), (s) => s.attributes['gen_ai.request.model'] === 'fault:slow_first_token_5000/slow-model');
+    expect(lost.attributes['error.type']).toBe('hedge_lost');
+    expect(hedgedCall.attributes['gen_ai.response.model']).toBe('tfake');
   });
 
   it('the Google adapter sends the attempt span as traceparent too', async () => {
