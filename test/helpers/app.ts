@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { Writable } from 'node:stream';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadCatalog } from '../../src/config/catalog.js';
 import { parseConfig, type LoadedConfig } from '../../src/config/load.js';
+import { loggerOptions } from '../../src/telemetry/logger.js';
 import { startedForTests } from './for-tests.js';
 
 /** The shipped config as plain JSON, to mutate per test. */
@@ -13,7 +16,13 @@ export interface TestAppOptions extends Partial<Omit<AppDeps, 'loaded' | 'catalo
   config?: (raw: Record<string, any>) => void;
   /** Environment for `${VAR}` resolution (default: none, so every provider is simulated). */
   env?: NodeJS.ProcessEnv;
+  /** Adds test-only routes to the built app before it listens. */
+  extend?: (app: FastifyInstance) => void;
 }
+
+/** The shipped logger (its options, redaction included) writing JSON lines to `stream`. */
+export const streamLogger = (stream: Writable | { write(line: string): void }, level = 'info'): FastifyBaseLogger =>
+  pino(loggerOptions(level, 'json'), stream as Writable) as unknown as FastifyBaseLogger;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -28,8 +37,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   opts.config?.(raw);
   const loaded = parseConfig(raw, opts.env ?? {});
   const catalog = loadCatalog(process.cwd(), loaded.config);
-  const { config: _c, env, ...deps } = opts;
+  const { config: _c, env, extend, ...deps } = opts;
   const app = await buildApp({ logger: false, env: env ?? {}, ...deps, loaded, catalog });
+  extend?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -1,19 +1,21 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStores } from '../../src/store/sqlite.js';
-import { startMiniApp, type MiniApp } from '../telemetry/mini-app.js';
+import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { pair, tempDir, turn } from './fixtures.js';
 
-const apps: MiniApp[] = [];
+const apps: TestApp[] = [];
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
   while (apps.length) await apps.pop()!.close();
   while (cleanups.length) cleanups.pop()!();
 });
-const start = async (opts: Parameters<typeof startMiniApp>[0] = {}) => {
-  const app = await startMiniApp(opts);
-  apps.push(app);
-  return app;
+/** The real server (buildApp) with every provider simulated; `ctx` is the app's context. */
+const start = async (opts: TestAppOptions = {}) => {
+  const app = await startTestApp(opts);
+  const started = { ...app, ctx: app.app.ctx };
+  apps.push(started);
+  return started;
 };
 
 const T0 = '2025-01-01T00:00:00.000Z';

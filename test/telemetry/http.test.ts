@@ -1,18 +1,21 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startMiniApp, type MiniApp } from './mini-app.js';
-import { testConfig } from './config.js';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { annotateRequest } from '../../src/telemetry/request-log.js';
+import { startTestApp, streamLogger, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 import { playScenario } from './scenario.js';
 
-const apps: MiniApp[] = [];
+const apps: TestApp[] = [];
 afterEach(async () => {
   while (apps.length) await apps.pop()!.close();
 });
-const start = async (opts: Parameters<typeof startMiniApp>[0] = {}) => {
-  const app = await startMiniApp(opts);
-  apps.push(app);
-  return app;
+/** The real server (buildApp) with every provider simulated; `ctx` is the app's context. */
+const start = async (opts: TestAppOptions = {}) => {
+  const app = await startTestApp(opts);
+  const started = { ...app, ctx: app.app.ctx };
+  apps.push(started);
+  return started;
 };
 
 describe('GET /stats and GET /metrics over HTTP', () => {
@@ -56,9 +59,9 @@ describe('GET /stats and GET /metrics over HTTP', () => {
 
   it('answers 404 not_found for /metrics when metrics are disabled', async () => {
     const { url } = await start({
-      config: testConfig((raw) => {
+      config: (raw) => {
         raw.monitoring.metrics_enabled = false;
-      }),
+      },
     });
     const res = await fetch(`${url}/metrics`);
     expect(res.status).toBe(404);
@@ -84,7 +87,15 @@ describe('request log', () => {
         done();
       },
     });
-    const { url } = await start({ logStream });
+    // A route that annotates its log line as /chat and the run routes do.
+    const annotated = (app: FastifyInstance) =>
+      app.post('/annotated', async (request) => {
+        annotateRequest(request, { category: 'M', model_used: 'medium_ai' });
+        annotateRequest(request, { cost_usd: 0.0042, run_id: 'run-7' });
+        request.log.info({ headers: request.headers }, 'headers as seen');
+        return { ok: true };
+      });
+    const { url } = await start({ logger: streamLogger(logStream), extend: annotated });
     const res = await fetch(`${url}/annotated`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-live-secret', 'x-api-key': 'sk-other-secret', 'content-type': 'application/json' },
@@ -92,11 +103,11 @@ describe('request log', () => {
     });
     expect(res.status).toBe(200);
     await fetch(`${url}/session/abc`);
-    await new Promise((r) => setTimeout(r, 20));
 
-    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const completed = entries.filter((e) => e.msg === 'request completed');
-    expect(completed).toHaveLength(2);
+    const completedLines = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.msg === 'request completed');
+    // The line is written when the response has finished, which may be just after the client read it.
+    await vi.waitFor(() => expect(completedLines()).toHaveLength(2));
+    const completed = completedLines();
     expect(completed[0]).toMatchObject({ level: 'info', method: 'POST', route: '/annotated', status: 200, category: 'M', model_used: 'medium_ai', cost_usd: 0.0042, run_id: 'run-7' });
     expect(completed[0]!.request_id).toEqual(expect.any(String));
     expect(completed[0]!.duration_ms).toEqual(expect.any(Number));
