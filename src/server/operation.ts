@@ -2,7 +2,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../errors.js';
 import { CancelledError } from '../orchestrator/cancellation.js';
 import { annotateRequest, type RequestAnnotation } from '../telemetry/request-log.js';
-import { toAppError } from './plugins/errors.js';
 import { openSse, type SseStream } from './plugins/sse.js';
 
 /**
@@ -45,7 +44,7 @@ export async function streamOperation(
     stream.end('completed', result.value);
   } else {
     if (opts.signal.aborted) request.log.info('client closed the stream; its run was cancelled');
-    const appError = toAppError(result.error);
+    const appError = request.server.outboundError(result.error);
     if (appError.type === 'internal_error') request.log.error({ err: result.error }, 'streamed request failed');
     stream.end('error', errorBody(appError, request.id));
   }

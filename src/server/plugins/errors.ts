@@ -54,11 +54,34 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal_error', 'internal error');
 }
 
-function scrubbed(err: AppError, secrets: string[]): AppError {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The second scrub layer: anything thrown, as the AppError that may leave the server, with every
+     * configured secret removed from its message and details. Every way out uses it: the JSON error
+     * handler, the `error` event of a named-event stream (operation.ts) and the in-band error of a
+     * `/v1` stream (openai/completion.ts).
+     */
+    outboundError(err: unknown): AppError;
+  }
+}
+
+/** Every string inside a detail value (nested objects and arrays included), scrubbed. */
+function scrubValue(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') return scrubSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, secrets));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, secrets)]));
+  return value;
+}
+
+/**
+ * An error with every configured secret removed from its message and details. The first layer
+ * scrubs upstream text where it enters (gateway/run-chain.ts); this one catches whatever else
+ * carries a secret, since an error body is the one answer built from arbitrary text.
+ */
+export function scrubAppError(err: AppError, secrets: readonly string[]): AppError {
   if (secrets.length === 0) return err;
-  const details = err.details.map((d) =>
-    Object.fromEntries(Object.entries(d).map(([k, v]) => [k, typeof v === 'string' ? scrubSecrets(v, secrets) : v])),
-  ) as ErrorDetail[];
+  const details = err.details.map((d) => scrubValue(d, secrets)) as ErrorDetail[];
   return new AppError(err.type, scrubSecrets(err.message, secrets), details, err.retryAfterS);
 }
 
@@ -83,8 +106,9 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
  */
 export function registerErrorHandling(app: FastifyInstance, secrets: string[] = []): void {
   const allowed = trackAllowedMethods(app);
+  app.decorate('outboundError', (err: unknown) => scrubAppError(toAppError(err), secrets));
   app.setErrorHandler((err, request, reply) => {
-    const appError = scrubbed(toAppError(err), secrets);
+    const appError = app.outboundError(err);
     if (appError.type === 'internal_error') request.log.error({ err }, 'unhandled error');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'request failed');
     if (appError.retryAfterS !== undefined) void reply.header('retry-after', String(appError.retryAfterS));

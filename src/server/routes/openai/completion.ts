@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../gateway/types.js';
 import type { ReportedMedia } from '../../../orchestrator/media-answer.js';
 import { annotateRequest } from '../../../telemetry/request-log.js';
-import { toAppError } from '../../plugins/errors.js';
 import { openAiErrorBody } from '../../plugins/openai-errors.js';
 import { hijackForEventStream } from '../../plugins/sse.js';
 import type { ChatCompletion } from './schema.js';
@@ -144,7 +143,7 @@ export async function streamCompletion(
     }
     if (writable()) raw.write('data: [DONE]\n\n');
   } catch (err) {
-    const appError = toAppError(err);
+    const appError = request.server.outboundError(err);
     if (meta.signal.aborted) request.log.info('client closed the connection; its model calls were cancelled');
     else if (appError.type === 'internal_error') request.log.error({ err }, 'stream failed');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'stream failed');
