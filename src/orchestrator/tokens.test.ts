@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fitHistory } from './context.js';
-import { countMessageTokens, countTextTokens, messageTokenBound, promptSize, textTokenBound, tokenizerRequested, TOKENS_PER_IMAGE } from './tokens.js';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100k from 'js-tiktoken/ranks/cl100k_base';
+import { countMessageTokens, countTextTokens, LONG_RUN_CHARS_PER_TOKEN, messageTokenBound, promptSize, textTokenBound, tokenizerRequested, TOKENS_PER_IMAGE } from './tokens.js';
 import type { Turn } from '../store/types.js';
 
 const turn = (role: Turn['role'], content: string): Turn => ({
@@ -62,5 +64,18 @@ describe('token estimation', () => {
       { role: 'user', content: [{ type: 'text', text: 'hello world' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
     ]);
     expect(n).toBe(2 + 4 + 2 + TOKENS_PER_IMAGE + 4);
+  });
+
+  it('counts ordinary text exactly as the tokenizer does, across its chunk boundaries', async () => {
+    const exact = new Tiktoken(cl100k);
+    const text = Array.from({ length: 900 }, (_, i) => `word${i} and, more:  text\n`).join('');
+    expect(text.length).toBeGreaterThan(10_000);
+    expect(await countTextTokens(text)).toBe(exact.encode(text, [], []).length);
+  });
+
+  it('estimates a long run without spaces instead of tokenizing it (BPE on one 16,000-character piece took minutes)', async () => {
+    expect(await countTextTokens('x'.repeat(200_000))).toBe(Math.ceil(200_000 / LONG_RUN_CHARS_PER_TOKEN));
+    // Whitespace runs and punctuation runs are single pieces too; a word after a long run is still counted.
+    expect(await countTextTokens(`${' '.repeat(100_000)}${'!'.repeat(100_000)} hello world`)).toBe(Math.ceil(200_000 / LONG_RUN_CHARS_PER_TOKEN) + 2);
   });
 });

@@ -31,11 +31,44 @@ function getEncoder(): Promise<Tiktoken> {
 /** Whether the tokenizer has been asked for in this process (it loads on first need only). */
 export const tokenizerRequested = (): boolean => encoder !== undefined;
 
-/** Tokens in `text`. Special-token strings in user text count as plain text instead of throwing. */
+/**
+ * The longest run (of letters, of punctuation, of whitespace) given to the tokenizer. BPE merges
+ * within one pre-tokenized piece take time that grows with the square of its length or worse:
+ * 16,000 'x' in one message held the event loop for about 3 minutes (found by the fuzz, issue 17).
+ * A longer run is estimated instead, at one token per LONG_RUN_CHARS_PER_TOKEN characters: more
+ * than the tokenizer gives repeated characters (8 per token) and about what it gives random
+ * base64 or hex, so a context window chosen from it errs on the safe side.
+ */
+export const MAX_PIECE_CHARS = 64;
+export const LONG_RUN_CHARS_PER_TOKEN = 3;
+/** Ordinary text is encoded in chunks of about this many characters, cut before a whitespace. */
+const CHUNK_CHARS = 2000;
+
+/**
+ * Tokens in `text`. Special-token strings in user text count as plain text instead of throwing.
+ * Exact for text whose words (with the whitespace before them) are at most MAX_PIECE_CHARS long
+ * (chunks are cut where the tokenizer's own pre-tokenizer cuts); longer runs are estimated. Time
+ * linear in the text's length.
+ */
 export async function countTextTokens(text: string): Promise<number> {
   if (text.length === 0) return 0;
   const enc = await getEncoder();
-  return enc.encode(text, [], []).length;
+  const count = (piece: string) => enc.encode(piece, [], []).length;
+  let total = 0;
+  let chunk = '';
+  // A word with the whitespace before it (as cl100k_base attaches it), or trailing whitespace.
+  for (const [word] of text.matchAll(/\s*\S+|\s+/g)) {
+    if (word.length > MAX_PIECE_CHARS) {
+      total += Math.ceil(word.length / LONG_RUN_CHARS_PER_TOKEN);
+      continue;
+    }
+    if (chunk.length + word.length > CHUNK_CHARS) {
+      total += count(chunk);
+      chunk = '';
+    }
+    chunk += word;
+  }
+  return chunk ? total + count(chunk) : total;
 }
 
 /** Tokens of a whole prompt: every message's text and images plus per-message overhead. */

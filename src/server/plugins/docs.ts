@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
-import { errorResponses, REQUEST_EXAMPLES } from './openapi-operations.js';
+import { errorResponses, extraSuccessResponses, REQUEST_EXAMPLES } from './openapi-operations.js';
 
 type Transform = typeof jsonSchemaTransform;
 type JsonSchema = Record<string, unknown>;
@@ -21,7 +21,7 @@ const documentOperation: Transform = (input) => {
   const own = schema.response ?? {};
   // A route without a declared success response still has one; Swagger would otherwise show only errors.
   const success = Object.keys(own).some((status) => /^2/.test(status)) ? {} : { 200: { description: 'Success (body described in API.md)', type: 'object' } };
-  const response = { ...success, ...errorResponses(shape), ...own };
+  const response = { ...success, ...extraSuccessResponses(method, input.route.url), ...errorResponses(shape), ...own };
   const example = REQUEST_EXAMPLES.get(`${method} ${input.route.url}`);
   const body = schema.body && example !== undefined ? { ...schema.body, examples: [example] } : schema.body;
   return { ...out, schema: { ...schema, ...(body ? { body } : {}), response } };

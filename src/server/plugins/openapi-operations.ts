@@ -57,7 +57,8 @@ const WHY: Partial<Record<ErrorType, string>> = {
   unsupported_media_type: 'the body is not application/json',
   headers_too_large: 'the request line and headers exceed server.max_header_bytes; the connection is closed',
   unauthorized: 'API keys are configured and none (or a wrong one) was presented',
-  forbidden: 'the credential may not do this: an admin key calling the client API with anything but GET, or a model outside the token models claim',
+  forbidden: "the credential may not do this: an admin key calling the client API with anything but GET, a client key on the admin API, or a model outside the key's allowance or the token's models claim",
+  conflict: 'the change was written against a config version (or a plan) that is no longer current; fetch it again',
   not_found: 'the named resource does not exist',
   method_not_allowed: 'the path exists under other methods, listed in the Allow header',
   payload_too_large: 'the body is larger than server.body_limit_bytes',
@@ -68,12 +69,26 @@ const WHY: Partial<Record<ErrorType, string>> = {
   internal_error: 'a bug; the request id finds it in the logs',
 };
 
+/**
+ * Error types an operation answers with beyond what its shape says: a body naming a resource
+ * (a config version, a plan) that may not exist, or a change against a version no longer active.
+ */
+const EXTRA_ERRORS: ReadonlyMap<string, ErrorType[]> = new Map<string, ErrorType[]>([
+  ['POST /admin/config', ['conflict']],
+  ['POST /admin/config/rollback', ['not_found', 'conflict']],
+  ['GET /admin/config/diff', ['not_found']],
+  ['POST /admin/ops', ['not_found', 'conflict']],
+]);
+
 /** The error types an operation can answer with, from its shape. */
 export function errorTypesOf(op: OperationShape): ErrorType[] {
   // Any request may be malformed HTTP (400), too slow (408) or carry headers too large (431): node answers those below the router.
   const types: ErrorType[] = ['validation_error', 'request_timeout', 'headers_too_large'];
-  if (!PUBLIC.has(op.url)) types.push('unauthorized');
-  if (op.hasParams) types.push('not_found');
+  const extra = EXTRA_ERRORS.get(`${op.method} ${op.url}`) ?? [];
+  // Not public: a missing or wrong credential (401), or one of the other kind or outside its allowance (403).
+  if (!PUBLIC.has(op.url)) types.push('unauthorized', 'forbidden');
+  if (op.hasParams || extra.includes('not_found')) types.push('not_found');
+  if (extra.includes('conflict')) types.push('conflict');
   if (op.hasBody) types.push('payload_too_large', 'unsupported_media_type');
   types.push('rate_limited');
   // Operations that run models (every POST with a body today) can fail upstream or time out.
@@ -81,6 +96,27 @@ export function errorTypesOf(op: OperationShape): ErrorType[] {
   types.push('overloaded', 'internal_error');
   return types;
 }
+
+/** The 202 answer of an async run (`async: true` or `Prefer: respond-async`; routes/workflows.ts). */
+export const RunAcceptedSchema = z.object({
+  run_id: z.string(),
+  status: z.literal('queued'),
+  location: z.string().describe('where to follow the run: GET it, or GET its /events'),
+});
+
+const runAccepted = {
+  description: 'Accepted (`async: true` or `Prefer: respond-async`): the run is queued; follow it at `Location`',
+  content: { 'application/json': { schema: z.toJSONSchema(RunAcceptedSchema, { target: 'openapi-3.0' }) } },
+};
+
+/** Success responses a route sends besides its main one, by `METHOD path` as the router knows it. */
+const EXTRA_SUCCESS: ReadonlyMap<string, Record<string, unknown>> = new Map([
+  ['POST /workflow', { 202: runAccepted }],
+  ['POST /template/:name', { 202: runAccepted }],
+]);
+
+/** The success responses to add to a route's own (a second success status, e.g. 202 for async runs). */
+export const extraSuccessResponses = (method: string, url: string): Record<string, unknown> => EXTRA_SUCCESS.get(`${method} ${url}`) ?? {};
 
 /** The `response` entries to add: one per status, the error types it carries in its description. */
 export function errorResponses(op: OperationShape): Record<string, unknown> {

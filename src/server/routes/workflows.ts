@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { TemplateParamsSchema, TemplateRequestSchema, WorkflowRequestSchema } from '../../orchestrator/requests.js';
 import type { SubmitRequest } from '../../runs/engine.js';
 import { serveOperation } from '../operation.js';
+import type { RunAcceptedSchema } from '../plugins/openapi-operations.js';
 import { checkWorkflowAllowance } from '../../control/keys.js';
 
 const STREAM_NOTE =
@@ -21,7 +23,8 @@ async function acceptAsync(request: FastifyRequest, reply: FastifyReply, req: Su
   // The outcome lives in the run record and its event log.
   submitted.done.catch(() => undefined);
   const location = `/runs/${submitted.run_id}`;
-  return reply.code(202).header('location', location).send({ run_id: submitted.run_id, status: 'queued', location });
+  const body: z.infer<typeof RunAcceptedSchema> = { run_id: submitted.run_id, status: 'queued', location };
+  return reply.code(202).header('location', location).send(body);
 }
 
 /** POST /workflow and POST /template/{name}; the runs they start are served by runs.ts. */
