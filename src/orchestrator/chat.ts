@@ -11,7 +11,7 @@ import { detectGeneration } from './generation-intent.js';
 import { Ledger, roundUsd } from './ledger.js';
 import { answerReserve, chooseForPrompt } from './model-window.js';
 import { budgetMs, checkChatLimits, type ChatRequest } from './requests.js';
-import { streamCall } from './stream-call.js';
+import { streamCall, type TokenSink } from './stream-call.js';
 import { promptSize } from './tokens.js';
 import type { Emit } from './workflow/executor.js';
 import { answerWithMedia, type ReportedMedia } from './media-answer.js';
@@ -81,7 +81,10 @@ export async function chat(
     const inputSize = promptSize([...system, user]);
     const generation = images.length > 0 ? null : detectGeneration(req.message);
     const tier = config.routing.tiers[categorization.category];
-    const onToken = req.stream ? (text: string) => emit('token', { request_id: opts.request_id, text }) : undefined;
+    // Each token names the model that wrote it and whether the simulator did, as the run log's token events do.
+    const onToken: TokenSink | undefined = req.stream
+      ? (text, from) => emit('token', { request_id: opts.request_id, text, model: from.model, simulated: from.simulated })
+      : undefined;
 
     const direct = async (
       preferred: string,

@@ -78,7 +78,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
       const emit = opts.emit;
       const submitted = await deps.runs.submit(
         { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, key_id: opts.key_id, callback_url: opts.callback_url },
-        { signal, emit, onToken: emit ? (text) => emit('token', { request_id: opts.request_id, text }) : undefined },
+        { signal, emit, onToken: emit ? (text, from) => emit('token', { request_id: opts.request_id, text, model: from.model, simulated: from.simulated }) : undefined },
       );
       return submitted.done;
     });

@@ -82,7 +82,6 @@ describe('failover suite: faults before the first token', () => {
 
   it('7. first token after 20 s: hedged after hedge_after_ms, the fallback answers and the slow attempt is cancelled', async () => {
     const primary = 'hedged/fault:slow_first_token_20000/primary-7';
-    const started = Date.now();
     const out = await streamCompletion(app.t.url, { model: primary, fallbacks: [BACKUP], messages: [{ role: 'user', content: MESSAGE }] });
     expectComplete(out, BACKUP);
     expect(out.models).toEqual([BACKUP]);
@@ -92,8 +91,8 @@ describe('failover suite: faults before the first token', () => {
     await expect.poll(() => seen('primary-7')[0]!.closedEarly).toBe(true);
     const stats = (await (await fetch(`${app.t.url}/stats`)).json()) as { models: Record<string, { calls: number; failures: number; cancelled: number; cost_usd: number }> };
     expect(stats.models[primary]).toMatchObject({ calls: 1, failures: 0, cancelled: 1, cost_usd: 0 });
-    // The generous bound the suite promises (the hedge itself starts at 300 ms).
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // No wall-clock bound: the backup answering while the primary's request was closed unanswered (its
+    // first token is 20 s away, past the test's own timeout) is what only a hedge produces.
   });
 
   it('12. context length exceeded: the next model answers', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { createProviderLimiter, LimiterWaitError, type ProviderLimiter, type SharedLimits } from '../../src/gateway/limiter.js';
 import { connectRedis } from '../../src/store/redis.js';
 import { sharedTestRedis } from '../helpers/redis.js';
@@ -18,11 +18,11 @@ afterEach(async () => {
   await Promise.all(limiters.splice(0).map((l) => l.stop()));
 });
 
-function limiter(shared?: SharedLimits): ProviderLimiter {
+function limiter(shared?: SharedLimits, clock: Clock = systemClock): ProviderLimiter {
   const l = createProviderLimiter({
     provider: 'alpha',
     limits: { requests_per_minute: 1000, max_concurrent: 50, max_wait_ms: 10_000 },
-    clock: systemClock,
+    clock,
     windowMs: 1000,
     shared,
   });
@@ -40,12 +40,15 @@ async function refusal(p: Promise<unknown>): Promise<LimiterWaitError> {
 }
 
 describe('a limiter that learned a reset', () => {
+  // Time stands still on this clock: the wait the refusal names is exactly what is left of the reset.
+  const frozen: Clock = { now: () => 1_700_000_000_000 };
+
   it('refuses the model at once to a caller that may not wait that long, and serves its other models', async () => {
-    const l = limiter();
+    const l = limiter(undefined, frozen);
     l.learnReset('gpt-x', 20_000);
     const err = await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }));
     expect(err.reason).toBe('model_reset');
-    expect(err.waitMs).toBeGreaterThan(19_000);
+    expect(err.waitMs).toBe(20_000);
     const other = await l.acquire(1, { maxWaitMs: 1000, model: 'gpt-y' });
     other.release();
   });
@@ -60,10 +63,10 @@ describe('a limiter that learned a reset', () => {
   });
 
   it('keeps the later of two resets', async () => {
-    const l = limiter();
+    const l = limiter(undefined, frozen);
     l.learnReset('gpt-x', 20_000);
     l.learnReset('gpt-x', 10);
-    expect((await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }))).waitMs).toBeGreaterThan(19_000);
+    expect((await refusal(l.acquire(1, { maxWaitMs: 1000, model: 'gpt-x' }))).waitMs).toBe(20_000);
   });
 
   it('remembers at most bounds.model_resets models (issue 17): the reset ending soonest is dropped', async () => {
@@ -108,7 +111,8 @@ describe('shared mode: a reset learned by one replica holds for every replica', 
     const prefix = `reset${Date.now()}:`;
     const a = await replica(prefix);
     const b = await replica(prefix);
-    a.learnReset('gpt-x', 5000);
+    // Long enough that a loaded machine cannot let it expire before the other replica looks.
+    a.learnReset('gpt-x', 60_000);
     // The learning replica knows at once; the other one learns it from Redis.
     expect((await refusal(a.acquire(1, { maxWaitMs: 500, model: 'gpt-x' }))).reason).toBe('model_reset');
     let err: LimiterWaitError | undefined;
@@ -125,11 +129,19 @@ describe('shared mode: a reset learned by one replica holds for every replica', 
     expect(err!.reason).toBe('model_reset');
     (await b.acquire(1, { maxWaitMs: 500, model: 'gpt-y' })).release();
 
-    a.learnReset('gpt-z', 300);
-    await new Promise((r) => setTimeout(r, 50));
+    // Measured from before the reset is learned, so a slow machine can only make the wait look longer.
     const learnedAt = performance.now();
-    const slot = await b.acquire(1, { maxWaitMs: 3000, model: 'gpt-z' });
-    expect(performance.now() - learnedAt).toBeGreaterThanOrEqual(200);
+    a.learnReset('gpt-z', 3000);
+    let known = false;
+    for (let i = 0; i < 200 && !known; i++) {
+      known = await b.acquire(1, { maxWaitMs: 100, model: 'gpt-z' }).then(
+        (slot) => (slot.refund(), false),
+        (e: unknown) => (e as LimiterWaitError).reason === 'model_reset',
+      );
+    }
+    expect(known).toBe(true);
+    const slot = await b.acquire(1, { maxWaitMs: 10_000, model: 'gpt-z' });
+    expect(performance.now() - learnedAt).toBeGreaterThanOrEqual(2990);
     slot.release();
   });
 });

@@ -233,12 +233,11 @@ describe('OpenAI-compatible adapter: stream faults', () => {
     expect(chunks.at(-1)).toEqual({ type: 'finish', finish_reason: 'stop' });
   });
 
-  it('finalises promptly, well before the idle timeout, when the upstream hangs after its finish reason', async () => {
-    const started = Date.now();
-    const chunks = await collect(adapter.stream(request('fault:missing_done_hang/m', { timeouts: fastTimeouts({ stream_idle_ms: 4000, total_ms: 10_000 }) })));
+  it('finalises without waiting for the idle timeout when the upstream hangs after its finish reason', async () => {
+    // The idle and total timeouts are longer than the test's own: only finalising on the finish reason ends it.
+    const chunks = await collect(adapter.stream(request('fault:missing_done_hang/m', { timeouts: fastTimeouts({ stream_idle_ms: 600_000, total_ms: 600_000 }) })));
     expect(chunks.at(-1)).toEqual({ type: 'finish', finish_reason: 'stop' });
     expect(chunks.some((c) => c.type === 'usage')).toBe(true);
-    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('throws truncated_stream when the stream ends with neither finish reason nor [DONE]', async () => {
