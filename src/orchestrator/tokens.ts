@@ -41,34 +41,25 @@ export const tokenizerRequested = (): boolean => encoder !== undefined;
  */
 export const MAX_PIECE_CHARS = 64;
 export const LONG_RUN_CHARS_PER_TOKEN = 3;
-/** Ordinary text is encoded in chunks of about this many characters, cut before a whitespace. */
-const CHUNK_CHARS = 2000;
+/** A run of non-space or of space characters longer than MAX_PIECE_CHARS. */
+const LONG_RUN = new RegExp(`\\S{${MAX_PIECE_CHARS + 1},}|\\s{${MAX_PIECE_CHARS + 1},}`, 'g');
 
 /**
  * Tokens in `text`. Special-token strings in user text count as plain text instead of throwing.
- * Exact for text whose words (with the whitespace before them) are at most MAX_PIECE_CHARS long
- * (chunks are cut where the tokenizer's own pre-tokenizer cuts); longer runs are estimated. Time
- * linear in the text's length.
+ * Exact for text without long runs (one encode, as before); the text between long runs is encoded
+ * as it is and each run estimated, so the time is linear in the text's length.
  */
 export async function countTextTokens(text: string): Promise<number> {
   if (text.length === 0) return 0;
   const enc = await getEncoder();
-  const count = (piece: string) => enc.encode(piece, [], []).length;
+  const count = (piece: string) => (piece.length === 0 ? 0 : enc.encode(piece, [], []).length);
   let total = 0;
-  let chunk = '';
-  // A word with the whitespace before it (as cl100k_base attaches it), or trailing whitespace.
-  for (const [word] of text.matchAll(/\s*\S+|\s+/g)) {
-    if (word.length > MAX_PIECE_CHARS) {
-      total += Math.ceil(word.length / LONG_RUN_CHARS_PER_TOKEN);
-      continue;
-    }
-    if (chunk.length + word.length > CHUNK_CHARS) {
-      total += count(chunk);
-      chunk = '';
-    }
-    chunk += word;
+  let from = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    total += count(text.slice(from, run.index)) + Math.ceil(run[0].length / LONG_RUN_CHARS_PER_TOKEN);
+    from = run.index + run[0].length;
   }
-  return chunk ? total + count(chunk) : total;
+  return total + count(text.slice(from));
 }
 
 /** Tokens of a whole prompt: every message's text and images plus per-message overhead. */

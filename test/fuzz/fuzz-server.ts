@@ -143,7 +143,9 @@ export async function startFuzzServer(): Promise<FuzzServer> {
 }
 
 /** A literal path segment as a client would send it: already-escaped text (`%2F`, `%ZZ`) is sent as is. */
-const encodePath = (s: string) => (/%[0-9A-Za-z]{0,2}/.test(s) ? s.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c)) : encodeURIComponent(s));
+const encodePath = (s: string) =>
+  // '#', '?' and '/' would end or split the path before the server sees it: always escaped.
+  /%[0-9A-Za-z]{0,2}/.test(s) ? s.replace(/[^\x21-\x7e]|[#?/]/g, (c) => encodeURIComponent(c)) : encodeURIComponent(s);
 
 function credentialHeader(plan: RequestPlan, admin: boolean): string | undefined {
   switch (plan.credential) {

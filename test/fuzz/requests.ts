@@ -47,6 +47,8 @@ export type BodyKind = 'valid' | 'mutated' | 'encoding' | 'content_type' | 'huge
 /** A request to send, as plain data. */
 export interface RequestPlan {
   op: Operation;
+  /** `METHOD /path` of `op` (printed in counterexamples). */
+  opId: string;
   params: Record<string, ParamValue>;
   query: [string, string][];
   credential: Credential;
@@ -132,7 +134,10 @@ export function requestPlans(op: Operation, target: Target): fc.Arbitrary<Reques
     { weight: 1, arbitrary: fc.record({ 'accept-encoding': fc.constantFrom('gzip', 'br', 'identity;q=0', '*') }) },
   );
   const body = bodyOf(op, hints);
-  return fc.record({ params, query, credential, extraHeaders, body }).map(({ body: b, ...rest }) => ({ op, ...rest, ...b }));
+  // The operation rides along unenumerated, so a counterexample prints the request, not the whole document.
+  return fc
+    .record({ params, query, credential, extraHeaders, body })
+    .map(({ body: b, ...rest }) => Object.defineProperty({ ...rest, ...b, opId: op.id }, 'op', { value: op, enumerable: false }) as RequestPlan);
 }
 
 /** Header values must be visible ASCII for the client to send them at all. */
