@@ -46,6 +46,7 @@ const EXPECTED_OPERATIONS = [
   'GET /session/{id}',
   'DELETE /session/{id}',
   'GET /stats',
+  'GET /stats/timeseries',
   'GET /metrics',
   'GET /schedules',
   'GET /admin/config',
