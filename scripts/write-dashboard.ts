@@ -183,6 +183,30 @@ export const ROWS: Row[] = [
     ],
   },
   {
+    title: 'Drift',
+    panels: [
+      {
+        title: 'Drift state by series',
+        description: 'Per model, tier and the categorizer, each metric against its baseline (GET /drift): 0 ok, 1 warn, 2 alert.',
+        unit: 'none',
+        kind: 'state-timeline',
+        targets: [{ expr: 'max by (subject, metric) (drift_state) > 0', legend: '{{subject}} {{metric}}' }],
+      },
+      {
+        title: 'Drift statistic by series',
+        description: 'PSI for category_mix, recent/baseline for latency, tokens and cost, recent minus baseline for rates.',
+        unit: 'none',
+        targets: [{ expr: 'max by (subject, metric) (drift_statistic)', legend: '{{subject}} {{metric}}' }],
+      },
+      {
+        title: 'Drift state changes',
+        description: 'Series entering warn or alert (per hour).',
+        unit: 'short',
+        targets: [{ expr: `sum by (subject, metric, state) (increase(drift_state_changes_total{state!="ok"}[1h]))`, legend: '{{subject}} {{metric}} {{state}}' }],
+      },
+    ],
+  },
+  {
     title: 'Process and store',
     panels: [
       {

@@ -20,6 +20,9 @@ import { withResponseCache } from './cache/caching-gateway.js';
 import { createMemoryCacheDriver } from './cache/memory-driver.js';
 import { createRedisCacheDriver } from './cache/redis-driver.js';
 import { adminCacheRoutes } from './server/routes/admin-cache.js';
+import { driftRoutes } from './server/routes/drift.js';
+import { createDriftDetector } from './telemetry/drift/detector.js';
+import { registerDriftMetrics } from './telemetry/drift/drift-metrics.js';
 import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
@@ -200,8 +203,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { config: active.config, gateway: active.gateway, config_version: active.hash };
   };
   const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic, shadows };
+  const replica = deps.replica ?? replicaId();
+  const drift = createDriftDetector({ bus, clock, config: activeConfig, store: stores.drift, log: app.log, replica });
+  registerDriftMetrics(metrics.registry, drift, bus);
+  // Without its stored baselines drift detection learns new ones; the server still starts.
+  await drift.start().catch((err: unknown) => app.log.warn({ err: { message: (err as Error)?.message } }, 'drift: stored baselines could not be read; learning new ones'));
   const runs = createRunEngineFor(
-    { ...base, replica: deps.replica ?? replicaId(), outboxFor: (run) => webhookMessages(config.webhooks, run, clock.now()) },
+    { ...base, replica, outboxFor: (run) => webhookMessages(config.webhooks, run, clock.now()) },
     versioned,
     deps.shared ? { redisUrl: deps.shared.bottleneckRedisUrl, redis: deps.shared.redis, prefix: deps.shared.prefix ?? 'mo:' } : undefined,
   );
@@ -266,6 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks,
     schedules,
     cache: cacheDriver,
+    drift,
     log: app.log,
     draining: false,
     startedAt: clock.now(),
@@ -296,6 +305,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(runRoutes);
   await app.register(sessionRoutes);
   await app.register(telemetryRoutes);
+  await app.register(driftRoutes);
   await app.register(scheduleRoutes);
   await app.register(adminConfigRoutes);
   await app.register(adminAuditRoutes);
@@ -321,6 +331,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await shadows.idle();
     await canaries.idle();
     await runtime.current().gateway.close();
+    drift.close();
+    await drift.idle();
     await stores.close();
     await keyStore.close();
     automationDb.close();

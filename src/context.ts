@@ -21,6 +21,7 @@ import type { ClientKeys } from './control/keys.js';
 import type { Shadows } from './control/shadow.js';
 import type { Canaries } from './control/canary.js';
 import type { CacheDriver } from './cache/types.js';
+import type { DriftDetector } from './telemetry/drift/detector.js';
 
 /**
  * The collaborators of one server instance, built once by `buildApp` and
@@ -59,6 +60,8 @@ export interface AppContext {
   schedules: Schedules;
   /** Where the response cache keeps answers (DELETE /admin/cache clears it). */
   cache: CacheDriver;
+  /** Drift detection: baseline vs recent window per model, tier and the categorizer (GET /drift). */
+  drift: DriftDetector;
   log: FastifyBaseLogger;
   /** Set when shutdown begins: new work is refused with 503. */
   draining: boolean;

@@ -1,5 +1,6 @@
 import type { EventBus } from './event-bus.js';
 import type { CacheEvents } from './cache/types.js';
+import type { DriftEvents } from './telemetry/drift/types.js';
 import type { GatewayEvents } from './gateway/types.js';
 import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
 
@@ -24,5 +25,5 @@ export interface OrchestratorEvents {
   queue: { running: number; queued: number };
 }
 
-export type AppEvents = GatewayEvents & CacheEvents & OrchestratorEvents & ControlEvents & { listener_error: unknown };
+export type AppEvents = GatewayEvents & CacheEvents & DriftEvents & OrchestratorEvents & ControlEvents & { listener_error: unknown };
 export type AppEventBus = EventBus<AppEvents>;

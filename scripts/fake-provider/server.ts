@@ -110,6 +110,8 @@ export interface FakeProviderOptions {
   port?: number;
   host?: string;
   latencyMs?: number;
+  /** Called as each request arrives, before any latency or fault: a test advances its fake clock here to give calls a latency. */
+  onRequest?: (attempt: FakeAttempt) => void;
 }
 
 const GOOGLE_CALL = /^\/v1(?:beta)?\/models\/(.+):(generateContent|streamGenerateContent|predict|predictLongRunning)$/;
@@ -298,6 +300,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     const stream = google ? google[2] === 'streamGenerateContent' : body.stream === true;
     const attempt: FakeAttempt = { at: Date.now(), path: url.pathname + url.search, model: sentModel, fault: spec, stream, body: parseFailed ? raw : body, headers };
     attempts.push(attempt);
+    opts.onRequest?.(attempt);
     res.on('close', () => {
       if (!res.writableFinished) attempt.closedEarly = true;
     });

@@ -1,4 +1,5 @@
 import { AuthSchema } from './auth-schema.js';
+import { DriftSchema } from './drift-schema.js';
 import { z } from 'zod';
 import { TelemetrySchema } from './telemetry-schema.js';
 import { timeoutSeconds } from './minimums.js';
@@ -373,8 +374,11 @@ export const StorageSchema = z
   })
   .strict();
 
-/** The terminal run statuses a webhook can announce, as Standard Webhooks event types. */
-export const WebhookEventSchema = z.enum(['run.completed', 'run.partial', 'run.failed', 'run.cancelled', 'run.timed_out']);
+/**
+ * What a webhook can announce, as Standard Webhooks event types: a run's terminal status, or a
+ * drift series changing state (`drift.state_changed`, config subscriptions only).
+ */
+export const WebhookEventSchema = z.enum(['run.completed', 'run.partial', 'run.failed', 'run.cancelled', 'run.timed_out', 'drift.state_changed']);
 
 export const WebhooksSchema = z
   .object({
@@ -447,6 +451,7 @@ export const ConfigSchema = z
     schedules: z.array(ScheduleSchema).default([]).describe('template runs fired by cron expressions; each fire starts one run across the fleet'),
     cache: CacheSchema.default(CacheSchema.parse({})).describe('exact-match response cache (src/cache/): lifetimes per model (models.*.cache) or per request'),
     telemetry: TelemetrySchema.default(TelemetrySchema.parse({})).describe('OpenTelemetry traces (telemetry.tracing)'),
+    drift: DriftSchema.default(DriftSchema.parse({})).describe('drift detection (src/telemetry/drift/): baseline vs recent window per model, tier and the categorizer; GET /drift'),
   })
   .strict();
 

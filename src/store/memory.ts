@@ -6,6 +6,7 @@ import { createMemoryControlStore } from './control-memory.js';
 import { createSqliteOutbox } from './outbox-sqlite.js';
 import type { Outbox } from './outbox-types.js';
 import { openSqliteDatabase } from './sqlite-database.js';
+import { createMemoryDriftStore } from './drift-memory.js';
 import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
@@ -184,6 +185,7 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
     events,
     control: createMemoryControlStore(),
     outbox,
+    drift: createMemoryDriftStore(),
     async health() {
       return closed ? { status: 'error', driver: 'memory', message: 'store is closed' } : { status: 'ok', driver: 'memory' };
     },

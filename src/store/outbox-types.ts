@@ -13,6 +13,7 @@ import type { WebhookEvent } from '../config/schema.js';
 export interface OutboxMessage {
   /** The `webhook-id`: the same on every attempt, so receivers can deduplicate. */
   id: string;
+  /** The run the message is about; for a drift.state_changed message, `drift:<subject>:<metric>` (its attempts group there). */
   run_id: string;
   event: WebhookEvent;
   /** Where the message is POSTed. */

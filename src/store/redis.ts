@@ -5,6 +5,7 @@ import { lazyRequire } from '../lazy-require.js';
 const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
 import { AppError } from '../errors.js';
 import { createRedisControlStore } from './control-redis.js';
+import { createRedisDriftStore } from './drift-redis.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
@@ -183,6 +184,7 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
     events: events.log,
     control: createRedisControlStore(redis, { prefix, log: opts.log }),
     outbox: createRedisOutbox(redis, outboxOptions),
+    drift: createRedisDriftStore(redis, { prefix, log: opts.log }),
     health: async () => {
       try {
         await redis.ping();

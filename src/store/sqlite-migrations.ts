@@ -184,6 +184,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Owner: drift-sqlite.ts.
+    version: 8,
+    name: 'drift baselines',
+    sql: `
+      CREATE TABLE drift_baselines (
+        subject TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        version TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (subject, stream)
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; safe to call on every open. Returns the versions applied. */

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { systemClock } from '../clock.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import { createSqliteControlStore } from './control-sqlite.js';
+import { createSqliteDriftStore } from './drift-sqlite.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import { openSqliteDatabase } from './sqlite-database.js';
 import { createSqliteOutbox, outboxWriter } from './outbox-sqlite.js';
@@ -263,6 +264,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
     runs,
     events,
     control: createSqliteControlStore(db, log),
+    drift: createSqliteDriftStore(db, log),
     async health() {
       try {
         db.prepare('SELECT 1').get();

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { RunResult, RunStatus, Workflow } from '../orchestrator/workflow/types.js';
 import type { ControlStore } from './control-types.js';
 import type { Outbox, OutboxMessage } from './outbox-types.js';
+import type { DriftBaselineStore } from './drift-types.js';
 
 /** One message of a session, as stored and as returned by GET /session/{id}. */
 export interface Turn {
@@ -167,6 +168,8 @@ export interface Stores {
   events: RunEventLog;
   /** Config versions, the active version and the audit log (the control plane). */
   control: ControlStore;
+  /** Frozen drift baselines, so they survive restarts (and are shared in Redis mode). */
+  drift: DriftBaselineStore;
   /** 'ok' or a reason it is not. */
   health(): Promise<{ status: 'ok' | 'error'; driver: string; message?: string }>;
   close(): Promise<void>;

@@ -67,9 +67,9 @@ describe('deploy/prometheus/alerts.yml against a live /metrics scrape', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('covers what operators page on: breakers, fallbacks, error budget, queue, cost, the store', () => {
+  it('covers what operators page on: breakers, fallbacks, error budget, queue, cost, the store, drift', () => {
     expect(rules.flatMap((r) => (r.alert ? [r.alert] : [])).sort()).toEqual(
-      ['CostPerHourHigh', 'ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'HighFallbackRate', 'ProviderCircuitOpen', 'StoreUnreachable', 'WorkflowQueueNearLimit'].sort(),
+      ['CostPerHourHigh', 'ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'HighFallbackRate', 'ModelDrift', 'ProviderCircuitOpen', 'StoreUnreachable', 'WorkflowQueueNearLimit'].sort(),
     );
     for (const rule of rules.filter((r) => r.alert)) expect(['page', 'ticket'], rule.alert).toContain(rule.labels?.severity);
   });

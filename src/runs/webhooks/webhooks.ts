@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { WebhookEvent, WebhooksConfig } from '../../config/schema.js';
 import { validationError } from '../../errors.js';
 import type { AppEventBus } from '../../events.js';
+import type { DriftEvents } from '../../telemetry/drift/types.js';
 import type { RunResult, RunStatus } from '../../orchestrator/workflow/types.js';
 import { startDeliverer, type Deliverer } from './deliverer.js';
 import type { DeliveryAttempt, Outbox, OutboxMessage } from '../../store/outbox-types.js';
@@ -66,6 +67,11 @@ export function webhookPayload(event: WebhookEvent, run: RunResult, at: string):
   return JSON.stringify({ type: event, timestamp: at, data });
 }
 
+/** The `drift.state_changed` body: `{type, timestamp, data}` with the change as data (see DriftEvents). */
+export function driftPayload(change: DriftEvents['drift_state_changed']): string {
+  return JSON.stringify({ type: 'drift.state_changed', timestamp: change.since, data: change });
+}
+
 /** The same id for the same run, event and URL, so a repeated enqueue is a no-op. */
 const messageId = (runId: string, event: string, url: string): string =>
   `msg_${createHash('sha256').update(`${runId}\n${event}\n${url}`).digest('base64url').slice(0, 32)}`;
@@ -112,9 +118,43 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   }
 
   const deliverer: Deliverer = startDeliverer({ outbox, config, allow, sign: createSigner(config.secret), clock: deps.clock, log, ca: deps.ca });
-  const stopListening = deps.bus.on('run_finished', (e) => {
-    if (eventOf(e.status)) deliverer.kick();
-  });
+  const pending = new Set<Promise<void>>();
+
+  /**
+   * A drift series changed state: one message per `drift.state_changed` subscription. Such a message is
+   * about no run: its `run_id` column holds `drift:<subject>:<metric>`, which groups its attempts.
+   */
+  async function enqueueDrift(change: DriftEvents['drift_state_changed']): Promise<void> {
+    const subscribed = config.subscriptions.filter((s) => s.events.includes('drift.state_changed'));
+    if (subscribed.length === 0) return;
+    const about = `drift:${change.subject}:${change.metric}`;
+    const payload = driftPayload(change);
+    const now = deps.clock.now();
+    const messages: OutboxMessage[] = subscribed.map((s) => ({
+      id: messageId(about, `drift.state_changed ${change.to} ${change.since} ${change.replica}`, s.url),
+      run_id: about,
+      event: 'drift.state_changed',
+      url: s.url,
+      shown_url: originOf(s.url),
+      payload,
+      created_ms: now,
+    }));
+    await outbox!.enqueue(messages);
+    deliverer.kick();
+  }
+
+  const offs = [
+    deps.bus.on('run_finished', (e) => {
+      if (eventOf(e.status)) deliverer.kick();
+    }),
+    deps.bus.on('drift_state_changed', (e) => {
+      const p = enqueueDrift(e)
+        .catch((err: unknown) => log.error({ err: { message: (err as Error)?.message }, drift: `${e.subject}:${e.metric}` }, 'writing a drift webhook to the outbox failed'))
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }),
+  ];
+  const stopListening = () => offs.forEach((off) => off());
 
   return {
     enabled: true,
@@ -126,6 +166,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     attempts: (runId) => outbox.attempts(runId),
     async close() {
       stopListening();
+      await Promise.all(pending);
       await deliverer.stop();
     },
   };
