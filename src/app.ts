@@ -206,8 +206,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const replica = deps.replica ?? replicaId();
   const drift = createDriftDetector({ bus, clock, config: activeConfig, store: stores.drift, log: app.log, replica });
   registerDriftMetrics(metrics.registry, drift, bus);
-  // Without its stored baselines drift detection learns new ones; the server still starts.
-  await drift.start().catch((err: unknown) => app.log.warn({ err: { message: (err as Error)?.message } }, 'drift: stored baselines could not be read; learning new ones'));
   const runs = createRunEngineFor(
     { ...base, replica, outboxFor: (run) => webhookMessages(config.webhooks, run, clock.now()) },
     versioned,
@@ -316,6 +314,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.uiDir) await registerUi(app, deps.uiDir);
 
   await control.start();
+  // Baselines are matched to the active config version (control.start may have restored a stored one).
+  // Without its stored baselines drift detection learns new ones; the server still starts.
+  await drift.start().catch((err: unknown) => app.log.warn({ err: { message: (err as Error)?.message } }, 'drift: stored baselines could not be read; learning new ones'));
   // Shared mode: every replica follows the version active in Redis.
   const sync = deps.shared ? startConfigSync({ redis: deps.shared.redis, control, log: app.log, prefix: deps.shared.prefix }) : undefined;
 
