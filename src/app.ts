@@ -181,7 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bus,
     config,
     storeHealth: () => stores.health(),
-    stateSizes: () => ({ ...runtime.current().gateway.stateSizes?.(), ...stats.stateSizes() }),
+    stateSizes: () => ({ ...runtime.current().gateway.stateSizes?.(), ...stats.stateSizes(), ...drift.stateSizes() }),
   });
   const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
   /** The config new work starts with (a request keeps the version it started with). */

@@ -56,6 +56,7 @@ describe('drift detector', () => {
     d.attempt('fast_ai', 10);
     const subjects = new Set(d.detector.series().map((s) => s.subject));
     expect([...subjects].sort()).toEqual(['model:fast_ai', 'model:openrouter/adhoc-47', 'model:openrouter/adhoc-48', 'model:openrouter/adhoc-49']);
+    expect(d.detector.stateSizes()).toEqual({ drift_subjects: 4, drift_adhoc_models: 3, drift_requests: 0 });
   });
 
   it('judges error rate per kind against the baseline, logs each change at warn and emits it once', () => {

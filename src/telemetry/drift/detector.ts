@@ -26,6 +26,8 @@ export interface DriftDetector {
   series(): DriftSeries[];
   /** Resolves when baseline writes in flight have settled. */
   idle(): Promise<void>;
+  /** Entries of its caller-keyed state, for `caller_keyed_entries`: subjects (ad-hoc models included) and remembered request categories. */
+  stateSizes(): Record<string, number>;
   /** Stops listening to the bus. */
   close(): void;
 }
@@ -280,6 +282,7 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
     async idle() {
       while (pending.size > 0) await Promise.all(pending);
     },
+    stateSizes: () => ({ drift_subjects: subjects.size, drift_adhoc_models: adhoc.size, drift_requests: categories.size }),
     close() {
       for (const off of offs) off();
     },
