@@ -47,6 +47,7 @@ const EXPECTED_OPERATIONS = [
   'DELETE /session/{id}',
   'GET /stats',
   'GET /stats/timeseries',
+  'GET /drift',
   'GET /metrics',
   'GET /schedules',
   'GET /admin/config',
