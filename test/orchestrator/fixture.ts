@@ -8,7 +8,8 @@ import { startHangingUpstream, type HangingUpstream } from './support.js';
 /**
  * The shipped config pointed at the fake provider, plus three test models:
  * `broken` (the fake answers 500 every time, no fallback), `flaky` (500 once
- * per fake reset, then fine), `slow` (700 ms latency) and `hang` (an upstream that never answers and records when the
+ * per fake reset, then fine), `slow` (700 ms latency), `held` (an echo with 20 s timeouts, for tests that
+ * hold the fake: the shipped config's short test timeouts would retry a held call on a loaded machine) and `hang` (an upstream that never answers and records when the
  * caller hangs up).
  */
 export interface Fixture {
@@ -46,6 +47,7 @@ export async function startFixture(edit?: (raw: Raw) => void): Promise<Fixture> 
       raw.models.broken = model('openrouter', 'fault:server_error/broken-model');
       raw.models.flaky = model('openrouter', 'fault:fail_times_1/flaky-model');
       raw.models.slow = model('openrouter', 'fault:latency_700/slow-model', { first_byte_ms: 5000, response_ms: 5000 });
+      raw.models.held = model('openrouter', 'held-model', { first_byte_ms: 20_000, response_ms: 20_000 });
       raw.models.hang = model('hang', 'hang-model', { first_byte_ms: 20_000, response_ms: 20_000, total_ms: 20_000 });
       edit?.(raw);
     },

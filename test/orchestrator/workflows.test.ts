@@ -13,11 +13,12 @@ const runWorkflow = (workflow: unknown, extra: Record<string, unknown> = {}) => 
 describe('POST /workflow execution', () => {
   it('starts every linear task at once: all five reach the provider before any of them is answered', async () => {
     const workflow = {
-      linear_queue: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, model: 'fast_ai', prompt: `task ${id}` })),
+      linear_queue: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, model: 'held', prompt: `task ${id}` })),
       output: 'a',
     };
     // An ordering assertion, not a wall-clock bound: the fake answers nothing until all five arrived,
-    // so a scheduler that waits for one task before starting the next never gets there.
+    // so a scheduler that waits for one task before starting the next never gets there. `held` has long
+    // timeouts, so a held call is never timed out and retried however slow the machine.
     const release = f.fake.hold();
     try {
       const running = runWorkflow(workflow);
