@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, streamLogger, type TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt } from '../helpers/gateway-config.js';
@@ -116,10 +116,13 @@ export async function startFuzzServer(): Promise<FuzzServer> {
       if (process.env.FUZZ_TRACE === '1') process.stderr.write(`[fuzz] ${plan.op.method} ${path}${query} ${plan.bodyKind} ${body?.subarray(0, 200).toString() ?? ''}\n`);
       // A request left hanging is a finding, not a stuck run: the checks report status 0.
       const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-      let res: Awaited<ReturnType<typeof request>>;
+      let res: Dispatcher.ResponseData;
       let text: string;
       try {
-        res = await request(`${app.url}${path}${query}`, { method: plan.op.method as 'GET', headers, body, dispatcher: agent, signal });
+        // The path goes out byte for byte (Dispatcher.request takes it as is): a URL string would be
+        // normalised by the WHATWG parser first — `%2e%2e` resolved as `..` — and the request would hit
+        // another route than the operation under test.
+        res = await agent.request({ origin: app.url, path: `${path}${query}`, method: plan.op.method as 'GET', headers, body, signal });
         text = await res.body.text();
       } catch (err) {
         if (!signal.aborted) throw err;
