@@ -11,7 +11,8 @@ import { isoMs, latestStamp, type StoreOptions } from './driver-options.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { newestFirst, pageOf, runFilter } from './run-query.js';
-import { decodeSessionCursor, isAfterSessionCursor, recentlyUpdatedFirst, sessionPageOf } from './session-query.js';
+import { isAfterPageCursor } from './page-cursor.js';
+import { decodeSessionCursor, recentlyUpdatedFirst, sessionPageOf } from './session-query.js';
 import type { RunEvent, RunEventLog, RunSpec, RunStore, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
 interface SessionRow {
@@ -87,7 +88,7 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
       const cursor = query.cursor === undefined ? undefined : decodeSessionCursor(query.cursor);
       const matching: SessionSummary[] = [];
       for (const [id, row] of sessions) {
-        if (cursor && !isAfterSessionCursor(isoMs(row.updated_at), id, cursor)) continue;
+        if (cursor && !isAfterPageCursor(isoMs(row.updated_at), id, cursor)) continue;
         matching.push({ session_id: id, created_at: row.created_at, updated_at: row.updated_at, cost_usd: row.cost_usd, turns: row.turns.length });
       }
       return sessionPageOf(matching.sort(recentlyUpdatedFirst), query.limit);

@@ -3,7 +3,8 @@ import { queueOutboxMessages } from './outbox-redis.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 import { badEventId } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
-import { decodeCursor, isAfterCursor, pageOf, runFilter } from './run-query.js';
+import { isAfterPageCursor } from './page-cursor.js';
+import { decodeCursor, pageOf, runFilter } from './run-query.js';
 import type { StoreLog } from './store-error.js';
 import type { RunEventLog, RunSpec, RunStore } from './types.js';
 
@@ -99,14 +100,14 @@ export function createRedisRunStore(redis: Redis, opts: RedisRunOptions): RunSto
         const keep = runFilter(query);
         const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
         const matching: RunResult[] = [];
-        let max = cursor ? String(cursor.started_ms) : '+inf';
+        let max = cursor ? String(cursor.ms) : '+inf';
         let offset = 0;
         for (;;) {
           const ids = await redis.zrevrangebyscore(byStart, max, '-inf', 'WITHSCORES', 'LIMIT', offset, LIST_BATCH);
           if (ids.length === 0) break;
           const pairs: { id: string; score: number }[] = [];
           for (let i = 0; i < ids.length; i += 2) pairs.push({ id: ids[i]!, score: Number(ids[i + 1]) });
-          const candidates = pairs.filter((p) => !cursor || isAfterCursor(p.score, p.id, cursor));
+          const candidates = pairs.filter((p) => !cursor || isAfterPageCursor(p.score, p.id, cursor));
           if (candidates.length > 0) {
             const raws = await redis.mget(...candidates.map((p) => runKey(p.id)));
             const gone = candidates.filter((_, i) => !raws[i]).map((p) => p.id);

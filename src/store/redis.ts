@@ -9,7 +9,8 @@ import { createRedisDriftStore } from './drift-redis.js';
 import { latestStamp, type StoreOptions } from './driver-options.js';
 import type { StoreLog } from './store-error.js';
 import { createRedisEventLog, createRedisRunStore } from './redis-runs.js';
-import { decodeSessionCursor, isAfterSessionCursor, sessionPageOf } from './session-query.js';
+import { isAfterPageCursor } from './page-cursor.js';
+import { decodeSessionCursor, sessionPageOf } from './session-query.js';
 import { createRedisOutbox } from './outbox-redis.js';
 import type { Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
@@ -140,11 +141,11 @@ export function createRedisStores(redis: Redis, opts: RedisStoreOptions): Stores
         const batch = Math.max(query.limit + 1, 20);
         // Reads the index newest first in batches until a page (plus one, for the cursor) of live sessions is found.
         for (let offset = 0; found.length <= query.limit; ) {
-          const flat = await redis.zrevrangebyscore(index, cursor ? cursor.updated_ms : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+          const flat = await redis.zrevrangebyscore(index, cursor ? cursor.ms : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
           if (flat.length === 0) break;
           const ids: string[] = [];
           for (let i = 0; i < flat.length; i += 2) {
-            if (!cursor || isAfterSessionCursor(Number(flat[i + 1]), flat[i]!, cursor)) ids.push(flat[i]!);
+            if (!cursor || isAfterPageCursor(Number(flat[i + 1]), flat[i]!, cursor)) ids.push(flat[i]!);
           }
           const tx = redis.multi();
           for (const id of ids) tx.hgetall(meta(id)).llen(turnsKey(id));

@@ -1,28 +1,13 @@
 import { validationError } from '../errors.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
+import { decodePageCursor, isAfterPageCursor, newestKeyFirst, pageWithCursor, type PageCursor } from './page-cursor.js';
 import type { RunQuery } from './types.js';
 
-/** Where a page of GET /runs ended: the last run's start (epoch ms) and id, the listing's sort key. */
-export interface RunCursor {
-  started_ms: number;
-  run_id: string;
-}
+/** A run's place in GET /runs: its start (epoch ms) and id. */
+const runKey = (run: RunResult): PageCursor => ({ ms: Date.parse(run.started_at), id: run.run_id });
 
-/** The opaque `next_cursor`: base64url of the sort key of the page's last run. */
-export const encodeCursor = (c: RunCursor): string => Buffer.from(JSON.stringify([c.started_ms, c.run_id])).toString('base64url');
-
-/** Reads a `cursor` query parameter; a 400 naming `cursor` when it is not one this server issued. */
-export function decodeCursor(cursor: string): RunCursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) && typeof value[1] === 'string') {
-      return { started_ms: value[0] as number, run_id: value[1] };
-    }
-  } catch {
-    // falls through to the 400
-  }
-  throw validationError('invalid cursor', [{ path: 'cursor', message: 'not a next_cursor returned by GET /runs' }]);
-}
+/** Reads a `cursor` query parameter of GET /runs; a 400 naming `cursor` when it is not one this server issued. */
+export const decodeCursor = (cursor: string): PageCursor => decodePageCursor(cursor, 'GET /runs');
 
 /** Epoch ms of an ISO time given as a filter; a 400 naming the parameter when it is not a time. */
 export function filterTime(value: string, path: string): number {
@@ -30,10 +15,6 @@ export function filterTime(value: string, path: string): number {
   if (!Number.isFinite(ms)) throw validationError('invalid time', [{ path, message: `'${value}' is not an ISO 8601 time` }]);
   return ms;
 }
-
-/** True when the run sorts after the cursor (is older), newest-first order. */
-export const isAfterCursor = (startedMs: number, runId: string, c: RunCursor): boolean =>
-  startedMs < c.started_ms || (startedMs === c.started_ms && runId < c.run_id);
 
 /** The filters of `query` as a predicate over records (memory and Redis drivers; SQLite filters in SQL). */
 export function runFilter(query: RunQuery): (run: RunResult) => boolean {
@@ -48,23 +29,18 @@ export function runFilter(query: RunQuery): (run: RunResult) => boolean {
       (query.session_id === undefined || run.session_id === query.session_id) &&
       (since === undefined || started >= since) &&
       (until === undefined || started < until) &&
-      (cursor === undefined || isAfterCursor(started, run.run_id, cursor))
+      (cursor === undefined || isAfterPageCursor(started, run.run_id, cursor))
     );
   };
 }
 
 /** Newest first: by start time, then by id (descending), the order cursors follow. */
-export const newestFirst = (a: RunResult, b: RunResult): number => {
-  const d = Date.parse(b.started_at) - Date.parse(a.started_at);
-  return d !== 0 ? d : a.run_id < b.run_id ? 1 : a.run_id > b.run_id ? -1 : 0;
-};
+export const newestFirst = (a: RunResult, b: RunResult): number => newestKeyFirst(runKey(a), runKey(b));
 
 /** The page and its cursor from up to `limit + 1` matching runs in listing order. */
 export function pageOf(matching: RunResult[], limit: number): { runs: RunResult[]; next_cursor: string | null } {
-  const runs = matching.slice(0, limit);
-  const last = runs.at(-1);
-  const more = matching.length > limit && last !== undefined;
-  return { runs, next_cursor: more ? encodeCursor({ started_ms: Date.parse(last.started_at), run_id: last.run_id }) : null };
+  const { items, next_cursor } = pageWithCursor(matching, limit, runKey);
+  return { runs: items, next_cursor };
 }
 
 /** Run statuses that are not final: what a restart resumes. */

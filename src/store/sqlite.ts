@@ -119,7 +119,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
     if (query.cursor !== undefined) {
       const c = decodeCursor(query.cursor);
       where.push('(started_ms < ? OR (started_ms = ? AND run_id < ?))');
-      args.push(c.started_ms, c.started_ms, c.run_id);
+      args.push(c.ms, c.ms, c.id);
     }
     const sql = `SELECT data FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_ms DESC, run_id DESC LIMIT ?`;
     const rows = db.prepare(sql).all(...args, query.limit + 1) as { data: string }[];
@@ -185,7 +185,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
       const rows = guarded(
         () =>
           (cursor
-            ? stmt.listSessionsAfter.all(cursor.updated_ms, cursor.updated_ms, cursor.session_id, query.limit + 1)
+            ? stmt.listSessionsAfter.all(cursor.ms, cursor.ms, cursor.id, query.limit + 1)
             : stmt.listSessions.all(query.limit + 1)) as SessionSummary[],
         log,
       );
