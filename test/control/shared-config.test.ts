@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import type { TestApp } from '../helpers/app.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 import { ADMIN_KEYS, admin, call } from './support.js';
 
 /** Two replicas on one Redis, each with its own connection, as two processes would be. */
@@ -10,14 +9,7 @@ describe('config versions across replicas', () => {
   let a: TestApp;
   let b: TestApp;
   const prefix = `cfg${Date.now()}:`;
-  const replica = async () => {
-    const client = await connectRedis(redis.url);
-    return startTestApp({
-      adminApiKeys: ADMIN_KEYS,
-      stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-      shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
-    });
-  };
+  const replica = () => startReplica(redis.url, prefix, { adminApiKeys: ADMIN_KEYS });
   beforeAll(async () => {
     redis = await sharedTestRedis();
     a = await replica();

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { createRedisKeyStore } from '../../src/store/key-redis.js';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { TEST_ENV } from '../helpers/gateway-config.js';
 import { ADMIN, call, trafficConfig } from './traffic-support.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 
 let redis: { url: string; stop(): Promise<void> };
 let fake: FakeProvider;
@@ -13,9 +12,8 @@ let a: TestApp;
 let b: TestApp;
 
 /** One replica on the shared Redis; both replicas use the same prefix, as one deployment. */
-async function replica(prefix: string): Promise<TestApp> {
-  const client = await connectRedis(redis.url);
-  return startTestApp({
+function replica(prefix: string): Promise<TestApp> {
+  return startReplica(redis.url, prefix, (client) => ({
     env: TEST_ENV,
     adminApiKeys: `ops:${ADMIN}`,
     config: trafficConfig(fake.url, (raw) => {
@@ -26,10 +24,8 @@ async function replica(prefix: string): Promise<TestApp> {
         { model: 'medium_ai_v2', weight: 1, canary: { ramp: [40, 100], step_after_requests: 1000, guard: { max_error_rate: 0.1, min_samples: 20 } } },
       ];
     }),
-    stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
     keyStore: createRedisKeyStore(client, { prefix }),
-    shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
-  });
+  }));
 }
 
 const callT = (t: TestApp, method: string, path: string, key: string, body?: unknown) => call(t.url, method, path, key, body);

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { Redis } from 'ioredis';
 import { sleep } from '../../src/clock.js';
+import { connectRedis, createRedisStores } from '../../src/store/redis.js';
+import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
 
 /** A redis-server of the test's own on a loopback port, which the test can kill and bring back. */
 export interface TestRedis {
@@ -67,4 +70,18 @@ export async function sharedTestRedis(): Promise<{ url: string; stop(): Promise<
   const url = process.env.TEST_REDIS_URL;
   if (url) return { url, stop: async () => undefined };
   return startTestRedis();
+}
+
+/**
+ * One replica of a fleet on a shared Redis, as a process of its own would be: its own connection,
+ * the Redis session/run stores and the shared state under `prefix` (replicas of one deployment share it).
+ * `opts` may be a function of that connection, for deps that need it too.
+ */
+export async function startReplica(redisUrl: string, prefix: string, opts: TestAppOptions | ((redis: Redis) => TestAppOptions) = {}): Promise<TestApp> {
+  const redis = await connectRedis(redisUrl);
+  return startTestApp({
+    ...(typeof opts === 'function' ? opts(redis) : opts),
+    stores: createRedisStores(redis, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
+    shared: { redis, bottleneckRedisUrl: redisUrl, prefix },
+  });
 }

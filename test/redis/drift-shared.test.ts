@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 
 /**
  * Two replicas on one Redis share drift baselines: the first to freeze one stores it, the other
@@ -18,19 +17,15 @@ const prefix = `drift${Date.now()}:`;
 let a: TestApp;
 let b: TestApp;
 
-const replica = async () => {
-  const client = await connectRedis(redis.url);
-  return startTestApp({
+const replica = () =>
+  startReplica(redis.url, prefix, {
     config: (raw) => {
       pointShippedConfigAt(raw, fake.url);
       raw.drift = { baseline_samples: 20, recent_samples: 10, min_samples: 5 };
     },
     env: TEST_ENV,
     clock,
-    stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-    shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
   });
-};
 
 beforeAll(async () => {
   redis = await sharedTestRedis();

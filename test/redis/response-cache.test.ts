@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 import { ADMIN_KEYS, admin } from '../control/support.js';
 
 let redis: { url: string; stop(): Promise<void> };
@@ -16,19 +15,15 @@ beforeAll(async () => {
   redis = await sharedTestRedis();
   fake = await startFakeProvider();
   const prefix = `cache${Date.now()}:`;
-  const start = async () => {
-    const client = await connectRedis(redis.url);
-    return startTestApp({
+  const start = () =>
+    startReplica(redis.url, prefix, {
       config: (raw) => {
         pointShippedConfigAt(raw, fake.url);
         raw.models.medium_ai.cache = { ttl_s: 60, temperature: true };
       },
       env: TEST_ENV,
       adminApiKeys: ADMIN_KEYS,
-      stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-      shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
     });
-  };
   a = await start();
   b = await start();
 });

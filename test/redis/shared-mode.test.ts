@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis, startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startReplica, startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const json = (res: Response): Promise<any> => res.json();
 let redis: { url: string; stop(): Promise<void> };
@@ -16,18 +15,14 @@ async function startPair(
   editConfig: (raw: Record<string, any>) => void = () => undefined,
   on: { url: string } = redis,
 ): Promise<[TestApp, TestApp]> {
-  const start = async () => {
-    const client = await connectRedis(on.url);
-    return startTestApp({
+  const start = () =>
+    startReplica(on.url, prefix, {
       config: (raw) => {
         pointShippedConfigAt(raw, fake.url);
         editConfig(raw);
       },
       env: TEST_ENV,
-      stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-      shared: { redis: client, bottleneckRedisUrl: on.url, prefix },
     });
-  };
   return [await start(), await start()];
 }
 

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ScheduleConfig } from '../../src/config/schema.js';
 import { Queue } from 'bullmq';
 import { SCHEDULE_QUEUE, startFleetTrigger } from '../../src/runs/schedules/fleet-trigger.js';
+import { connectRedis } from '../../src/store/redis.js';
 import type { Firing } from '../../src/runs/schedules/firing.js';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import type { TestApp } from '../helpers/app.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 import { eventually, getJson } from '../orchestrator/support.js';
 
 let redis: { url: string; stop(): Promise<void> };
@@ -25,13 +25,10 @@ describe('schedules in shared mode', () => {
     const started = new Map<string, Set<string>>();
     const replicas: TestApp[] = [];
     const start = async () => {
-      const client = await connectRedis(redis.url);
-      const t = await startTestApp({
+      const t = await startReplica(redis.url, prefix, {
         config: (raw) => {
           raw.schedules = schedules;
         },
-        stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-        shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
       });
       t.app.ctx.bus.on('run_started', (e) => {
         if (!e.request_id?.startsWith('schedule:tick:')) return;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, createRedisStores } from '../../src/store/redis.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { startHttpsReceiver, type HttpsReceiver } from '../helpers/https-receiver.js';
-import { sharedTestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startReplica } from '../helpers/redis.js';
 import { eventually, getJson, postJson } from '../orchestrator/support.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -17,18 +16,14 @@ beforeAll(async () => {
   redis = await sharedTestRedis();
   receiver = await startHttpsReceiver();
   const prefix = `hooks${Date.now()}:`;
-  const start = async () => {
-    const client = await connectRedis(redis.url);
-    return startTestApp({
+  const start = () =>
+    startReplica(redis.url, prefix, {
       env: { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${receiver.port}` },
       config: (raw) => {
         raw.webhooks = { retry_base_ms: 20, retry_cap_ms: 100, poll_ms: 20 };
       },
-      stores: createRedisStores(client, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
-      shared: { redis: client, bottleneckRedisUrl: redis.url, prefix },
       webhookCa: receiver.cert,
     });
-  };
   replicas = [await start(), await start()];
 });
 afterAll(async () => {
