@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Session, SessionSummary, Turn } from './types.js';
+import type { Session, SessionSummary, Turn } from './api-types.js';
 
 /** A stored turn as GET /session/{id} returns it (documents the `Turn` contract in OpenAPI). */
 export const TurnSchema = z.object({

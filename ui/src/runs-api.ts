@@ -1,83 +1,25 @@
 /**
  * Typed calls for the Runs and Sessions pages: GET /runs (filters, cursor pages), GET /runs/{id},
  * POST /runs/{id}/cancel, GET /templates, POST /template/{name} (async), GET /sessions,
- * GET / DELETE /session/{id}. Shapes mirror the server's records (src/orchestrator/workflow/types.ts,
- * src/store/session-schema.ts); only the fields the console reads are named.
+ * GET / DELETE /session/{id}. The answers' types are the server's own, imported type-only
+ * (src/orchestrator/workflow/types.ts, src/store/api-types.ts: pure types, no runtime code).
  */
+import type { RunResult, RunStatus, TaskRecord } from '../../src/orchestrator/workflow/types.js';
+import type { RunPage, RunQuery, Session, SessionPage, SessionSummary, Turn } from '../../src/store/api-types.js';
 import { request } from './api.js';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'timed_out';
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export type { RunResult, RunStatus, SessionSummary, TaskRecord, Turn };
 export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'completed', 'partial', 'failed', 'cancelled', 'timed_out'];
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export interface TaskAttempt {
-  replica: string;
-  started_at: string;
-  status: 'running' | 'completed' | 'failed' | 'interrupted';
-}
-
-/** One task of a run record (GET /runs/{id}). */
-export interface TaskRecord {
-  id: string;
-  queue: 'linear' | 'inline';
-  /** Absent on records made before the console existed. */
-  output_variable?: string;
-  references?: string[];
-  prompt?: string | null;
-  status: TaskStatus;
-  model_used: string | null;
-  fallback_used: boolean;
-  attempts: TaskAttempt[];
-  calls: number;
-  replica: string | null;
-  started_at: string | null;
-  duration_ms: number;
-  usage: Usage;
-  cost_usd: number;
-  error: { kind: string; message: string } | null;
-  truncated?: true;
-}
-
-export interface RunRecord {
-  run_id: string;
-  workflow: string;
-  status: RunStatus;
-  output: string | null;
-  variables: Record<string, string>;
-  tasks: TaskRecord[];
-  failure_report: string | null;
-  usage: Usage;
-  cost_usd: number;
-  duration_ms: number;
-  started_at: string;
-  finished_at: string | null;
-  session_id: string | null;
-  simulated: boolean;
-  resumed: number;
-  cancelled_by: string | null;
-  config_version?: string;
-}
-
-export interface RunFilters {
-  status?: RunStatus;
-  workflow?: string;
-  session_id?: string;
-  since?: string;
-  until?: string;
-}
+/** The filters of GET /runs the Runs page sets (the page size and cursor are the call's). */
+export type RunFilters = Omit<RunQuery, 'limit' | 'cursor'>;
 
 export const listRuns = (filters: RunFilters, cursor: string | undefined, signal?: AbortSignal) =>
-  request<{ runs: RunRecord[]; next_cursor: string | null }>('/runs', { query: { ...filters, limit: 20, cursor }, signal });
+  request<RunPage>('/runs', { query: { ...filters, limit: 20, cursor }, signal });
 
-export const getRun = (id: string, signal?: AbortSignal) => request<RunRecord>(`/runs/${encodeURIComponent(id)}`, { signal });
+export const getRun = (id: string, signal?: AbortSignal) => request<RunResult>(`/runs/${encodeURIComponent(id)}`, { signal });
 
-export const cancelRun = (id: string) => request<RunRecord>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+export const cancelRun = (id: string) => request<RunResult>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
 
 export interface TemplateInfo {
   name: string;
@@ -96,30 +38,11 @@ export const startTemplate = (name: string, variables: Record<string, string>, s
     body: { variables, async: true, ...(sessionId ? { session_id: sessionId } : {}) },
   });
 
-export interface SessionSummary {
-  session_id: string;
-  created_at: string;
-  updated_at: string;
-  cost_usd: number;
-  turns: number;
-}
-
-export interface Turn {
-  role: 'user' | 'assistant';
-  content: string;
-  category: 'L' | 'M' | 'H' | null;
-  model_used: string | null;
-  run_id: string | null;
-  request_id: string | null;
-  cost_usd: number;
-  created_at: string;
-}
-
 export const listSessions = (cursor: string | undefined, signal?: AbortSignal) =>
-  request<{ sessions: SessionSummary[]; next_cursor: string | null }>('/sessions', { query: { limit: 20, cursor }, signal });
+  request<SessionPage>('/sessions', { query: { limit: 20, cursor }, signal });
 
 export const getSession = (id: string, signal?: AbortSignal) =>
-  request<SessionSummary & { turns: Turn[] }>(`/session/${encodeURIComponent(id)}`, { signal });
+  request<Session>(`/session/${encodeURIComponent(id)}`, { signal });
 
 export const deleteSession = (id: string) => request<void>(`/session/${encodeURIComponent(id)}`, { method: 'DELETE' });
 

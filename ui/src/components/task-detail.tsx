@@ -1,4 +1,4 @@
-import type { RunRecord, TaskRecord } from '../runs-api.js';
+import type { RunResult, TaskRecord } from '../runs-api.js';
 import { usd, when } from '../runs-api.js';
 import { TASK_SYMBOL, type TaskView } from './run-graph.js';
 
@@ -7,7 +7,7 @@ import { TASK_SYMBOL, type TaskView } from './run-graph.js';
  * variable it wrote), model (and whether a fallback answered), every attempt with its replica,
  * tokens, cost and time, and its error.
  */
-export function TaskDetail(props: { run: RunRecord; task: TaskRecord; view: TaskView; retries: number; onClose: () => void }) {
+export function TaskDetail(props: { run: RunResult; task: TaskRecord; view: TaskView; retries: number; onClose: () => void }) {
   const { task, run } = props;
   const variable = task.output_variable ?? task.id;
   const output = Object.hasOwn(run.variables, variable) ? run.variables[variable] : undefined;

@@ -6,14 +6,14 @@ import { RunGraph, taskView, type TaskView } from '../components/run-graph.js';
 import { RunStatusBadge } from '../components/run-status.js';
 import { TaskDetail } from '../components/task-detail.js';
 import { useRunEvents, type RunEvent } from '../hooks/use-run-events.js';
-import { cancelRun, getRun, usd, when, type RunRecord, type TaskRecord } from '../runs-api.js';
+import { cancelRun, getRun, usd, when, type RunResult, type TaskRecord } from '../runs-api.js';
 import './operations.css';
 
 const FINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'timed_out']);
 
 /** Applies one event of the run's log to the record the page shows. */
-function apply(run: RunRecord, e: RunEvent): RunRecord {
-  const setTask = (id: string, change: (t: TaskRecord) => TaskRecord): RunRecord => ({
+function apply(run: RunResult, e: RunEvent): RunResult {
+  const setTask = (id: string, change: (t: TaskRecord) => TaskRecord): RunResult => ({
     ...run,
     tasks: run.tasks.map((t) => (t.id === id ? change(t) : t)),
   });
@@ -35,7 +35,7 @@ function apply(run: RunRecord, e: RunEvent): RunRecord {
       return typeof output === 'string' ? { ...next, variables: { ...next.variables, [variable]: output } } : next;
     }
     case 'completed':
-      return e.data as unknown as RunRecord;
+      return e.data as unknown as RunResult;
     default:
       return run;
   }
@@ -48,7 +48,7 @@ function apply(run: RunRecord, e: RunEvent): RunRecord {
  */
 export function RunDetail(props: { params: { id: string } }) {
   const id = props.params.id;
-  const [run, setRun] = useState<RunRecord | null>(null);
+  const [run, setRun] = useState<RunResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [streamError, setStreamError] = useState<string | null>(null);
   const [retries, setRetries] = useState<Map<string, number>>(new Map());
