@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
+import { modelVersion } from '../config/model-version.js';
 import { canonicalJson } from '../control/canonical.js';
 import type { GatewayRequest } from '../gateway/types.js';
 
@@ -26,32 +27,6 @@ export function cacheKey(config: Config, req: GatewayRequest): string {
   };
   // RFC 8785 canonical JSON: equal requests hash alike whatever order their fields came in.
   return createHash('sha256').update(canonicalJson(normalized)).digest('hex');
-}
-
-const versions = new WeakMap<Config, Map<string, string>>();
-
-/**
- * The model's config version: a hash of its model entry and its provider's
- * settings (without the key), so a new `config_version` that changes this
- * model (or its provider) misses, while one that changes another model keeps
- * this model's answers. `<provider>/<id>` models hash their provider's entry.
- */
-export function modelVersion(config: Config, model: string): string {
-  let perConfig = versions.get(config);
-  if (!perConfig) versions.set(config, (perConfig = new Map()));
-  const known = perConfig.get(model);
-  if (known !== undefined) return known;
-  const entry = Object.hasOwn(config.models, model) ? config.models[model] : undefined;
-  const providerName = entry?.provider ?? model.slice(0, Math.max(0, model.indexOf('/')));
-  const provider = Object.hasOwn(config.providers, providerName) ? config.providers[providerName] : undefined;
-  const { api_key: _secret, ...providerSettings } = provider ?? { api_key: undefined };
-  const version = createHash('sha256')
-    .update(canonicalJson({ model: entry ?? model, provider: providerSettings }))
-    .digest('hex')
-    .slice(0, 16);
-  // Ad-hoc names come from callers: only configured models are remembered (issue 17, bounded state).
-  if (entry) perConfig.set(model, version);
-  return version;
 }
 
 /** The temperature the call is made with: the request's, else the model's default; undefined = the provider's default. */
