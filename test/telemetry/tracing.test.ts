@@ -1,13 +1,10 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { loggerOptions } from '../../src/telemetry/logger.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { TracingSchema } from '../../src/config/telemetry-schema.js';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, streamLogger, type TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { eventually } from '../orchestrator/support.js';
@@ -89,13 +86,8 @@ beforeAll(async () => {
     serviceVersion: 'test',
     simple: true,
   }))!;
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  t = await startTestApp({ logger: pino(loggerOptions('debug', 'json'), sink), env: TEST_ENV, config: testConfig });
+  const sink = { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) };
+  t = await startTestApp({ logger: streamLogger(sink, 'debug'), env: TEST_ENV, config: testConfig });
 });
 
 /** The shipped config on the fake provider, the scripted categorizer and planner, and the test models. */
@@ -147,6 +139,10 @@ async function traceOf(traceId: string, rootName: string): Promise<ReceivedSpan[
   return receiver.spans.filter((s) => s.traceId === traceId);
 }
 
+/** POST /chat with `body` (JSON) to `url` (the shared server's by default). */
+const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}, url = t.url) =>
+  fetch(`${url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
 const childrenOf = (spans: ReceivedSpan[], parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId);
 const one = (spans: ReceivedSpan[], pick: (s: ReceivedSpan) => boolean): ReceivedSpan => {
   const found = spans.filter(pick);
@@ -156,11 +152,7 @@ const one = (spans: ReceivedSpan[], pick: (s: ReceivedSpan) => boolean): Receive
 
 describe('OpenTelemetry traces', () => {
   it('an H request is one trace under the caller’s traceparent: categorize, plan and its repair, the workflow, each task, finisher, failure report, every attempt', async () => {
-    const res = await fetch(`${t.url}/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`, tracestate: 'vendor=abc' },
-      body: JSON.stringify({ message: 'Write a short report on tides' }),
-    });
+    const res = await chat({ message: 'Write a short report on tides' }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`, tracestate: 'vendor=abc' });
     const body = (await res.json()) as { category: string; workflow: { run: { run_id: string; status: string } } };
     expect(res.status).toBe(200);
     expect(body.category).toBe('H');
@@ -300,11 +292,7 @@ describe('OpenTelemetry traces', () => {
   });
 
   it('without a traceparent a request starts its own trace, named in x-trace-id', async () => {
-    const res = await fetch(`${t.url}/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'hello', category: 'M', model: 'tfake' }),
-    });
+    const res = await chat({ message: 'hello', category: 'M', model: 'tfake' });
     expect(res.status).toBe(200);
     const traceId = res.headers.get('x-trace-id')!;
     expect(traceId).toMatch(/^[\da-f]{32}$/);
@@ -324,11 +312,7 @@ describe('OpenTelemetry traces', () => {
       },
     });
     try {
-      const res = await fetch(`${capturing.url}/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: 'my key is test-openrouter-key, keep it', category: 'M', model: 'tfake' }),
-      });
+      const res = await chat({ message: 'my key is test-openrouter-key, keep it', category: 'M', model: 'tfake' }, {}, capturing.url);
       expect(res.status).toBe(200);
       const spans = await traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
       const call = one(spans, (s) => s.name === 'gateway tfake');
@@ -341,12 +325,7 @@ describe('OpenTelemetry traces', () => {
   });
 
   it('a cached answer makes no model-call span; the request span has a cache_hit event', async () => {
-    const ask = () =>
-      fetch(`${t.url}/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: 'the same question', category: 'M', model: 'tcached' }),
-      });
+    const ask = () => chat({ message: 'the same question', category: 'M', model: 'tcached' });
     await (await ask()).text();
     const res = await ask();
     expect(res.headers.get('x-cache')).toBe('hit');
@@ -357,11 +336,7 @@ describe('OpenTelemetry traces', () => {
 
   it('a stream cut and continued by the next model, and a hedged model: events on the call span and the attempts', async () => {
     const streamed = async (model: string) => {
-      const res = await fetch(`${t.url}/chat`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: 'tell me about streams', category: 'M', model, stream: true }),
-      });
+      const res = await chat({ message: 'tell me about streams', category: 'M', model, stream: true });
       const text = await res.text();
       expect(text).toMatch(/event: done|event: result|"model_used"/);
       return traceOf(res.headers.get('x-trace-id')!, 'POST /chat');
@@ -384,11 +359,7 @@ describe('OpenTelemetry traces', () => {
   });
 
   it('the Google adapter sends the attempt span as traceparent too', async () => {
-    const res = await fetch(`${t.url}/chat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'hello gemini', category: 'M', model: 'long_context_ai' }),
-    });
+    const res = await chat({ message: 'hello gemini', category: 'M', model: 'long_context_ai' });
     expect(res.status).toBe(200);
     const traceId = res.headers.get('x-trace-id')!;
     const spans = await traceOf(traceId, 'POST /chat');
