@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { shippedConfig } from '../helpers/app.js';
-import { pointShippedConfigAt } from '../helpers/gateway-config.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 /** The real entry point with the standard OTEL_* variables: tracing starts, and the SIGTERM drain exports the last spans. */
 
@@ -19,10 +17,7 @@ beforeAll(async () => {
   receiver = await startOtlpReceiver();
   fake = await startFakeProvider();
   dir = mkdtempSync(join(tmpdir(), 'mo-tracing-'));
-  const raw = shippedConfig();
-  pointShippedConfigAt(raw, fake.url);
-  file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify(raw));
+  file = writeProcessConfig(dir, fake.url);
 });
 afterAll(async () => {
   await receiver?.close();
