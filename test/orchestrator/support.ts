@@ -57,6 +57,9 @@ export function userPrompts(fake: FakeProvider): string[] {
     });
 }
 
+/** How many chat requests the fake saw whose last user message starts with `prefix`. */
+export const promptsStartingWith = (fake: FakeProvider, prefix: string): number => userPrompts(fake).filter((p) => p.startsWith(prefix)).length;
+
 /** The fake's answer to a prompt: it echoes the first 200 characters. */
 export const echo = (prompt: string): string => `echo: ${prompt.slice(0, 200)}`;
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
+import { promptsStartingWith } from '../orchestrator/support.js';
 
 const STALL_S = 4;
 let redis: TestRedis;
@@ -37,12 +38,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Calls whose prompt (the last message) starts with `text`. */
-const seen = (text: string) =>
-  fake.attempts.filter((a) => {
-    const last = ((a.body as { messages?: { content: unknown }[] }).messages ?? []).at(-1)?.content;
-    return typeof last === 'string' && last.startsWith(text);
-  }).length;
+/** Calls whose prompt (the last user message) starts with `text`. */
+const seen = (text: string) => promptsStartingWith(fake, text);
 
 /** 3 linear tasks and 2 inline ones, each 1 s at the fake; `tag` keeps each test's prompts apart. */
 const workflow = (tag: string) => ({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
+import { promptsStartingWith } from '../orchestrator/support.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -34,13 +35,8 @@ const workflow = {
   output: 'final',
 };
 
-/** Calls whose prompt (the last message) starts with `text`. */
-const seen = (text: string) =>
-  fake.attempts.filter((a) => {
-    const messages = (a.body as { messages?: { content: unknown }[] }).messages ?? [];
-    const last = messages.at(-1)?.content;
-    return typeof last === 'string' && last.startsWith(text);
-  }).length;
+/** Calls whose prompt (the last user message) starts with `text`. */
+const seen = (text: string) => promptsStartingWith(fake, text);
 
 describe('a durable run on SQLite survives kill -9', () => {
   it('resumes after a restart: finished tasks are not called or billed again, the in-flight one re-runs', async () => {
