@@ -1,8 +1,10 @@
 /**
  * Typed calls for the Config, Traffic and Drift pages: the admin config API (versions, diff,
  * change with dry runs, rollback), the experiments (canaries and shadows) and GET /drift.
- * Shapes mirror src/server/routes/admin-config.ts, admin-experiments.ts and the drift schema.
+ * Shapes mirror src/server/routes/admin-config.ts and the drift schema; the experiments' types are
+ * the server's own (src/server/routes/experiment-schemas.ts, zod only), imported type-only.
  */
+import type { CanaryAnswer, ExperimentAnswer, ShadowAnswer } from '../../src/server/routes/experiment-schemas.js';
 import { request } from './api.js';
 
 export interface ConfigVersion {
@@ -54,68 +56,11 @@ export const changeConfig = (body: { patch?: PatchOperation[]; config?: ConfigDo
 export const rollbackConfig = (to: string, message?: string) =>
   request<ChangeAnswer>('/admin/config/rollback', { method: 'POST', body: { to, ...(message ? { message } : {}) } });
 
-export interface ArmFigures {
-  model: string;
-  calls: number;
-  errors: number;
-  error_rate: number | null;
-  p95_ms: number | null;
-  cost_per_call_usd: number | null;
-}
+export type { CanaryAnswer as Canary, ShadowAnswer as Shadow };
 
-export interface Canary {
-  id: string;
-  kind: 'canary';
-  split: string;
-  state: 'running' | 'paused' | 'rolled_back' | 'promoted';
-  canary_model: string;
-  baseline_model: string | null;
-  ramp: number[];
-  step: number;
-  share_pct: number;
-  step_calls: number;
-  step_started_at: string;
-  started_at: string;
-  guard: Record<string, unknown>;
-  samples: { canary: ArmFigures; baseline: ArmFigures | null };
-  decision: { status: 'rolled_back' | 'promoted'; at: string; reason: string; figures: Record<string, number | string | null>; config_version: string | null } | null;
-}
+export const listExperiments = (signal?: AbortSignal) => request<{ items: ExperimentAnswer[]; next_cursor: string | null }>('/admin/experiments', { query: { limit: 100 }, signal });
 
-export interface ShadowSide {
-  latency_ms: { p50: number | null; p95: number | null };
-  mean_tokens: number | null;
-  mean_chars: number | null;
-  cost_usd: number;
-  mean_cost_usd: number | null;
-}
-
-export interface Shadow {
-  id: string;
-  kind: 'shadow';
-  route: string;
-  model: string;
-  sample_rate: number;
-  pairs: number;
-  failed: number;
-  dropped: number;
-  primary: ShadowSide;
-  shadow: ShadowSide;
-  similarity: { mean: number | null; min: number | null; measure: string };
-  recent: {
-    at: string;
-    request_id: string;
-    primary: { model: string; latency_ms: number; tokens: number; cost_usd: number; chars: number };
-    shadow: { model: string; latency_ms: number; tokens: number; cost_usd: number; chars: number } | null;
-    error?: string;
-    similarity: number | null;
-  }[];
-}
-
-export type Experiment = Canary | Shadow;
-
-export const listExperiments = (signal?: AbortSignal) => request<{ items: Experiment[]; next_cursor: string | null }>('/admin/experiments', { query: { limit: 100 }, signal });
-
-export const getExperiment = (id: string, signal?: AbortSignal) => request<Experiment>(`/admin/experiments/${encodeURIComponent(id)}`, { signal });
+export const getExperiment = (id: string, signal?: AbortSignal) => request<ExperimentAnswer>(`/admin/experiments/${encodeURIComponent(id)}`, { signal });
 
 /** One drift series of GET /drift: a subject (model or tier), a metric, its two windows and state. */
 export interface DriftSeries {
