@@ -1,5 +1,4 @@
 import type { TokenSink } from '../orchestrator/stream-call.js';
-import { sleep } from '../clock.js';
 import { AppError, shuttingDown } from '../errors.js';
 import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
 import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
@@ -8,6 +7,7 @@ import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { Emit } from '../orchestrator/workflow/executor.js';
 import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
 import type { RunSpec } from '../store/types.js';
+import { ActiveRuns } from './active-runs.js';
 import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { createSharedRunEngine, type SharedRunsOptions } from './shared-engine.js';
@@ -79,12 +79,6 @@ export type RunEngineDeps = OrchestratorDeps & Pick<RunTryDeps, 'replica' | 'out
 /** A run's collaborators under its config version. */
 type VersionedTry = RunTryDeps & VersionedDeps;
 
-interface Active {
-  controller: AbortController;
-  record: RunResult;
-  done: Promise<unknown>;
-}
-
 /**
  * The run engine of this deployment: BullMQ on the shared Redis when replicas
  * share one (see shared-engine.ts), else the single-node engine below.
@@ -106,7 +100,7 @@ export function createRunEngineFor(deps: RunEngineDeps, current: () => Versioned
 export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDeps = () => deps): RunEngine {
   const { config, clock, log, stores } = deps;
   const admission = new Admission(config.limits.max_concurrent_workflows, config.limits.queue_depth, (counts) => deps.bus.emit('queue', counts));
-  const active = new Map<string, Active>();
+  const active = new ActiveRuns();
   const tryDeps: RunTryDeps = { ...deps };
   const versionedTry = (version: VersionedDeps = current()): VersionedTry => ({ ...tryDeps, ...version });
   let draining = false;
@@ -220,14 +214,9 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
     },
 
     async cancel(runId, by) {
-      const here = active.get(runId);
+      const here = active.abort(runId, by);
       if (here) {
-        const settled = here.done;
-        if (!here.controller.signal.aborted) {
-          here.record.cancelled_by ??= by;
-          here.controller.abort(new CancelledError('cancelled'));
-        }
-        await settled;
+        await here.done;
         return stores.runs.get(runId);
       }
       const record = await stores.runs.get(runId);
@@ -251,15 +240,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       shutdownPromise ??= (async () => {
         draining = true;
         admission.close();
-        const all = () => Promise.all([...active.values()].map((a) => a.done));
-        const timer = new AbortController();
-        await Promise.race([all(), sleep(graceMs, timer.signal).catch(() => undefined)]);
-        timer.abort();
-        if (active.size > 0) {
-          log.warn({ runs: active.size }, 'shutdown grace period over; handing running runs back');
-          for (const a of active.values()) a.controller.abort(new CancelledError('shutdown'));
-          await all();
-        }
+        await active.drain(graceMs, log);
       })();
       return shutdownPromise;
     },

@@ -3,10 +3,10 @@ import { lazyRequire } from '../lazy-require.js';
 import type { Redis } from 'ioredis';
 import { sleep } from '../clock.js';
 import { AppError, shuttingDown } from '../errors.js';
-import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
-import type { RunResult } from '../orchestrator/workflow/types.js';
+import { cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { RunEngine, RunEngineDeps } from './engine.js';
+import { ActiveRuns } from './active-runs.js';
 import { followRun } from './follow-run.js';
 import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
@@ -28,12 +28,6 @@ const QUEUE = 'runs';
 /** How long closing BullMQ's connections may take once no run is active here. */
 const CLOSE_WAIT_MS = 2000;
 const WAITING_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
-
-interface Active {
-  controller: AbortController;
-  record: RunResult;
-  done: Promise<void>;
-}
 
 /**
  * Shared mode: runs are BullMQ jobs (job id = run id, so a run is queued once),
@@ -57,7 +51,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
   const { Queue } = bullmq();
   const queue = new Queue(QUEUE, { connection, prefix: bullPrefix });
   queue.on('error', (err) => log.error({ err: { message: err.message } }, 'run queue error'));
-  const active = new Map<string, Active>();
+  const active = new ActiveRuns();
   let worker: Worker | undefined;
   let subscriber: Redis | undefined;
   let draining = false;
@@ -101,16 +95,6 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
     }
   }
 
-  /** Aborts a run this replica holds, recording who cancelled it. */
-  const abortLocal = (runId: string, by: string): Active | undefined => {
-    const here = active.get(runId);
-    if (here && !here.controller.signal.aborted) {
-      here.record.cancelled_by ??= by;
-      here.controller.abort(new CancelledError('cancelled'));
-    }
-    return here;
-  };
-
   const engine: RunEngine = {
     async submit(req, opts = {}) {
       if (draining) throw shuttingDown();
@@ -137,7 +121,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
     },
 
     async cancel(runId, by) {
-      const here = abortLocal(runId, by);
+      const here = active.abort(runId, by);
       if (here) {
         await here.done;
         return stores.runs.get(runId);
@@ -169,7 +153,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
       subscriber.on('message', (_channel: string, message: string) => {
         try {
           const { run_id, by } = JSON.parse(message) as { run_id: string; by: string };
-          abortLocal(run_id, by);
+          active.abort(run_id, by);
         } catch {
           // not a cancel request of ours
         }
@@ -199,15 +183,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
         draining = true;
         // Stops fetching jobs; runs in progress hand themselves back at their next task boundary.
         const closing = worker ? worker.close() : Promise.resolve();
-        const allActive = () => Promise.all([...active.values()].map((a) => a.done));
-        const timer = new AbortController();
-        await Promise.race([allActive(), sleep(graceMs, timer.signal).catch(() => undefined)]);
-        timer.abort();
-        if (active.size > 0) {
-          log.warn({ runs: active.size }, 'shutdown grace period over; handing running runs back');
-          for (const a of active.values()) a.controller.abort(new CancelledError('shutdown'));
-          await allActive();
-        }
+        await active.drain(graceMs, log);
         // Nothing runs here any more: closing BullMQ's connections must not hold the exit (seen after a Redis outage).
         const settled = await Promise.race([closing.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
         if (!settled) {
