@@ -1,5 +1,5 @@
 import type { BenchChild } from './child.js';
-import { runLoad, type LoadResult } from './load.js';
+import { runChatLoad, type ChatRun } from './load.js';
 import { ms, num, type Row } from './report.js';
 
 /** Section 8: the response cache — a hit against a call through the fake provider. */
@@ -15,9 +15,9 @@ export interface CacheBenchEnv {
 export interface CacheFigures {
   connections: number;
   /** `cache: false`: every request goes to the fake at 20 ms (the path of a miss, without its store write). */
-  uncached: LoadResult;
+  uncached: ChatRun;
   /** The same question answered from the in-process cache. */
-  hit: LoadResult;
+  hit: ChatRun;
   /** Upstream calls during the hit run (0 when every answer came from the cache). */
   upstreamDuringHits: number;
 }
@@ -31,22 +31,14 @@ const QUESTION = { message: 'Say hello to the benchmark in one short sentence.',
  * cached (after one request stored it), so both runs share the server and the machine.
  */
 export async function benchCache(env: CacheBenchEnv): Promise<CacheFigures> {
-  const { fake, server } = env;
-  await fake.send('setLatency', 20);
-  const url = `${server.info.url}/chat`;
-  const run = async (label: string, body: unknown, durationS: number) => {
-    await fake.send('reset');
-    const r = await runLoad({ url, body, connections: CONNECTIONS, durationS });
-    const calls = await fake.send<number>('count');
-    env.log(`  ${label.padEnd(22)} c=${CONNECTIONS}  ${num(r.rps).padStart(6)} req/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  upstream calls ${calls}${r.failed ? `  FAILED ${r.failed}` : ''}`);
-    return { r, calls };
-  };
+  await env.fake.send('setLatency', 20);
+  const run = (label: string, body: unknown, durationS: number) => runChatLoad(env, env.server, { label, body, connections: CONNECTIONS, durationS });
   env.log('8. response cache: a hit vs a call through the fake at 20 ms');
   await run('uncached (warm-up)', { ...QUESTION, cache: false }, env.warmupS);
-  const uncached = (await run('uncached', { ...QUESTION, cache: false }, env.durationS)).r;
+  const uncached = await run('uncached', { ...QUESTION, cache: false }, env.durationS);
   await run('hit (warm-up)', QUESTION, env.warmupS);
   const hit = await run('hit', QUESTION, env.durationS);
-  return { connections: CONNECTIONS, uncached, hit: hit.r, upstreamDuringHits: hit.calls };
+  return { connections: CONNECTIONS, uncached, hit, upstreamDuringHits: hit.upstreamCalls };
 }
 
 export function cacheRows(f: CacheFigures): Row[] {

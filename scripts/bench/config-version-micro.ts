@@ -10,6 +10,7 @@ import { EventBus } from '../../src/event-bus.js';
 import type { AppEvents } from '../../src/events.js';
 import type { Gateway } from '../../src/gateway/types.js';
 import { loadConfig } from '../../src/config/load.js';
+import { median } from './numbers.js';
 
 const loaded = loadConfig({});
 const gateway = {} as Gateway;
@@ -35,7 +36,6 @@ const versioned = () => {
 
 const rounds: { fixed: number; versioned: number }[] = [];
 for (let r = 0; r < 7; r++) rounds.push({ fixed: fixed(), versioned: versioned() });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = median(rounds.map((r) => r.fixed));
 const v = median(rounds.map((r) => r.versioned));
 console.log(`fixed deps: ${((f * 1e6) / N).toFixed(1)} ns/request; versioned: ${((v * 1e6) / N).toFixed(1)} ns/request (+${(((v - f) * 1e6) / N).toFixed(1)} ns); sink ${sink > 0}`);

@@ -13,6 +13,7 @@ import { createMemoryDriftStore } from '../../src/store/drift-memory.js';
 import { createDriftDetector } from '../../src/telemetry/drift/detector.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createStats } from '../../src/telemetry/stats.js';
+import { median } from './numbers.js';
 
 const { config } = loadConfig({});
 const N = 200_000;
@@ -52,7 +53,6 @@ run(without);
 run(withDrift);
 const rounds: { base: number; drift: number }[] = [];
 for (let r = 0; r < 5; r++) rounds.push({ base: run(without), drift: run(withDrift) });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const base = (median(rounds.map((r) => r.base)) * 1e6) / N;
 const drift = (median(rounds.map((r) => r.drift)) * 1e6) / N;
 console.log(

@@ -1,5 +1,7 @@
 import autocannon from 'autocannon';
+import type { BenchChild } from './child.js';
 import { percentile } from './numbers.js';
+import { ms, num } from './report.js';
 
 /** One closed-loop load run: requests/s and latency (ms) of the 2xx answers. */
 export interface LoadResult {
@@ -58,4 +60,32 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
     failed: result.errors + result.timeouts + result.non2xx,
   };
+}
+
+/** A load run of POST /chat through a bench server, with what it cost the server and the fake. */
+export interface ChatRun extends LoadResult {
+  /** The server's CPU time (user + system) per answered request, ms. */
+  cpuMsPerReq: number;
+  /** Calls the fake provider received during the run. */
+  upstreamCalls: number;
+}
+
+/**
+ * The load run of sections 7, 8 and 9: the fake's records cleared, `body` POSTed to the
+ * server's /chat for `durationS` at `connections`, one log line of the figures.
+ */
+export async function runChatLoad(
+  env: { fake: BenchChild; log: (line: string) => void },
+  server: BenchChild,
+  run: { label: string; body: unknown; connections: number; durationS: number },
+): Promise<ChatRun> {
+  await env.fake.send('reset');
+  const cpuMs = async () => (await server.send<{ cpuMs: number }>('usage')).cpuMs;
+  const cpu0 = await cpuMs();
+  const load = await runLoad({ url: `${server.info.url}/chat`, body: run.body, connections: run.connections, durationS: run.durationS });
+  const r: ChatRun = { ...load, cpuMsPerReq: ((await cpuMs()) - cpu0) / Math.max(1, load.ok), upstreamCalls: await env.fake.send<number>('count') };
+  env.log(
+    `  ${run.label.padEnd(26)} c=${run.connections}  ${num(r.rps).padStart(6)} req/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  cpu ${ms(r.cpuMsPerReq, 3)}/req  upstream calls ${r.upstreamCalls}${r.failed ? `  FAILED ${r.failed}` : ''}`,
+  );
+  return r;
 }

@@ -9,6 +9,9 @@ export function percentile(sorted: number[], q: number): number {
 
 export const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 0.5);
 
+/** Arithmetic mean; 0 when empty. */
+export const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
 /**
  * The most timestamps (ms) that fall in any half-open window [t, t + windowMs).
  * Only windows starting at a timestamp need checking: sliding a window's start

@@ -5,6 +5,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import type { Gateway } from '../../src/gateway/types.js';
 import type { ProviderAdapter, StreamChunk } from '../../src/providers/types.js';
 import { testConfig } from '../../test/helpers/gateway-config.js';
+import { median } from './numbers.js';
 
 /**
  * `npx tsx scripts/bench/stream-micro.ts`: the gateway's own cost per streamed call, in
@@ -62,7 +63,6 @@ const gateways = { off: build(), on: build(60_000) };
 for (const g of Object.values(gateways)) await run(g, 3000);
 const samples: Record<'off' | 'on', number[]> = { off: [], on: [] };
 for (let rep = 0; rep < 7; rep++) for (const key of ['off', 'on'] as const) samples[key].push(await run(gateways[key], 10_000));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const off = median(samples.off);
 const on = median(samples.on);
 console.log(`hedging off: ${off.toFixed(1)} µs/stream · hedging on (not reached): ${on.toFixed(1)} µs/stream · ratio ${(on / off).toFixed(2)}`);

@@ -12,6 +12,7 @@ import type { AppEvents } from '../../src/events.js';
 import type { RequestEnd } from '../../src/telemetry/request-end.js';
 import { annotateRequest } from '../../src/telemetry/request-log.js';
 import { createTimeseries } from '../../src/telemetry/timeseries.js';
+import { median } from './numbers.js';
 
 let now = Date.now();
 const bus = new EventBus<AppEvents>();
@@ -49,8 +50,7 @@ const call = () =>
 
 const rounds: number[][] = [];
 for (let r = 0; r < 7; r++) rounds.push([empty(), other(), recorded(), call()]);
-const median = (k: number) => rounds.map((r) => r[k]!).sort((a, b) => a - b)[3]!;
-const [e, o, q, c] = [0, 1, 2, 3].map(median) as [number, number, number, number];
+const [e, o, q, c] = [0, 1, 2, 3].map((k) => median(rounds.map((r) => r[k]!))) as [number, number, number, number];
 console.log(`baseline loop ${e.toFixed(1)} ns; a request outside the model routes ${o.toFixed(1)} ns; a model request recorded ${q.toFixed(1)} ns; a model call (attempt event) recorded ${c.toFixed(1)} ns; sink ${sink > 0}`);
 for (const [window, by] of [['1h', 'tier'], ['1h', 'model'], ['1d', 'model']] as const) {
   const t = performance.now();

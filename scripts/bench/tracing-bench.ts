@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BenchChild } from './child.js';
-import { runLoad, type LoadResult } from './load.js';
+import { runChatLoad, type ChatRun } from './load.js';
+import { mean } from './numbers.js';
 import { ms, num, pct, type Row } from './report.js';
 
 /** Section 9: what tracing costs a /chat answer — off, on with a no-op exporter, on with OTLP/HTTP export. */
@@ -19,14 +20,12 @@ export interface TracingBenchEnv {
   log: (line: string) => void;
 }
 
-type Measured = LoadResult & { cpuMsPerReq: number };
-
 export interface TracingFigures {
   connections: number;
   /** Alternating runs (off, noop, otlp, off, ...) so drift of a shared machine hits all alike. */
-  off: Measured[];
-  noop: Measured[];
-  otlp: Measured[];
+  off: ChatRun[];
+  noop: ChatRun[];
+  otlp: ChatRun[];
   /** OTLP bytes the sink received for the otlp server's answers (warm-up included), per answer. */
   exportBytesPerAnswer: number;
   /** Export requests the sink received. */
@@ -68,18 +67,8 @@ const BODY = { message: 'Say hello to the benchmark in one short sentence.', cat
  * fake's 20 ms latency: req/s, p50, p99 and the server's CPU per answer, and the ratios to off.
  */
 export async function benchTracing(env: TracingBenchEnv): Promise<TracingFigures> {
-  const { fake } = env;
-  await fake.send('setLatency', 20);
-  const run = async (label: string, server: BenchChild, durationS: number): Promise<Measured> => {
-    await fake.send('reset');
-    const cpu0 = (await server.send<{ cpuMs: number }>('usage')).cpuMs;
-    const load = await runLoad({ url: `${server.info.url}/chat`, body: BODY, connections: CONNECTIONS, durationS });
-    const r = { ...load, cpuMsPerReq: ((await server.send<{ cpuMs: number }>('usage')).cpuMs - cpu0) / Math.max(1, load.ok) };
-    env.log(
-      `  ${label.padEnd(26)} c=${CONNECTIONS}  ${num(r.rps).padStart(6)} req/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  cpu ${ms(r.cpuMsPerReq, 3)}/req${r.failed ? `  FAILED ${r.failed}` : ''}`,
-    );
-    return r;
-  };
+  await env.fake.send('setLatency', 20);
+  const run = (label: string, server: BenchChild, durationS: number) => runChatLoad(env, server, { label, body: BODY, connections: CONNECTIONS, durationS });
   env.log('9. tracing: /chat (tier M) with tracing off, on with a no-op exporter, on with OTLP/HTTP export');
   await run('tracing off (warm-up)', env.off, env.warmupS);
   await run('no-op exporter (warm-up)', env.noop, env.warmupS);
@@ -99,15 +88,13 @@ export async function benchTracing(env: TracingBenchEnv): Promise<TracingFigures
   return figures;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
 export function tracingRows(f: TracingFigures): Row[] {
   const s = `9 tracing c=${f.connections}`;
-  const summary = (runs: Measured[]) =>
+  const summary = (runs: ChatRun[]) =>
     `${num(mean(runs.map((r) => r.rps)))} | ${ms(mean(runs.map((r) => r.p50)))} | ${ms(mean(runs.map((r) => r.p99)))} | ${ms(mean(runs.map((r) => r.cpuMsPerReq)), 3)}`;
   const cpuOff = mean(f.off.map((r) => r.cpuMsPerReq));
   const rpsOff = mean(f.off.map((r) => r.rps));
-  const ratio = (runs: Measured[]) =>
+  const ratio = (runs: ChatRun[]) =>
     `req/s ${pct(mean(runs.map((r) => r.rps)) / rpsOff)} of off, CPU/answer ${pct(mean(runs.map((r) => r.cpuMsPerReq)) / cpuOff)} of off`;
   return [
     { section: s, figure: 'off: req/s | p50 | p99 | CPU/answer', value: summary(f.off) },

@@ -1,5 +1,6 @@
 import type { BenchChild } from './child.js';
-import { runLoad, type LoadResult } from './load.js';
+import { runChatLoad, type ChatRun } from './load.js';
+import { mean } from './numbers.js';
 import { ms, num, type Row } from './report.js';
 
 /** Section 7: what a shadow at 100 % costs the primary's answers. */
@@ -17,8 +18,8 @@ export interface TrafficBenchEnv {
 export interface TrafficFigures {
   connections: number;
   /** Alternating runs, off and on, so drift of a shared machine hits both alike. */
-  off: (LoadResult & { cpuMsPerReq: number })[];
-  on: (LoadResult & { cpuMsPerReq: number })[];
+  off: ChatRun[];
+  on: ChatRun[];
   /** Upstream calls per answered request during the shadow-on runs (2 when every answer is shadowed). */
   upstreamPerAnswerOn: number;
 }
@@ -37,35 +38,21 @@ const BODY = { message: 'Say hello to the benchmark in one short sentence.', cat
  * should not move; the fake's call count shows the shadows really ran.
  */
 export async function benchShadow(env: TrafficBenchEnv): Promise<TrafficFigures> {
-  const { fake, off, on } = env;
-  await fake.send('setLatency', 20);
-  const run = async (label: string, server: BenchChild, durationS: number) => {
-    await fake.send('reset');
-    const cpu0 = (await server.send<{ cpuMs: number }>('usage')).cpuMs;
-    const load = await runLoad({ url: `${server.info.url}/chat`, body: BODY, connections: CONNECTIONS, durationS });
-    const r = { ...load, cpuMsPerReq: ((await server.send<{ cpuMs: number }>('usage')).cpuMs - cpu0) / Math.max(1, load.ok) };
-    const calls = await fake.send<number>('count');
-    env.log(
-      `  ${label.padEnd(24)} c=${CONNECTIONS}  ${num(r.rps).padStart(6)} req/s  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  cpu ${ms(r.cpuMsPerReq, 3)}/req  upstream calls ${calls}${r.failed ? `  FAILED ${r.failed}` : ''}`,
-    );
-    return { r, calls };
-  };
+  const { off, on } = env;
+  await env.fake.send('setLatency', 20);
+  const run = (label: string, server: BenchChild, durationS: number) => runChatLoad(env, server, { label, body: BODY, connections: CONNECTIONS, durationS });
   env.log('7. shadow at 100 % on tier M: primary latency with the shadow off and on');
   await run('shadow off (warm-up)', off, env.warmupS);
   await run('shadow on (warm-up)', on, env.warmupS);
   const figures: TrafficFigures = { connections: CONNECTIONS, off: [], on: [], upstreamPerAnswerOn: 0 };
-  let onCalls = 0;
   for (let round = 0; round < 2; round++) {
-    figures.off.push((await run('shadow off', off, env.durationS)).r);
-    const measured = await run('shadow on', on, env.durationS);
-    figures.on.push(measured.r);
-    onCalls += measured.calls;
+    figures.off.push(await run('shadow off', off, env.durationS));
+    figures.on.push(await run('shadow on', on, env.durationS));
   }
+  const onCalls = figures.on.reduce((s, r) => s + r.upstreamCalls, 0);
   figures.upstreamPerAnswerOn = onCalls / Math.max(1, figures.on.reduce((s, r) => s + r.ok, 0));
   return figures;
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export function trafficRows(f: TrafficFigures): Row[] {
   const s = `7 shadow 100 % c=${f.connections}`;
