@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { digest, matchDigest as match, presentedKey } from './credentials.js';
+import { digest, matchDigest as match, presentedDigest, presentedKey } from './credentials.js';
 
 /** Who made an admin call: the name of the admin key, and the caller's address. */
 export interface AdminIdentity {
@@ -84,7 +84,7 @@ export function registerAdminAuth(app: FastifyInstance, opts: AdminAuthOptions):
     if (!key) {
       throw new AppError('unauthorized', 'missing admin key: send Authorization: Bearer <admin key> or x-api-key (keys come from ADMIN_API_KEYS)');
     }
-    const given = digest(key);
+    const given = presentedDigest(request);
     const admin = match(opts.adminKeys, given);
     if (admin) {
       request.admin = { name: admin.name, address: request.ip };

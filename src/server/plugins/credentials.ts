@@ -5,11 +5,31 @@ import type { FastifyRequest } from 'fastify';
 export const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** The caller's key from `Authorization: Bearer <key>` or `x-api-key`. */
-export function presentedKey(request: FastifyRequest): string | undefined {
+function readKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
   const header = request.headers['x-api-key'];
   return typeof header === 'string' ? header.trim() : undefined;
+}
+
+/**
+ * A request's key and its digest, read once per request: client auth, admin auth and the rate
+ * limit's per-key bucket all ask for them. Kept beside the request (a WeakMap), so nothing outlives it.
+ */
+const presented = new WeakMap<FastifyRequest, { key: string | undefined; digest?: Buffer }>();
+const presentedOf = (request: FastifyRequest) => {
+  let p = presented.get(request);
+  if (!p) presented.set(request, (p = { key: readKey(request) }));
+  return p;
+};
+
+/** The caller's key from `Authorization: Bearer <key>` or `x-api-key`. */
+export const presentedKey = (request: FastifyRequest): string | undefined => presentedOf(request).key;
+
+/** `digest` of the presented key ('' when none), computed once per request. */
+export function presentedDigest(request: FastifyRequest): Buffer {
+  const p = presentedOf(request);
+  return (p.digest ??= digest(p.key ?? ''));
 }
 
 /** Compares `given` with every digest, without an early exit, so timing says nothing about which matched. */

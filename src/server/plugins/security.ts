@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { isAdminPath, type AdminKey } from './admin-auth.js';
 import { callerOf, setCaller } from './caller.js';
-import { digest, matchDigest, presentedKey } from './credentials.js';
+import { digest, matchDigest, presentedDigest, presentedKey } from './credentials.js';
 import type { JwtAuth } from './jwt-auth.js';
 import type { ClientKeys } from '../../control/keys.js';
 import type { ClientKey } from '../../store/key-types.js';
@@ -72,7 +72,7 @@ export async function registerSecurity(
       }
       // Without API_KEYS (and without JWT sign-in) the server is open until the first managed key exists.
       if (keys.length === 0 && !jwt && (!managed || !(await managed.required()))) return;
-      const given = digest(key ?? '');
+      const given = presentedDigest(request);
       const ok = matchDigest(keys, given) !== undefined;
       if (key && !ok) {
         const admin = matchDigest(adminKeys, given);
@@ -111,7 +111,7 @@ export async function registerSecurity(
       // Per key when one is presented (hashed, never stored raw), else per IP.
       keyGenerator: (request) => {
         const key = presentedKey(request);
-        return key ? `key:${digest(key).toString('hex').slice(0, 16)}` : `ip:${request.ip}`;
+        return key ? `key:${presentedDigest(request).toString('hex').slice(0, 16)}` : `ip:${request.ip}`;
       },
       errorResponseBuilder: (_request, context) =>
         new AppError('rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}`, [], Math.max(1, Math.ceil(context.ttl / 1000))),
