@@ -1,18 +1,8 @@
 import jsonpatch, { type Operation } from 'fast-json-patch';
-import { z } from 'zod';
 import type { Problem } from '../config/load.js';
+import type { PatchOperation } from './patch-schema.js';
 
-/** One RFC 6902 operation, as requests send it and diffs answer it. */
-export const PatchOperationSchema = z
-  .object({
-    op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
-    path: z.string().describe('JSON Pointer (RFC 6901), e.g. /routing/tiers/M/model'),
-    value: z.unknown().optional(),
-    from: z.string().optional(),
-  })
-  .describe('one RFC 6902 operation');
-
-export type PatchOperation = z.infer<typeof PatchOperationSchema>;
+export type { PatchOperation } from './patch-schema.js';
 
 /** RFC 6902 patch turning `from` into `to` (fast-json-patch's `compare`). */
 export const diffDocuments = (from: unknown, to: unknown): PatchOperation[] => jsonpatch.compare(from as object, to as object) as PatchOperation[];

@@ -3,17 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConfigVersion } from '../../store/control-types.js';
 import { adminOf } from '../plugins/admin-auth.js';
-import {
-  AdminSecurity,
-  ConfigVersionSchema,
-  HashSchema,
-  PageQuerySchema,
-  PatchOperationSchema,
-  ProblemSchema,
-  pageOf,
-} from './admin-schemas.js';
-
-const DocumentSchema = z.record(z.string(), z.unknown()).describe('the config document as written: secrets appear as ${ENV_NAME} references, never values');
+import { AdminSecurity, ConfigVersionSchema, HashSchema, PageQuerySchema, PatchOperationSchema, pageOf } from './admin-schemas.js';
+import { ChangeAnswerSchema, DocumentSchema, VersionItemSchema } from './config-schemas.js';
 
 const ChangeBodySchema = z
   .object({
@@ -25,17 +16,7 @@ const ChangeBodySchema = z
   })
   .strict();
 
-const ChangeAnswerSchema = z.object({
-  version: ConfigVersionSchema,
-  diff: z.array(PatchOperationSchema).describe('RFC 6902 patch from the previous active version to this one'),
-  dry_run: z.boolean().optional(),
-  valid: z.boolean().optional().describe('dry runs: whether the change would apply'),
-  problems: z.array(ProblemSchema).optional().describe('dry runs: every problem, with its path'),
-});
-
 const RollbackBodySchema = z.object({ to: HashSchema, message: z.string().max(1000).optional() }).strict();
-
-const VersionItemSchema = ConfigVersionSchema.extend({ active: z.boolean() });
 
 const publicVersion = ({ hash, parent, author, message, created_at }: ConfigVersion) => ({ hash, parent, author, message, created_at });
 

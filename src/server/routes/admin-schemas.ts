@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Shapes the admin routes share: pages, cursors, versions, patches. */
+/** Shapes the admin routes share: pages, cursors, versions, patches. Zod only (the console imports types from here). */
 
 export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a config version hash: 64 lowercase hex characters');
 
@@ -20,7 +20,7 @@ export const ConfigVersionSchema = z.object({
   created_at: z.string().describe('ISO 8601'),
 });
 
-export { PatchOperationSchema } from '../../control/json-patch.js';
+export { PatchOperationSchema } from '../../control/patch-schema.js';
 
 export const ProblemSchema = z.object({ path: z.string(), message: z.string() });
 

@@ -5,7 +5,7 @@ import { getDrift, type DriftSeries } from '../config-api.js';
 import { when } from '../runs-api.js';
 import './operations.css';
 
-const TONE: Record<string, Tone> = { ok: 'ok', warn: 'warn', alert: 'bad' };
+const TONE: Record<DriftSeries['state'], Tone> = { ok: 'ok', warn: 'warn', alert: 'bad' };
 
 /** A window or statistic as words: numbers rounded, objects as `name value` pairs. */
 function figure(v: unknown): string {
@@ -58,15 +58,15 @@ export function Drift() {
                   <th scope="row">{s.subject}</th>
                   <td>{s.metric}</td>
                   <td>
-                    <StateBadge tone={TONE[s.state] ?? 'idle'} label={s.state} />
+                    <StateBadge tone={TONE[s.state]} label={s.state} />
                   </td>
                   <td class="wrap">
                     {s.baseline === null ? <span class="muted">learning</span> : figure(s.baseline)}
-                    {s.samples ? <span class="muted"> ({s.samples.baseline} samples)</span> : null}
+                    <span class="muted"> ({s.samples.baseline} samples)</span>
                   </td>
                   <td class="wrap">
                     {figure(s.recent)}
-                    {s.samples ? <span class="muted"> ({s.samples.recent} samples)</span> : null}
+                    <span class="muted"> ({s.samples.recent} samples)</span>
                   </td>
                   <td class="wrap">{figure(s.statistic)}</td>
                   <td>{when(s.since)}</td>
