@@ -62,7 +62,7 @@ import { runRoutes } from './server/routes/runs.js';
 import { workflowRoutes } from './server/routes/workflows.js';
 import { createRunEngineFor } from './runs/engine.js';
 import { replicaId } from './runs/replica.js';
-import { automationDbHandle } from './runs/automation-db.js';
+import { scheduleDbHandle } from './runs/schedules/schedule-db.js';
 import { createWebhooks, webhookMessages } from './runs/webhooks/webhooks.js';
 import { createRedisScheduleState, createSqliteScheduleState } from './runs/schedules/schedule-state.js';
 import { startSchedules } from './runs/schedules/schedules.js';
@@ -106,8 +106,8 @@ export interface AppDeps {
   shared?: SharedLimits;
   /** This process's name in run records; default from REPLICA_ID or host and pid. */
   replica?: string;
-  /** Single-node home of the webhook outbox and schedule state (main.ts passes the SQLite stores' database, orchestrator.db); default in memory. */
-  automationDb?: Database;
+  /** Single-node home of the schedules' state; default the SQLite stores' database (orchestrator.db), else in memory. */
+  scheduleDb?: Database;
   /** Trust roots for webhook receivers' certificates instead of Node's (tests' self-signed receivers). */
   webhookCa?: string | Buffer;
   /** The built console (dist/ui) to serve at /ui; default none (main.ts passes it). */
@@ -214,7 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const orchestrator = createOrchestrator({ ...base, runs }, versioned);
   const control = createConfigControl({ store: stores.control, runtime, catalog, env: deps.env ?? process.env, clock, log: app.log });
   const canaryActions = canaryChanges(control);
-  const automationDb = automationDbHandle(deps.automationDb);
+  const scheduleDb = scheduleDbHandle(deps.scheduleDb ?? stores.sqlite);
   // The outbox lives beside the run records: a run's final save writes its messages in the same transaction.
   const webhooks = createWebhooks({ config: config.webhooks, outbox: config.webhooks.secret ? stores.outbox : null, bus, clock, log: app.log, ca: deps.webhookCa });
   // A schedule naming an unknown template is a config error: nothing started so far may outlive it.
@@ -231,12 +231,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? null
         : deps.shared
           ? createRedisScheduleState(deps.shared.redis, deps.shared.prefix)
-          : createSqliteScheduleState(automationDb.get()),
+          : createSqliteScheduleState(scheduleDb.get()),
     fleet: deps.shared ? { redisUrl: deps.shared.bottleneckRedisUrl, prefix: `${deps.shared.prefix ?? 'mo:'}bull` } : undefined,
   }).catch(async (err: unknown) => {
     await webhooks.close();
     await gateway.close();
-    automationDb.close();
+    scheduleDb.close();
     throw err;
   });
 
@@ -336,7 +336,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await drift.idle();
     await stores.close();
     await keyStore.close();
-    automationDb.close();
+    scheduleDb.close();
   });
   return app;
 }

@@ -32,8 +32,8 @@ async function main(): Promise<void> {
   const stores = await openStores(loaded.config.storage, process.env, { log: logger, redis, webhookMaxAgeH: loaded.config.webhooks.max_age_h });
   const shared = redis && redisUrl ? { redis, bottleneckRedisUrl: redisUrl } : undefined;
   const keyStore = openKeyStore(stores, { redis, log: logger });
-  // Webhooks and schedules keep their tables in the one SQLite database (in Redis in shared mode).
-  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, automationDb: redis ? undefined : stores.sqlite, uiDir: consoleDir() });
+  // Webhooks and schedules keep their tables in the stores' one SQLite database (in Redis in shared mode).
+  const app = await buildApp({ loaded, catalog, stores, logger, shared, keyStore, uiDir: consoleDir() });
   if (shared) app.log.info({ redis: redactUrl(redisUrl!) }, 'shared mode: sessions, runs and provider rate limits live in Redis');
 
   const simulated = Object.entries(loaded.providerModes).filter(([, mode]) => mode === 'simulated').map(([name]) => name);

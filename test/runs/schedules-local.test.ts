@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
-import { openAutomationDb } from '../../src/runs/automation-db.js';
+import { openScheduleDb } from '../../src/runs/schedules/schedule-db.js';
 import { startTestApp } from '../helpers/app.js';
 import { eventually, getJson } from '../orchestrator/support.js';
 
@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function missedDaily(name: string, policy: 'skip' | 'run_once') {
   const fire = new Date(Date.now() - 5 * 60_000);
   fire.setUTCSeconds(0, 0);
-  const db = openAutomationDb(join(dir, `${name}.db`));
+  const db = openScheduleDb(join(dir, `${name}.db`));
   const yesterday = fire.getTime() - 86_400_000;
   db.prepare('INSERT INTO schedule_state (name, last_fire_ms, seen_ms) VALUES (?, ?, ?)').run(name, yesterday, yesterday - 1000);
   const schedule = { name, cron: `${fire.getUTCMinutes()} ${fire.getUTCHours()} * * *`, timezone: 'UTC', template: 'research_report', variables: { topic: 'owls' }, missed_fire: policy };
@@ -24,7 +24,7 @@ function missedDaily(name: string, policy: 'skip' | 'run_once') {
 describe('schedules on a single node', () => {
   it('runs a fire missed while the server was down once on restart with missed_fire: run_once', async () => {
     const { db, schedule, fire } = missedDaily('catchup', 'run_once');
-    const t = await startTestApp({ automationDb: db, config: (raw) => (raw.schedules = [schedule]) });
+    const t = await startTestApp({ scheduleDb: db, config: (raw) => (raw.schedules = [schedule]) });
     try {
       const last = await eventually(async () => {
         const [view] = (await getJson(`${t.url}/schedules`)).schedules;
@@ -45,7 +45,7 @@ describe('schedules on a single node', () => {
   it('skips a fire missed while the server was down with missed_fire: skip', async () => {
     const { db, schedule, yesterday } = missedDaily('skipper', 'skip');
     const starts: string[] = [];
-    const t = await startTestApp({ automationDb: db, config: (raw) => (raw.schedules = [schedule]) });
+    const t = await startTestApp({ scheduleDb: db, config: (raw) => (raw.schedules = [schedule]) });
     t.app.ctx.bus.on('run_started', (e) => starts.push(e.request_id ?? ''));
     try {
       // The policy is applied while the server starts, before it listens: nothing was started, the last fire is yesterday's.
@@ -59,11 +59,11 @@ describe('schedules on a single node', () => {
     }
   });
 
-  it('fires on time, each fire once, and remembers the last fire in the automation database', async () => {
-    const db = openAutomationDb(join(dir, 'ticks.db'));
+  it('fires on time, each fire once, and remembers the last fire in the schedule database', async () => {
+    const db = openScheduleDb(join(dir, 'ticks.db'));
     const fires = new Set<string>();
     const t = await startTestApp({
-      automationDb: db,
+      scheduleDb: db,
       config: (raw) => (raw.schedules = [{ name: 'tick', cron: '* * * * * *', template: 'research_report', variables: { topic: 'owls' } }]),
     });
     t.app.ctx.bus.on('run_started', (e) => e.request_id?.startsWith('schedule:tick:') && fires.add(e.request_id));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openAutomationDb } from '../automation-db.js';
+import { openScheduleDb } from './schedule-db.js';
 import { createFiring, MISSED_AFTER_MS, shouldFire } from './firing.js';
 import { createSqliteScheduleState } from './schedule-state.js';
 
@@ -16,7 +16,7 @@ describe('missed-fire policy', () => {
 
   it('collapses every fire missed while down into one run with run_once, and none with skip', async () => {
     for (const [policy, runs] of [['run_once', 1], ['skip', 0]] as const) {
-      const state = createSqliteScheduleState(openAutomationDb(':memory:'));
+      const state = createSqliteScheduleState(openScheduleDb(':memory:'));
       await state.init('s', T - 10 * 3_600_000);
       await state.claimFire('s', T - 10 * 3_600_000);
       const started: number[] = [];
@@ -30,7 +30,7 @@ describe('missed-fire policy', () => {
   });
 
   it('starts one run when the same fire arrives twice (two replicas, a retried job)', async () => {
-    const state = createSqliteScheduleState(openAutomationDb(':memory:'));
+    const state = createSqliteScheduleState(openScheduleDb(':memory:'));
     await state.init('s', T - 1000);
     const started: number[] = [];
     const firing = createFiring({ state, clock: { now: () => T + 10 }, log: silent, startRun: async (_s, fire) => (started.push(fire), 'r') });
