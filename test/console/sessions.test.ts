@@ -41,4 +41,33 @@ describe('console: sessions', () => {
     const gone = await fetch(`${h.url}/session/console-older`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
     expect(gone.status).toBe(404);
   });
+  it('pages through the sessions: 20 a page, Older to the next page, Newer back', async () => {
+    const ids = Array.from({ length: 21 }, (_, i) => `pager-${String(i).padStart(2, '0')}`);
+    for (const id of ids) {
+      await h.server.app.ctx.stores.sessions.appendTurns(id, [
+        { role: 'user', content: id, category: 'L', model_used: null, run_id: null, request_id: null, cost_usd: 0, created_at: new Date().toISOString() },
+      ]);
+    }
+    const { page } = h;
+    // Signed in by the test above; leave and come back so the list is read again.
+    await nav(page, 'Runs');
+    await nav(page, 'Sessions');
+    const pager = page.getByRole('navigation', { name: 'Session pages' });
+    const rows = async () => Promise.all((await page.locator('tr[data-session]').all()).map((row) => row.getAttribute('data-session')));
+    await expect.poll(async () => (await rows()).length).toBe(20);
+    const first = await rows();
+    expect(await pager.textContent()).toContain('page 1');
+    expect(await pager.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
+
+    await pager.getByRole('button', { name: 'Older' }).click();
+    await expect.poll(() => pager.textContent()).toContain('page 2');
+    await expect.poll(async () => (await rows()).some((id) => first.includes(id))).toBe(false);
+    const second = await rows();
+    expect([...first, ...second].filter((id) => id!.startsWith('pager-')).sort()).toEqual(ids);
+    expect(await pager.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+
+    await pager.getByRole('button', { name: 'Newer' }).click();
+    await expect.poll(() => pager.textContent()).toContain('page 1');
+    await expect.poll(rows).toEqual(first);
+  });
 });
