@@ -4,6 +4,7 @@ import { ConfigDiff } from '../components/config-diff.js';
 import { ConfigEditor } from '../components/config-editor.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorNote } from '../components/error-note.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { getActiveConfig, getDiff, getVersion, listVersions, rollbackConfig, short, type ConfigDocument, type ConfigVersion, type PatchOperation } from '../config-api.js';
@@ -22,10 +23,9 @@ interface Compared {
  * with dry-run validation.
  */
 export function Config() {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
   const [reload, setReload] = useState(0);
-  const versions = usePoll((signal) => listVersions(cursor, signal), 5000, [cursor, reload]);
+  const versions = usePoll((signal) => listVersions(pages.cursor, signal), 5000, [pages.cursor, reload]);
   const active = usePoll((signal) => getActiveConfig(signal), 5000, [reload]);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -65,7 +65,7 @@ export function Config() {
       setNotice(`Rolled back: ${short(answer.version.hash)} is active (${answer.diff.length} change${answer.diff.length === 1 ? '' : 's'}).`);
       setError(null);
       setReload((n) => n + 1);
-      setCursors([undefined]);
+      pages.reset();
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -77,7 +77,7 @@ export function Config() {
   const applied = (v: ConfigVersion) => {
     setNotice(`Applied: version ${short(v.hash)} is active.`);
     setReload((n) => n + 1);
-    setCursors([undefined]);
+    pages.reset();
     setFrom(v.parent ?? '');
     setTo(v.hash);
   };
@@ -138,15 +138,7 @@ export function Config() {
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Version pages">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <span>page {cursors.length}</span>
-        <button type="button" disabled={!versions.data?.next_cursor} onClick={() => setCursors([...cursors, versions.data!.next_cursor!])}>
-          Older
-        </button>
-      </nav>
+      <Pager label="Version pages" pages={pages} next={versions.data?.next_cursor} />
 
       <section class="panel" aria-labelledby="diff-title">
         <h2 id="diff-title">Compare two versions</h2>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { useAuth } from '../auth.js';
 import { ErrorNote } from '../components/error-note.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { RunStatusBadge } from '../components/run-status.js';
 import { TemplateForm } from '../components/template-form.js';
 import { usePoll } from '../hooks/use-poll.js';
@@ -23,10 +24,8 @@ export function Runs() {
   const { credentials } = useAuth();
   const [draft, setDraft] = useState({ status: '', workflow: '', session_id: '', since: '', until: '' });
   const [filters, setFilters] = useState<RunFilters>({});
-  // The cursors of the pages before this one: [undefined] is the first page.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
-  const page = usePoll((signal) => listRuns(filters, cursor, signal), POLL_MS, [JSON.stringify(filters), cursor]);
+  const pages = useCursorPages();
+  const page = usePoll((signal) => listRuns(filters, pages.cursor, signal), POLL_MS, [JSON.stringify(filters), pages.cursor]);
 
   const apply = (e: Event) => {
     e.preventDefault();
@@ -37,7 +36,7 @@ export function Runs() {
       ...(draft.since ? { since: isoOf(draft.since) } : {}),
       ...(draft.until ? { until: isoOf(draft.until) } : {}),
     });
-    setCursors([undefined]);
+    pages.reset();
   };
   const field = (name: keyof typeof draft) => ({
     id: `filter-${name}`,
@@ -125,15 +124,7 @@ export function Runs() {
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Run pages">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <span>page {cursors.length}</span>
-        <button type="button" disabled={!page.data?.next_cursor} onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-          Older
-        </button>
-      </nav>
+      <Pager label="Run pages" pages={pages} next={page.data?.next_cursor} />
       {!credentials.client && (
         <p class="muted">Starting a template spends model calls: unless the server is open, sign in with a client key as well.</p>
       )}

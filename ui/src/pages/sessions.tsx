@@ -3,6 +3,7 @@ import { Link } from 'wouter-preact';
 import { describeError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorNote } from '../components/error-note.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { deleteSession, getSession, listSessions, usd, when, type SessionSummary, type Turn } from '../runs-api.js';
 import './operations.css';
@@ -12,10 +13,9 @@ import './operations.css';
  * (GET /session/{id}) on selection; delete with a confirmation (DELETE /session/{id}).
  */
 export function Sessions() {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
   const [reload, setReload] = useState(0);
-  const page = usePoll((signal) => listSessions(cursor, signal), 5000, [cursor, reload]);
+  const page = usePoll((signal) => listSessions(pages.cursor, signal), 5000, [pages.cursor, reload]);
   const [open, setOpen] = useState<string | null>(null);
   const [doomed, setDoomed] = useState<SessionSummary | null>(null);
   const [busy, setBusy] = useState(false);
@@ -91,15 +91,7 @@ export function Sessions() {
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Session pages">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <span>page {cursors.length}</span>
-        <button type="button" disabled={!page.data?.next_cursor} onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-          Older
-        </button>
-      </nav>
+      <Pager label="Session pages" pages={pages} next={page.data?.next_cursor} />
       {open && <SessionTurns id={open} />}
       <ConfirmDialog
         open={doomed !== null}
