@@ -3,6 +3,7 @@ import { ApiError, describeError } from '../api.js';
 import { changeConfig, type ChangeAnswer, type ConfigDocument, type ConfigVersion, type Problem } from '../config-api.js';
 import { ConfigDiff } from './config-diff.js';
 import { ErrorNote } from './error-note.js';
+import { ProblemList } from './problem-list.js';
 
 /** Line and column of a JSON.parse failure, from the position the engine reports. */
 function syntaxProblem(text: string, err: Error): Problem {
@@ -109,15 +110,7 @@ export function ConfigEditor(props: { active: { version: ConfigVersion; document
       </div>
       <ErrorNote error={error} />
       <div id="config-problems">
-        {problems.length > 0 && (
-          <ul class="problems" aria-label="Problems">
-            {problems.map((p, i) => (
-              <li key={i} data-path={p.path}>
-                <code>{p.path}</code>: {p.message}
-              </li>
-            ))}
-          </ul>
-        )}
+        <ProblemList problems={problems} />
       </div>
       {checked && checked.text === text && checked.answer.diff.length > 0 && (
         <ConfigDiff from={{ hash: props.active.version.hash, document: props.active.document }} to={{ document: null }} diff={checked.answer.diff} caption="What Apply would change" />

@@ -3,6 +3,7 @@ import { Link } from 'wouter-preact';
 import { ApiError, describeError } from '../api.js';
 import { ConfigDiff } from '../components/config-diff.js';
 import { ErrorNote } from '../components/error-note.js';
+import { ProblemList } from '../components/problem-list.js';
 import { apportion, rebalance } from '../components/split-weights.js';
 import { StateBadge, type Tone } from '../components/state-badge.js';
 import { usePoll } from '../hooks/use-poll.js';
@@ -215,15 +216,7 @@ function SplitEditor(props: { split: Split; base: ConfigVersion; document: Confi
         <span class="muted">Weights sum to {weights.reduce((x, y) => x + y, 0)} %.</span>
       </div>
       <ErrorNote error={error} />
-      {problems.length > 0 && (
-        <ul class="problems" aria-label="Problems">
-          {problems.map((p, i) => (
-            <li key={i}>
-              <code>{p.path}</code>: {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ProblemList problems={problems} />
       {fresh && preview && <ConfigDiff from={{ hash: props.base.hash, document: props.document }} to={{ document: null }} diff={preview.diff} caption="Preview of the config change" />}
     </section>
   );
