@@ -10,7 +10,7 @@ import type { CanaryAnswer, ExperimentAnswer, ShadowAnswer } from '../../src/ser
 import type { DriftReport } from '../../src/telemetry/drift/series-schema.js';
 import { request } from './api.js';
 
-export type { CanaryAnswer as Canary, ChangeAnswer, ConfigDocument, ConfigVersionAnswer as ConfigVersion, PatchOperation, Problem, ShadowAnswer as Shadow };
+export type { CanaryAnswer as Canary, ChangeAnswer, ConfigDocument, ConfigVersionAnswer as ConfigVersion, PatchOperation, Problem, ShadowAnswer as Shadow, VersionItem };
 
 export const getActiveConfig = (signal?: AbortSignal) => request<{ version: ConfigVersionAnswer; document: ConfigDocument }>('/admin/config', { signal });
 

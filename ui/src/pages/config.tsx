@@ -7,7 +7,7 @@ import { ErrorNote } from '../components/error-note.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
 import { usePoll } from '../hooks/use-poll.js';
-import { getActiveConfig, getDiff, getVersion, listVersions, rollbackConfig, short, type ConfigDocument, type ConfigVersion, type PatchOperation } from '../config-api.js';
+import { getActiveConfig, getDiff, getVersion, listVersions, rollbackConfig, short, type ConfigDocument, type ConfigVersion, type PatchOperation, type VersionItem } from '../config-api.js';
 import { when } from '../runs-api.js';
 import './operations.css';
 
@@ -82,7 +82,6 @@ export function Config() {
     setTo(v.hash);
   };
 
-  const label = (v: ConfigVersion & { active?: boolean }) => `${short(v.hash)} · ${v.author} · ${when(v.created_at)}${v.active ? ' (active)' : ''}`;
   return (
     <section aria-labelledby="config-title">
       <h1 id="config-title">Config</h1>
@@ -143,28 +142,8 @@ export function Config() {
       <section class="panel" aria-labelledby="diff-title">
         <h2 id="diff-title">Compare two versions</h2>
         <div class="controls">
-          <div class="field">
-            <label for="diff-from">From</label>
-            <select id="diff-from" value={from} onChange={(e) => setFrom((e.target as HTMLSelectElement).value)}>
-              {from && !items.some((v) => v.hash === from) && <option value={from}>{short(from)}</option>}
-              {items.map((v) => (
-                <option key={v.hash} value={v.hash}>
-                  {label(v)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="diff-to">To</label>
-            <select id="diff-to" value={to} onChange={(e) => setTo((e.target as HTMLSelectElement).value)}>
-              {to && !items.some((v) => v.hash === to) && <option value={to}>{short(to)}</option>}
-              {items.map((v) => (
-                <option key={v.hash} value={v.hash}>
-                  {label(v)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <VersionSelect id="diff-from" label="From" value={from} items={items} onChange={setFrom} />
+          <VersionSelect id="diff-to" label="To" value={to} items={items} onChange={setTo} />
         </div>
         <ErrorNote error={diffError} />
         {compared && compared.from.hash === from && compared.to.hash === to && <ConfigDiff from={compared.from} to={compared.to} diff={compared.diff} />}
@@ -186,5 +165,23 @@ export function Config() {
         </p>
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** A version picker of the diff: the versions of the page shown, plus the chosen one when it is on another page. */
+function VersionSelect(props: { id: string; label: string; value: string; items: VersionItem[]; onChange: (hash: string) => void }) {
+  const { value, items } = props;
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        {value && !items.some((v) => v.hash === value) && <option value={value}>{short(value)}</option>}
+        {items.map((v) => (
+          <option key={v.hash} value={v.hash}>
+            {`${short(v.hash)} · ${v.author} · ${when(v.created_at)}${v.active ? ' (active)' : ''}`}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
