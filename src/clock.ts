@@ -20,3 +20,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Waits for `work` at most `ms`: true when it settled in time (a rejection is passed on), false
+ * when the time ran out first. The timer never outlives the wait, so it holds no exit.
+ */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const done = work.then(() => true);
+  // A rejection after the time ran out is nobody's to handle.
+  done.catch(() => undefined);
+  const timer = new AbortController();
+  try {
+    return await Promise.race([done, sleep(ms, timer.signal).then(() => false, () => false)]);
+  } finally {
+    timer.abort();
+  }
+}

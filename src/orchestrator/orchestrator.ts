@@ -1,4 +1,4 @@
-import { sleep } from '../clock.js';
+import { settledWithin } from '../clock.js';
 import { shuttingDown } from '../errors.js';
 import type { RunEngine, SubmitRequest } from '../runs/engine.js';
 import type { AdmissionCounts } from './admission.js';
@@ -112,9 +112,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
         draining = true;
         const runs = deps.runs.shutdown(graceMs);
         const inFlight = () => Promise.all(active.values());
-        const timer = new AbortController();
-        await Promise.race([inFlight(), sleep(graceMs, timer.signal).catch(() => undefined)]);
-        timer.abort();
+        await settledWithin(inFlight(), graceMs);
         if (active.size > 0) {
           log.warn({ remaining: active.size }, 'shutdown grace period over; cancelling work in progress');
           for (const controller of active.keys()) controller.abort(new CancelledError('shutdown'));

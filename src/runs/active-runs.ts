@@ -1,4 +1,4 @@
-import { sleep } from '../clock.js';
+import { settledWithin } from '../clock.js';
 import { CancelledError } from '../orchestrator/cancellation.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
 
@@ -28,9 +28,7 @@ export class ActiveRuns extends Map<string, ActiveRun> {
    */
   async drain(graceMs: number, log: { warn(obj: object, msg: string): void }): Promise<void> {
     const all = () => Promise.all([...this.values()].map((a) => a.done));
-    const timer = new AbortController();
-    await Promise.race([all(), sleep(graceMs, timer.signal).catch(() => undefined)]);
-    timer.abort();
+    await settledWithin(all(), graceMs);
     if (this.size > 0) {
       log.warn({ runs: this.size }, 'shutdown grace period over; handing running runs back');
       for (const a of this.values()) a.controller.abort(new CancelledError('shutdown'));

@@ -1,7 +1,7 @@
 import type { Job, Worker } from 'bullmq';
 import { lazyRequire } from '../lazy-require.js';
 import type { Redis } from 'ioredis';
-import { sleep } from '../clock.js';
+import { settledWithin } from '../clock.js';
 import { AppError, shuttingDown } from '../errors.js';
 import { cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
@@ -185,12 +185,11 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
         const closing = worker ? worker.close() : Promise.resolve();
         await active.drain(graceMs, log);
         // Nothing runs here any more: closing BullMQ's connections must not hold the exit (seen after a Redis outage).
-        const settled = await Promise.race([closing.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
-        if (!settled) {
+        if (!(await settledWithin(closing, CLOSE_WAIT_MS))) {
           log.warn('the run worker did not close in time; forcing it');
           void worker?.close(true).catch(() => undefined);
         }
-        await Promise.race([queue.close(), sleep(CLOSE_WAIT_MS)]).catch(() => undefined);
+        await settledWithin(queue.close(), CLOSE_WAIT_MS).catch(() => undefined);
         subscriber?.disconnect();
       })();
       return shutdownPromise;
