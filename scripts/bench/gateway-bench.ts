@@ -142,31 +142,35 @@ export async function benchGateway(env: GatewayBenchEnv): Promise<GatewayFigures
   const baselineIdleMiB = env.baseline ? rssMiB(env.baseline.pid) : null;
   const baselineOverhead: NonNullable<GatewayFigures['baseline']>['overhead'] = [];
   const baselineCeiling: NonNullable<GatewayFigures['baseline']>['ceiling'] = [];
-  let baselineUnderLoad: RssSummary = { samples: 0, meanMiB: null, maxMiB: null };
+  /** Each side's RSS (by pid), sampled during its 64-connection runs of section 1. */
+  const underLoadByPid = new Map<number, RssSummary>();
+  const underLoadOf = (child: BenchChild): RssSummary => underLoadByPid.get(child.pid) ?? { samples: 0, meanMiB: null, maxMiB: null };
+  /** `run()`, with `child`'s RSS sampled meanwhile when at 64 connections. */
+  const sampledAt64 = async <T>(child: BenchChild, connections: number, run: () => Promise<T>): Promise<T> => {
+    if (connections !== 64) return run();
+    const sampler = sampleRss(child.pid, 200);
+    const result = await run();
+    underLoadByPid.set(child.pid, mergeRss(underLoadOf(child), sampler.stop()));
+    return result;
+  };
 
   env.log('1. gateway overhead, fake latency 20 ms');
   const overhead: OverheadPair[] = [];
   const peerOverhead: { connections: number; stream: boolean; run: PeerRun }[] = [];
-  let underLoad: RssSummary = { samples: 0, meanMiB: null, maxMiB: null };
-  let portkeyUnderLoad: RssSummary = { samples: 0, meanMiB: null, maxMiB: null };
   for (const connections of CONNECTIONS) {
     for (const stream of [false, true]) {
       const mode = stream ? 'stream' : 'json';
       const direct = await load(`direct ${mode}`, fakeUrl, directBody(stream), connections);
       const bareR = await load(`bare proxy ${mode}`, bareUrl, directBody(stream), connections, env.durationS, bare);
-      const sampler = connections === 64 ? sampleRss(server.pid, 200) : undefined;
-      const through = await load(`server ${mode}`, serverUrl, serverBody(stream), connections, env.durationS, server);
-      if (sampler) underLoad = mergeRss(underLoad, sampler.stop());
+      const through = await sampledAt64(server, connections, () => load(`server ${mode}`, serverUrl, serverBody(stream), connections, env.durationS, server));
       overhead.push({ connections, stream, direct, bare: bareR, server: through });
       if (portkey && PEER_CONNECTIONS.includes(connections)) {
-        const peerSampler = connections === 64 ? sampleRss(portkey.pid, 200) : undefined;
-        peerOverhead.push({ connections, stream, run: await loadPortkey(stream, connections) });
-        if (peerSampler) portkeyUnderLoad = mergeRss(portkeyUnderLoad, peerSampler.stop());
+        peerOverhead.push({ connections, stream, run: await sampledAt64(portkey, connections, () => loadPortkey(stream, connections)) });
       }
-      if (env.baseline && PEER_CONNECTIONS.includes(connections)) {
-        const baseSampler = connections === 64 ? sampleRss(env.baseline.pid, 200) : undefined;
-        baselineOverhead.push({ connections, stream, run: await load(`baseline ${mode}`, baselineUrl, serverBody(stream), connections, env.durationS, env.baseline) });
-        if (baseSampler) baselineUnderLoad = mergeRss(baselineUnderLoad, baseSampler.stop());
+      const baseline = env.baseline;
+      if (baseline && PEER_CONNECTIONS.includes(connections)) {
+        const run = await sampledAt64(baseline, connections, () => load(`baseline ${mode}`, baselineUrl, serverBody(stream), connections, env.durationS, baseline));
+        baselineOverhead.push({ connections, stream, run });
       }
     }
   }
@@ -185,9 +189,9 @@ export async function benchGateway(env: GatewayBenchEnv): Promise<GatewayFigures
   return {
     overhead,
     ceiling,
-    portkey: portkey ? { overhead: peerOverhead, idleMiB: portkeyIdleMiB, underLoad: portkeyUnderLoad } : { skipped: (env.portkey as { skipped: string }).skipped },
-    memory: { startMiB, idleMiB, bareIdleMiB, underLoad, afterMiB: rssMiB(server.pid) },
-    ...(env.baseline ? { baseline: { overhead: baselineOverhead, ceiling: baselineCeiling, idleMiB: baselineIdleMiB, underLoad: baselineUnderLoad } } : {}),
+    portkey: portkey ? { overhead: peerOverhead, idleMiB: portkeyIdleMiB, underLoad: underLoadOf(portkey) } : { skipped: (env.portkey as { skipped: string }).skipped },
+    memory: { startMiB, idleMiB, bareIdleMiB, underLoad: underLoadOf(server), afterMiB: rssMiB(server.pid) },
+    ...(env.baseline ? { baseline: { overhead: baselineOverhead, ceiling: baselineCeiling, idleMiB: baselineIdleMiB, underLoad: underLoadOf(env.baseline) } } : {}),
   };
 }
 
@@ -201,8 +205,10 @@ function mergeRss(a: RssSummary, b: RssSummary): RssSummary {
   };
 }
 
-const cpu = (m: Measured | undefined): string => ms(m?.proxyCpuMsPerReq ?? Number.NaN, 3);
-const isRun = (r: PeerRun | undefined): r is Measured => r !== undefined && !('failed' in r && typeof r.failed === 'string');
+/** A run's proxy CPU per request, formatted. */
+export const cpu = (m: Measured | undefined): string => ms(m?.proxyCpuMsPerReq ?? Number.NaN, 3);
+/** Whether a peer's run happened (a Measured's `failed` counts requests; a failed peer's says why). */
+export const isRun = (r: PeerRun | undefined): r is Measured => r !== undefined && !('failed' in r && typeof r.failed === 'string');
 
 /** Table rows of sections 1, 2 and 6, with the targets of issue 18. */
 export function gatewayRows(f: GatewayFigures): Row[] {

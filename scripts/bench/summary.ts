@@ -1,4 +1,4 @@
-import type { GatewayFigures, Measured, PeerRun } from './gateway-bench.js';
+import { cpu, isRun, type GatewayFigures, type Measured, type PeerRun } from './gateway-bench.js';
 import { median } from './numbers.js';
 import { mib, ms, num, pct } from './report.js';
 import type { StartupFigures } from './startup.js';
@@ -23,9 +23,8 @@ const format = (title: string, lines: string[][]): string => {
   return [title, fmt(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(fmt)].join('\n');
 };
 
-const run = (r: PeerRun | undefined): Measured | undefined => (r && typeof (r as { failed: unknown }).failed === 'number' ? (r as Measured) : undefined);
-const failedNote = (r: PeerRun | undefined): string => (r && typeof (r as { failed: unknown }).failed === 'string' ? 'fails (500)' : 'n/a');
-const cpu = (m: Measured | undefined) => ms(m?.proxyCpuMsPerReq ?? Number.NaN, 3);
+const run = (r: PeerRun | undefined): Measured | undefined => (isRun(r) ? r : undefined);
+const failedNote = (r: PeerRun | undefined): string => (r && !isRun(r) ? 'fails (500)' : 'n/a');
 
 export function summaryTable(raw: Raw): string {
   const lines: string[][] = [['', 'direct', 'bare proxy', 'this server', 'Portkey']];
