@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { BenchChild } from './child.js';
 import { runLoad, type LoadResult } from './load.js';
+import { portkeyHeaders } from './portkey.js';
 import { mib, ms, num, pct, type Row } from './report.js';
 import { rssMiB, sampleRss, type RssSummary } from './rss.js';
 
@@ -100,14 +101,15 @@ export async function benchGateway(env: GatewayBenchEnv): Promise<GatewayFigures
   const baselineUrl = env.baseline ? `${env.baseline.info.url}/v1/chat/completions` : '';
   const portkey = 'skipped' in env.portkey ? null : env.portkey;
   const portkeyUrl = portkey ? `${portkey.info.url}/v1/chat/completions` : '';
-  const portkeyHeaders = portkey ? (portkey.info.headers as Record<string, string>) : {};
+  /** What routes a Portkey request to the fake. */
+  const peerHeaders = portkeyHeaders(fake.info.url);
   /** Whether Portkey answers this mode at all: one request first, so a peer that fails is not hammered for a whole run. */
   const portkeyWorks = new Map<boolean, string | null>();
   const probePortkey = async (stream: boolean): Promise<string | null> => {
     if (!portkeyWorks.has(stream)) {
       const res = await request(portkeyUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer bench', ...portkeyHeaders },
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench', ...peerHeaders },
         body: JSON.stringify(directBody(stream)),
       });
       const text = await res.body.text();
@@ -121,7 +123,7 @@ export async function benchGateway(env: GatewayBenchEnv): Promise<GatewayFigures
       env.log(`  Portkey ${stream ? 'stream' : 'json'} c=${connections}: not run, a single request fails: ${failure}`);
       return { failed: failure };
     }
-    return load(`Portkey ${stream ? 'stream' : 'json'}`, portkeyUrl, directBody(stream), connections, durationS, portkey!, portkeyHeaders);
+    return load(`Portkey ${stream ? 'stream' : 'json'}`, portkeyUrl, directBody(stream), connections, durationS, portkey!, peerHeaders);
   };
 
   const startMiB = rssMiB(server.pid);

@@ -155,9 +155,7 @@ async function main(): Promise<void> {
     if ('entry' in portkeyEntry) {
       try {
         const peer = await startPortkey(portkeyEntry.entry, portkeyProbe);
-        const child = asBenchChild(peer);
-        child.info.headers = portkeyHeaders(fake.info.url);
-        portkey = child;
+        portkey = asBenchChild(peer);
         stopPortkey = () => stopPeer(peer.process);
       } catch (err) {
         portkey = { skipped: `cannot start: ${(err as Error).message.slice(0, 200)}` };
