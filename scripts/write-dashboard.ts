@@ -24,7 +24,8 @@ interface Row {
 }
 
 const rate = '$__rate_interval';
-const q = (p: number, metric: string, by: string) => `histogram_quantile(${p}, sum by (le, ${by}) (rate(${metric}_bucket[${rate}])))`;
+/** The `p` quantile of a histogram, per `by` label(s) or over all series. */
+const q = (p: number, metric: string, by?: string) => `histogram_quantile(${p}, sum by (le${by ? `, ${by}` : ''}) (rate(${metric}_bucket[${rate}])))`;
 
 export const ROWS: Row[] = [
   {
@@ -46,10 +47,7 @@ export const ROWS: Row[] = [
         title: 'Latency p50 / p95 / p99',
         description: 'Request duration over all routes; streams count until their last byte.',
         unit: 's',
-        targets: [0.5, 0.95, 0.99].map((p) => ({
-          expr: `histogram_quantile(${p}, sum by (le) (rate(http_request_duration_seconds_bucket[${rate}])))`,
-          legend: `p${p * 100}`,
-        })),
+        targets: [0.5, 0.95, 0.99].map((p) => ({ expr: q(p, 'http_request_duration_seconds'), legend: `p${p * 100}` })),
       },
       {
         title: 'p95 latency by route',
@@ -143,10 +141,7 @@ export const ROWS: Row[] = [
         title: 'Workflow duration p50 / p95',
         description: 'How long runs take end to end.',
         unit: 's',
-        targets: [0.5, 0.95].map((p) => ({
-          expr: `histogram_quantile(${p}, sum by (le) (rate(workflow_duration_seconds_bucket[${rate}])))`,
-          legend: `p${p * 100}`,
-        })),
+        targets: [0.5, 0.95].map((p) => ({ expr: q(p, 'workflow_duration_seconds'), legend: `p${p * 100}` })),
       },
     ],
   },
