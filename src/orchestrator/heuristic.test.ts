@@ -24,4 +24,11 @@ describe('classifyHeuristically', () => {
     const message = 'Please do the following for my project:\n1. outline the modules\n2. implement the parser\n3. write tests\n4. review it';
     expect(classifyHeuristically(message).category).toBe('H');
   });
+
+  it('counts list lines in time linear in the text: a long run of blank lines does not hold the event loop', () => {
+    const started = performance.now();
+    const result = classifyHeuristically(`Plan it\n1. research\n\n  2. write\n- review\n${'\n \n'.repeat(100_000)}and that is all`);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.reasoning).toContain('3 list lines');
+  });
 });
