@@ -38,4 +38,28 @@ describe('console: drift', () => {
     // As many rows as series.
     await expect.poll(() => page.locator('tr[data-series]').count()).toBe(api.series.length);
   });
+
+  it('polls once: a tab hidden and shown again while a read is in flight does not start a second poll loop', async () => {
+    const { page } = h;
+    // Signed in by the test above; the Drift page reads GET /drift every 5 s.
+    let started = 0;
+    await page.route(/\/drift$/, async (route) => {
+      started++;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await route.continue();
+    });
+    await nav(page, 'Runs');
+    await nav(page, 'Drift');
+    await expect.poll(() => started).toBe(1);
+    // The read is in flight (held 1 s): hide the tab and show it again.
+    await page.evaluate(`for (const state of ['hidden', 'visible']) {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }`);
+    // The next read is due 5 s after this one ends; none may start before.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(started).toBe(1);
+    await page.unroute(/\/drift$/);
+  });
 });
+

@@ -21,20 +21,25 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, intervalMs
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // A read in flight: showing the tab again then must not start a second loop beside this one.
+    let reading = false;
     const tick = async () => {
       timer = undefined;
       if (document.visibilityState === 'hidden') return;
+      reading = true;
       try {
         const data = await loadRef.current(controller.signal);
         if (!controller.signal.aborted) setState({ data, error: null, at: Date.now() });
       } catch (err) {
         if (controller.signal.aborted) return;
         setState((prev) => ({ ...prev, error: describeError(err) }));
+      } finally {
+        reading = false;
       }
       if (!controller.signal.aborted) timer = setTimeout(() => void tick(), intervalMs);
     };
     const onVisible = () => {
-      if (document.visibilityState === 'visible' && timer === undefined) void tick();
+      if (document.visibilityState === 'visible' && timer === undefined && !reading) void tick();
     };
     document.addEventListener('visibilitychange', onVisible);
     void tick();
