@@ -5,7 +5,7 @@ import type { BenchServerOptions } from './bench-config.js';
 import { BASELINE_DIR, buildBaseline, buildForBench } from './build.js';
 import { startChild, type BenchChild } from './child.js';
 import { benchGateway, directBody, gatewayRows, type GatewayFigures } from './gateway-bench.js';
-import { asBenchChild, stopPeer } from './peer-process.js';
+import { asBenchChild } from './peer-process.js';
 import { installPortkey, PORTKEY_VERSION, portkeyHeaders, startPortkey } from './portkey.js';
 import { readyProbe, startServerProcess, startupRows, timeStarts, type StartupFigures } from './startup.js';
 import { beforeAfterTable, summaryTable } from './summary.js';
@@ -43,7 +43,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const srcRoot = args.find((a) => a.startsWith('--src='))?.slice(6);
-const withPortkey = !args.includes('--no-portkey');
+const measurePortkey = !args.includes('--no-portkey');
 const portkeyVersion = args.find((a) => a.startsWith('--portkey='))?.slice(10) ?? PORTKEY_VERSION;
 const baselineRef = args.find((a) => a.startsWith('--baseline='))?.slice(11);
 const wants = (...sections: string[]) => !only || sections.some((s) => only.includes(s));
@@ -79,6 +79,21 @@ async function stop(child: BenchChild): Promise<void> {
   children.splice(children.indexOf(child), 1);
 }
 
+/**
+ * `start(entry)` with the installed Portkey gateway, or why it is not measured: not installed
+ * (`portkey` says why), or it failed to start (logged).
+ */
+async function withPortkey<T>(portkey: { entry: string } | { skipped: string }, start: (entry: string) => Promise<T>): Promise<T | { skipped: string }> {
+  if ('skipped' in portkey) return portkey;
+  try {
+    return await start(portkey.entry);
+  } catch (err) {
+    const skipped = `cannot start: ${(err as Error).message.slice(0, 200)}`;
+    log(`  Portkey skipped: ${skipped}`);
+    return { skipped };
+  }
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -102,7 +117,7 @@ async function main(): Promise<void> {
   }
 
   let portkeyEntry: { entry: string } | { skipped: string } = { skipped: '--no-portkey' };
-  if (withPortkey && wants('1', '2', '6', '10')) {
+  if (measurePortkey && wants('1', '2', '6', '10')) {
     log(`Portkey gateway ${portkeyVersion}: installing on demand into os.tmpdir() (reused by later runs)`);
     const installed = await installPortkey(portkeyVersion);
     portkeyEntry = 'entry' in installed ? installed : { skipped: installed.error };
@@ -130,17 +145,13 @@ async function main(): Promise<void> {
     log(`  server: ${server.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${server.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
     const before = baseline ? await timeStarts(() => startServerProcess(fake.info.url, BASELINE_DIR), settings.starts) : undefined;
     if (before) log(`  baseline: ${before.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${before.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
-    let portkey: StartupFigures['portkey'] = null;
-    if ('entry' in portkeyEntry) {
-      const entry = portkeyEntry.entry;
-      try {
-        portkey = await timeStarts(async () => ({ peer: await startPortkey(entry, portkeyProbe) }), settings.starts);
-        log(`  Portkey: ${portkey.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${portkey.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
-      } catch (err) {
-        portkey = { skipped: `cannot start: ${(err as Error).message.slice(0, 200)}` };
-        log(`  Portkey skipped: ${portkey.skipped}`);
-      }
-    } else if (withPortkey) portkey = { skipped: portkeyEntry.skipped };
+    const portkey: StartupFigures['portkey'] = measurePortkey
+      ? await withPortkey(portkeyEntry, async (entry) => {
+          const starts = await timeStarts(async () => ({ peer: await startPortkey(entry, portkeyProbe) }), settings.starts);
+          log(`  Portkey: ${starts.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${starts.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
+          return starts;
+        })
+      : null;
     raw.startup = { server, portkey, ...(before ? { baseline: before } : {}) };
     rows.push(...startupRows(raw.startup));
     await fake.send('setLatency', 20);
@@ -150,18 +161,7 @@ async function main(): Promise<void> {
     const server = await start('server-child.ts', serverOptions(), true);
     const bare = await start('bare-proxy.ts', { upstream: fake.info.url });
     const before = baseline ? await start('server-child.ts', serverOptions(), false, BASELINE_DIR) : undefined;
-    let portkey: BenchChild | { skipped: string } = { skipped: 'skipped' in portkeyEntry ? portkeyEntry.skipped : '' };
-    let stopPortkey = async () => {};
-    if ('entry' in portkeyEntry) {
-      try {
-        const peer = await startPortkey(portkeyEntry.entry, portkeyProbe);
-        portkey = asBenchChild(peer);
-        stopPortkey = () => stopPeer(peer.process);
-      } catch (err) {
-        portkey = { skipped: `cannot start: ${(err as Error).message.slice(0, 200)}` };
-        log(`Portkey skipped: ${portkey.skipped}`);
-      }
-    }
+    const portkey = await withPortkey(portkeyEntry, async (entry) => asBenchChild(await startPortkey(entry, portkeyProbe)));
     raw.gateway = await benchGateway({
       fake,
       server,
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       log,
     });
     rows.push(...gatewayRows(raw.gateway));
-    await stopPortkey();
+    if (!('skipped' in portkey)) await portkey.stop();
     if (before) await stop(before);
     await stop(bare);
     await stop(server);
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
       `${table}\n`,
   );
   const out = fileURLToPath(new URL('./last-run.json', import.meta.url));
-  writeFileSync(out, `${JSON.stringify({ startedAt, elapsedS, loadAtEnd, quick, srcRoot: srcRoot ?? null, settings, machine, portkeyVersion: withPortkey ? portkeyVersion : null, baseline: baseline ?? null, rows, raw }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ startedAt, elapsedS, loadAtEnd, quick, srcRoot: srcRoot ?? null, settings, machine, portkeyVersion: measurePortkey ? portkeyVersion : null, baseline: baseline ?? null, rows, raw }, null, 2)}\n`);
   log(`\nraw figures: ${out}${profile ? `\nCPU profiles: ${profileDir}` : ''}`);
 }
 
