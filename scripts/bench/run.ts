@@ -161,7 +161,12 @@ async function main(): Promise<void> {
     const server = await start('server-child.ts', serverOptions(), true);
     const bare = await start('bare-proxy.ts', { upstream: fake.info.url });
     const before = baseline ? await start('server-child.ts', serverOptions(), false, BASELINE_DIR) : undefined;
-    const portkey = await withPortkey(portkeyEntry, async (entry) => asBenchChild(await startPortkey(entry, portkeyProbe)));
+    // Registered with the other children, so a failed bench stops it too (its stderr pipe would keep the bench alive).
+    const portkey = await withPortkey(portkeyEntry, async (entry) => {
+      const child = asBenchChild(await startPortkey(entry, portkeyProbe));
+      children.push(child);
+      return child;
+    });
     raw.gateway = await benchGateway({
       fake,
       server,
@@ -173,7 +178,7 @@ async function main(): Promise<void> {
       log,
     });
     rows.push(...gatewayRows(raw.gateway));
-    if (!('skipped' in portkey)) await portkey.stop();
+    if (!('skipped' in portkey)) await stop(portkey);
     if (before) await stop(before);
     await stop(bare);
     await stop(server);
