@@ -64,14 +64,18 @@ async function submit(via: ServerProcess, tag: string): Promise<string> {
 
 const record = async (via: ServerProcess, id: string): Promise<Record<string, any>> => (await fetch(`${via.url}/runs/${id}`)).json() as Promise<Record<string, any>>;
 
+/** The replica running task `task` of run `id` (as `via` reports it), and the other replica. */
+async function holderOf(via: ServerProcess, id: string, task: number) {
+  const holderName = (await record(via, id)).tasks[task].replica as string;
+  const otherName = holderName === 'replica-a' ? 'replica-b' : 'replica-a';
+  return { holderName, holder: replicas.get(holderName)!, otherName, other: replicas.get(otherName)! };
+}
+
 describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   it('kill -9 of the replica running a run: the other resumes it within run_stall_s + task time, repeating no finished task', async () => {
     const id = await submit(replicas.get('replica-a')!, 'kill');
     await waitFor(() => (seen('kill inline draft') > 0 ? true : undefined), 'the first inline task to start');
-    const holderName = (await record(replicas.get('replica-a')!, id)).tasks[3].replica as string;
-    const holder = replicas.get(holderName)!;
-    const otherName = holderName === 'replica-a' ? 'replica-b' : 'replica-a';
-    const other = replicas.get(otherName)!;
+    const { holderName, holder, otherName, other } = await holderOf(replicas.get('replica-a')!, id, 3);
     holder.child.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
@@ -98,14 +102,12 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   it('SIGTERM of the replica running a run: it finishes its task, hands the run back, and the other completes it; nothing is cancelled', async () => {
     const id = await submit(replicas.get('replica-b')!, 'term');
     await waitFor(() => (seen('term inline draft') > 0 ? true : undefined), 'the first inline task to start');
-    const holderName = (await record(replicas.get('replica-b')!, id)).tasks[3].replica as string;
-    const holder = replicas.get(holderName)!;
-    const otherName = holderName === 'replica-a' ? 'replica-b' : 'replica-a';
+    const { holderName, holder, otherName, other } = await holderOf(replicas.get('replica-b')!, id, 3);
     holder.child.kill('SIGTERM');
     expect(await holder.exited).toBe(0);
 
     const run = await waitFor(async () => {
-      const r = await record(replicas.get(otherName)!, id);
+      const r = await record(other, id);
       return r.finished_at ? r : undefined;
     }, 'the handed-back run to finish', 60_000);
     expect(run.status).toBe('completed');
@@ -125,8 +127,7 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   it('cancels a run from the replica that does not hold it', async () => {
     const id = await submit(replicas.get('replica-a')!, 'cancel');
     await waitFor(() => (seen('cancel linear alpha') > 0 ? true : undefined), 'the run to start');
-    const holderName = (await record(replicas.get('replica-a')!, id)).tasks[0].replica as string;
-    const other = replicas.get(holderName === 'replica-a' ? 'replica-b' : 'replica-a')!;
+    const { other } = await holderOf(replicas.get('replica-a')!, id, 0);
     const res = await fetch(`${other.url}/runs/${id}/cancel`, { method: 'POST' });
     expect(res.status).toBe(200);
     const run = (await res.json()) as Record<string, any>;
