@@ -111,6 +111,21 @@ export const ROWS: Row[] = [
         targets: [{ expr: q(0.95, 'rate_limiter_wait_seconds', 'provider'), legend: '{{provider}}' }],
       },
       {
+        title: 'Rate-limiter headroom by provider',
+        description: "Share of each provider's per-minute request allowance still unused in the current window (1 = untouched, 0 = spent: calls wait or fall back).",
+        unit: 'percentunit',
+        targets: [{ expr: 'min by (provider) (rate_limiter_headroom_ratio)', legend: '{{provider}}' }],
+      },
+      {
+        title: 'Rate-limiter queue and concurrency by provider',
+        description: 'Calls waiting for a slot and calls holding one (at most rate_limits.max_concurrent per replica).',
+        unit: 'short',
+        targets: [
+          { expr: 'sum by (provider) (rate_limiter_queued)', legend: '{{provider}} queued' },
+          { expr: 'sum by (provider) (rate_limiter_running)', legend: '{{provider}} running' },
+        ],
+      },
+      {
         title: 'Simulated calls',
         description: 'Calls answered by the built-in simulator because a provider has no key: should be 0 in production.',
         unit: 'reqps',
@@ -167,6 +182,35 @@ export const ROWS: Row[] = [
         description: 'Input and output tokens, extrapolated to an hour.',
         unit: 'short',
         targets: [{ expr: `sum by (model, direction) (rate(tokens_total[${rate}])) * 3600`, legend: '{{model}} {{direction}}' }],
+      },
+      {
+        title: 'Cost and tokens per hour by tier',
+        description: 'Spend and tokens of the calls made for L, M and H requests (H: planner, tasks, finisher); none = not categorized (/workflow, /template, a named /v1 model).',
+        unit: 'short',
+        targets: [
+          { expr: `sum by (tier) (rate(cost_usd_total[${rate}])) * 3600`, legend: '{{tier}} USD' },
+          { expr: `sum by (tier) (rate(tokens_total[${rate}])) * 3600`, legend: '{{tier}} tokens' },
+        ],
+      },
+      {
+        title: 'Response cache hit rate',
+        description: 'Hits among the lookups that used the cache (hits and misses; bypasses excluded).',
+        unit: 'percentunit',
+        targets: [
+          {
+            expr: `sum(rate(cache_lookups_total{outcome="hit"}[${rate}])) / sum(rate(cache_lookups_total{outcome=~"hit|miss"}[${rate}]))`,
+            legend: 'hit rate',
+          },
+        ],
+      },
+      {
+        title: 'Saved by the response cache per hour',
+        description: 'USD the original calls of cache hits cost, and their tokens, not spent again (extrapolated to an hour).',
+        unit: 'short',
+        targets: [
+          { expr: `sum(rate(cache_saved_usd_total[${rate}])) * 3600`, legend: 'USD' },
+          { expr: `sum(rate(cache_tokens_saved_total[${rate}])) * 3600`, legend: 'tokens' },
+        ],
       },
       {
         title: 'Split and canary arms',

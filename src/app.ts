@@ -22,6 +22,7 @@ import { createRedisCacheDriver } from './cache/redis-driver.js';
 import { adminCacheRoutes } from './server/routes/admin-cache.js';
 import { driftRoutes } from './server/routes/drift.js';
 import { createDriftDetector } from './telemetry/drift/detector.js';
+import { createRequestTiers } from './telemetry/request-tiers.js';
 import { registerDriftMetrics } from './telemetry/drift/drift-metrics.js';
 import type { SharedLimits } from './gateway/limiter.js';
 import type { Gateway } from './gateway/types.js';
@@ -177,11 +178,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const stores = deps.stores ?? createMemoryStores();
   const stats = createStats({ bus, clock, config });
   const timeseries = createTimeseries({ bus, clock, models: Object.keys(config.models) });
+  const tiers = createRequestTiers(bus);
   const metrics = createMetrics({
     bus,
     config,
+    tiers,
     storeHealth: () => stores.health(),
-    stateSizes: () => ({ ...runtime.current().gateway.stateSizes?.(), ...stats.stateSizes(), ...drift.stateSizes() }),
+    gatewayHealth: () => runtime.current().gateway.health(),
+    stateSizes: () => ({ ...runtime.current().gateway.stateSizes?.(), ...stats.stateSizes(), ...drift.stateSizes(), request_tiers: tiers.size() }),
   });
   const runtime = createConfigRuntime({ hash: configHash(loaded.document), loaded, gateway, adapters, overrides: deps.adapters, bus });
   /** The config new work starts with (a request keeps the version it started with). */
@@ -204,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const base = { config, config_version: runtime.current().hash, catalog, gateway, stores, bus, clock, log: app.log, traffic, shadows };
   const replica = deps.replica ?? replicaId();
-  const drift = createDriftDetector({ bus, clock, config: activeConfig, store: stores.drift, log: app.log, replica });
+  const drift = createDriftDetector({ bus, clock, config: activeConfig, store: stores.drift, log: app.log, replica, tiers });
   registerDriftMetrics(metrics.registry, drift, bus);
   const runs = createRunEngineFor(
     { ...base, replica, outboxFor: (run) => webhookMessages(config.webhooks, run, clock.now()) },

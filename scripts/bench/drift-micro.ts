@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { EventBus } from '../../src/event-bus.js';
 import type { AppEvents } from '../../src/events.js';
 import { createMemoryDriftStore } from '../../src/store/drift-memory.js';
+import { createRequestTiers } from '../../src/telemetry/request-tiers.js';
 import { createDriftDetector } from '../../src/telemetry/drift/detector.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { createStats } from '../../src/telemetry/stats.js';
@@ -23,8 +24,10 @@ const clock = { now: () => now };
 function busWith(drift: boolean) {
   const bus = new EventBus<AppEvents>();
   createStats({ bus, clock, config });
-  createMetrics({ bus, config });
-  if (drift) createDriftDetector({ bus, clock, config: () => config, store: createMemoryDriftStore(), log: { warn: () => undefined }, replica: 'bench' });
+  // As the app builds them: the request tiers are remembered whether drift detection is on or not.
+  const tiers = createRequestTiers(bus);
+  createMetrics({ bus, config, tiers });
+  if (drift) createDriftDetector({ bus, clock, config: () => config, store: createMemoryDriftStore(), log: { warn: () => undefined }, replica: 'bench', tiers });
   bus.emit('request_categorized', { request_id: 'r1', endpoint: '/chat', category: 'M', source: 'model' });
   return bus;
 }

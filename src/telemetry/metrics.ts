@@ -1,9 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
-import type { CircuitState } from '../gateway/types.js';
+import type { CircuitState, GatewayHealth } from '../gateway/types.js';
 import { createLabelBounder } from './labels.js';
 import type { RequestEndListener } from './request-end.js';
+import type { RequestTiers } from './request-tiers.js';
 
 /** Prometheus metrics of one server instance, rendered by GET /metrics. */
 export interface Metrics {
@@ -30,8 +31,12 @@ export function createMetrics(opts: {
   storeHealth?: () => Promise<{ status: 'ok' | 'error'; driver: string }>;
   /** Asked at each scrape: entries of the other state keyed by caller-chosen names (gateway, stats), by kind. */
   stateSizes?: () => Record<string, number>;
+  /** The tier of each recent request: tokens and cost are labelled with it (`none` for calls of uncategorized requests). */
+  tiers?: RequestTiers;
+  /** Asked at each scrape for the rate limiters' state (`rate_limiter_*` gauges): the active gateway's health. */
+  gatewayHealth?: () => Promise<GatewayHealth>;
 }): Metrics {
-  const { bus, config, storeHealth, stateSizes } = opts;
+  const { bus, config, storeHealth, stateSizes, tiers, gatewayHealth } = opts;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -125,14 +130,14 @@ export function createMetrics(opts: {
   const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
   const tokens = new Counter({
     name: 'tokens_total',
-    help: 'Tokens of successful calls by model and direction (in = prompt, out = completion)',
-    labelNames: ['model', 'direction'] as const,
+    help: 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized) and direction (in = prompt, out = completion)',
+    labelNames: ['model', 'tier', 'direction'] as const,
     registers,
   });
   const cost = new Counter({
     name: 'cost_usd_total',
-    help: 'Billed cost in USD of successful live calls, by model',
-    labelNames: ['model'] as const,
+    help: 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized)',
+    labelNames: ['model', 'tier'] as const,
     registers,
   });
 
@@ -169,6 +174,34 @@ export function createMetrics(opts: {
     if (e.saved_usd > 0) cacheSavedUsd.inc(e.saved_usd);
   });
 
+  if (gatewayHealth) {
+    // Read at scrape time from the limiters themselves: nothing is recorded per request.
+    const limiterGauge = (name: string, help: string, value: (p: GatewayHealth['providers'][string]) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['provider'] as const,
+        registers,
+        async collect() {
+          const { providers } = await gatewayHealth();
+          this.reset();
+          for (const [provider, state] of Object.entries(providers)) {
+            const v = value(state);
+            // No window (unlimited) has no headroom to report.
+            if (v !== null) this.set({ provider: providerLabel(provider) }, v);
+          }
+        },
+      });
+    limiterGauge('rate_limiter_headroom', 'Request starts still allowed in the current minute window, by provider (rate_limits.requests_per_minute minus those started)', (p) => p.reservoir);
+    limiterGauge(
+      'rate_limiter_headroom_ratio',
+      'Share (0-1) of the per-minute request allowance still unused in the current window, by provider',
+      (p) => (p.reservoir === null || !(p.limits.requests_per_minute > 0) ? null : p.reservoir / p.limits.requests_per_minute),
+    );
+    limiterGauge('rate_limiter_queued', 'Calls waiting for a rate-limiter slot, by provider', (p) => p.queued);
+    limiterGauge('rate_limiter_running', 'Calls holding a concurrency slot, by provider (at most rate_limits.max_concurrent)', (p) => p.running);
+  }
+
   if (storeHealth) {
     new Gauge({
       name: 'store_up',
@@ -197,11 +230,12 @@ export function createMetrics(opts: {
       return;
     }
     if (e.outcome === 'cancelled') return;
+    const tier = tiers?.tierOf(e.context.request_id) ?? 'none';
     if (e.usage) {
-      tokens.inc({ model, direction: 'in' }, e.usage.prompt_tokens);
-      tokens.inc({ model, direction: 'out' }, e.usage.completion_tokens);
+      tokens.inc({ model, tier, direction: 'in' }, e.usage.prompt_tokens);
+      tokens.inc({ model, tier, direction: 'out' }, e.usage.completion_tokens);
     }
-    if (!e.simulated && e.cost_usd) cost.inc({ model }, e.cost_usd);
+    if (!e.simulated && e.cost_usd) cost.inc({ model, tier }, e.cost_usd);
   });
   bus.on('retry', (e) => retries.inc({ model: modelLabel(e.model) }));
   bus.on('fallback', (e) => fallbacks.inc({ from: modelLabel(e.from), to: modelLabel(e.to) }));

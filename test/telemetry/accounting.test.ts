@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/event-bus.js';
 import type { AppEvents } from '../../src/events.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { createRequestTiers } from '../../src/telemetry/request-tiers.js';
 import { createStats } from '../../src/telemetry/stats.js';
 import { testConfig } from './config.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
@@ -156,5 +157,46 @@ describe('metrics after the same scenario', () => {
     expect(a.metrics.registry).not.toBe(b.metrics.registry);
     expect(sampleValue(parsePrometheusText(await a.metrics.render()), 'model_retries_total', { model: 'fast_ai' })).toBe(1);
     expect(parsePrometheusText(await b.metrics.render()).get('model_retries_total')!.samples).toEqual([]);
+  });
+});
+
+describe('metrics by tier', () => {
+  it("labels tokens and cost with the tier of the request that made the call, 'none' when it was not categorized", async () => {
+    const config = testConfig();
+    const bus = new EventBus<AppEvents>();
+    const tiers = createRequestTiers(bus);
+    const metrics = createMetrics({ bus, config, tiers });
+    const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    const call = (model: string, request_id: string | undefined, cost_usd: number) =>
+      bus.emit('attempt', { model, provider: 'openrouter', outcome: 'success', latency_ms: 10, usage, cost_usd, simulated: false, context: { request_id } });
+    bus.emit('request_categorized', { request_id: 'req-h', endpoint: '/chat', category: 'H', source: 'model' });
+    bus.emit('request_categorized', { request_id: 'req-l', endpoint: '/v1/chat/completions', category: 'L', source: 'heuristic' });
+    call('thinking_ai', 'req-h', 0.01); // the planner
+    call('medium_ai', 'req-h', 0.002); // a task of its workflow
+    call('fast_ai', 'req-l', 0.001);
+    call('medium_ai', 'req-named', 0.004); // a named model on /v1: never categorized
+    call('medium_ai', undefined, 0.008); // a schedule's run
+
+    const families = parsePrometheusText(await metrics.render());
+    const v = (name: string, labels: Record<string, string>) => sampleValue(families, name, labels);
+    expect(v('cost_usd_total', { model: 'thinking_ai', tier: 'H' })).toBeCloseTo(0.01, 12);
+    expect(v('cost_usd_total', { model: 'medium_ai', tier: 'H' })).toBeCloseTo(0.002, 12);
+    expect(v('cost_usd_total', { model: 'fast_ai', tier: 'L' })).toBeCloseTo(0.001, 12);
+    expect(v('cost_usd_total', { model: 'medium_ai', tier: 'none' })).toBeCloseTo(0.012, 12);
+    expect(v('tokens_total', { model: 'medium_ai', tier: 'H', direction: 'in' })).toBe(10);
+    expect(v('tokens_total', { model: 'medium_ai', tier: 'none', direction: 'out' })).toBe(10);
+    expect(families.get('cost_usd_total')!.samples.some((s) => s.labels.tier === 'M')).toBe(false);
+  });
+
+  it('remembers at most its bound of requests, dropping the oldest', () => {
+    const bus = new EventBus<AppEvents>();
+    const tiers = createRequestTiers(bus, 3);
+    for (const [i, category] of (['L', 'M', 'H', 'M'] as const).entries()) bus.emit('request_categorized', { request_id: `r${i}`, endpoint: '/chat', category, source: 'model' });
+    expect(tiers.size()).toBe(3);
+    expect(tiers.tierOf('r0')).toBeUndefined();
+    expect([tiers.tierOf('r1'), tiers.tierOf('r2'), tiers.tierOf('r3')]).toEqual(['M', 'H', 'M']);
+    tiers.close();
+    bus.emit('request_categorized', { request_id: 'r9', endpoint: '/chat', category: 'L', source: 'model' });
+    expect(tiers.tierOf('r9')).toBeUndefined();
   });
 });

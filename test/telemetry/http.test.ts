@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { annotateRequest } from '../../src/telemetry/request-log.js';
 import { startTestApp, streamLogger, type TestApp, type TestAppOptions } from '../helpers/app.js';
+import { startFakeApp } from '../helpers/fake-app.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 import { playScenario } from './scenario.js';
 
@@ -55,6 +56,38 @@ describe('GET /stats and GET /metrics over HTTP', () => {
     expect(sampleValue(families, 'http_requests_total', { route: 'not_found', method: 'GET', status: '404' })).toBe(1);
     expect(sampleValue(families, 'http_request_duration_seconds_count', { route: '/session/:id', method: 'GET', status: '404' })).toBe(1);
     expect(sampleValue(families, 'model_retries_total', { model: 'medium_ai' })).toBe(2);
+  });
+
+  it("exports each provider's rate-limiter headroom, queue and concurrency at scrape time", async () => {
+    // Live providers (the fake provider with keys): simulated ones have no limiter to report.
+    const { t, close } = await startFakeApp();
+    try {
+      const { url } = t;
+      const config = t.app.ctx.config;
+      const scrape = async () => parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+      const model = config.routing.default_task_model as string;
+      const provider = config.models[model]!.provider;
+      const rpm = config.providers[provider]!.rate_limits.requests_per_minute;
+      const before = await scrape();
+      expect(sampleValue(before, 'rate_limiter_headroom', { provider })).toBe(rpm);
+      expect(sampleValue(before, 'rate_limiter_headroom_ratio', { provider })).toBe(1);
+      expect(sampleValue(before, 'rate_limiter_queued', { provider })).toBe(0);
+      expect(sampleValue(before, 'rate_limiter_running', { provider })).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: `hello ${i}` }] }),
+        });
+        expect(res.status).toBe(200);
+      }
+      const after = await scrape();
+      expect(sampleValue(after, 'rate_limiter_headroom', { provider })).toBe(rpm - 3);
+      expect(sampleValue(after, 'rate_limiter_headroom_ratio', { provider })).toBeCloseTo((rpm - 3) / rpm, 12);
+      expect(sampleValue(after, 'rate_limiter_running', { provider })).toBe(0);
+    } finally {
+      await close();
+    }
   });
 
   it('answers 404 not_found for /metrics when metrics are disabled', async () => {

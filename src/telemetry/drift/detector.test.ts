@@ -5,6 +5,7 @@ import { EventBus } from '../../event-bus.js';
 import type { AppEvents } from '../../events.js';
 import { createMemoryDriftStore } from '../../store/drift-memory.js';
 import { createDriftDetector } from './detector.js';
+import { createRequestTiers } from '../request-tiers.js';
 import { psi } from './statistics.js';
 
 const withDrift = (drift: object, edit?: (raw: Record<string, any>) => void) =>
@@ -21,7 +22,15 @@ function setup(config: Config) {
   bus.on('drift_state_changed', (e) => changes.push(e));
   const warned: string[] = [];
   const store = createMemoryDriftStore();
-  const detector = createDriftDetector({ bus, clock: { now: () => now }, config: () => active, store, log: { warn: (_o, msg) => warned.push(msg) }, replica: 'r1' });
+  const detector = createDriftDetector({
+    bus,
+    clock: { now: () => now },
+    config: () => active,
+    store,
+    log: { warn: (_o, msg) => warned.push(msg) },
+    replica: 'r1',
+    tiers: createRequestTiers(bus),
+  });
   const attempt = (model: string, latency_ms: number, extra: Partial<AppEvents['attempt']> = {}) => {
     now += 1;
     bus.emit('attempt', { model, provider: 'p', outcome: 'success', latency_ms, usage: { prompt_tokens: 5, completion_tokens: 10, total_tokens: 15 }, cost_usd: 0.001, simulated: false, context: {}, ...extra });
@@ -56,7 +65,7 @@ describe('drift detector', () => {
     d.attempt('fast_ai', 10);
     const subjects = new Set(d.detector.series().map((s) => s.subject));
     expect([...subjects].sort()).toEqual(['model:fast_ai', 'model:openrouter/adhoc-47', 'model:openrouter/adhoc-48', 'model:openrouter/adhoc-49']);
-    expect(d.detector.stateSizes()).toEqual({ drift_subjects: 4, drift_adhoc_models: 3, drift_requests: 0 });
+    expect(d.detector.stateSizes()).toEqual({ drift_subjects: 4, drift_adhoc_models: 3 });
   });
 
   it('judges error rate per kind against the baseline, logs each change at warn and emits it once', () => {

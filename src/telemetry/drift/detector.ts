@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/schema.js';
 import type { AppEventBus } from '../../events.js';
 import type { BaselineSummary, DriftBaselineStore } from '../../store/drift-types.js';
+import type { RequestTiers } from '../request-tiers.js';
 import { judgeStream, LABELLED, PERCENTILES, roundValue, type Judged, type Stream } from './statistics.js';
 import { subjectVersion } from './subject-version.js';
 import type { DriftSeries, DriftState } from './types.js';
@@ -17,6 +18,8 @@ export interface DriftDetectorDeps {
   log: { warn(obj: object, msg: string): void };
   /** Named in state-change events: each replica judges its own recent traffic. */
   replica: string;
+  /** The tier of each recent request, so its calls count toward `tier:<L|M|H>`. */
+  tiers: RequestTiers;
 }
 
 export interface DriftDetector {
@@ -26,14 +29,11 @@ export interface DriftDetector {
   series(): DriftSeries[];
   /** Resolves when baseline writes in flight have settled. */
   idle(): Promise<void>;
-  /** Entries of its caller-keyed state, for `caller_keyed_entries`: subjects (ad-hoc models included) and remembered request categories. */
+  /** Entries of its caller-keyed state, for `caller_keyed_entries`: subjects (ad-hoc models included). */
   stateSizes(): Record<string, number>;
   /** Stops listening to the bus. */
   close(): void;
 }
-
-/** Requests whose category is remembered so their calls count toward their tier (oldest forgotten first). */
-const MAX_REMEMBERED_REQUESTS = 10_000;
 
 interface SeriesState {
   state: DriftState;
@@ -57,8 +57,6 @@ interface SubjectState {
   streams: Map<Stream, StreamState>;
 }
 
-type Category = 'L' | 'M' | 'H';
-
 /**
  * Drift detection (issue 14). Listens to the gateway's `attempt` and `fallback` events and to
  * `request_categorized`; per subject — `model:<key>`, `tier:<L|M|H>` (calls made for requests of
@@ -74,11 +72,10 @@ type Category = 'L' | 'M' | 'H';
  * window for the percentiles) every tenth of the window.
  */
 export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
-  const { bus, clock, config, store, log, replica } = deps;
+  const { bus, clock, config, store, log, replica, tiers } = deps;
   const subjects = new Map<string, SubjectState>();
   /** Ad-hoc subjects in least-recently-used order (first = oldest). */
   const adhoc = new Map<string, true>();
-  const categories = new Map<string, Category>();
   const pending = new Set<Promise<void>>();
 
   const versionOf = (cfg: Config, subject: string) => `${subjectVersion(cfg, subject)}/${cfg.drift.baseline_samples}`;
@@ -188,8 +185,8 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
   };
 
   const tierOf = (requestId: string | undefined): string | undefined => {
-    const category = requestId === undefined ? undefined : categories.get(requestId);
-    return category && `tier:${category}`;
+    const tier = tiers.tierOf(requestId);
+    return tier && `tier:${tier}`;
   };
 
   /** A recorder for one subject's samples of one event, or a no-op when the subject may not be tracked. */
@@ -204,8 +201,6 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
     bus.on('request_categorized', (e) => {
       const cfg = config();
       if (!cfg.drift.enabled) return;
-      if (categories.size >= MAX_REMEMBERED_REQUESTS) categories.delete(categories.keys().next().value!);
-      categories.set(e.request_id, e.category);
       // An override never asked the categorizer.
       if (e.source === 'override') return;
       const now = clock.now();
@@ -282,7 +277,7 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
     async idle() {
       while (pending.size > 0) await Promise.all(pending);
     },
-    stateSizes: () => ({ drift_subjects: subjects.size, drift_adhoc_models: adhoc.size, drift_requests: categories.size }),
+    stateSizes: () => ({ drift_subjects: subjects.size, drift_adhoc_models: adhoc.size }),
     close() {
       for (const off of offs) off();
     },
