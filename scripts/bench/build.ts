@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { BASELINE_DIR, BUILD_DIR } from './build-dirs.js';
 
 /**
  * The bench runs its children as plain JavaScript, the way production runs the server
@@ -13,11 +14,6 @@ import ts from 'typescript';
  * the repository's layout, inside this project's node_modules so the built files resolve
  * the same packages.
  */
-
-/** Where the build goes: inside node_modules so `import 'fastify'` from a built file resolves. */
-export const BUILD_DIR = resolve('node_modules/.cache/mo-bench');
-/** The build of `--baseline=<git ref>`: that commit's src/ with this tree's bench children. */
-export const BASELINE_DIR = resolve('node_modules/.cache/mo-bench-baseline');
 
 const COMPILER: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -76,6 +72,3 @@ export function buildBaseline(ref: string): { files: number; ms: number; commit:
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/** The built JavaScript of a bench script (`server-child.ts` → `<BUILD_DIR>/scripts/bench/server-child.js`). */
-export const builtScript = (script: string, root = BUILD_DIR): string => join(root, 'scripts/bench', script.replace(/\.ts$/, '.js'));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { builtScript } from './build.js';
+import { builtScript } from './build-dirs.js';
 
 /**
  * The bench runs the fake provider, the server and the bare proxy each in a

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_ENV, benchConfig } from './bench-config.js';
-import { BUILD_DIR } from './build.js';
+import { BUILD_DIR } from './build-dirs.js';
 import { median } from './numbers.js';
 import { freePort, startPeer, stopPeer, type ReadyProbe, type StartedPeer } from './peer-process.js';
 import { ms, mib, type Row } from './report.js';
