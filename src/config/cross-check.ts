@@ -64,6 +64,11 @@ export function crossCheck(config: Config): Problem[] {
     }
   }
   problems.push(...automationProblems(config));
+  for (const [tier, policy] of Object.entries(config.auth.jwt?.budget_tiers ?? {})) {
+    (policy.models ?? []).forEach((m, i) => {
+      if (!['L', 'M', 'H'].includes(m) && !hasModel(m)) problems.push({ path: `auth.jwt.budget_tiers.${tier}.models.${i}`, message: `'${m}' is neither a configured model nor a tier (L, M, H)` });
+    });
+  }
   return problems;
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import type { BudgetTier } from '../config/auth-schema.js';
 import { budgetUsd } from '../config/minimums.js';
 import { AppError, notFound, validationError, type ErrorDetail } from '../errors.js';
 import type { AppEventBus } from '../events.js';
@@ -71,6 +72,12 @@ export interface ClientKeys {
    * and 429 `rate_limited` past the key's requests per minute.
    */
   admit(secret: string): Promise<ClientKey | null>;
+  /**
+   * A JWT caller of a budget tier (`auth.jwt.budget_tiers`), admitted for one request like a managed
+   * key: its spend and minute count are kept under `jwt:<caller>` (the caller's own, whichever tier it
+   * comes with), its tier's models, rpm and budgets apply. Throws as `admit` does.
+   */
+  admitCaller(caller: { name: string; tier: string; policy: BudgetTier }): Promise<ClientKey>;
   /** True once any managed key exists: client requests then need a key. Cached for a second. */
   required(): Promise<boolean>;
 }
@@ -115,6 +122,7 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
   };
 
   const budgetCheck = async (key: ClientKey, now: number) => {
+    const who = holder(key);
     const { day_usd, month_usd } = key.budgets;
     if (day_usd === null && month_usd === null) return;
     const spend = await store.spend(key.id, periodsAt(now));
@@ -126,11 +134,25 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
       const resets = new Date(periodEnd(period, now)).toISOString();
       throw new AppError(
         'budget_exceeded',
-        `key '${key.name}' has spent $${fromNano(spent)} of its ${period === 'day' ? 'daily' : 'monthly'} budget of $${budget}; it resets at ${resets}`,
+        `${who} has spent $${fromNano(spent)} of its ${period === 'day' ? 'daily' : 'monthly'} budget of $${budget}; it resets at ${resets}`,
         [{ path: `budgets.${period}_usd`, message: `spent $${fromNano(spent)} of $${budget}`, resets_at: resets }],
         secondsUntilReset(period, now),
       );
     }
+  };
+
+  /** Budgets, then the minute window: the key is admitted for one request, or a 429 says which limit and when it resets. */
+  const admitKey = async (key: ClientKey): Promise<ClientKey> => {
+    const now = clock.now();
+    await budgetCheck(key, now);
+    if (key.rpm !== null) {
+      const minute = Math.floor(now / 60_000);
+      const n = await store.hit(key.id, minute);
+      if (n > key.rpm) {
+        throw new AppError('rate_limited', `${holder(key)} is limited to ${key.rpm} requests per minute`, [], Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)));
+      }
+    }
+    return key;
   };
 
   return {
@@ -179,17 +201,21 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
     async admit(secret) {
       if (!secret.startsWith(KEY_PREFIX)) return null;
       const key = await store.byHash(keyHash(secret));
-      if (!key) return null;
-      const now = clock.now();
-      await budgetCheck(key, now);
-      if (key.rpm !== null) {
-        const minute = Math.floor(now / 60_000);
-        const n = await store.hit(key.id, minute);
-        if (n > key.rpm) {
-          throw new AppError('rate_limited', `key '${key.name}' is limited to ${key.rpm} requests per minute`, [], Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)));
-        }
-      }
-      return key;
+      return key ? admitKey(key) : null;
+    },
+    async admitCaller({ name, tier, policy }) {
+      const at = new Date(clock.now()).toISOString();
+      return admitKey({
+        id: name,
+        name,
+        models: policy.models,
+        rpm: policy.rpm,
+        budgets: { day_usd: policy.day_usd, month_usd: policy.month_usd },
+        // Not a key: its budget tier, which messages name.
+        prefix: tier,
+        created_at: at,
+        updated_at: at,
+      });
     },
     async required() {
       const now = clock.now();
@@ -198,6 +224,9 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
     },
   };
 }
+
+/** How messages name whose limit it is: a managed key, or a JWT caller (id `jwt:<caller>`) and its budget tier. */
+const holder = (key: ClientKey): string => (key.id.startsWith('jwt:') ? `caller '${key.name}' (budget tier '${key.prefix}')` : `key '${key.name}'`);
 
 /** Refuses (403) a workflow whose tasks call a model the key may not use (a task without a model may get any arm of the default). */
 export function checkWorkflowAllowance(key: ClientKey | undefined, workflow: Workflow, config: Config): void {
@@ -217,5 +246,5 @@ export function checkAllowance(key: ClientKey | undefined, what: { tier?: string
   if (!key || key.models === null) return;
   if ((what.tier && key.models.includes(what.tier)) || (what.model && key.models.includes(what.model))) return;
   const named = [what.tier ? `tier ${what.tier}` : '', what.model ? `model '${what.model}'` : ''].filter(Boolean).join(' / ');
-  throw new AppError('forbidden', `key '${key.name}' may not use ${named}`, [{ path, message: `allowed: ${key.models.join(', ')}` }]);
+  throw new AppError('forbidden', `${holder(key)} may not use ${named}`, [{ path, message: `allowed: ${key.models.join(', ')}` }]);
 }

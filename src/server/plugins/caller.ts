@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { BudgetTier } from '../../config/auth-schema.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 
 /**
@@ -12,8 +13,10 @@ export interface Caller {
   via: 'jwt' | 'api_key' | 'admin_key';
   /** Model keys the token allows (its models claim), when it carries one. */
   models?: string[];
-  /** The token's budget tier claim, when it carries one. */
+  /** The token's budget tier (its claim, else auth.jwt.default_budget_tier), when it has one. */
   budget_tier?: string;
+  /** That tier's limits (auth.jwt.budget_tiers), applied to this caller like a managed key's. */
+  budget?: BudgetTier;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
-import { JwtAuthSchema, type JwtAuthConfig } from '../../config/auth-schema.js';
+import { JwtAuthSchema, type BudgetTier, type JwtAuthConfig } from '../../config/auth-schema.js';
 import { ConfigError, zodProblems } from '../../config/load.js';
 import { AppError } from '../../errors.js';
 import type { Caller } from './caller.js';
@@ -10,7 +10,8 @@ export interface JwtAuth {
   /**
    * The caller a JWT names. Undefined when the request carries no JWT (no bearer credential, or one
    * that is not shaped like a JWT: an API key). Throws AppError `unauthorized` (401) with the reason
-   * when a JWT does not verify, `overloaded` (503) when the JWKS cannot be fetched.
+   * when a JWT does not verify, `overloaded` (503) when the JWKS cannot be fetched, `forbidden` (403)
+   * when budget tiers are configured and the token resolves to none of them.
    */
   authenticate(request: FastifyRequest): Promise<Caller | undefined>;
 }
@@ -67,6 +68,23 @@ function reasonFor(err: unknown, config: JwtAuthConfig, { errors }: Jose): AppEr
 }
 
 /**
+ * The limits of a token's budget tier. None when no budget tiers are configured; with some, a token
+ * must name one of them (or fall back on default_budget_tier): otherwise 403 `forbidden`, so a
+ * missing or misspelt claim never means "unlimited".
+ */
+function budgetOf(config: JwtAuthConfig, tier: string | undefined): BudgetTier | undefined {
+  const tiers = config.budget_tiers;
+  if (Object.keys(tiers).length === 0) return undefined;
+  const known = Object.keys(tiers).join(', ');
+  if (tier === undefined) {
+    throw new AppError('forbidden', `the token carries no budget tier (claim ${config.budget_tier_claim ?? '(none configured)'}) and auth.jwt has no default_budget_tier; known tiers: ${known}`);
+  }
+  const policy = Object.hasOwn(tiers, tier) ? tiers[tier] : undefined;
+  if (!policy) throw new AppError('forbidden', `the token's budget tier '${tier.slice(0, 100)}' is not configured (auth.jwt.budget_tiers: ${known})`);
+  return policy;
+}
+
+/**
  * The JWT verifier: keys fetched from the JWKS URL and cached (`jwks_cache_max_age_s`); a token whose
  * `kid` is not in the cache triggers one refetch (at most every `jwks_cooldown_s`), so a rotated key
  * is picked up without a restart and a key removed from the JWKS stops verifying once the cache expires.
@@ -112,12 +130,15 @@ export function createJwtAuth(config: JwtAuthConfig): JwtAuth {
       const who = payload[config.caller_claim];
       if (typeof who !== 'string' || who === '') throw unauthorized(`no ${config.caller_claim} claim naming the caller`);
       const models = config.models_claim ? payload[config.models_claim] : undefined;
-      const tier = config.budget_tier_claim ? payload[config.budget_tier_claim] : undefined;
+      const claimed = config.budget_tier_claim ? payload[config.budget_tier_claim] : undefined;
+      const tier = typeof claimed === 'string' ? claimed : config.default_budget_tier;
+      const budget = budgetOf(config, tier);
       return {
         name: `jwt:${who.slice(0, 200)}`,
         via: 'jwt',
         ...(Array.isArray(models) ? { models: models.filter((m): m is string => typeof m === 'string') } : {}),
-        ...(typeof tier === 'string' ? { budget_tier: tier } : {}),
+        ...(tier !== undefined ? { budget_tier: tier } : {}),
+        ...(budget ? { budget } : {}),
       };
     },
   };

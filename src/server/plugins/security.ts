@@ -61,7 +61,12 @@ export async function registerSecurity(
       if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return;
       // A JWT (when auth.jwt is on) signs the caller in by itself; keys still work beside it.
       const fromToken = await jwt?.authenticate(request);
-      if (fromToken) return setCaller(request, fromToken);
+      if (fromToken) {
+        // A budget tier makes the caller a key of its own: budgets, rpm, allowed models, spend under jwt:<caller>.
+        setCaller(request, fromToken);
+        if (fromToken.budget && managed) request.clientKey = await managed.admitCaller({ name: fromToken.name, tier: fromToken.budget_tier!, policy: fromToken.budget });
+        return;
+      }
       const key = presentedKey(request);
       // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
       const client = key && managed ? await managed.admit(key) : null;
