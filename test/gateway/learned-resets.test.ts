@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { createProviderLimiter, LimiterWaitError, type ProviderLimiter, type SharedLimits } from '../../src/gateway/limiter.js';
 import { connectRedis } from '../../src/store/redis.js';
+import { hasService } from '../helpers/has-service.js';
 import { sharedTestRedis } from '../helpers/redis.js';
 import type { TestConfigOptions } from '../helpers/gateway-config.js';
 import { hello, seenFor } from './fake-gateway.js';
@@ -86,7 +87,8 @@ describe('a limiter that learned a reset', () => {
   });
 });
 
-describe('shared mode: a reset learned by one replica holds for every replica', () => {
+// Needs a redis-server (test/helpers/services.ts); the rest of the file always runs.
+describe.skipIf(!hasService('redis-server'))('shared mode: a reset learned by one replica holds for every replica', () => {
   let redisUrl: string;
   let stopRedis: () => Promise<void>;
   const clients: Array<{ quit(): Promise<unknown> }> = [];

@@ -11,7 +11,13 @@ import { spawnSync } from 'node:child_process';
 export const SERVICES = {
   'redis-server': {
     install: 'apt-get install redis-server, or brew install redis',
-    files: ['test/redis/**', 'test/runs/webhooks-shared.test.ts', 'test/runs/schedules-shared.test.ts'],
+    files: [
+      'test/redis/**',
+      'test/runs/webhooks-shared.test.ts',
+      'test/runs/schedules-shared.test.ts',
+      'test/control/shared-config.test.ts',
+      'test/control/shared-traffic.test.ts',
+    ],
     probe: () => runs(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--version']),
   },
   promtool: {
