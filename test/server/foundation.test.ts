@@ -104,6 +104,18 @@ describe('errors are JSON bodies', () => {
     expect(body.error.message).toMatch(/JSON/);
   });
 
+  it('a JSON syntax error in the body names its line and column and shows that stretch of the line (issue 16)', async () => {
+    const body = '{\n  "message": "hi"\n  "category": "L"\n}';
+    const res = await fetch(`${t.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.details).toEqual([{ path: 'body', message: "line 3, column 3: ',' was expected", line: 3, column: 3, excerpt: '  "category": "L"' }]);
+    // One long line (a minified config sent to POST /admin/config): a window around the column, not the whole line.
+    const long = `{"message": "${'a'.repeat(200)}", "category": "L",}`;
+    const detail = (await json(await fetch(`${t.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: long }))).error.details[0];
+    expect(detail).toMatchObject({ path: 'body', message: 'line 1, column 233: a property name in double quotes was expected', line: 1, column: 233 });
+    expect(detail.excerpt).toBe(`…${'a'.repeat(21)}", "category": "L",}`);
+  });
+
   it('a body over the configured limit is a 413 payload_too_large', async () => {
     const small = await startTestApp({ config: (c) => (c.server.body_limit_bytes = 1024) });
     try {

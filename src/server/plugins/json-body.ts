@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { findJsonSyntaxProblem } from '../../config/json-text.js';
 import { AppError, type ErrorDetail } from '../../errors.js';
 
 /**
@@ -26,7 +27,7 @@ export function registerJsonBody(app: FastifyInstance): void {
     }
     const text = bytes.toString('utf8');
     parseJson(request, text, (err, value) => {
-      if (err) return done(err, undefined);
+      if (err) return done(syntaxError(text) ?? err, undefined);
       // Only a \uD800–\uDFFF escape can make a lone surrogate out of valid UTF-8: most bodies skip the walk.
       const problems = SURROGATE_ESCAPE.test(text) ? unicodeProblems(value, 'body') : [];
       if (problems.length > 0) return done(loneSurrogates(problems), undefined);
@@ -37,6 +38,27 @@ export function registerJsonBody(app: FastifyInstance): void {
     const problems = [...unicodeProblems(request.query, 'querystring'), ...unicodeProblems(request.params, 'params')];
     if (problems.length > 0) throw loneSurrogates(problems);
   });
+}
+
+/** How much of the offending line a syntax error shows on each side of the column (a minified body is one long line). */
+const EXCERPT_CHARS = 40;
+
+/**
+ * A body that is not JSON, as a 400 naming the line and column and showing that stretch of the line
+ * (`line 4, column 3: ',' was expected`), as the config loader does (issue 16: a full config sent to
+ * POST /admin/config is a config too). Undefined when the text is JSON after all: Fastify's parser
+ * refused a reserved key (`__proto__`), which its own error already says.
+ */
+function syntaxError(text: string): AppError | undefined {
+  const problem = findJsonSyntaxProblem(text);
+  if (!problem) return undefined;
+  const { line, column, reason } = problem;
+  const lineText = text.split(/\r?\n/, line)[line - 1] ?? '';
+  const from = Math.max(0, column - 1 - EXCERPT_CHARS);
+  const excerpt = `${from > 0 ? '…' : ''}${lineText.slice(from, column - 1 + EXCERPT_CHARS)}${column - 1 + EXCERPT_CHARS < lineText.length ? '…' : ''}`;
+  return new AppError('validation_error', 'request body is not valid JSON', [
+    { path: 'body', message: `line ${line}, column ${column}: ${reason}`, line, column, excerpt },
+  ]);
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
