@@ -32,9 +32,14 @@ export interface HttpCall {
   headers?: Record<string, string>;
   timeouts: AttemptTimeouts;
   signal: AbortSignal;
-  /** Called when the response headers arrive. */
   /** Called when the response headers arrive, with them (rate-limit windows are read from them). */
   onResponseStart?: (headers: HeaderBag) => void;
+  /**
+   * SSE only: whether a parsed event carries anything (text, a tool call, a finish...). An event
+   * for which it answers false — a keep-alive chunk with an empty delta — does not restart the
+   * first-token or idle timer, so a stream of nothing but those is still a stall. Default: every event counts.
+   */
+  progress?: (event: unknown) => boolean;
 }
 
 /** Marks the `data: [DONE]` terminator in an SSE stream. */
@@ -138,8 +143,12 @@ export class HttpClient {
     const guard = this.guard(call);
     try {
       // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
-      const headersTimeout = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
-      const res = await this.open(call, guard, 'application/json', Math.max(1, headersTimeout), call.timeouts.stream_idle_ms);
+      const startedAt = Date.now();
+      const responseMs = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
+      const res = await this.open(call, guard, 'application/json', Math.max(1, responseMs), call.timeouts.stream_idle_ms);
+      // The whole answer is due within response_ms, also when the headers came early and the body
+      // trickles (OpenRouter keeps a slow non-streamed answer alive with whitespace).
+      guard.arm('first_byte_timeout', responseMs - (Date.now() - startedAt), responseMs);
       const text = await res.body.text();
       try {
         return JSON.parse(text);
@@ -155,7 +164,8 @@ export class HttpClient {
 
   /**
    * A server-sent-events request. The first event must arrive within `first_byte_ms`
-   * of the headers, each later one within `stream_idle_ms` of the previous; the timer
+   * of the request, each later one within `stream_idle_ms` of the previous (events that
+   * carry nothing, per `call.progress`, and malformed ones do not count); the timer
    * is paused while the consumer holds an event, so a slow reader is not a stalled upstream.
    */
   sse(call: HttpCall): SseStream {
@@ -190,9 +200,9 @@ export class HttpClient {
         /** The events parsed so far: JSON payloads, then SSE_DONE at `[DONE]` (after which nothing more is read). */
         function* parsed(live: boolean): Generator<unknown> {
           for (const payload of pending.splice(0)) {
-            started = true;
-            guard.disarm();
             if (payload === '[DONE]') {
+              started = true;
+              guard.disarm();
               done = true;
               yield SSE_DONE;
               if (live) guard.arm('grace', drainMs);
@@ -202,10 +212,17 @@ export class HttpClient {
             try {
               value = JSON.parse(payload);
             } catch {
+              // Skipped; the running timer keeps running (garbage is no progress).
               state.skipped++;
-              if (live) rearm();
               continue;
             }
+            if (call.progress && !call.progress(value)) {
+              // A keep-alive: passed on, but the running timer keeps running.
+              yield value;
+              continue;
+            }
+            started = true;
+            guard.disarm();
             yield value;
             if (live) rearm();
           }

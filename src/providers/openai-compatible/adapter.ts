@@ -2,7 +2,7 @@ import { HttpClient, SSE_DONE } from '../http.js';
 import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
 import { checkedAnswer, checkedStream } from '../answer-check.js';
-import { chatBody, flavourFor, parseChunk, parseCompletion } from './wire.js';
+import { chatBody, chunkCarries, flavourFor, parseChunk, parseCompletion } from './wire.js';
 
 /** What an OpenAI-compatible provider needs: its config name, base URL, key and extra headers. */
 export interface OpenAiCompatibleOptions {
@@ -37,7 +37,15 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   }
 
   async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
-    const events = http.sse({ path: '/chat/completions', body: chatBody(req, flavour, true), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
+    const events = http.sse({
+      path: '/chat/completions',
+      body: chatBody(req, flavour, true),
+      timeouts: req.timeouts,
+      signal: req.signal,
+      onResponseStart: req.onResponseStart,
+      headers: req.trace,
+      progress: chunkCarries,
+    });
     let finish: string | undefined;
     let usage: Usage | undefined;
     let done = false;

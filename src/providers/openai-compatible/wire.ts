@@ -140,3 +140,26 @@ export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCal
   const logprobs = isObject(choice) && choice.logprobs != null ? { logprobs: choice.logprobs } : {};
   return { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), ...logprobs, finish, usage: toUsage(payload.usage) };
 }
+
+/** A value that says something: a non-empty string, array or object, a number or a boolean. */
+const said = (v: unknown): boolean =>
+  typeof v === 'string' ? v !== '' : Array.isArray(v) ? v.length > 0 : isObject(v) ? Object.keys(v).length > 0 : v !== null && v !== undefined;
+
+/**
+ * Whether a stream chunk carries anything: text, reasoning, a tool call, a finish reason, usage,
+ * an error, or any other non-empty delta field. False for keep-alives — `{"choices":[{"delta":
+ * {"content":""}}]}`, a role-only first delta, `choices: []` alone — so a stream of nothing but
+ * those is a stall (see `HttpCall.progress`).
+ */
+export function chunkCarries(payload: unknown): boolean {
+  if (!isObject(payload)) return true;
+  if (said(payload.error) || said(payload.usage)) return true;
+  const choices = Array.isArray(payload.choices) ? payload.choices : [];
+  return choices.some(
+    (choice) =>
+      !isObject(choice) ||
+      said(choice.finish_reason) ||
+      said(choice.error) ||
+      (isObject(choice.delta) && Object.entries(choice.delta).some(([key, value]) => key !== 'role' && said(value))),
+  );
+}
