@@ -44,6 +44,8 @@ export function decideAfterFailure(
   if (err.code === 'context_length_exceeded') return { action: 'next', reason, needLargerContext: true };
   // A model that cannot continue a partial answer may still have peers that can.
   if (err.code === 'prefill_unsupported') return { action: 'next', reason };
+  // The model is not served by its provider (404, retired, misspelt id): the request is fine, another model may answer.
+  if (err.code === 'model_not_found') return { action: 'next', reason };
   if (err.kind === 'timeout' && err.code !== undefined && SILENT_TIMEOUTS.has(err.code)) return moveOn();
   // The same request would get the same 400: never resend it unchanged.
   if (err.kind === 'client_error') return moveOn();

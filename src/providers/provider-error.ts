@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'context_length_exceeded'
   | 'content_filter'
   | 'prefill_unsupported'
+  /** The provider does not serve this model (404, retired, misspelt): the next model may. */
+  | 'model_not_found'
   | 'connect_timeout'
   | 'first_byte_timeout'
   | 'stream_idle_timeout'

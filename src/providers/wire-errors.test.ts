@@ -73,6 +73,13 @@ const CASES: Case[] = [
   { what: 'Gemini 503 model is overloaded', status: 503, body: google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'), kind: 'server_error', code: 'overloaded' },
   { what: 'OpenRouter 502 relaying Anthropic overloaded', status: 502, body: relay(502, anthropic('overloaded_error', 'Overloaded')), kind: 'server_error', code: 'overloaded' },
   { what: 'DeepSeek 503 Server Overloaded', status: 503, body: openai('Server Overloaded', 'server_error', null), kind: 'server_error', code: 'overloaded' },
+  // Model not found
+  { what: 'OpenAI 404 model_not_found', status: 404, body: openai('The model `gpt-5-turbo` does not exist or you do not have access to it.', 'invalid_request_error', 'model_not_found'), kind: 'client_error', code: 'model_not_found' },
+  { what: 'Anthropic 404 not_found_error', status: 404, body: anthropic('not_found_error', 'model: claude-3-opus-2099'), kind: 'client_error', code: 'model_not_found' },
+  { what: 'OpenRouter 400 not a valid model ID', status: 400, body: { error: { code: 400, message: 'meta-llama/llama-9 is not a valid model ID' } }, kind: 'client_error', code: 'model_not_found' },
+  { what: 'Gemini 404 NOT_FOUND for API version', status: 404, body: google(404, 'NOT_FOUND', 'models/gemini-9-pro is not found for API version v1beta, or is not supported for generateContent.'), kind: 'client_error', code: 'model_not_found' },
+  { what: 'Mistral 400 Invalid model', status: 400, body: { object: 'error', message: 'Invalid model: mistral-huge-2099', type: 'invalid_model', param: null, code: '1500' }, kind: 'client_error', code: 'model_not_found' },
+  { what: 'a bare 404 from a model call', status: 404, body: 'Not Found', kind: 'client_error', code: 'model_not_found' },
   // Prefill, timeouts
   { what: 'prefill refusal code', status: 400, body: openai('x', 'invalid_request_error', 'prefill_unsupported'), kind: 'client_error', code: 'prefill_unsupported' },
   { what: 'prefill refusal wording', status: 400, body: anthropic('invalid_request_error', 'This model does not support assistant message prefill. The conversation must end with a user message.'), kind: 'client_error', code: 'prefill_unsupported' },

@@ -44,6 +44,7 @@ const CLIENT_4XX: StatusMatch = 'client';
  * The table, most specific rows first. Kinds: `rate_limit` and `server_error` are retried
  * (after the provider's hint), `quota` falls back without retrying (the key cannot be served
  * by this provider now: credits, spend caps, plan limits), `auth_error` falls back,
+ * `client_error` with `model_not_found` falls back (the model, not the request, is wrong),
  * `client_error` with `context_length_exceeded` moves to a larger window, `content_filter`
  * is answered to the caller.
  */
@@ -103,6 +104,22 @@ export const WIRE_RULES: readonly WireRule[] = [
   },
   { name: 'prefill refusals', status: CLIENT_4XX, ids: ['prefill_unsupported', 'assistant_prefill_unsupported', 'unsupported_prefill'], kind: 'client_error', code: 'prefill_unsupported' },
   { name: 'prefill wordings', status: CLIENT_4XX, message: /prefill|final assistant (message|content)|last message.*assistant/i, kind: 'client_error', code: 'prefill_unsupported' },
+  // The model is not served here (retired, misspelt, no endpoint): the request itself is fine, another model may answer.
+  {
+    name: 'model not found codes (OpenAI model_not_found, Anthropic not_found_error)',
+    status: CLIENT_4XX,
+    ids: ['model_not_found', 'not_found_error'],
+    kind: 'client_error',
+    code: 'model_not_found',
+  },
+  {
+    name: 'model not found wordings (OpenRouter "no endpoints found" / "not a valid model ID", Gemini "models/x is not found", Mistral "Invalid model")',
+    status: CLIENT_4XX,
+    message: /no endpoints found|not a valid model id|invalid model(:| id| name)|unknown model|\bmodels?\b.{0,80}\b(does not exist|not found|is not supported for generatecontent)/i,
+    kind: 'client_error',
+    code: 'model_not_found',
+  },
+  { name: 'HTTP 404 on a model call', status: [404], kind: 'client_error', code: 'model_not_found' },
   // Auth: a key that is wrong, revoked, or not allowed here (Google answers a bad key with 400).
   {
     name: 'auth codes (OpenAI invalid_api_key, Anthropic authentication/permission, Google API_KEY_INVALID / UNAUTHENTICATED / PERMISSION_DENIED)',

@@ -28,6 +28,11 @@ beforeAll(async () => {
       raw.error_handling.retry_after_cap_ms = 4000;
       raw.error_handling.rate_limit.max_retries = 1;
       raw.error_handling.server_error.max_retries = 1;
+      // Configured models on scripted ids, for /chat and workflow tasks: medium_ai falls back to
+      // long_context_ai (Gemini wire, answering normally); code_ai has no fallback.
+      raw.models.medium_ai.model = 'chat-medium';
+      raw.models.code_ai.model = 'task-code';
+      raw.models.code_ai.fallbacks = [];
     },
   });
 });
@@ -290,6 +295,17 @@ describe('C: errors classified by one table, whatever the provider', () => {
     expect(up.seenFor('c8')).toHaveLength(2);
   });
 
+  it('OpenAI 404 model_not_found (a retired or misspelt model): not retried, the fallback answers', async () => {
+    up.script('c10', always(404, { error: { message: 'The model `gpt-4-32k-0314` has been deprecated.', type: 'invalid_request_error', param: null, code: 'model_not_found' } }));
+    expectAnswered(await complete('openrouter/c10'), BACKUP);
+    expect(up.seenFor('c10')).toHaveLength(1);
+  });
+
+  it('Gemini 404 NOT_FOUND "is not found for API version" (streamed): the fallback answers', async () => {
+    up.script('gemini-c11', always(404, { error: { code: 404, message: 'models/gemini-1.0-pro is not found for API version v1beta, or is not supported for generateContent.', status: 'NOT_FOUND' } }));
+    await expectStreamed('google_ai/gemini-c11', BACKUP);
+  });
+
   it('OpenRouter 403 moderation flag: a content-policy refusal answered to the caller, no fallback', async () => {
     up.script(
       'c9',
@@ -519,5 +535,45 @@ describe('accepts and never answers, stalls: keep-alives are not progress', () =
     });
     await expectStreamed('openrouter/k4', 'openrouter/k4');
     expect(up.seenFor('k4')).toHaveLength(1);
+  });
+});
+
+describe('other places: /chat and workflow tasks', () => {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, text: await res.text() };
+  };
+  /** Together's 500 relayed by OpenRouter inside a 200: as one answer, or as a chunk after five words. */
+  const choiceError = (x: Exchange) => {
+    const error = { code: 500, message: 'Internal Server Error', metadata: { provider_name: 'Together' } };
+    if (!x.stream) return json(x.res, 200, { id: 'gen-1', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'error', native_finish_reason: 'error', error }] });
+    sse(x.res, [...firstWords(x.model, 5), `data: ${JSON.stringify({ id: 'gen-1', object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error', error }] })}\n\n`, 'data: [DONE]\n\n']);
+  };
+
+  it('/chat: a choice-level error inside a 200 is a failed attempt, the configured fallback answers', async () => {
+    up.script('chat-medium', choiceError);
+    const r = await post('/chat', { message: 'hello', category: 'M' });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text)).toMatchObject({ response: ANSWER, model_used: 'long_context_ai', fallback_used: true });
+  });
+
+  it('/chat streamed: the error chunk after five words is a break, continued by the fallback (Gemini, as a model prefill)', async () => {
+    up.script('chat-medium', choiceError);
+    const r = await post('/chat', { message: 'hello', category: 'M', stream: true });
+    const completed = /event: completed\ndata: (.*)\n/.exec(r.text);
+    expect(completed, r.text).not.toBeNull();
+    expect(JSON.parse(completed![1]!)).toMatchObject({ response: ANSWER, model_used: 'long_context_ai' });
+    const tokens = [...r.text.matchAll(/event: token\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]!) as { text: string }).text).join('');
+    expect(tokens).toBe(ANSWER);
+    expect(up.seenFor('gemini-2.5-flash').at(-1)!.body.contents.at(-1)).toEqual({ role: 'model', parts: [{ text: sentWords(5) }] });
+  });
+
+  it('a workflow task whose model answered only whitespace is failed, never completed with an empty output', async () => {
+    up.script('task-code', always(200, { id: 'x', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: '\n \n' }, finish_reason: 'stop' }] }));
+    const r = await post('/workflow', { workflow: { name: 'w', linear_queue: [{ id: 'a', model: 'code_ai', prompt: 'say something' }] } });
+    const run = JSON.parse(r.text) as { status: string; output: unknown; tasks: Array<{ status: string; error: unknown }> };
+    expect(run.status).toBe('failed');
+    expect(run.output).toBeNull();
+    expect(run.tasks[0]).toMatchObject({ status: 'failed' });
   });
 });

@@ -110,7 +110,7 @@ describe('OpenAI-compatible adapter: wire errors', () => {
     ['unavailable', { kind: 'server_error', status: 503 }],
     ['auth', { kind: 'auth_error', status: 401 }],
     ['forbidden', { kind: 'auth_error', status: 403 }],
-    ['not_found', { kind: 'client_error', status: 404, code: undefined }],
+    ['not_found', { kind: 'client_error', status: 404, code: 'model_not_found' }],
     ['context_length', { kind: 'client_error', status: 400, code: 'context_length_exceeded' }],
     ['content_filter', { kind: 'client_error', status: 400, code: 'content_filter' }],
     ['reset', { kind: 'server_error', code: 'connection_reset' }],
