@@ -210,6 +210,9 @@ describe('B: retry hints from every header on every retryable status', () => {
     up.script('b6', always(429, { error: { message: 'Too many requests', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '30' }));
     expectAnswered(await complete('openrouter/b6'), BACKUP);
     expect(up.seenFor('b6')).toHaveLength(1);
+    // The limiter learned "not before 30 s": the next caller is not sent to b6 at all.
+    expectAnswered(await complete('openrouter/b6'), BACKUP);
+    expect(up.seenFor('b6')).toHaveLength(1);
   });
 });
 
@@ -337,6 +340,14 @@ describe('E: stream framing read by a real event-stream parser', () => {
       sse(x.res, [`data: ${whole.slice(0, cut)}\rdata: ${whole.slice(cut)}\r\r`, chunk(x.model, {}, 'stop').replace(/\n/g, '\r'), 'data: [DONE]\r\r']);
     });
     await expectStreamed('openrouter/e2', 'openrouter/e2');
+  });
+
+  it('a stream opening with a UTF-8 byte order mark and an `event:` field on every event', async () => {
+    up.script('e4', (x) => {
+      const frames = [...firstWords(x.model, 200), chunk(x.model, {}, 'stop'), 'data: [DONE]\n\n'].map((f) => `event: message\n${f}`);
+      sse(x.res, ['\uFEFF' + frames[0]!, ...frames.slice(1)]);
+    });
+    await expectStreamed('openrouter/e4', 'openrouter/e4');
   });
 
   it('a Gemini stream with LF line ends whose UTF-8 characters are split across packets', async () => {
