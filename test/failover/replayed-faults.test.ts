@@ -33,6 +33,8 @@ beforeAll(async () => {
       raw.models.medium_ai.model = 'chat-medium';
       raw.models.code_ai.model = 'task-code';
       raw.models.code_ai.fallbacks = [];
+      // The same upstream under another name whose models hedge after 300 ms without a first token.
+      raw.providers.hedged = { ...raw.providers.openrouter, timeouts: { hedge_after_ms: 300, first_byte_ms: 30_000 } };
     },
   });
 });
@@ -392,6 +394,20 @@ describe('F: a broken stream is continued by any fallback', () => {
     // f2 stalls after seven words: cut at stream_idle_ms.
     await expectStreamed('openrouter/f2', 'openrouter/f2-backup', ['openrouter/f2-backup']);
     expect(up.seenFor('f2-backup').map((s) => s.body.messages.at(-1).role)).toEqual(['assistant', 'user']);
+  });
+
+  it('hedging: a primary that sends its role chunk at once and then only empty deltas has no first token; the hedge (Gemini) answers and the primary is hung up on', async () => {
+    let closed = false;
+    up.script('f4', (x) => {
+      sse(x.res, [chunk(x.model, { role: 'assistant', content: '' }, null)], { end: false });
+      const timer = setInterval(() => x.res.write(chunk(x.model, { content: '' }, null)), 100);
+      x.res.on('close', () => {
+        clearInterval(timer);
+        closed = true;
+      });
+    });
+    await expectStreamed('hedged/f4', 'google_ai/gemini-f4-backup', ['google_ai/gemini-f4-backup']);
+    await expect.poll(() => closed).toBe(true);
   });
 
   it('a mid-stream Anthropic overloaded_error event relayed in-band (streamed): continued by the fallback', async () => {
