@@ -73,6 +73,8 @@ const CASES: Case[] = [
   { what: 'Gemini 503 model is overloaded', status: 503, body: google(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'), kind: 'server_error', code: 'overloaded' },
   { what: 'OpenRouter 502 relaying Anthropic overloaded', status: 502, body: relay(502, anthropic('overloaded_error', 'Overloaded')), kind: 'server_error', code: 'overloaded' },
   { what: 'DeepSeek 503 Server Overloaded', status: 503, body: openai('Server Overloaded', 'server_error', null), kind: 'server_error', code: 'overloaded' },
+  { what: 'OpenRouter 403 key limit exceeded', status: 403, body: { error: { message: 'Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys', code: 403 } }, kind: 'quota', code: 'quota_exceeded' },
+  { what: 'Gemini 400 free tier needs billing', status: 400, body: google(400, 'FAILED_PRECONDITION', 'Gemini API free tier is not available in your country. Please enable billing on your project in Google AI Studio.'), kind: 'quota', code: 'quota_exceeded' },
   // Model not found
   { what: 'OpenAI 404 model_not_found', status: 404, body: openai('The model `gpt-5-turbo` does not exist or you do not have access to it.', 'invalid_request_error', 'model_not_found'), kind: 'client_error', code: 'model_not_found' },
   { what: 'Anthropic 404 not_found_error', status: 404, body: anthropic('not_found_error', 'model: claude-3-opus-2099'), kind: 'client_error', code: 'model_not_found' },

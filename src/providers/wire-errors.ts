@@ -62,10 +62,10 @@ export const WIRE_RULES: readonly WireRule[] = [
   // Gemini's free tier answers "limit: 0" for a model the key's plan does not include at all.
   { name: 'Gemini quota of zero', status: [429], ids: ['resource_exhausted'], message: /\blimit: 0\b/, kind: 'quota', code: 'quota_exceeded' },
   {
-    name: 'billing wordings (Anthropic credit balance / usage limits, xAI credits, Fireworks suspended account, OpenRouter credits)',
+    name: 'billing wordings (Anthropic credit balance / usage limits, xAI credits, Fireworks suspended account, OpenRouter credits and key limits, Gemini free tier needing billing)',
     status: CLIENT_4XX,
     message:
-      /credit balance is too low|requires more credits|insufficient (credits|balance|funds)|out of credits|used all available credits|(monthly )?spending limit|spend limit|reached your specified api usage limits|billing (hard )?limit|account .{0,60}suspended|purchase (more )?credits|add (more )?credits/i,
+      /credit balance is too low|requires more credits|insufficient (credits|balance|funds)|out of credits|used all available credits|(monthly )?spending limit|spend limit|reached your specified api usage limits|billing (hard )?limit|account .{0,60}suspended|purchase (more )?credits|add (more )?credits|key limit exceeded|enable billing/i,
     kind: 'quota',
     code: 'quota_exceeded',
   },
