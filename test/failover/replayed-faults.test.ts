@@ -500,6 +500,28 @@ describe('D: the official openai client over real providers\' bytes', () => {
     expect(e.code).toBeTruthy();
   });
 
+  it("a stream broken after some words and continued by the fallback reads as one answer in the client's stream helper", async () => {
+    up.script('d5', (x) => sse(x.res, [...firstWords(x.model, 9), chunk(x.model, {}, 'error'), 'data: [DONE]\n\n']));
+    const stream = client().chat.completions.stream({ model: 'openrouter/d5', messages: message as never, fallbacks: [BACKUP] } as never);
+    let deltas = '';
+    stream.on('content', (delta) => (deltas += delta));
+    const done = await stream.finalChatCompletion();
+    expect(done.choices[0]!.message.content).toBe(ANSWER);
+    expect(deltas).toBe(ANSWER);
+    expect(done.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it('a stream no fallback can continue ends in an APIError thrown by the client, never a finished answer', async () => {
+    up.script('d6', (x) => sse(x.res, [...firstWords(x.model, 9), chunk(x.model, {}, 'error'), 'data: [DONE]\n\n']));
+    up.script('d6-backup', always(400, { error: { message: 'Invalid request', type: 'invalid_request_error' } }));
+    const stream = client().chat.completions.stream({ model: 'openrouter/d6', messages: message as never, fallbacks: ['openrouter/d6-backup'] } as never);
+    const e = await stream.finalChatCompletion().then(
+      () => expect.unreachable('expected the stream to fail'),
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+  });
+
   it('JSON schema output, streamed, with the client\'s parse helper', async () => {
     up.script('d4', (x) => {
       expect(x.body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'city' } });
