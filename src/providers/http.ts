@@ -78,6 +78,13 @@ const parseMaybe = (text: string): unknown => {
   }
 };
 
+/** True when the response is declared JSON (`application/json`, `application/problem+json`...), not an event stream. */
+function isJsonResponse(headers: HeaderBag): boolean {
+  const type = headers['content-type'];
+  const value = (Array.isArray(type) ? type[0] : type)?.toLowerCase() ?? '';
+  return /^application\/([\w.+-]*\+)?json\b/.test(value);
+}
+
 /** A keep-alive HTTP client for one provider; create once per adapter, `close()` on shutdown. */
 export class HttpClient {
   private readonly origin: string;
@@ -182,6 +189,21 @@ export class HttpClient {
       let res: Dispatcher.ResponseData | undefined;
       try {
         res = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
+        if (isJsonResponse(res.headers)) {
+          // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
+          // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
+          guard.arm('first_byte_timeout', Math.max(1, first_byte_ms - (Date.now() - startedAt)), first_byte_ms);
+          const text = await res.body.text();
+          guard.disarm();
+          let doc: unknown;
+          try {
+            doc = JSON.parse(text);
+          } catch {
+            throw malformedError(provider, `a stream answered with an invalid JSON body (${text.length} bytes)`);
+          }
+          yield* Array.isArray(doc) ? doc : [doc];
+          return;
+        }
         const decoder = new TextDecoder();
         // The event-stream format (WHATWG HTML §9.2.6) is parsed by eventsource-parser: CR, LF and
         // CRLF line ends, comments, `data:` with or without its space, multi-line data, any chunking.

@@ -352,6 +352,25 @@ describe('E: stream framing read by a real event-stream parser', () => {
     await expectStreamed('openrouter/e4', 'openrouter/e4');
   });
 
+  it('a stream request answered with a JSON error in a 200 (no event stream) is classified by its body: a context overflow, not retried as a cut', async () => {
+    up.script('e5', always(200, { error: { message: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' } }));
+    await expectStreamed('openrouter/e5', BACKUP);
+    expect(up.seenFor('e5')).toHaveLength(1);
+  });
+
+  it('a stream request answered with one whole JSON completion (a server that ignores `stream`) is that answer, not a cut', async () => {
+    up.script('e6', always(200, { id: 'x', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }] }));
+    await expectStreamed('openrouter/e6', 'openrouter/e6');
+    expect(up.seenFor('e6')).toHaveLength(1);
+  });
+
+  it("a Gemini stream request answered in streamGenerateContent's JSON-array form (no alt=sse) reads the whole answer", async () => {
+    const part = (text: string, finish?: string) => ({ candidates: [{ content: { parts: [{ text }], role: 'model' }, ...(finish ? { finishReason: finish } : {}), index: 0 }] });
+    up.script('gemini-e7', always(200, [part(ANSWER.slice(0, 12)), part(ANSWER.slice(12), 'STOP')]));
+    await expectStreamed('google_ai/gemini-e7', 'google_ai/gemini-e7');
+    expect(up.seenFor('gemini-e7')).toHaveLength(1);
+  });
+
   it('a Gemini stream with LF line ends whose UTF-8 characters are split across packets', async () => {
     const text = 'naïve café — 日本語 ✓ ';
     up.script('gemini-e3', (x) => {

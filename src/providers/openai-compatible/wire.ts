@@ -135,7 +135,8 @@ function toolCallDeltas(delta: Record<string, unknown> | undefined): ToolCallDel
 export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCallDelta[]; logprobs?: unknown; finish?: string; usage?: Usage } {
   if (!isObject(payload)) return { text: '', toolCalls: [] };
   const choice: unknown = Array.isArray(payload.choices) ? payload.choices[0] : undefined;
-  const delta = isObject(choice) && isObject(choice.delta) ? choice.delta : undefined;
+  // A whole answer where a chunk was expected (a server that ignored `stream`) carries a `message`: read it as the delta.
+  const delta = isObject(choice) ? (isObject(choice.delta) ? choice.delta : isObject(choice.message) ? choice.message : undefined) : undefined;
   const finish = isObject(choice) && typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined;
   const logprobs = isObject(choice) && choice.logprobs != null ? { logprobs: choice.logprobs } : {};
   return { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), ...logprobs, finish, usage: toUsage(payload.usage) };
