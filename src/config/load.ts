@@ -93,6 +93,67 @@ function applyWebhookEnv(raw: unknown, env: NodeJS.ProcessEnv): void {
   if (hosts.length > 0) webhooks.allow_hosts = [...(Array.isArray(webhooks.allow_hosts) ? webhooks.allow_hosts : []), ...hosts];
 }
 
+/** A value's parent container and key along a zod issue path, or null when the path does not reach one. */
+function parentOf(root: unknown, path: readonly PropertyKey[]): { parent: Record<PropertyKey, unknown>; key: PropertyKey } | null {
+  let node = root;
+  for (const step of path.slice(0, -1)) {
+    if (!node || typeof node !== 'object') return null;
+    node = (node as Record<PropertyKey, unknown>)[step];
+  }
+  const key = path.at(-1);
+  return node && typeof node === 'object' && key !== undefined && Object.hasOwn(node, key) ? { parent: node as Record<PropertyKey, unknown>, key } : null;
+}
+
+const DROPPED = Symbol('dropped');
+
+/** Removes the array elements marked DROPPED, at any depth. */
+function spliceDropped(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (let i = node.length - 1; i >= 0; i--) if (node[i] === DROPPED) node.splice(i, 1);
+  }
+  for (const value of Object.values(node)) spliceDropped(value);
+}
+
+/**
+ * The cross-checks of a document the schema refused, so one answer lists every problem (a wrong
+ * model name beside a wrong number, not after it is fixed): the values the schema refused are
+ * dropped from a copy (their defaults apply; a refused array element is taken out of its array), and once the rest parses it is cross-checked. Cross-check problems about a model or
+ * section that lost a value are left out, being about the default rather than what was written.
+ * Nothing is reported when the refused values cannot be dropped (a required field).
+ */
+function crossCheckDespite(resolved: unknown, error: z.ZodError): Problem[] {
+  const copy = structuredClone(resolved);
+  const dropped: string[] = [];
+  let issues = error.issues;
+  for (let round = 0; round < 4; round++) {
+    let progress = false;
+    for (const issue of issues) {
+      const targets = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of targets) {
+        const at = parentOf(copy, path);
+        if (!at || at.parent[at.key] === DROPPED) continue;
+        // An array element is marked and spliced out after the round, so its siblings' paths hold meanwhile.
+        if (Array.isArray(at.parent)) at.parent[at.key] = DROPPED;
+        else delete at.parent[at.key];
+        dropped.push(path.slice(0, 2).map(String).join('.'));
+        progress = true;
+      }
+    }
+    if (!progress) return [];
+    spliceDropped(copy);
+    const again = ConfigSchema.safeParse(copy);
+    if (again.success) {
+      const touchedModels = dropped.filter((d) => d.startsWith('models.')).map((d) => `'${d.slice('models.'.length)}'`);
+      return crossCheck(again.data).filter(
+        (p) => !dropped.some((d) => p.path === d || p.path.startsWith(`${d}.`)) && !touchedModels.some((m) => p.message.includes(m)),
+      );
+    }
+    issues = again.error.issues;
+  }
+  return [];
+}
+
 /** Validates an already-parsed config object; throws ConfigError listing every problem. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): LoadedConfig {
   const problems: Problem[] = [];
@@ -102,7 +163,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   applyWebhookEnv(copy, env);
   const resolved = resolveEnv(copy, [], env, problems);
   const parsed = ConfigSchema.safeParse(resolved);
-  if (!parsed.success) throw new ConfigError(source, [...problems, ...zodProblems(parsed.error)]);
+  if (!parsed.success) {
+    const shape = zodProblems(parsed.error);
+    throw new ConfigError(source, [...problems, ...shape, ...crossCheckDespite(resolved, parsed.error)]);
+  }
   problems.push(...crossCheck(parsed.data));
   if (problems.length > 0) throw new ConfigError(source, problems);
 

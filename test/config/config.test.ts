@@ -94,4 +94,33 @@ describe('broken configurations are rejected with the path of each problem', () 
     });
     expect(problems).toHaveLength(3);
   });
+
+  it('lists the cross-check problems beside the shape problems, not after the shape is fixed', () => {
+    const problems = problemsOf((c) => {
+      c.limits.task_concurrency = -3;
+      c.models.fast_ai.bogus = 1;
+      c.routing.tiers.M.model = 'ghost';
+      c.models.medium_ai.fallbacks = ['nope'];
+    });
+    expect(problems).toEqual([
+      'models.fast_ai: Unrecognized key: "bogus"',
+      'limits.task_concurrency: Too small: expected number to be >0',
+      "models.medium_ai.fallbacks.0: unknown model 'nope'",
+      "routing.tiers.M.model: unknown model 'ghost'",
+    ]);
+  });
+
+  it('cross-checks what remains once a refused array element is taken out, and no default stands in for what was written', () => {
+    const mixed = problemsOf((c) => {
+      c.models.image_analysis.capabilities = ['telepathy', 'vision'];
+      c.routing.tiers.M.model = 'ghost';
+    });
+    expect(mixed).toEqual([expect.stringMatching(/^models\.image_analysis\.capabilities\.0: /), "routing.tiers.M.model: unknown model 'ghost'"]);
+    // A model left without its required capabilities cannot be read: only the shape problem, no guessed cross-check.
+    const unreadable = problemsOf((c) => {
+      c.models.fast_ai.capabilities = ['telepathy'];
+      c.routing.tiers.M.model = 'ghost';
+    });
+    expect(unreadable).toEqual([expect.stringMatching(/^models\.fast_ai\.capabilities\.0: /)]);
+  });
 });

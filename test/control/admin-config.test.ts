@@ -125,16 +125,17 @@ describe('config versions through /admin/config', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['patch.3', 'routing.tiers.M.model', 'models.fast_ai.fallbacks.0', 'providers.openrouter.api_key']),
     );
-    // Shape problems come first, as at startup (cross-checks need a well-formed config).
+    // Shape problems and cross-check problems in one answer, as at startup (a wrong model is not hidden behind a wrong number).
     const shape = await api().post('/admin/config', {
       base: active,
       patch: [
         { op: 'replace', path: '/limits/max_images', value: -1 },
         { op: 'add', path: '/routing/surprise', value: 1 },
+        { op: 'replace', path: '/routing/tiers/M/model', value: 'gpt9' },
       ],
     });
     expect(shape.status).toBe(400);
-    expect(shape.body.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['limits.max_images', 'routing']));
+    expect(shape.body.error.details.map((d: { path: string }) => d.path)).toEqual(['routing', 'limits.max_images', 'routing.tiers.M.model']);
     expect(JSON.stringify(res.body)).not.toContain('sk-literal-key');
     expect((await api().get('/admin/config')).body.version.hash).toBe(active);
     expect((await api().get('/admin/config/versions')).body.items.length).toBe(before);
