@@ -21,6 +21,12 @@ describe('callback URL guard', () => {
     expect(addressProblem(ip)).toContain(range);
   });
 
+  it('refuses localhost by name, fully qualified (trailing dot) or not', () => {
+    for (const url of ['https://localhost/h', 'https://localhost./h', 'https://api.localhost../h', 'https://127.0.0.1./h']) {
+      expect(callbackUrlProblem(url, none)).toMatch(/loopback/);
+    }
+  });
+
   it('accepts public unicast addresses and https URLs naming public hosts', () => {
     expect(addressProblem('8.8.8.8')).toBeNull();
     expect(addressProblem('2606:4700::1111')).toBeNull();

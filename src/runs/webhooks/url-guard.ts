@@ -63,7 +63,9 @@ export function callbackUrlProblem(value: string, allow: AllowHosts): string | n
   if (isAllowedHost(url, allow)) return null;
   const host = hostOf(url);
   if (isIP(host.replace(/^\[|\]$/g, ''))) return addressProblem(host);
-  if (host === 'localhost' || host.endsWith('.localhost')) return `host '${host}' is loopback`;
+  // A fully qualified name may end with dots (`localhost.`): the same host to DNS.
+  const name = host.replace(/\.+$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return `host '${host}' is loopback`;
   return null;
 }
 
