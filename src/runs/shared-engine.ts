@@ -10,6 +10,7 @@ import { ActiveRuns } from './active-runs.js';
 import { followRun } from './follow-run.js';
 import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
+import { stallTimings } from './stall-timings.js';
 
 /** Loaded only in shared mode: a single node never needs BullMQ (nor the ioredis it brings). */
 const bullmq = lazyRequire<typeof import('bullmq')>('bullmq');
@@ -36,7 +37,7 @@ const WAITING_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-ch
  * refuses a run when the fleet's waiting jobs reach limits.queue_depth. A
  * replica that dies loses its job lock; BullMQ's stalled-job check gives the
  * job to another worker, which resumes from the committed tasks — within
- * limits.run_stall_s (lock duration and check interval are half of it each).
+ * limits.run_stall_s (lock duration and check interval from stallTimings).
  * Cancellation reaches the replica holding a run through Redis pub/sub.
  */
 export function createSharedRunEngine(deps: RunEngineDeps, current: () => VersionedDeps, shared: SharedRunsOptions): RunEngine {
@@ -163,8 +164,8 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
         connection,
         prefix: bullPrefix,
         concurrency: config.limits.max_concurrent_workflows,
-        lockDuration: Math.round(stallMs / 2),
-        stalledInterval: Math.round(stallMs / 2),
+        // Requeued within run_stall_s even in the worst case (stall-timings.ts has the arithmetic).
+        ...stallTimings(stallMs),
         // A run may outlive several replicas: never fail it for stalling.
         maxStalledCount: Number.MAX_SAFE_INTEGER,
       });

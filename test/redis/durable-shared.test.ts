@@ -7,7 +7,7 @@ import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 import { promptsStartingWith } from '../orchestrator/support.js';
 
-const STALL_S = 4;
+const STALL_S = 6;
 let redis: TestRedis;
 let fake: FakeProvider;
 let dir: string;
@@ -85,7 +85,7 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
       return r.finished_at ? r : undefined;
     }, 'the run to finish on the other replica', 60_000);
     // Lock expiry and the stalled check (run_stall_s), then the two inline tasks (1 s each), with room for a loaded machine.
-    expect(Date.now() - killedAt).toBeLessThan((STALL_S + 2 + 6) * 1000);
+    expect(Date.now() - killedAt).toBeLessThan((STALL_S + 2 + 4) * 1000);
     expect(run.status).toBe('completed');
     expect(run.resumed).toBe(1);
     for (const t of ['alpha', 'beta', 'gamma']) expect(seen(`kill linear ${t}`)).toBe(1);
