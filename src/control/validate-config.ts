@@ -8,18 +8,26 @@ export type ConfigCheck = { ok: true; loaded: LoadedConfig } | { ok: false; prob
 const ENV_ONLY = /^\$\{[A-Z_][A-Z0-9_]*\}$/;
 
 /**
- * Provider keys must be `${ENV_VAR}` references: a version's document is stored and
- * shown by the admin API, and a literal key there would be a secret at rest.
+ * Provider keys and the webhook signing secret must be `${ENV_VAR}` references: a
+ * version's document is stored and shown by the admin API, and a literal secret
+ * there would be a secret at rest (and in every answer that shows the document).
  */
 function literalSecrets(document: unknown): Problem[] {
-  const providers = (document as { providers?: unknown } | null)?.providers;
-  if (!providers || typeof providers !== 'object') return [];
-  return Object.entries(providers).flatMap(([name, provider]) => {
-    const key = (provider as { api_key?: unknown } | null)?.api_key;
-    return typeof key === 'string' && key !== '' && !ENV_ONLY.test(key)
-      ? [{ path: `providers.${name}.api_key`, message: 'must be an ${ENV_VAR} reference: config versions are stored, and a key written here would be too' }]
-      : [];
+  const literal = (value: unknown): boolean => typeof value === 'string' && value !== '' && !ENV_ONLY.test(value);
+  const problem = (path: string, what: string): Problem => ({
+    path,
+    message: `must be an \${ENV_VAR} reference: config versions are stored, and ${what} written here would be too`,
   });
+  const problems: Problem[] = [];
+  const providers = (document as { providers?: unknown } | null)?.providers;
+  if (providers && typeof providers === 'object') {
+    for (const [name, provider] of Object.entries(providers)) {
+      if (literal((provider as { api_key?: unknown } | null)?.api_key)) problems.push(problem(`providers.${name}.api_key`, 'a key'));
+    }
+  }
+  const webhooks = (document as { webhooks?: unknown } | null)?.webhooks;
+  if (literal((webhooks as { secret?: unknown } | null)?.secret)) problems.push(problem('webhooks.secret', 'a secret'));
+  return problems;
 }
 
 /**

@@ -141,6 +141,23 @@ describe('config versions through /admin/config', () => {
     expect((await api().get('/admin/config/versions')).body.items.length).toBe(before);
   });
 
+  it('refuses a literal webhook signing secret (versions are stored and shown), naming the path and not echoing it', async () => {
+    const active = (await api().get('/admin/config')).body.version.hash;
+    const secret = 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0';
+    const res = await api().post('/admin/config', { base: active, patch: [{ op: 'add', path: '/webhooks', value: { secret } }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'webhooks.secret', message: expect.stringContaining('${ENV_VAR}') })]);
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+    const byReference = await api().post('/admin/config', {
+      base: active,
+      dry_run: true,
+      patch: [{ op: 'add', path: '/webhooks', value: { secret: '${WEBHOOK_SECRET}' } }],
+    });
+    // (Unset in this test's environment, which is its own problem: not the literal one.)
+    expect(byReference.body.problems.map((p: { message: string }) => p.message).join('\n')).not.toContain('reference');
+    expect((await api().get('/admin/config')).body.version.hash).toBe(active);
+  });
+
   it('a dry run answers the diff and the problems without applying', async () => {
     const active = (await api().get('/admin/config')).body.version.hash;
     const ok = await api().post('/admin/config', { base: active, dry_run: true, patch: [{ op: 'replace', path: '/limits/max_images', value: 4 }] });
