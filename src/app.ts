@@ -322,7 +322,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Without its stored baselines drift detection learns new ones; the server still starts.
   await drift.start().catch((err: unknown) => app.log.warn({ err: { message: (err as Error)?.message } }, 'drift: stored baselines could not be read; learning new ones'));
   // Shared mode: every replica follows the version active in Redis.
-  const sync = deps.shared ? startConfigSync({ redis: deps.shared.redis, control, log: app.log, prefix: deps.shared.prefix }) : undefined;
+  const sync = deps.shared
+    ? startConfigSync({ redis: deps.shared.redis, control, log: app.log, prefix: deps.shared.prefix, replica, activeHash: () => runtime.current().hash, now: () => clock.now() })
+    : undefined;
+  ctx.configFleet = sync?.fleet;
 
   // Runs a previous process left queued or running resume once the server is ready.
   app.addHook('onReady', async () => {

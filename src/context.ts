@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { Catalog } from './config/catalog.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { ReplicaVersion } from './control/config-sync.js';
 import type { ConfigControl } from './control/config-control.js';
 import type { ConfigRuntime } from './control/config-runtime.js';
 import type { Ops } from './control/ops.js';
@@ -40,6 +41,8 @@ export interface AppContext {
   runtime: ConfigRuntime;
   /** Config versions, changes, rollback and audit (the admin API's use cases). */
   control: ConfigControl;
+  /** Shared mode: the active config version of every live replica (GET /health `replicas`). */
+  configFleet?: () => Promise<ReplicaVersion[]>;
   /** Plain-words config operations (POST /admin/ops). */
   ops: Ops;
   stores: Stores;

@@ -49,4 +49,32 @@ describe('config versions across replicas', () => {
     const audit = (await admin(a.url).get('/admin/audit?limit=2')).body.items;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['config.rollback', 'config.apply']);
   });
+
+  it("any replica's /health lists every live replica with the hash it runs, so a mixed fleet shows; a stopped one leaves", async () => {
+    const fleetOf = async (t: TestApp) =>
+      (await call(t.url, 'GET', '/health')).body.replicas as { replica: string; config_version: string; seen_at: string }[];
+    /** Polls A's view until it holds `n` replicas all on `hash` (each reports after its own version check). */
+    const settled = async (n: number, hash: string) => {
+      for (let i = 0; i < 250; i++) {
+        const fleet = await fleetOf(a);
+        if (fleet.length === n && fleet.every((r) => r.config_version === hash)) return fleet;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return fleetOf(a);
+    };
+    const first = await healthHash(a);
+    expect(await settled(2, first)).toHaveLength(2);
+    expect(await fleetOf(b)).toEqual(await fleetOf(a));
+
+    const change = await admin(b.url).post('/admin/config', { base: first, patch: [{ op: 'replace', path: '/limits/max_images', value: 3 }] });
+    const second = change.body.version.hash;
+    const fleet = await settled(2, second);
+    expect(fleet.map((r) => r.config_version)).toEqual([second, second]);
+
+    await b.close();
+    const alone = await settled(1, second);
+    expect(alone).toHaveLength(1);
+    b = await replica();
+    expect(await settled(2, second)).toHaveLength(2);
+  });
 });

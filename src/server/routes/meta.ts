@@ -25,6 +25,10 @@ export const HealthSchema = z.object({
   models: z.record(z.string(), z.object({ provider: z.string(), circuit: CircuitStateSchema })),
   store: z.object({ status: z.enum(['ok', 'error']), driver: z.string(), message: z.string().optional() }),
   workflows: z.object({ running: z.number(), queued: z.number() }),
+  replicas: z
+    .array(z.object({ replica: z.string(), config_version: z.string(), seen_at: z.string() }))
+    .optional()
+    .describe('shared mode: every live replica and the config version hash it runs, as each last reported it (every 10 s and on each change); more than one hash = a mixed fleet'),
 });
 
 /** Liveness (`/`) and detailed health (`/health`, 503 when the server should not get traffic). */
@@ -49,7 +53,12 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
     { schema: { summary: 'Detailed health', tags: ['meta'], response: { 200: HealthSchema, 503: HealthSchema } } },
     async (_request, reply) => {
       const active = ctx.runtime.current();
-      const [gateway, store] = await Promise.all([active.gateway.health(), ctx.stores.health()]);
+      const [gateway, store, replicas] = await Promise.all([
+        active.gateway.health(),
+        ctx.stores.health(),
+        // Redis being away is the store's status to report, not a reason to fail /health.
+        ctx.configFleet?.().catch(() => undefined),
+      ]);
       const anyOpen = Object.values(gateway.models).some((m) => m.circuit !== 'closed');
       const serving = !ctx.draining && store.status === 'ok';
       const body = {
@@ -62,6 +71,7 @@ export async function metaRoutes(app: FastifyInstance): Promise<void> {
         models: gateway.models,
         store,
         workflows: ctx.orchestrator.admission(),
+        ...(replicas ? { replicas } : {}),
       };
       return reply.code(serving ? 200 : 503).send(body);
     },
