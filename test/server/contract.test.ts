@@ -9,7 +9,9 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
+type Parameter = { name: string; in: string; example?: unknown };
 type Operation = {
+  parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: unknown; example?: unknown; examples?: unknown }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: any }> }>;
 };
@@ -59,6 +61,31 @@ describe('the OpenAPI document, operation by operation', () => {
       const media = op.requestBody!.content['application/json']!;
       const example = media.example ?? Object.values((media.examples ?? {}) as Record<string, { value: unknown }>)[0]?.value;
       expect(example, `${id}: add an example in src/server/plugins/openapi-operations.ts`).toBeDefined();
+    }
+  });
+
+  it('has a realistic example for every path and query parameter, opaque cursors aside', () => {
+    const withParameters = operations().filter(({ op }) => op.parameters?.length);
+    expect(withParameters.map((o) => o.id)).toEqual(expect.arrayContaining(['GET /runs', 'GET /runs/{run_id}', 'POST /template/{name}', 'GET /admin/keys/{id}']));
+    const missing = withParameters.flatMap(({ id, op }) =>
+      op.parameters!.filter((p) => p.example === undefined && !['cursor', 'last_event_id'].includes(p.name)).map((p) => `${id} ${p.in} ${p.name}`),
+    );
+    expect(missing, 'add them to PARAMETER_EXAMPLES in src/server/plugins/openapi-operations.ts').toEqual([]);
+  });
+
+  it('its parameter examples pass the server\'s own validation (Swagger UI sends them on "Try it out")', async () => {
+    const gets = operations().filter(({ method, path, op }) => method === 'get' && !path.startsWith('/admin') && op.parameters?.length);
+    for (const { id, path, op } of gets) {
+      let url = path;
+      const query = new URLSearchParams();
+      for (const p of op.parameters!) {
+        if (p.example === undefined) continue;
+        if (p.in === 'path') url = url.replace(`{${p.name}}`, encodeURIComponent(String(p.example)));
+        else query.set(p.name, String(p.example));
+      }
+      const res = await fetch(`${t.url}${url}${query.size ? `?${query}` : ''}`, { headers: { accept: 'application/json' } });
+      expect([200, 404], `${id} -> ${url}?${query}`).toContain(res.status);
+      await res.body?.cancel();
     }
   });
 

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
-import { errorResponses, extraSuccessResponses, REQUEST_EXAMPLES } from './openapi-operations.js';
+import { errorResponses, extraSuccessResponses, parameterExample, REQUEST_EXAMPLES } from './openapi-operations.js';
 
 type Transform = typeof jsonSchemaTransform;
 type JsonSchema = Record<string, unknown>;
@@ -24,8 +24,21 @@ const documentOperation: Transform = (input) => {
   const response = { ...success, ...extraSuccessResponses(method, input.route.url), ...errorResponses(shape), ...own };
   const example = REQUEST_EXAMPLES.get(`${method} ${input.route.url}`);
   const body = schema.body && example !== undefined ? { ...schema.body, examples: [example] } : schema.body;
-  return { ...out, schema: { ...schema, ...(body ? { body } : {}), response } };
+  const params = withParameterExamples(schema.params, input.route.url);
+  const querystring = withParameterExamples(schema.querystring, input.route.url);
+  return { ...out, schema: { ...schema, ...(body ? { body } : {}), ...(params ? { params } : {}), ...(querystring ? { querystring } : {}), response } };
 };
+
+/** A params or querystring JSON schema with each property's example (Swagger UI shows it as the parameter's example). */
+function withParameterExamples(part: unknown, url: string): unknown {
+  const properties = (part as { properties?: Record<string, JsonSchema> } | undefined)?.properties;
+  if (!properties) return part;
+  const withExamples = Object.entries(properties).map(([name, property]) => {
+    const example = parameterExample(url, name);
+    return [name, example === undefined || property.examples ? property : { ...property, examples: [example] }];
+  });
+  return { ...(part as JsonSchema), properties: Object.fromEntries(withExamples) };
+}
 
 /** OpenAPI at /openapi.json and Swagger UI at /docs, generated from the routes' zod schemas. */
 export async function registerDocs(app: FastifyInstance, version: string): Promise<void> {

@@ -171,3 +171,34 @@ export const REQUEST_EXAMPLES: ReadonlyMap<string, unknown> = new Map<string, un
     { model: 'auto', messages: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: 'What is the capital of France?' }] },
   ],
 ]);
+
+const HASH_EXAMPLE = '3f5a0c1e9b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d';
+
+/**
+ * Realistic values of path and query parameters, by name; `id` names a different thing on each path.
+ * Opaque values the server hands out (`cursor`, `last_event_id`) have none: Swagger UI's "Try it out"
+ * would send a made-up one.
+ */
+const PARAMETER_EXAMPLES: ReadonlyMap<string, unknown> = new Map<string, unknown>([
+  ['name', 'research_report'],
+  ['run_id', '93edaa42-c3e0-4fac-b135-2f2616a8c53c'],
+  ['/session/:id id', 'demo-session-1'],
+  ['/admin/keys/:id id', 'key_7Qm2xV9pLs'],
+  ['/admin/experiments/:id id', 'routing.tiers.M.model'],
+  ['hash', HASH_EXAMPLE],
+  ['from', HASH_EXAMPLE],
+  ['to', 'b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d3f5a0c1e9'],
+  ['*', 'medium_ai'],
+  ['category', 'marketing'],
+  ['status', 'completed'],
+  ['workflow', 'research_report'],
+  ['session_id', 'demo-session-1'],
+  ['since', '2026-11-30T00:00:00Z'],
+  ['until', '2026-12-01T00:00:00Z'],
+  ['limit', 20],
+  ['window', '1h'],
+  ['by', 'tier'],
+]);
+
+/** The example of parameter `name` of the route `url` (as the router knows it), if it has one. */
+export const parameterExample = (url: string, name: string): unknown => PARAMETER_EXAMPLES.get(`${url} ${name}`) ?? PARAMETER_EXAMPLES.get(name);
