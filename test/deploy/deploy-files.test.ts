@@ -58,8 +58,17 @@ describe('railway.json', () => {
     expect(railway.deploy.drainingSeconds! * 1000).toBeGreaterThan(config.server.shutdown_grace_ms);
   });
 
-  it('redeploys when the entrypoint changes', () => {
-    expect(railway.build.watchPatterns).toContain('deploy/docker-entrypoint.sh');
+  it('redeploys when anything the image is built from changes: every COPY source of the Dockerfile, and the Dockerfile', () => {
+    // Railway skips a deploy when no changed file matches a watch pattern: a console (ui/) change stayed undeployed.
+    const sources = readFileSync('Dockerfile', 'utf8')
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .filter((l) => /^COPY\s/.test(l.trim()) && !/--from=/.test(l))
+      .flatMap((l) => l.trim().split(/\s+/).slice(1).filter((w) => !w.startsWith('--')).slice(0, -1));
+    expect(sources).toEqual(expect.arrayContaining(['src', 'ui', 'deploy/docker-entrypoint.sh']));
+    const patterns = railway.build.watchPatterns ?? [];
+    const watched = (path: string) => patterns.includes(path) || patterns.includes(`${path.replace(/^\.\//, '')}/**`);
+    expect([...sources.map((s) => s.replace(/^\.\//, '')), 'Dockerfile'].filter((s) => !watched(s))).toEqual([]);
   });
 });
 
