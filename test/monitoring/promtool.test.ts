@@ -73,5 +73,12 @@ describe('deploy/prometheus/alerts.yml against a live /metrics scrape', () => {
     );
     for (const rule of rules.filter((r) => r.alert)) expect(['page', 'ticket'], rule.alert).toContain(rule.labels?.severity);
   });
+
+  it('each alert has its row in README "Monitoring", with its severity', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const missing = rules.filter((r) => r.alert && !readme.includes(`| \`${r.alert}\` |`)).map((r) => r.alert);
+    expect(missing).toEqual([]);
+    for (const rule of rules.filter((r) => r.alert)) expect(readme, rule.alert).toMatch(new RegExp(`\\| \`${rule.alert}\` \\|[^\\n]*\\| ${rule.labels?.severity} \\|`));
+  });
 });
 
