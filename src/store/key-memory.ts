@@ -9,6 +9,7 @@ export function createMemoryKeyStore(): KeyStore {
   const byHash = new Map<string, string>();
   const spend = new Map<string, number>();
   const minutes = new Map<string, number>();
+  let prunedDay = '';
   const copy = (k: ClientKey): ClientKey => structuredClone(k);
 
   return {
@@ -51,6 +52,11 @@ export function createMemoryKeyStore(): KeyStore {
       return keys.size;
     },
     async addSpend(id, nano, periods) {
+      if (periods.day !== prunedDay) {
+        // Only the current day and month are ever read: drop the rest once a day (keys are `<id>:<period>`).
+        for (const k of spend.keys()) if (![periods.day, periods.month].includes(k.slice(k.lastIndexOf(':') + 1))) spend.delete(k);
+        prunedDay = periods.day;
+      }
       for (const period of [periods.day, periods.month]) spend.set(`${id}:${period}`, (spend.get(`${id}:${period}`) ?? 0) + nano);
     },
     async spend(id, periods) {

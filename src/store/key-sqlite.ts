@@ -22,10 +22,15 @@ export function createSqliteKeyStore(db: Database, opts: { log?: StoreLog } = {}
     spend: db.prepare('SELECT nano FROM client_key_spend WHERE id = ? AND period = ?'),
     hit: db.prepare('INSERT INTO client_key_minutes (id, minute, n) VALUES (?, ?, 1) ON CONFLICT (id, minute) DO UPDATE SET n = n + 1 RETURNING n'),
     pruneMinutes: db.prepare('DELETE FROM client_key_minutes WHERE minute < ?'),
+    // Days are YYYY-MM-DD, months YYYY-MM: only the current ones are ever read (admission, the admin view).
+    prunePeriods: db.prepare('DELETE FROM client_key_spend WHERE (length(period) = 10 AND period < ?) OR (length(period) = 7 AND period < ?)'),
   };
   const row = (r: unknown): ClientKey | null => (r ? (JSON.parse((r as { data: string }).data) as ClientKey) : null);
   const g = <T>(fn: () => T): Promise<T> => Promise.resolve().then(() => guarded(fn, opts.log));
   let lastPrune = 0;
+  // Spend of past days and months is dropped once a day: JWT callers with a budget tier (one spend per
+  // caller name, not per admin-created key) would otherwise add rows for ever.
+  let prunedDay = '';
 
   return {
     create: (key, hash) => g(() => void stmt.insert.run(key.id, hash, Date.parse(key.created_at), JSON.stringify(key))),
@@ -50,6 +55,10 @@ export function createSqliteKeyStore(db: Database, opts: { log?: StoreLog } = {}
     addSpend: (id, nano, periods) =>
       g(() =>
         db.transaction(() => {
+          if (periods.day !== prunedDay) {
+            stmt.prunePeriods.run(periods.day, periods.month);
+            prunedDay = periods.day;
+          }
           stmt.addSpend.run(id, periods.day, nano);
           stmt.addSpend.run(id, periods.month, nano);
         })(),
