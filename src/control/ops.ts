@@ -173,7 +173,14 @@ export function createOps(deps: OpsDeps) {
         return { document: next, summary: `restore model '${action.model}' as it was in version ${target.slice(0, 12)}` };
       }
       case 'set_split_weights': {
-        const { value } = at(next, action.split);
+        const { parent, key, value } = at(next, action.split);
+        if (typeof value === 'string' && parent && (SPLIT_PATHS as readonly string[]).includes(action.split)) {
+          // A plain model becomes a split with the named arms (the new config is validated like any change).
+          const arms = Object.entries(action.weights).map(([model, weight]) => ({ model, weight }));
+          if (arms.length < 2) fail('action.weights', `a split of ${action.split} needs at least two models of this config with their weights`);
+          parent[key] = arms;
+          return { document: next, summary: `split ${action.split} (was ${value}): ${arms.map((a) => `${a.model} ${a.weight}`).join(', ')}` };
+        }
         if (!Array.isArray(value)) fail('action.split', `'${action.split}' is not a weighted split in the active config`);
         const arms = value as { model: string; weight: number }[];
         for (const [model, weight] of Object.entries(action.weights)) {

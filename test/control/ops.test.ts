@@ -100,3 +100,32 @@ describe('operations in plain words (POST /admin/ops) on the simulator', () => {
     expect((await call(t.url, 'POST', '/admin/ops', { body: { text: 'rollback' } })).status).toBe(401);
   });
 });
+
+describe('operations in plain words on the shipped config (no split yet)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ adminApiKeys: ADMIN_KEYS });
+  });
+  afterAll(async () => t.close());
+
+  it('"set the M tier split to medium_ai 90 fast_ai 10" turns the plain M model into a split, applied on confirm', async () => {
+    const api = admin(t.url);
+    const before = (await api.get('/admin/config')).body.version.hash as string;
+    const plan = await api.post('/admin/ops', { text: 'set the M tier split to medium_ai 90 fast_ai 10' });
+    expect(plan.status).toBe(200);
+    expect(plan.body.action).toEqual({ action: 'set_split_weights', split: 'routing.tiers.M.model', weights: { medium_ai: 90, fast_ai: 10 } });
+    const arms = [
+      { model: 'medium_ai', weight: 90 },
+      { model: 'fast_ai', weight: 10 },
+    ];
+    expect(plan.body.diff).toEqual([{ op: 'replace', path: '/routing/tiers/M/model', value: arms }]);
+    expect((await api.get('/admin/config')).body.version.hash).toBe(before);
+
+    expect((await api.post('/admin/ops', { confirm: plan.body.id })).status).toBe(200);
+    expect((await api.get('/admin/config')).body.document.routing.tiers.M.model).toEqual(arms);
+    // A model the config does not have is not an arm: one arm is no split, and nothing is planned.
+    const unknown = await api.post('/admin/ops', { text: 'set the L tier split to thinking_ai 90 medium_ai_v9 10' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details[0]).toMatchObject({ path: 'action.weights' });
+  });
+});

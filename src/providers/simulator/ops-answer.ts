@@ -39,8 +39,8 @@ function splitOf(text: string, ctx: OpsContext, named: string[]): string | undef
   if (byPath) return byPath;
   const tier = /\b(?:tier\s+([LMH])|([LMH])\s+tier)\b/.exec(text);
   if (tier) {
-    const path = `routing.tiers.${tier[1] ?? tier[2]}.model`;
-    if (paths.includes(path)) return path;
+    // A tier named plainly is its model reference, split or not yet (setting weights there makes the split).
+    return `routing.tiers.${tier[1] ?? tier[2]}.model`;
   }
   for (const role of ['planner', 'strongest', 'default_task_model']) {
     if (new RegExp(`\\b${role.replace(/_/g, '[ _]')}\\b`, 'i').test(text) && paths.includes(`routing.${role}`)) return `routing.${role}`;
