@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { helmetHeaders } from '../../src/server/plugins/security-headers.js';
 import { loggerOptions } from '../../src/telemetry/logger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { pointShippedConfigAt } from '../helpers/gateway-config.js';
@@ -137,6 +138,25 @@ describe('headers', () => {
     const res = await fetch(`${t.url}/`, { headers: { origin: 'https://evil.example' } });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it("sets helmet's headers on answers and on errors, the same on each request", async () => {
+    const ok = await fetch(`${t.url}/`);
+    const refused = await post('/v1/chat/completions', { model: 'medium_ai', messages: [] }, { authorization: 'Bearer wrong' });
+    const missing = await fetch(`${t.url}/no-such-route`, { headers: { authorization: `Bearer ${CALLER_KEY}` } });
+    expect([ok.status, refused.status, missing.status]).toEqual([200, 401, 404]);
+    const expected = Object.fromEntries(helmetHeaders({ contentSecurityPolicy: false }));
+    expect(expected).toMatchObject({ 'x-frame-options': 'SAMEORIGIN', 'strict-transport-security': 'max-age=31536000; includeSubDomains', 'x-content-type-options': 'nosniff' });
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10);
+    for (const res of [ok, refused, missing]) {
+      for (const [name, value] of Object.entries(expected)) expect(res.headers.get(name), name).toBe(value);
+      expect(res.headers.get('content-security-policy')).toBeNull();
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('helmetHeaders refuses a Content-Security-Policy, which may differ per request', () => {
+    expect(() => helmetHeaders({})).toThrow(/Content-Security-Policy/);
   });
 
   it('answers 429 with Retry-After past the caller rate limit, and exempts /health', async () => {

@@ -1,11 +1,11 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import { isAdminPath, type AdminKey } from './admin-auth.js';
 import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedDigest, presentedKey } from './credentials.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import type { JwtAuth } from './jwt-auth.js';
 import type { ClientKeys } from '../../control/keys.js';
 import type { ClientKey } from '../../store/key-types.js';
@@ -47,7 +47,7 @@ export async function registerSecurity(
   const keys = opts.apiKeys.map((k) => ({ digest: digest(k) }));
   const adminKeys = opts.adminKeys ?? [];
 
-  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  registerSecurityHeaders(app);
   await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });
 
   const managed = opts.clientKeys;
@@ -92,13 +92,15 @@ export async function registerSecurity(
       setCaller(request, { name: `key:${given.toString('hex').slice(0, 12)}`, via: 'api_key' });
     });
     // A token's models claim limits the model a request names (/chat, /v1/chat/completions); `auto` is routing, always allowed.
-    app.addHook('preHandler', async (request) => {
+    app.addHook('preHandler', (request, _reply, done) => {
       const allowed = callerOf(request)?.models;
       const model = (request.body as { model?: unknown } | undefined)?.model;
-      if (!allowed || typeof model !== 'string' || model === 'auto' || allowed.includes(model)) return;
-      throw new AppError('forbidden', `model '${model}' is not among the models your token allows: ${allowed.join(', ') || '(none)'}`, [
-        { path: 'body.model', message: 'not allowed by the token' },
-      ]);
+      if (!allowed || typeof model !== 'string' || model === 'auto' || allowed.includes(model)) return done();
+      done(
+        new AppError('forbidden', `model '${model}' is not among the models your token allows: ${allowed.join(', ') || '(none)'}`, [
+          { path: 'body.model', message: 'not allowed by the token' },
+        ]),
+      );
     });
   }
 
