@@ -284,8 +284,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   app.decorate('ctx', ctx);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks here and below are callback-style where nothing is awaited: no promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   registerTraceHeader(app, () => runtime.current().hash);
   const adminKeys = parseAdminKeys(adminKeysText);

@@ -1,6 +1,7 @@
 import { isProviderError, ProviderError } from '../providers/provider-error.js';
 import type { AttemptTimeouts } from '../providers/types.js';
 import { windowHint, type HeaderBag } from '../providers/retry-hint.js';
+import { markSelfLimited } from '../providers/attempt-guard.js';
 import { CircuitOpenError, type ModelBreakers } from './breaker.js';
 import type { ResolvedModel } from './fallback.js';
 import { LimiterWaitError, type ProviderLimiter } from './limiter.js';
@@ -117,6 +118,8 @@ async function guarded<T>(
       }),
     );
   }, timeouts.total_ms);
+  // The adapter's HTTP exchanges need no total timer of their own: this signal ends the attempt in time.
+  markSelfLimited(signal, Date.now() + timeouts.total_ms);
   try {
     // The race keeps an adapter that ignores its signal from holding the caller past the limit.
     return await Promise.race([call(signal, timeouts), guard]);

@@ -1,5 +1,47 @@
 import { thrownError, timeoutError } from './wire-errors.js';
 
+/**
+ * Signals that abort by themselves when an attempt's time is up, with the time (Date.now() ms) by
+ * which they do: the gateway's attempt signal (gateway/attempt.ts `guarded`) carries the attempt's
+ * total limit. An HTTP exchange of the attempt whose own total limit ends no sooner needs no
+ * controller and timer of its own for it (an AbortSignal costs ~5 µs to create on Node 20).
+ */
+const selfLimited = new WeakMap<AbortSignal, number>();
+
+/** Marks `signal` as aborting by itself (with a timeout reason) by `deadline` (Date.now() ms) at the latest. */
+export function markSelfLimited(signal: AbortSignal, deadline: number): void {
+  selfLimited.set(signal, deadline);
+}
+
+/** Whether `signal` aborts by itself no later than `deadline` (Date.now() ms). */
+export function abortsBy(signal: AbortSignal, deadline: number): boolean {
+  const own = selfLimited.get(signal);
+  return own !== undefined && own <= deadline;
+}
+
+/** What an HTTP exchange needs of its guard: the signal to send, a timer to arm, and the error to throw. */
+export interface ExchangeGuard {
+  readonly signal: AbortSignal;
+  arm(code: TimerCode, ms: number, limitMs?: number): void;
+  translate(provider: string, err: unknown): unknown;
+  dispose(): void;
+}
+
+/**
+ * The guard of an exchange whose caller's signal ends it before any of its own limits would (see
+ * `markSelfLimited`; the caller checks with `abortsBy`): the caller's signal itself, no timers (one
+ * armed would fire after the caller's), and the caller's reason when it aborted — which is what an
+ * AttemptGuard would report, since the caller's own timer fires first.
+ */
+export function callerGuard(caller: AbortSignal): ExchangeGuard {
+  return {
+    signal: caller,
+    arm: () => undefined,
+    translate: (provider, err) => (caller.aborted ? caller.reason : thrownError(provider, err)),
+    dispose: () => undefined,
+  };
+}
+
 /** Our timers: the three limits of an attempt, and the quiet end after a finish reason. */
 export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_timeout' | 'grace';
 
@@ -9,7 +51,7 @@ export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_ti
  * (A manual controller rather than AbortSignal.any: the listener is removed on dispose,
  * so long-lived caller signals do not accumulate dependants.)
  */
-export class AttemptGuard {
+export class AttemptGuard implements ExchangeGuard {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   fired: { code: TimerCode; ms: number } | undefined;

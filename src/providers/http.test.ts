@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { abortsBy, markSelfLimited } from './attempt-guard.js';
 import { HttpClient, SSE_DONE } from './http.js';
 
 const timeouts = { connect_ms: 1000, first_byte_ms: 1000, stream_idle_ms: 1000, total_ms: 5000 };
@@ -70,5 +71,29 @@ describe('SSE reader', () => {
     const err = await http.json({ path: '/x', body: {}, timeouts, signal: new AbortController().signal }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'server_error', status: 503 });
     expect((err as Error).message.length).toBeLessThan(400);
+  });
+});
+
+describe('JSON exchange limits', () => {
+  const silent = () => serve(() => undefined);
+
+  it('enforces its own total limit (total_timeout) when the caller signal does not', async () => {
+    const http = await silent();
+    const err = await http.json({ path: '/j', body: {}, timeouts: { ...timeouts, first_byte_ms: 5000, total_ms: 80 }, signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout', code: 'total_timeout' });
+  });
+
+  it("leaves the total limit to a caller signal marked to end the attempt in time, and reports that signal's reason", async () => {
+    const http = await silent();
+    const caller = new AbortController();
+    markSelfLimited(caller.signal, Date.now() + 80);
+    const reason = new Error('the attempt ran out of time');
+    setTimeout(() => caller.abort(reason), 80);
+    const err = await http.json({ path: '/j', body: {}, timeouts: { ...timeouts, first_byte_ms: 5000, total_ms: 5000 }, signal: caller.signal }).catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    expect(abortsBy(caller.signal, Date.now() + 5000)).toBe(true);
+    // A signal that ends later than the exchange's own limit does not replace it.
+    expect(abortsBy(caller.signal, Date.now() - 1000)).toBe(false);
+    expect(abortsBy(new AbortController().signal, Date.now() + 5000)).toBe(false);
   });
 });

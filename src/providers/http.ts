@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import { Pool, type Dispatcher } from 'undici';
 import type { AttemptTimeouts } from './types.js';
-import { AttemptGuard } from './attempt-guard.js';
+import { abortsBy, AttemptGuard, callerGuard, type ExchangeGuard } from './attempt-guard.js';
 import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError } from './wire-errors.js';
 
@@ -116,7 +116,7 @@ export class HttpClient {
     return pool;
   }
 
-  private async open(call: HttpCall, guard: AttemptGuard, accept: string, headersTimeout: number, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
+  private async open(call: HttpCall, guard: ExchangeGuard, accept: string, headersTimeout: number, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept, ...this.target.headers, ...call.headers };
     let body: string | undefined;
     if (call.body !== undefined) {
@@ -140,6 +140,11 @@ export class HttpClient {
     return res;
   }
 
+  private pass(call: HttpCall): ExchangeGuard {
+    if (call.signal.aborted) throw call.signal.reason;
+    return callerGuard(call.signal);
+  }
+
   private guard(call: HttpCall): AttemptGuard {
     if (call.signal.aborted) throw call.signal.reason;
     return new AttemptGuard(call.signal, call.timeouts.total_ms);
@@ -147,11 +152,12 @@ export class HttpClient {
 
   /** A request whose answer is one JSON document (non-stream calls, polls). */
   async json(call: HttpCall): Promise<unknown> {
-    const guard = this.guard(call);
+    // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
+    const startedAt = Date.now();
+    const responseMs = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
+    // Its timers (the total limit, the answer's response_ms) are not needed when the caller's signal ends it sooner.
+    const guard = abortsBy(call.signal, startedAt + responseMs) ? this.pass(call) : this.guard(call);
     try {
-      // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
-      const startedAt = Date.now();
-      const responseMs = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
       const res = await this.open(call, guard, 'application/json', Math.max(1, responseMs), call.timeouts.stream_idle_ms);
       // The whole answer is due within response_ms, also when the headers came early and the body
       // trickles (OpenRouter keeps a slow non-streamed answer alive with whitespace).

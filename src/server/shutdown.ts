@@ -11,15 +11,15 @@ const inflight = new WeakMap<FastifyInstance, { count: number }>();
 export function registerLifecycle(app: FastifyInstance): void {
   const state = { count: 0 };
   inflight.set(app, state);
-  app.addHook('onRequest', async (request, reply) => {
-    if (app.ctx.draining && request.method !== 'GET') {
-      throw shuttingDown(5);
-    }
+  const ended = () => {
+    state.count -= 1;
+  };
+  app.addHook('onRequest', (request, reply, done) => {
+    if (app.ctx.draining && request.method !== 'GET') return done(shuttingDown(5));
     state.count += 1;
     // 'close' fires for every ending: sent, hijacked stream finished, or client gone.
-    reply.raw.once('close', () => {
-      state.count -= 1;
-    });
+    reply.raw.once('close', ended);
+    done();
   });
 }
 

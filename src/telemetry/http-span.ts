@@ -72,7 +72,7 @@ function endServerSpan(span: Span, res: ServerResponse): void {
  * or — tracing off — the trace id of the caller's `traceparent`, echoed (no trace of ours exists then).
  */
 export function registerTraceHeader(app: FastifyInstance, configVersion: () => string): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const span = tracingOn() ? trace.getActiveSpan() : undefined;
     if (span) {
       const route = request.routeOptions.url;
@@ -83,9 +83,10 @@ export function registerTraceHeader(app: FastifyInstance, configVersion: () => s
       span.setAttribute(ATTR.configVersion, configVersion());
       span.setAttribute(ATTR.requestId, request.id);
       void reply.header('x-trace-id', span.spanContext().traceId);
-      return;
+      return done();
     }
     const given = traceBindings(request.raw).trace_id;
     if (given) void reply.header('x-trace-id', given);
+    done();
   });
 }

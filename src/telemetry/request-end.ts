@@ -25,7 +25,7 @@ export type RequestEndListener = (request: FastifyRequest, end: RequestEnd) => v
  * /stats and /metrics count the same requests.
  */
 export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener[]): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const started = performance.now();
     // Bound to the request's context, so the request line carries the trace of its span (http-span.ts).
     reply.raw.once('close', context.bind(context.active(), () => {
@@ -40,5 +40,6 @@ export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener
       if (typeof cache === 'string') end.cache = cache;
       for (const listener of listeners) listener(request, end);
     }));
+    done();
   });
 }

@@ -78,8 +78,7 @@ export interface AdminAuthOptions {
  */
 export function registerAdminAuth(app: FastifyInstance, opts: AdminAuthOptions): void {
   const clientDigests = opts.clientKeys.map((k) => ({ digest: digest(k) }));
-  app.addHook('onRequest', async (request) => {
-    if (!isAdminPath(request.url) || request.method === 'OPTIONS') return;
+  const checkAdmin = (request: FastifyRequest): void => {
     const key = presentedKey(request);
     if (!key) {
       throw new AppError('unauthorized', 'missing admin key: send Authorization: Bearer <admin key> or x-api-key (keys come from ADMIN_API_KEYS)');
@@ -93,6 +92,15 @@ export function registerAdminAuth(app: FastifyInstance, opts: AdminAuthOptions):
     if (match(clientDigests, given)) throw new AppError('forbidden', 'a client key cannot use the admin API: use a key from ADMIN_API_KEYS');
     if (opts.adminKeys.length === 0) throw new AppError('forbidden', 'the admin API is disabled: set ADMIN_API_KEYS (name:key pairs) to enable it');
     throw new AppError('unauthorized', 'invalid admin key');
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!isAdminPath(request.url) || request.method === 'OPTIONS') return done();
+    try {
+      checkAdmin(request);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   });
 }
 

@@ -34,9 +34,9 @@ export function registerJsonBody(app: FastifyInstance): void {
       done(null, value);
     });
   });
-  app.addHook('preValidation', async (request: FastifyRequest) => {
+  app.addHook('preValidation', (request: FastifyRequest, _reply, done) => {
     const problems = [...unicodeProblems(request.query, 'querystring'), ...unicodeProblems(request.params, 'params')];
-    if (problems.length > 0) throw loneSurrogates(problems);
+    done(problems.length > 0 ? loneSurrogates(problems) : undefined);
   });
 }
 
