@@ -56,7 +56,15 @@ export class AttemptGuard implements ExchangeGuard {
   readonly signal = this.controller.signal;
   fired: { code: TimerCode; ms: number } | undefined;
   private readonly total: NodeJS.Timeout;
+  /**
+   * The one timer behind `arm`: a stream re-arms it at every event, so instead of a clearTimeout and a
+   * setTimeout per event, `arm` moves a deadline and the timer, when it fires early, waits for the rest.
+   */
   private idle: NodeJS.Timeout | undefined;
+  /** When `idle` is due (Date.now ms). */
+  private idleAt = 0;
+  /** What `arm` set: the code, its deadline (Date.now ms) and the limit named in the error; undefined when disarmed. */
+  private armed: { code: TimerCode; at: number; limitMs: number } | undefined;
   private readonly onAbort = (): void => this.controller.abort(this.caller.reason);
 
   constructor(
@@ -73,21 +81,41 @@ export class AttemptGuard implements ExchangeGuard {
     this.controller.abort(new Error(code));
   }
 
-  /** Fires `code` after `ms`; `limitMs` is the configured limit named in the error. */
+  /** Fires `code` after `ms` (replacing what was armed); `limitMs` is the configured limit named in the error. */
   arm(code: TimerCode, ms: number, limitMs = ms): void {
+    const at = Date.now() + Math.max(1, ms);
+    this.armed = { code, at, limitMs };
+    // A timer due later than the new deadline is replaced; one due earlier finds the deadline moved and waits on.
+    if (this.idle !== undefined && this.idleAt <= at) return;
     clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.fire(code, limitMs), Math.max(1, ms));
+    this.schedule(at);
   }
 
   disarm(): void {
-    clearTimeout(this.idle);
+    this.armed = undefined;
   }
 
   dispose(): void {
+    this.armed = undefined;
     clearTimeout(this.total);
     clearTimeout(this.idle);
+    this.idle = undefined;
     this.caller.removeEventListener('abort', this.onAbort);
   }
+
+  private schedule(at: number): void {
+    this.idleAt = at;
+    this.idle = setTimeout(this.onIdle, Math.max(1, at - Date.now()));
+  }
+
+  private readonly onIdle = (): void => {
+    this.idle = undefined;
+    const armed = this.armed;
+    if (armed === undefined) return;
+    if (Date.now() < armed.at) return this.schedule(armed.at);
+    this.armed = undefined;
+    this.fire(armed.code, armed.limitMs);
+  };
 
   /** The caller's reason if the caller aborted, our timeout if a timer fired, else the wire error. */
   translate(provider: string, err: unknown): unknown {

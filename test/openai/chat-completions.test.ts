@@ -120,6 +120,23 @@ describe('POST /v1/chat/completions with the openai client', () => {
     expect(usage!.total_tokens).toBeGreaterThan(0);
   });
 
+  it('writes each chunk as plain JSON in the chunk object\'s key order (the serialiser writes them without building the object)', async () => {
+    const res = await post({ model: 'medium_ai', messages: [{ role: 'user', content: 'say "quoted" \\ back\nplease' }], stream: true });
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    expect(events.at(-1)).toBe('[DONE]');
+    const chunks = events.slice(0, -1);
+    expect(chunks.length).toBeGreaterThan(3);
+    let text = '';
+    for (const data of chunks) {
+      const chunk = JSON.parse(data) as { choices: Array<{ delta: { content?: string } }> };
+      expect(JSON.stringify(chunk)).toBe(data);
+      expect(Object.keys(chunk)).toEqual(['id', 'object', 'created', 'model', 'choices', 'x_simulated']);
+      expect(Object.keys(chunk.choices[0]!)).toEqual(['index', 'delta', 'logprobs', 'finish_reason']);
+      text += chunk.choices[0]!.delta.content ?? '';
+    }
+    expect(text).toBe('echo: say "quoted" \\ back\nplease');
+  });
+
   it('names the fallback model that answered when the requested one is down', async () => {
     const completion = await client.chat.completions.create({ model: 'fast_ai', messages: [{ role: 'user', content: 'hi' }] });
     const extra = completion as unknown as Record<string, unknown>;

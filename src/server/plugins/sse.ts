@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 
 /** An open Server-Sent Events response. */
@@ -34,28 +35,89 @@ export function hijackForEventStream(reply: FastifyReply): FastifyReply['raw'] {
  */
 export function openSse(reply: FastifyReply, keepAliveMs: number): SseStream {
   const raw = hijackForEventStream(reply);
+  // Events sent in one turn of the event loop leave in one socket write (EventStreamWriter).
+  const out = new EventStreamWriter(raw);
   let ended = false;
-  const timer = setInterval(() => {
-    if (!raw.writableEnded) raw.write(': keep-alive\n\n');
-  }, keepAliveMs);
+  const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
   const stop = () => {
     ended = true;
     clearInterval(timer);
   };
   raw.once('close', stop);
   const write = (event: string, data: object) => {
-    if (ended || raw.writableEnded || raw.destroyed) return;
-    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (ended || !out.open) return;
+    out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   return {
     send: write,
     end(event, data) {
       write(event, data);
       stop();
-      if (!raw.writableEnded) raw.end();
+      out.end();
     },
     get closed() {
       return ended || raw.destroyed;
     },
+  };
+}
+
+/**
+ * Writes an event stream to a taken-over response, one socket write per turn of the event loop:
+ * what is written within one turn (the events one upstream read carried, a finish chunk with its
+ * usage and `[DONE]`) is joined and written at `setImmediate`, so a streamed answer costs one
+ * `writev` per upstream read instead of one per event (each write system call is the dearest item
+ * of a streamed request's profile; see BENCHMARKS.md, issue 18 second pass). `end` writes what is
+ * left with the response's end, in the same call. Writes after the end, or once the client left,
+ * are dropped. `drained()` is the backpressure: it resolves at once unless the socket's buffer is
+ * full, else when it has drained (or the response closed).
+ */
+export class EventStreamWriter {
+  private pending = '';
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly raw: ServerResponse) {}
+
+  /** False once the response ended or the client went away. */
+  get open(): boolean {
+    return !this.raw.writableEnded && !this.raw.destroyed;
+  }
+
+  write(text: string): void {
+    if (!this.open) return;
+    this.pending += text;
+    this.scheduled ??= setImmediate(this.flush);
+  }
+
+  /** Writes what is pending (and `text`) and ends the response. */
+  end(text = ''): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const rest = this.pending + text;
+    this.pending = '';
+    if (this.raw.writableEnded) return;
+    if (rest.length > 0 && !this.raw.destroyed) this.raw.end(rest);
+    else this.raw.end();
+  }
+
+  /** Resolves when the client can take more: at once, or after the socket's buffer drained or the response closed. */
+  drained(): Promise<void> | undefined {
+    const raw = this.raw;
+    if (!raw.writableNeedDrain || !this.open) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = undefined;
+    const text = this.pending;
+    this.pending = '';
+    if (text.length > 0 && this.open) this.raw.write(text);
   };
 }

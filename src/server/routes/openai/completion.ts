@@ -3,7 +3,7 @@ import type { GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../
 import type { ReportedMedia } from '../../../orchestrator/media-answer.js';
 import { annotateRequest } from '../../../telemetry/request-log.js';
 import { openAiErrorBody } from '../../plugins/openai-errors.js';
-import { hijackForEventStream } from '../../plugins/sse.js';
+import { EventStreamWriter, hijackForEventStream } from '../../plugins/sse.js';
 import type { ChatCompletion } from './schema.js';
 
 /**
@@ -91,57 +91,64 @@ export async function streamCompletion(
   const first = await iterator.next();
   const done = first.done ? await stream.result : undefined;
 
-  const raw = hijackForEventStream(reply);
-  // A caller that hung up leaves a destroyed socket: nothing more is written to it.
-  const writable = () => !raw.writableEnded && !raw.destroyed;
+  // Events written in one turn of the event loop leave in one socket write; a caller that hung up gets nothing more.
+  const out = new EventStreamWriter(hijackForEventStream(reply));
   const send = (payload: unknown) => {
-    if (writable()) raw.write(`data: ${JSON.stringify(payload)}\n\n`);
+    if (out.open) out.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
-  const keepAlive = setInterval(() => {
-    if (writable()) raw.write(': keep-alive\n\n');
-  }, app.ctx.config.server.keep_alive_ms);
+  const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), app.ctx.config.server.keep_alive_ms);
   let model = first.done ? done!.model_used : first.value.model;
   let simulated = first.done ? done!.simulated : first.value.simulated;
-  const chunk = (delta: Record<string, unknown>, finish: string | null, logprobs: unknown = null) => ({
-    id: meta.id,
-    object: 'chat.completion.chunk',
-    created: meta.created,
-    model,
-    choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
-    x_simulated: simulated,
-    ...(meta.runId ? { x_run_id: meta.runId } : {}),
-  });
+  // Every chunk is written as JSON.stringify writes {id, object, created, model, choices: [{index, delta, logprobs,
+  // finish_reason}], x_simulated, x_run_id?, ...extra} (the same bytes), without building that object: a stream is
+  // mostly deltas, and the part that never changes is serialised once.
+  const head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${JSON.stringify(meta.created)},"model":`;
+  let modelJson = { of: model, json: JSON.stringify(model) };
+  /** One chunk event; `delta` and `extra` (`,"key":value` pairs) are already JSON. */
+  const chunk = (delta: string, finish: string | null, logprobs: unknown = null, extra = '') => {
+    if (!out.open) return;
+    if (modelJson.of !== model) modelJson = { of: model, json: JSON.stringify(model) };
+    const runId = meta.runId ? `,"x_run_id":${JSON.stringify(meta.runId)}` : '';
+    const tail = `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId}${extra}}\n\n`;
+    out.write(`${head}${modelJson.json},"choices":[{"index":0,"delta":${delta},${tail}`);
+  };
+  const content = (text: string) => `{"content":${JSON.stringify(text)}}`;
+  const toolCalls = (calls: unknown[]) => JSON.stringify({ tool_calls: calls });
   let streamed = false;
   const forward = (c: GatewayStreamChunk) => {
     model = c.model;
     simulated = c.simulated;
     streamed = true;
-    if (c.type === 'delta') send(chunk({ content: c.text }, null, c.logprobs ?? null));
-    else send(chunk({ tool_calls: [toolCallDelta(c)] }, null));
+    if (c.type === 'delta') chunk(content(c.text), null, c.logprobs ?? null);
+    else chunk(toolCalls([toolCallDelta(c)]), null);
   };
 
   try {
     const callsFirst = !first.done && first.value.type === 'tool_call';
-    send(chunk({ role: 'assistant', content: callsFirst ? null : '' }, null));
+    chunk(`{"role":"assistant","content":${callsFirst ? 'null' : '""'}}`, null);
     if (!first.done) {
       forward(first.value);
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) forward(next.value);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        forward(next.value);
+        // A client that reads slower than the answer comes is not written past its socket's buffer.
+        const full = out.drained();
+        if (full) await full;
+      }
     }
     const result = done ?? (await stream.result);
     model = result.model_used;
     simulated = result.simulated;
     // An answer that arrived whole (a generated image's text, a workflow output that was not streamed) is sent as one delta.
-    if (!streamed && result.text) send(chunk({ content: result.text }, null));
+    if (!streamed && result.text) chunk(content(result.text), null);
     if (!streamed && result.tool_calls) {
-      result.tool_calls.forEach((call, index) => send(chunk({ tool_calls: [{ index, ...call }] }, null)));
+      result.tool_calls.forEach((call, index) => chunk(toolCalls([{ index, ...call }]), null));
     }
     annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
-    const media = meta.media && meta.media.length > 0 ? { x_media: meta.media } : {};
-    send({ ...chunk({}, result.finish_reason), ...media });
+    chunk('{}', result.finish_reason, null, meta.media && meta.media.length > 0 ? `,"x_media":${JSON.stringify(meta.media)}` : '');
     if (meta.includeUsage) {
       send({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model, choices: [], usage: result.usage, x_simulated: simulated });
     }
-    if (writable()) raw.write('data: [DONE]\n\n');
+    out.write('data: [DONE]\n\n');
   } catch (err) {
     const appError = request.server.outboundError(err);
     if (meta.signal.aborted) request.log.info('client closed the connection; its model calls were cancelled');
@@ -150,7 +157,7 @@ export async function streamCompletion(
     send(openAiErrorBody(appError, request.id));
   } finally {
     clearInterval(keepAlive);
-    raw.end();
+    out.end();
   }
   return reply;
 }
