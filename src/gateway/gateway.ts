@@ -115,7 +115,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         },
         (result) => result,
       ),
-    stream: (req) => traceCall(req, env, () => outbound.stream(startStream(env, req)), (stream) => stream.result),
+    stream: (req) => traceCall(req, env, () => startStream(env, req, outbound), (stream) => stream.result),
     circuitState: (model) => breakers.state(model),
     stateSizes: () => {
       const { configured, ad_hoc } = breakers.size();

@@ -1,6 +1,14 @@
 import { scrubSecrets } from '../secrets.js';
 import type { Media, ToolCall } from '../providers/types.js';
+import { Channel } from './channel.js';
 import type { GatewayResult, GatewayStream, GatewayStreamChunk } from './types.js';
+
+/** Where stream chunks are pushed (a Channel), and how the stream ends. */
+export interface ChunkSink {
+  push(chunk: GatewayStreamChunk): void;
+  end(): void;
+  fail(reason: unknown): void;
+}
 
 /**
  * The one place where configured secrets (provider keys, client API keys, admin keys) are
@@ -20,6 +28,12 @@ export interface OutboundScrubber {
   readonly secrets: readonly string[];
   result(result: GatewayResult): GatewayResult;
   stream(stream: GatewayStream): GatewayStream;
+  /**
+   * The same scrub on the producing side: chunks pushed into the returned sink reach `target`
+   * scrubbed (`target` itself when no secret is configured). The gateway's own streams use this,
+   * so a streamed delta passes no extra async iterator on its way out.
+   */
+  sink(target: ChunkSink): ChunkSink;
 }
 
 /** Secrets shorter than this are not scrubbed: they would match ordinary text (same rule as `scrubSecrets`). */
@@ -36,15 +50,28 @@ export function createOutboundScrubber(secrets: readonly string[]): OutboundScru
   const result = (r: GatewayResult): GatewayResult =>
     list.length === 0 ? r : { ...r, text: scrub(r.text), media: scrubMedia(r.media), ...(r.tool_calls ? { tool_calls: scrubCalls(r.tool_calls) } : {}) };
 
+  const sink = (target: ChunkSink): ChunkSink => (list.length === 0 ? target : scrubbingSink(target, scrub, list));
+
   return {
     secrets: list,
     result,
+    sink,
     stream: (s) => {
       if (list.length === 0) return s;
       const scrubbed = s.result.then(result);
       // Like the stream's own result: a caller that only reads the chunks sees the error there.
       scrubbed.catch(() => undefined);
-      return { chunks: scrubChunks(s.chunks, scrub, list), result: scrubbed };
+      const channel = new Channel<GatewayStreamChunk>();
+      const into = sink(channel);
+      void (async () => {
+        try {
+          for await (const chunk of s.chunks) into.push(chunk);
+          into.end();
+        } catch (err) {
+          into.fail(err);
+        }
+      })();
+      return { chunks: channel, result: scrubbed };
     },
   };
 }
@@ -107,41 +134,47 @@ function endsWithStartOf(text: string, from: number, secret: string): boolean {
   return true;
 }
 
-async function* scrubChunks(
-  chunks: AsyncIterable<GatewayStreamChunk>,
-  scrub: (text: string) => string,
-  secrets: readonly string[],
-): AsyncGenerator<GatewayStreamChunk> {
+/**
+ * Scrubs the chunks pushed into it on their way to `target`: the answer's text and each tool
+ * call's arguments through a TailScrubber each, tool names whole. At a normal end the held tails
+ * are flushed (text, then each tool call's arguments); when the stream breaks, what the caller was
+ * already owed is delivered, then the error.
+ */
+function scrubbingSink(target: ChunkSink, scrub: (text: string) => string, secrets: readonly string[]): ChunkSink {
   const text = new TailScrubber(secrets, scrub);
   const args = new Map<number, TailScrubber>();
   let last: { model: string; simulated: boolean } | undefined;
-  try {
-    for await (const chunk of chunks) {
+  return {
+    push(chunk) {
       last = { model: chunk.model, simulated: chunk.simulated };
       if (chunk.type === 'delta') {
         const out = text.push(chunk.text);
-        if (out.length > 0 || chunk.logprobs !== undefined) yield { ...chunk, text: out };
-        continue;
+        if (out.length > 0 || chunk.logprobs !== undefined) target.push({ ...chunk, text: out });
+        return;
       }
       let buffer = args.get(chunk.index);
       if (!buffer) args.set(chunk.index, (buffer = new TailScrubber(secrets, scrub)));
       const { arguments: piece, ...rest } = chunk;
       const out = piece === undefined ? '' : buffer.push(piece);
       const named = { ...rest, ...(rest.name !== undefined ? { name: scrub(rest.name) } : {}) };
-      if (out.length > 0) yield { ...named, arguments: out };
-      else if (rest.id !== undefined || rest.name !== undefined) yield named;
-    }
-  } catch (err) {
-    // What the caller was already owed before the break is still delivered, then the error.
-    const tail = text.flushBroken();
-    if (last && tail.length > 0) yield { type: 'delta', text: tail, ...last };
-    throw err;
-  }
-  if (!last) return;
-  const tail = text.flush();
-  if (tail.length > 0) yield { type: 'delta', text: tail, ...last };
-  for (const [index, buffer] of args) {
-    const rest = buffer.flush();
-    if (rest.length > 0) yield { type: 'tool_call', index, arguments: rest, ...last };
-  }
+      if (out.length > 0) target.push({ ...named, arguments: out });
+      else if (rest.id !== undefined || rest.name !== undefined) target.push(named);
+    },
+    end() {
+      if (last) {
+        const tail = text.flush();
+        if (tail.length > 0) target.push({ type: 'delta', text: tail, ...last });
+        for (const [index, buffer] of args) {
+          const rest = buffer.flush();
+          if (rest.length > 0) target.push({ type: 'tool_call', index, arguments: rest, ...last });
+        }
+      }
+      target.end();
+    },
+    fail(reason) {
+      const tail = text.flushBroken();
+      if (last && tail.length > 0) target.push({ type: 'delta', text: tail, ...last });
+      target.fail(reason);
+    },
+  };
 }

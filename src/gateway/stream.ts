@@ -2,6 +2,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import { emptyUsage, type ToolCall, type Usage } from '../providers/types.js';
 import { Channel } from './channel.js';
 import { continuationMismatch, Splicer, type ContinuationMode } from './continuation.js';
+import type { OutboundScrubber } from './outbound-scrub.js';
 import type { ResolvedModel } from './fallback.js';
 import { settle } from './result.js';
 import { currentSpan } from '../telemetry/spans.js';
@@ -25,8 +26,10 @@ interface Segment {
  * answer does the stream end with an error — never a truncated success.
  * A stream that stalls is cut at `stream_idle_ms` and continued likewise.
  */
-export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream {
+export function startStream(env: GatewayEnv, req: GatewayRequest, outbound?: OutboundScrubber): GatewayStream {
   const channel = new Channel<GatewayStreamChunk>();
+  // With `outbound`, chunks are scrubbed as they are pushed (no extra iterator between the stream and its reader).
+  const sink = outbound ? outbound.sink(channel) : channel;
   let sent = '';
   /** A stream that carried tool-call chunks cannot be continued elsewhere (a call cannot be half-made twice). */
   let toolCallsStreamed = false;
@@ -76,7 +79,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
         const deliver = (text: string, logprobs?: unknown) => {
           if (text.length === 0) return;
           sent += text;
-          channel.push({ type: 'delta', text, model: model.key, simulated, ...(logprobs === undefined ? {} : { logprobs }) });
+          sink.push(logprobs === undefined ? { type: 'delta', text, model: model.key, simulated } : { type: 'delta', text, model: model.key, simulated, logprobs });
         };
         let usage: Usage | undefined;
         let finish: string | undefined;
@@ -93,7 +96,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
             if (chunk.name) call.function.name += chunk.name;
             if (chunk.arguments) call.function.arguments += chunk.arguments;
             toolCalls.set(chunk.index, call);
-            channel.push({ ...chunk, model: model.key, simulated });
+            sink.push({ ...chunk, model: model.key, simulated });
           } else if (chunk.type === 'usage') usage = chunk.usage;
           else if (chunk.type === 'finish') finish = chunk.finish_reason;
         }
@@ -123,8 +126,12 @@ export function startStream(env: GatewayEnv, req: GatewayRequest): GatewayStream
   })();
 
   result.then(
-    () => channel.end(),
-    (err: unknown) => channel.fail(err),
+    () => sink.end(),
+    (err: unknown) => sink.fail(err),
   );
-  return { chunks: channel, result };
+  if (!outbound) return { chunks: channel, result };
+  const scrubbed = result.then(outbound.result);
+  // Like the stream's own result: a caller that only reads the chunks sees the error there.
+  scrubbed.catch(() => undefined);
+  return { chunks: channel, result: scrubbed };
 }
