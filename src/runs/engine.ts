@@ -46,10 +46,12 @@ export interface SubmitOptions {
   version?: VersionedDeps;
 }
 
-/** An accepted run: durable from here on. `done` settles with the final record (rejects 503 if handed back at shutdown). */
+/**
+ * An accepted run: durable from here on. `done` settles with the final record (rejects 503 if
+ * handed back at shutdown); the record as accepted is the store's (`GET /runs/{run_id}`).
+ */
 export interface Submitted {
   run_id: string;
-  record: RunResult;
   done: Promise<RunResult>;
 }
 
@@ -208,9 +210,8 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
         void ticket.then((release) => release(), () => undefined);
         throw err;
       }
-      const snapshot = structuredClone(record);
       const done = launch(record, spec, opts, version, { controller, ticket });
-      return { run_id: record.run_id, record: snapshot, done };
+      return { run_id: record.run_id, done };
     },
 
     async cancel(runId, by) {

@@ -107,7 +107,6 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
       await stores.runs.create(record, spec);
       await stores.events.append(record.run_id, 'run_queued', { run_id: record.run_id, request_id: req.request_id, workflow: record.workflow });
       await queue.add('run', { run_id: record.run_id }, { jobId: record.run_id, removeOnComplete: true, removeOnFail: 1000 });
-      const snapshot = structuredClone(record);
       const caller = opts.signal;
       const onCallerAbort = () => {
         const cause = caller ? cancelCauseOf(caller) : null;
@@ -118,7 +117,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
         caller?.removeEventListener('abort', onCallerAbort),
       );
       if (caller?.aborted) onCallerAbort();
-      return { run_id: record.run_id, record: snapshot, done };
+      return { run_id: record.run_id, done };
     },
 
     async cancel(runId, by) {

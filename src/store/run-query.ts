@@ -3,8 +3,11 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import { decodePageCursor, isAfterPageCursor, newestKeyFirst, pageWithCursor, type PageCursor } from './page-cursor.js';
 import type { RunQuery } from './types.js';
 
+/** The fields of a run that GET /runs filters and sorts on. */
+export type RunListKey = Pick<RunResult, 'run_id' | 'status' | 'workflow' | 'session_id' | 'started_at'>;
+
 /** A run's place in GET /runs: its start (epoch ms) and id. */
-const runKey = (run: RunResult): PageCursor => ({ ms: Date.parse(run.started_at), id: run.run_id });
+const runKey = (run: RunListKey): PageCursor => ({ ms: Date.parse(run.started_at), id: run.run_id });
 
 /** Reads a `cursor` query parameter of GET /runs; a 400 naming `cursor` when it is not one this server issued. */
 export const decodeCursor = (cursor: string): PageCursor => decodePageCursor(cursor, 'GET /runs');
@@ -17,7 +20,7 @@ export function filterTime(value: string, path: string): number {
 }
 
 /** The filters of `query` as a predicate over records (memory and Redis drivers; SQLite filters in SQL). */
-export function runFilter(query: RunQuery): (run: RunResult) => boolean {
+export function runFilter(query: RunQuery): (run: RunListKey) => boolean {
   const since = query.since === undefined ? undefined : filterTime(query.since, 'since');
   const until = query.until === undefined ? undefined : filterTime(query.until, 'until');
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -35,7 +38,7 @@ export function runFilter(query: RunQuery): (run: RunResult) => boolean {
 }
 
 /** Newest first: by start time, then by id (descending), the order cursors follow. */
-export const newestFirst = (a: RunResult, b: RunResult): number => newestKeyFirst(runKey(a), runKey(b));
+export const newestFirst = (a: RunListKey, b: RunListKey): number => newestKeyFirst(runKey(a), runKey(b));
 
 /** The page and its cursor from up to `limit + 1` matching runs in listing order. */
 export function pageOf(matching: RunResult[], limit: number): { runs: RunResult[]; next_cursor: string | null } {

@@ -161,18 +161,24 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   });
 
   run.status = 'running';
-  await recorder.commit();
+  // Written with the first tasks' start (one write), before any model call.
+  recorder.save();
   deps.bus.emit('run_started', { run_id: run.run_id, workflow: run.workflow, request_id: opts.request_id });
 
   /** The replica wants the run back: at once when shutdown aborted it, else while tasks remain to start. */
   const handingBack = () =>
     cancelCauseOf(signal) === 'shutdown' || ((opts.shouldYield?.() ?? false) && run.tasks.some((t) => t.status === 'pending' || t.status === 'running'));
+  /** Events of a finished task, once the writes queued so far (its result's among them) are done: in the order tasks ended. */
+  const finished = (data: object, record: TaskRecord, completed: boolean): Promise<void> =>
+    recorder.flush().then(() => {
+      emit(completed ? 'task_completed' : 'task_failed', data);
+      deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
+    });
   const skip = (task: Task, kind: string, message: string): void => {
     const record = recordOf.get(task.id)!;
     record.status = 'skipped';
     record.error = { kind, message };
-    emit('task_failed', { ...base, task: record });
-    deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
+    void finished({ ...base, task: record }, record, false);
   };
   const stopped = () => stopCause(deps, opts);
 
@@ -188,9 +194,10 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     record.started_at = attempt.started_at;
     record.prompt = substitute(task.prompt, values);
     record.error = null;
-    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     deps.bus.emit('task_started', { run_id: run.run_id, task: record });
+    // The start (and whatever finished before it, which this task may depend on) is written before the call.
     await recorder.commit();
+    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     const outcome = await runTask(deps, task, values, record, {
       run_id: run.run_id,
       request_id: opts.request_id,
@@ -212,19 +219,16 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     }
     if (outcome.output !== null) values[outputName(task)] = outcome.output;
     // runTask moved the status on; read it afresh rather than the narrowed 'running'.
-    const finished = record.status as TaskStatus;
-    attempt.status = finished === 'completed' ? 'completed' : 'failed';
+    const completed = (record.status as TaskStatus) === 'completed';
+    attempt.status = completed ? 'completed' : 'failed';
     run.usage = ledger.usage;
     run.cost_usd = roundUsd(ledger.cost_usd);
     run.simulated = ledger.simulated;
-    // Committed before any dependant starts: a crash from here on never calls this task again.
-    await recorder.commit();
-    emit(finished === 'completed' ? 'task_completed' : 'task_failed', {
-      ...base,
-      task: record,
-      ...(outcome.output !== null ? { output: outcome.output } : {}),
-    });
-    deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
+    // Committed before any dependant starts: its start waits for this write (or is part of it), and so
+    // does the run's final record; a crash after the write never calls this task again. Not awaited
+    // here, so that the next task's start and this result are one write when they fall in one turn.
+    recorder.save();
+    void finished({ ...base, task: record, ...(outcome.output !== null ? { output: outcome.output } : {}) }, record, completed);
   };
 
   try {

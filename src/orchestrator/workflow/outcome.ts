@@ -58,6 +58,8 @@ export async function concludeRun(
     if (outputs.length === 1) output = outputs[0]!.text;
     else if (outputs.length > 1 && !stopCause(deps, opts)) {
       try {
+        // The tasks' events (sent once their results are written) come before the merge's tokens.
+        await recorder.flush();
         const merged = await finish(deps, { goal: opts.goal, outputs, signal, deadline: opts.deadline, context, ledger, onDelta: opts.onToken });
         output = merged.text;
       } catch (err) {
