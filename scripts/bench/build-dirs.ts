@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -14,3 +15,13 @@ export const BASELINE_DIR = resolve('node_modules/.cache/mo-bench-baseline');
 
 /** The built JavaScript of a bench script (`server-child.ts` → `<BUILD_DIR>/scripts/bench/server-child.js`). */
 export const builtScript = (script: string, root = BUILD_DIR): string => join(root, 'scripts/bench', script.replace(/\.ts$/, '.js'));
+
+/** The file of a build that holds the node flags its server is started with (see build.ts's startFlags). */
+export const NODE_FLAGS_FILE = 'node-flags.json';
+
+/**
+ * The flags production starts node with (`node <flags> dist/src/main.js`) for the build in `root`:
+ * every bench run of the server, in-process child or cold start, is started with them, so the
+ * memory and CPU figures are those of the server users run.
+ */
+export const serverNodeFlags = (root = BUILD_DIR): string[] => JSON.parse(readFileSync(join(root, NODE_FLAGS_FILE), 'utf8')) as string[];

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
-import { BASELINE_DIR, BUILD_DIR } from './build-dirs.js';
+import { BASELINE_DIR, BUILD_DIR, NODE_FLAGS_FILE } from './build-dirs.js';
 
 /**
  * The bench runs its children as plain JavaScript, the way production runs the server
@@ -31,9 +31,22 @@ function* tsFiles(dir: string): Generator<string> {
 }
 
 /**
+ * The node flags of a package.json's `start` script (`node <flags> dist/src/main.js`), which
+ * the Dockerfile's CMD and scripts/start.sh repeat (test/deploy checks they agree). Throws
+ * when the script does not start dist/src/main.js with node.
+ */
+export function startFlags(packageJson: string): string[] {
+  const start = (JSON.parse(packageJson) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const match = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js\b/.exec(start);
+  if (!match) throw new Error(`package.json's start script does not run node dist/src/main.js: '${start}'`);
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
+/**
  * Transpiles `<srcRoot>/src` (default: this tree) and this tree's `scripts/bench` and
- * `scripts/fake-provider` into `outDir` (emptied first). Returns the number of files
- * and the milliseconds it took.
+ * `scripts/fake-provider` into `outDir` (emptied first), and writes the node flags of
+ * `<srcRoot>/package.json`'s start script beside them (build-dirs.ts's serverNodeFlags).
+ * Returns the number of files and the milliseconds it took.
  */
 export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: number; ms: number } {
   const t0 = performance.now();
@@ -55,18 +68,20 @@ export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: numbe
   }
   // ESM, as this package.json says for the sources.
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  writeFileSync(join(outDir, NODE_FLAGS_FILE), `${JSON.stringify(startFlags(readFileSync(resolve(srcRoot, 'package.json'), 'utf8')))}\n`);
   return { files, ms: performance.now() - t0 };
 }
 
 /**
- * Builds the src/ of git commit `ref` (with this tree's bench children) into BASELINE_DIR,
+ * Builds the src/ of git commit `ref` (with this tree's bench children, and the node flags of
+ * that commit's package.json) into BASELINE_DIR,
  * for before/after figures within one run. Throws when git cannot produce the tree.
  */
 export function buildBaseline(ref: string): { files: number; ms: number; commit: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mo-bench-baseline-'));
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
-    execFileSync('sh', ['-c', `git archive ${commit} src | tar -x -C "${dir}"`]);
+    execFileSync('sh', ['-c', `git archive ${commit} src package.json | tar -x -C "${dir}"`]);
     return { ...buildForBench(dir, BASELINE_DIR), commit };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchServerOptions } from './bench-config.js';
 import { buildBaseline, buildForBench } from './build.js';
-import { BASELINE_DIR } from './build-dirs.js';
+import { BASELINE_DIR, serverNodeFlags } from './build-dirs.js';
 import { startChild, type BenchChild } from './child.js';
 import { benchGateway, directBody, gatewayRows, type GatewayFigures } from './gateway-bench.js';
 import { asBenchChild } from './peer-process.js';
@@ -69,7 +69,8 @@ async function start(script: string, options: unknown, profiled = false, root?: 
   const child = await startChild(script, {
     options,
     ...(root ? { root } : {}),
-    nodeFlags: profiled && profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    // The server runs with production's node flags (package.json's start script); the other children with none.
+    nodeFlags: [...(script === 'server-child.ts' ? serverNodeFlags(root) : []), ...(profiled && profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
   });
   children.push(child);
   return child;

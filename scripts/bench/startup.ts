@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_ENV, benchConfig } from './bench-config.js';
-import { BUILD_DIR } from './build-dirs.js';
+import { BUILD_DIR, serverNodeFlags } from './build-dirs.js';
 import { median } from './numbers.js';
 import { freePort, startPeer, stopPeer, type ReadyProbe, type StartedPeer } from './peer-process.js';
 import { ms, mib, type Row } from './report.js';
 
 /**
- * Section 10: start-up. The server is started the way production starts it (`node
+ * Section 10: start-up. The server is started the way production starts it (`node <flags>
  * dist/src/main.js`: here the bench's build of src/main.ts) on the bench config with the
  * shipped storage (SQLite in a fresh temporary DATA_DIR), and timed from spawn to its first
  * 200 answer to a real `POST /v1/chat/completions` through the fake provider; its RSS is
@@ -48,7 +48,7 @@ export async function startServerProcess(fakeUrl: string, root = BUILD_DIR): Pro
   const port = await freePort();
   const peer = await startPeer({
     command: process.execPath,
-    args: [join(root, 'src/main.js')],
+    args: [...serverNodeFlags(root), join(root, 'src/main.js')],
     env: {
       ...BENCH_ENV,
       ORCHESTRATION_CONFIG: configFile,

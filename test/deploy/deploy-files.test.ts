@@ -78,6 +78,21 @@ describe('no Procfile', () => {
   });
 });
 
+/** The node flags of `npm start` (V8 heap sizing): the Dockerfile, the start scripts and the bench start the server with the same. */
+const startFlags = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js/.exec(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start)![1]!.trim().split(/\s+/);
+
+describe('node flags', () => {
+  it('npm start sizes the V8 heap (a young generation and old-generation growth smaller than the defaults)', () => {
+    expect(startFlags.some((f) => f.startsWith('--max-semi-space-size='))).toBe(true);
+    expect(startFlags.some((f) => f.startsWith('--heap-growing-percent='))).toBe(true);
+  });
+
+  it('scripts/start.sh and scripts/start.bat start node with the same flags as npm start', () => {
+    expect(readFileSync('scripts/start.sh', 'utf8')).toContain(`exec node ${startFlags.join(' ')} dist/src/main.js`);
+    expect(readFileSync('scripts/start.bat', 'utf8')).toContain(`node ${startFlags.join(' ')} dist\\src\\main.js`);
+  });
+});
+
 describe('Dockerfile essentials (hadolint is not packaged for Debian 12)', () => {
   const text = readFileSync('Dockerfile', 'utf8');
   const instructions = text
@@ -106,7 +121,7 @@ describe('Dockerfile essentials (hadolint is not packaged for Debian 12)', () =>
   it('starts through the entrypoint that drops to uid 1000, with the server as an exec-form CMD', () => {
     const runtime = instructions.slice(instructions.lastIndexOf(froms.at(-1)!));
     expect(runtime.find((l) => l.startsWith('ENTRYPOINT '))).toBe('ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]');
-    expect(runtime.find((l) => l.startsWith('CMD '))).toBe('CMD ["node", "dist/src/main.js"]');
+    expect(runtime.find((l) => l.startsWith('CMD '))).toBe(`CMD ${JSON.stringify(['node', ...startFlags, 'dist/src/main.js']).replace(/","/g, '", "')}`);
     expect(text).toMatch(/COPY (--chmod=755 )?deploy\/docker-entrypoint\.sh \/usr\/local\/bin\/docker-entrypoint\.sh/);
     // A USER would keep the entrypoint from fixing a root-owned volume; the drop happens in the script.
     expect(runtime.filter((l) => l.startsWith('USER '))).toEqual([]);
