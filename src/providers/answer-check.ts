@@ -86,11 +86,20 @@ export const hasContent = (result: Pick<ProviderResult, 'text' | 'media' | 'tool
 
 /**
  * An answer with no text, no tool call and no media is never a success (a failed attempt,
- * `empty_answer`). One exception: continuing a prefill, an empty answer that ended normally
- * means the answer so far was already complete.
+ * `empty_answer`). Continuing a prefill, an empty answer that ended normally may mean the answer
+ * was already complete, or that the provider silently declined the prefill: it is reported as a
+ * declined prefill (client_error, `prefill_unsupported`), so the gateway asks again without it and
+ * keeps the regenerated answer only if it starts with the text already sent — never a truncated success.
  */
-export function emptyAnswerError(provider: string, finishReason: string, prefill?: string): ProviderError | undefined {
-  if (prefill && finishReason === 'stop') return undefined;
+export function emptyAnswerError(provider: string, finishReason: string, prefill?: string): ProviderError {
+  if (prefill && finishReason === 'stop') {
+    return new ProviderError({
+      kind: 'client_error',
+      code: 'prefill_unsupported',
+      provider,
+      message: `${provider} answered the assistant prefill with nothing: taken as a declined prefill`,
+    });
+  }
   return new ProviderError({
     kind: 'server_error',
     code: 'empty_answer',
@@ -102,10 +111,7 @@ export function emptyAnswerError(provider: string, finishReason: string, prefill
 /** The answer, checked (see `emptyAnswerError`) and with its finish reason in the normal form. */
 export function checkedAnswer(provider: string, result: ProviderResult, prefill?: string): ProviderResult {
   const finish_reason = openAiFinish(result.finish_reason);
-  if (!hasContent(result)) {
-    const err = emptyAnswerError(provider, finish_reason, prefill);
-    if (err) throw err;
-  }
+  if (!hasContent(result)) throw emptyAnswerError(provider, finish_reason, prefill);
   return finish_reason === result.finish_reason ? result : { ...result, finish_reason };
 }
 
@@ -121,10 +127,7 @@ export async function* checkedStream(provider: string, chunks: AsyncIterable<Str
     else if (chunk.type === 'tool_call') produced = true;
     else if (chunk.type === 'finish') {
       const finish_reason = openAiFinish(chunk.finish_reason);
-      if (!produced) {
-        const err = emptyAnswerError(provider, finish_reason, prefill);
-        if (err) throw err;
-      }
+      if (!produced) throw emptyAnswerError(provider, finish_reason, prefill);
       yield { type: 'finish', finish_reason };
       continue;
     }

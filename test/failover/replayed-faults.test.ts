@@ -429,6 +429,17 @@ describe('F: a broken stream is continued by any fallback', () => {
     await expect.poll(() => closed).toBe(true);
   });
 
+  it('a fallback that answers the prefill with nothing (empty content, stop) is asked again without it and spliced, never a truncated success', async () => {
+    up.script('f5', (x) => sse(x.res, [...firstWords(x.model, 6), chunk(x.model, {}, 'error'), 'data: [DONE]\n\n']));
+    up.script('f5-backup', (x) =>
+      x.prefill !== undefined
+        ? sse(x.res, [chunk(x.model, { role: 'assistant', content: '' }, null), chunk(x.model, {}, 'stop'), 'data: [DONE]\n\n'])
+        : answerNormally(x),
+    );
+    await expectStreamed('openrouter/f5', 'openrouter/f5-backup', ['openrouter/f5-backup']);
+    expect(up.seenFor('f5-backup').map((s) => s.body.messages.at(-1).role)).toEqual(['assistant', 'user']);
+  });
+
   it('a mid-stream Anthropic overloaded_error event relayed in-band (streamed): continued by the fallback', async () => {
     up.script('f3', (x) =>
       sse(x.res, [...firstWords(x.model, 4), `data: ${JSON.stringify({ error: { message: JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), code: 502 } })}\n\n`, 'data: [DONE]\n\n']),
