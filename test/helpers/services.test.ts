@@ -18,10 +18,13 @@ const listed = (service: Service, file: string): boolean =>
   SERVICES[service].files.some((pattern: string) => (pattern.endsWith('/**') ? file.startsWith(pattern.slice(0, -2)) : file === pattern));
 
 /** What in a test file's text says it needs a service npm cannot install. */
-const NEEDS: Array<[Service, RegExp]> = [['redis-server', /\b(sharedTestRedis|startTestRedis|startReplica)\(/]];
+const NEEDS: Array<[Service, RegExp]> = [
+  ['redis-server', /\b(sharedTestRedis|startTestRedis|startReplica)\(/],
+  ['openssl', /\b(startHttpsReceiver|selfSignedCert)\(/],
+];
 
 describe('a test that needs a service is skipped where the service is missing (npm test on a new machine)', () => {
-  it('every test file starting a redis-server is listed under the service or guards itself with hasService', () => {
+  it('every test file starting a redis-server or running openssl is listed under the service or guards itself with hasService', () => {
     const unguarded = testFiles().flatMap((file) => {
       const text = readFileSync(join(root, file), 'utf8');
       return NEEDS.filter(([service, uses]) => uses.test(text) && !listed(service, file) && !text.includes(`hasService('${service}')`)).map(

@@ -30,6 +30,11 @@ export const SERVICES = {
     files: ['test/console/**'],
     probe: () => runs(process.env.CHROMIUM_BIN ?? 'chromium', ['--version']),
   },
+  openssl: {
+    install: 'apt-get install openssl (the webhook and drift tests give their https receiver a self-signed certificate with it)',
+    files: ['test/runs/webhooks-http.test.ts', 'test/runs/webhook-outbox-crash.test.ts', 'test/runs/webhooks-shared.test.ts', 'test/telemetry/drift.test.ts'],
+    probe: () => runs('openssl', ['version']),
+  },
   'root with setpriv': {
     install: 'run the tests as root on Linux (util-linux setpriv) to test the container entrypoint',
     files: [],
