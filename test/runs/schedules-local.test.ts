@@ -88,4 +88,14 @@ describe('schedules on a single node', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems.map((p) => p.path)).toEqual(['schedules.0.template', 'schedules.1.variables.topic']);
   });
+
+  it('refuses at startup a variable the template does not declare, naming the closest input (issue 16)', async () => {
+    const err = await startTestApp({
+      config: (raw) => (raw.schedules = [{ name: 'c', cron: '0 3 * * *', template: 'research_report', variables: { topic: 'owls', audeince: 'CFOs' } }]),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      { path: 'schedules.0.variables.audeince', message: "template 'research_report' has no input 'audeince'; did you mean 'audience'?" },
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { closest } from 'fastest-levenshtein';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { Catalog } from '../../config/catalog.js';
@@ -48,14 +49,26 @@ export interface SchedulesDeps {
   fleet?: { redisUrl: string; prefix: string };
 }
 
-/** Problems of schedules that only the loaded templates can reveal: unknown template, missing required inputs. */
+/**
+ * Problems of schedules that only the loaded templates can reveal: unknown template, missing required
+ * inputs, and variables the template does not declare (a misspelled `tpoic` would otherwise be dropped
+ * at every fire, as a template run refuses it: issue 16), with the closest input named.
+ */
 export function scheduleTemplateProblems(schedules: ScheduleConfig[], catalog: Catalog): Problem[] {
   return schedules.flatMap((s, i): Problem[] => {
     const template = catalog.templates.get(s.template);
     if (!template) return [{ path: `schedules.${i}.template`, message: `unknown template '${s.template}'` }];
-    return Object.entries(template.inputs)
+    const missing = Object.entries(template.inputs)
       .filter(([name, input]) => input.required && input.default === undefined && !Object.hasOwn(s.variables, name))
       .map(([name]) => ({ path: `schedules.${i}.variables.${name}`, message: `template '${s.template}' needs input '${name}'` }));
+    const known = Object.keys(template.inputs);
+    const unknown = Object.keys(s.variables)
+      .filter((name) => !Object.hasOwn(template.inputs, name))
+      .map((name) => ({
+        path: `schedules.${i}.variables.${name}`,
+        message: `template '${s.template}' has no input '${name}'${known.length > 0 ? `; did you mean '${closest(name, known)}'?` : ''}`,
+      }));
+    return [...missing, ...unknown];
   });
 }
 
