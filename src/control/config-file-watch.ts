@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { parseJsonText } from '../config/json-text.js';
 import { formatProblem } from '../config/load.js';
 import type { ConfigControl } from './config-control.js';
 
@@ -17,7 +18,7 @@ export interface ConfigFileWatch {
 /**
  * Watches the config file (its directory, so editors that save by renaming a new file
  * over the old one are seen too) and reloads it after `debounceMs` of quiet. A file
- * that is not JSON or not valid is refused with one log line listing every problem,
+ * that is not JSON (line, column and the line named) or not valid is refused with one log line listing every problem,
  * and the running version stays; a valid change becomes a version by author `file`.
  */
 export function watchConfigFile(opts: { path: string; control: ConfigControl; log: FastifyBaseLogger; debounceMs?: number }): ConfigFileWatch {
@@ -28,7 +29,8 @@ export function watchConfigFile(opts: { path: string; control: ConfigControl; lo
   const reload = async (): Promise<'applied' | 'unchanged' | 'refused'> => {
     let document: unknown;
     try {
-      document = JSON.parse(await readFile(opts.path, 'utf8'));
+      // A syntax error names its line and column and shows the line, as at startup (issue 16).
+      document = parseJsonText(await readFile(opts.path, 'utf8'));
     } catch (err) {
       opts.log.error({ file: opts.path, problems: [`not readable JSON: ${(err as Error).message}`] }, 'config file refused; the running version stays');
       return 'refused';

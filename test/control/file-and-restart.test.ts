@@ -82,8 +82,12 @@ describe('the watched config file', () => {
       expect(refused?.obj.problems).toEqual(expect.arrayContaining(["routing.tiers.M.model: unknown model 'gpt9'", "routing.planner: unknown model 'nobody'"]));
       expect((await active(t)).hash).toBe(after.hash);
 
-      writeFileSync(path, '{ not json');
+      // A comma missing in the edited file: the log says where, as at startup, not 'at position N'.
+      writeFileSync(path, JSON.stringify(edited, null, 2).replace('"routing": {', '"routing": {\n    "x": 1\n    "y": 2,'));
       expect(await watch.reload()).toBe('refused');
+      const syntax = errors.filter((e) => e.msg.includes('refused')).at(-1)?.obj.problems[0] as string;
+      expect(syntax).toMatch(/^not readable JSON: line \d+, column 5: ',' was expected\n\d+ \| {5}"y": 2,\n/);
+      expect(syntax).not.toMatch(/position/);
       expect((await active(t)).hash).toBe(after.hash);
     } finally {
       watch.stop();
