@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: compiles TypeScript and the better-sqlite3 native addon.
+# Build stage: type-checks and bundles the server, builds the console and the better-sqlite3 native addon.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -14,6 +14,8 @@ RUN npm ci --no-audit --no-fund \
  && node -e "new (require('better-sqlite3'))(':memory:').close()"
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The server is type-checked, then bundled by esbuild into dist/src/main.js (+ chunks and source maps).
+COPY scripts/build-server.ts ./scripts/build-server.ts
 # The console (ui/, a Vite project) is built beside the server into dist/ui and served at /ui.
 COPY ui ./ui
 # Keep only what runs: production dependencies, and of better-sqlite3 only its compiled addon

@@ -25,3 +25,6 @@ export const NODE_FLAGS_FILE = 'node-flags.json';
  * memory and CPU figures are those of the server users run.
  */
 export const serverNodeFlags = (root = BUILD_DIR): string[] => JSON.parse(readFileSync(join(root, NODE_FLAGS_FILE), 'utf8')) as string[];
+
+/** The production bundle's entry in a bench build (what `node dist/src/main.js` runs; build.ts bundles it). */
+export const bundledMain = (root = BUILD_DIR): string => join(root, 'dist/src/main.js');

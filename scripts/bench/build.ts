@@ -1,18 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { bundleServer } from '../build-server.js';
 import { BASELINE_DIR, BUILD_DIR, NODE_FLAGS_FILE } from './build-dirs.js';
 
 /**
- * The bench runs its children as plain JavaScript, the way production runs the server
- * (`node dist/src/main.js`, see the Dockerfile) and the way Portkey ships: under tsx each
- * process would pay the loader's own ~34 MiB and its per-import transpile at start, which
- * is not the product's cost. This transpiles (no type check; `npm test` does that) the
- * server's `src/`, the bench children and the fake provider into one directory that keeps
- * the repository's layout, inside this project's node_modules so the built files resolve
- * the same packages.
+ * The bench runs its children as plain JavaScript, as production runs the server and the way
+ * Portkey ships: under tsx each process would pay the loader's own ~34 MiB and its per-import
+ * transpile at start, which is not the product's cost. This transpiles (no type check; `npm
+ * test` does that) the server's `src/`, the bench children and the fake provider into one
+ * directory that keeps the repository's layout, inside this project's node_modules so the
+ * built files resolve the same packages; the bench children import the server from there.
+ * Beside it, `dist/src/` is the production bundle exactly as `npm run build` makes it
+ * (scripts/build-server.ts), with the repository's built console (dist/ui) copied next to it
+ * when there is one: section 10 starts that, `node dist/src/main.js`, as the Dockerfile does.
  */
 
 const COMPILER: ts.CompilerOptions = {
@@ -44,11 +47,12 @@ export function startFlags(packageJson: string): string[] {
 
 /**
  * Transpiles `<srcRoot>/src` (default: this tree) and this tree's `scripts/bench` and
- * `scripts/fake-provider` into `outDir` (emptied first), and writes the node flags of
- * `<srcRoot>/package.json`'s start script beside them (build-dirs.ts's serverNodeFlags).
- * Returns the number of files and the milliseconds it took.
+ * `scripts/fake-provider` into `outDir` (emptied first), writes the node flags of
+ * `<srcRoot>/package.json`'s start script beside them (build-dirs.ts's serverNodeFlags), and
+ * bundles `<srcRoot>/src` into `outDir/dist/src` as production does. Returns the number of
+ * transpiled files and the milliseconds it all took.
  */
-export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: number; ms: number } {
+export async function buildForBench(srcRoot = '.', outDir = BUILD_DIR): Promise<{ files: number; ms: number }> {
   const t0 = performance.now();
   rmSync(outDir, { recursive: true, force: true });
   const trees: Array<[string, string]> = [
@@ -69,6 +73,9 @@ export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: numbe
   // ESM, as this package.json says for the sources.
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
   writeFileSync(join(outDir, NODE_FLAGS_FILE), `${JSON.stringify(startFlags(readFileSync(resolve(srcRoot, 'package.json'), 'utf8')))}\n`);
+  // A baseline's or --src tree's sources live in a temporary directory: packages resolve from this tree.
+  await bundleServer(srcRoot, join(outDir, 'dist/src'), { nodePaths: [resolve('node_modules')] });
+  if (existsSync('dist/ui/index.html')) cpSync('dist/ui', join(outDir, 'dist/ui'), { recursive: true });
   return { files, ms: performance.now() - t0 };
 }
 
@@ -77,12 +84,12 @@ export function buildForBench(srcRoot = '.', outDir = BUILD_DIR): { files: numbe
  * that commit's package.json) into BASELINE_DIR,
  * for before/after figures within one run. Throws when git cannot produce the tree.
  */
-export function buildBaseline(ref: string): { files: number; ms: number; commit: string } {
+export async function buildBaseline(ref: string): Promise<{ files: number; ms: number; commit: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mo-bench-baseline-'));
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
     execFileSync('sh', ['-c', `git archive ${commit} src package.json | tar -x -C "${dir}"`]);
-    return { ...buildForBench(dir, BASELINE_DIR), commit };
+    return { ...(await buildForBench(dir, BASELINE_DIR)), commit };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

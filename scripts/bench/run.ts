@@ -109,11 +109,11 @@ async function main(): Promise<void> {
     loadAtStart: loadavg().map((v) => v.toFixed(2)).join(' '),
   };
   log(`bench ${quick ? '(quick) ' : ''}on ${machine.cores} cores, ${machine.ramGiB} GiB, node ${machine.node}, kernel ${machine.kernel}`);
-  const built = buildForBench(srcRoot);
+  const built = await buildForBench(srcRoot);
   log(`built ${built.files} files${srcRoot ? ` (src from ${srcRoot})` : ''} in ${(built.ms / 1000).toFixed(1)} s`);
   let baseline: string | undefined;
   if (baselineRef) {
-    const b = buildBaseline(baselineRef);
+    const b = await buildBaseline(baselineRef);
     baseline = `${baselineRef} = ${b.commit}`;
     log(`built the baseline ${baseline} (${b.files} files) in ${(b.ms / 1000).toFixed(1)} s`);
   }

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_ENV, benchConfig } from './bench-config.js';
-import { BUILD_DIR, serverNodeFlags } from './build-dirs.js';
+import { BUILD_DIR, bundledMain, serverNodeFlags } from './build-dirs.js';
 import { median } from './numbers.js';
 import { freePort, startPeer, stopPeer, type ReadyProbe, type StartedPeer } from './peer-process.js';
 import { ms, mib, type Row } from './report.js';
 
 /**
  * Section 10: start-up. The server is started the way production starts it (`node <flags>
- * dist/src/main.js`: here the bench's build of src/main.ts) on the bench config with the
+ * dist/src/main.js`: the bench's production bundle of src/, build.ts) on the bench config with the
  * shipped storage (SQLite in a fresh temporary DATA_DIR), and timed from spawn to its first
  * 200 answer to a real `POST /v1/chat/completions` through the fake provider; its RSS is
  * read right then. A peer is timed the same way. Each is started `repeats` times; the
@@ -37,7 +37,7 @@ export const readyProbe = (model: string, headers?: Record<string, string>): Rea
   body: { model, messages: [{ role: 'user', content: 'ready?' }] },
 });
 
-/** Starts the product's server once (built main.js) and times it to its first 200. */
+/** Starts the product's server once (the production bundle's main.js) and times it to its first 200. */
 export async function startServerProcess(fakeUrl: string, root = BUILD_DIR): Promise<{ peer: StartedPeer; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'mo-bench-start-'));
   const config = benchConfig({ fakeUrl });
@@ -48,7 +48,7 @@ export async function startServerProcess(fakeUrl: string, root = BUILD_DIR): Pro
   const port = await freePort();
   const peer = await startPeer({
     command: process.execPath,
-    args: [...serverNodeFlags(root), join(root, 'src/main.js')],
+    args: [...serverNodeFlags(root), bundledMain(root)],
     env: {
       ...BENCH_ENV,
       ORCHESTRATION_CONFIG: configFile,
@@ -83,7 +83,7 @@ export async function timeStarts(start: () => Promise<{ peer: StartedPeer; clean
 
 /** Table rows of section 10, with the issue's target (start to first 200 <= 400 ms). */
 export function startupRows(f: StartupFigures): Row[] {
-  const s = '10 start-up (node, built)';
+  const s = '10 start-up (node, bundled)';
   const startMs = median(f.server.startMs);
   const rows: Row[] = [
     {

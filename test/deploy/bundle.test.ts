@@ -1,0 +1,98 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleServer } from '../../scripts/build-server.js';
+import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startServerProcess, writeProcessConfig } from '../helpers/server-process.js';
+
+/**
+ * The production build (`npm run build`: scripts/build-server.ts bundles src/ with esbuild) is
+ * what `npm start`, the Dockerfile and Railway run: the bundle itself serves, with the parts that
+ * load on demand (the OpenTelemetry SDK, Swagger UI's files, the SQLite addon) still found,
+ * and the bundle is ASCII (V8 keeps it at one byte a character).
+ */
+
+// Inside node_modules, as dist/src sits beside it: the bundle's external packages resolve from there.
+const out = resolve(`node_modules/.cache/mo-bundle-test-${process.pid}`);
+let receiver: OtlpReceiver;
+let fake: FakeProvider;
+let dir: string;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  fake = await startFakeProvider();
+  dir = mkdtempSync(join(tmpdir(), 'mo-bundle-'));
+});
+afterAll(async () => {
+  await receiver?.close();
+  await fake?.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe('the production bundle', () => {
+  it('serves the API, the docs and the SQLite store, starts tracing on demand, and drains on SIGTERM', async () => {
+    await bundleServer('.', join(out, 'dist/src'));
+    const file = writeProcessConfig(dir, fake.url, (raw) => {
+      raw.storage.driver = 'sqlite';
+    });
+    const server = await startServerProcess(
+      file,
+      {
+        STORE_DRIVER: '',
+        DATA_DIR: join(dir, 'data'),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+      },
+      { args: [join(out, 'dist/src/main.js')] },
+    );
+    try {
+      const chat = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      expect(chat.status).toBe(200);
+      expect(((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toEqual(expect.any(String));
+      const traceId = chat.headers.get('x-trace-id')!;
+      expect(traceId).toMatch(/^[\da-f]{32}$/);
+
+      const openapi = await fetch(`${server.url}/openapi.json`);
+      expect(openapi.status).toBe(200);
+      expect(Object.keys(((await openapi.json()) as { paths: object }).paths)).toContain('/v1/chat/completions');
+      // Swagger UI's page and files come from @fastify/swagger-ui's own directory in node_modules.
+      expect((await fetch(`${server.url}/docs`)).status).toBe(200);
+      const docs = await fetch(`${server.url}/docs/static/swagger-ui.css`);
+      expect(docs.status).toBe(200);
+      expect((await docs.text()).length).toBeGreaterThan(1000);
+
+      const health = await fetch(`${server.url}/health`);
+      expect(((await health.json()) as { store: unknown }).store).toMatchObject({ status: 'ok', driver: 'sqlite' });
+      for (const file of readdirSync(join(out, 'dist/src')).filter((f) => f.endsWith('.js'))) {
+        expect(/[\u0080-\uffff]/.test(readFileSync(join(out, 'dist/src', file), 'utf8')), file).toBe(false);
+      }
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name)).toContain('POST /v1/chat/completions');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('refuses to bundle a CommonJS package imported with import(), whose chunk would lose its named exports', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'mo-bundle-src-'));
+    try {
+      mkdirSync(join(src, 'src'));
+      writeFileSync(join(src, 'src/start.ts'), "const { default: CircuitBreaker } = await import('opossum');\nexport { CircuitBreaker };\n");
+      await expect(bundleServer(src, join(out, 'cjs-import'), { nodePaths: [resolve('node_modules')] })).rejects.toThrow(
+        /node_modules\/opossum\/.* is CommonJS and imported with import\(\).*add its package to EXTERNAL/,
+      );
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
