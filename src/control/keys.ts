@@ -226,10 +226,18 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
 }
 
 /** How messages name whose limit it is: a managed key, or a JWT caller (id `jwt:<caller>`) and its budget tier. */
-const holder = (key: ClientKey): string => (key.id.startsWith('jwt:') ? `caller '${key.name}' (budget tier '${key.prefix}')` : `key '${key.name}'`);
+/**
+ * What an allowance check reads of a key: a managed key, a JWT caller's budget tier (id `jwt:<caller>`),
+ * or a token's models claim (id `token`, see tokenAllowance).
+ */
+export type Allowance = Pick<ClientKey, 'id' | 'name' | 'models' | 'prefix'>;
+
+/** How messages name whose limit it is. */
+const holder = (key: Allowance): string =>
+  key.id === 'token' ? `the token of '${key.name}'` : key.id.startsWith('jwt:') ? `caller '${key.name}' (budget tier '${key.prefix}')` : `key '${key.name}'`;
 
 /** Refuses (403) a workflow whose tasks call a model the key may not use (a task without a model may get any arm of the default). */
-export function checkWorkflowAllowance(key: ClientKey | undefined, workflow: Workflow, config: Config): void {
+export function checkWorkflowAllowance(key: Allowance | undefined, workflow: Workflow, config: Config): void {
   if (!key || key.models === null) return;
   for (const [queue, tasks] of [['linear_queue', workflow.linear_queue], ['inline_queue', workflow.inline_queue]] as const) {
     tasks.forEach((task, i) => {
@@ -242,7 +250,7 @@ export function checkWorkflowAllowance(key: ClientKey | undefined, workflow: Wor
  * Whether a managed key may use a tier or model: allowed when it has no list,
  * or its list names the tier or the model. Throws 403 `forbidden` otherwise.
  */
-export function checkAllowance(key: ClientKey | undefined, what: { tier?: string; model?: string }, path = 'model'): void {
+export function checkAllowance(key: Allowance | undefined, what: { tier?: string; model?: string }, path = 'model'): void {
   if (!key || key.models === null) return;
   if ((what.tier && key.models.includes(what.tier)) || (what.model && key.models.includes(what.model))) return;
   const named = [what.tier ? `tier ${what.tier}` : '', what.model ? `model '${what.model}'` : ''].filter(Boolean).join(' / ');

@@ -135,6 +135,32 @@ describe('JWT sign-in against a JWKS (auth.jwt, JWT_JWKS_URL / JWT_ISSUER / JWT_
     expect(await reason(refused)).toBe("model 'thinking_ai' is not among the models your token allows: medium_ai");
   });
 
+  it("limits the models a workflow's or a template's tasks use to the token's models claim", async () => {
+    jwks.keys = [k2.jwk];
+    const token = await sign(k2, { models: ['medium_ai'] });
+    const workflow = (model?: string) =>
+      call(token, '/workflow', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ workflow: { linear_queue: [{ id: 'a', prompt: 'say hi', ...(model ? { model } : {}) }] } }),
+      });
+    // No model on the task: the default task model (medium_ai), which the token allows.
+    expect((await workflow()).status).toBe(200);
+    expect((await workflow('medium_ai')).status).toBe(200);
+    const refused = await workflow('code_ai');
+    expect(refused.status).toBe(403);
+    const body = (await refused.json()) as { error: { message: string; details: { path: string }[] } };
+    expect(body.error.message).toBe("the token of 'jwt:alice' may not use model 'code_ai'");
+    expect(body.error.details[0]!.path).toBe('workflow.linear_queue.0.model');
+    // research_report's tasks name models the token does not list.
+    const template = await call(token, '/template/research_report', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ variables: { topic: 'heat pumps' } }),
+    });
+    expect(template.status).toBe(403);
+  });
+
   it('counts requests per caller in /stats', async () => {
     const stats = (await (await call('sk-static-key', '/stats')).json()) as { requests: { by_caller: Record<string, number> } };
     expect(stats.requests.by_caller['jwt:alice']).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { BudgetTier } from '../../config/auth-schema.js';
+import type { Allowance } from '../../control/keys.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 
 /**
@@ -28,3 +29,13 @@ export function setCaller(request: FastifyRequest, caller: Caller): void {
 }
 
 export const callerOf = (request: FastifyRequest): Caller | undefined => callers.get(request);
+
+/**
+ * A token's models claim as an allowance (checkAllowance, checkWorkflowAllowance): the model keys it
+ * lists, for the tasks of a workflow or template as for the model a request names. Undefined when the
+ * caller's token carries no models claim.
+ */
+export function tokenAllowance(request: FastifyRequest): Allowance | undefined {
+  const caller = callers.get(request);
+  return caller?.models ? { id: 'token', name: caller.name, models: caller.models, prefix: '' } : undefined;
+}

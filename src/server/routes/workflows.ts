@@ -6,6 +6,15 @@ import type { SubmitRequest } from '../../runs/engine.js';
 import { serveOperation } from '../operation.js';
 import type { RunAcceptedSchema } from '../plugins/openapi-operations.js';
 import { checkWorkflowAllowance } from '../../control/keys.js';
+import type { Config } from '../../config/schema.js';
+import type { Workflow } from '../../orchestrator/workflow/types.js';
+import { tokenAllowance } from '../plugins/caller.js';
+
+/** Every task's model must be allowed by the caller's managed key (or budget tier) and by its token's models claim. */
+function checkAllowances(request: FastifyRequest, workflow: Workflow, config: Config): void {
+  checkWorkflowAllowance(request.clientKey, workflow, config);
+  checkWorkflowAllowance(tokenAllowance(request), workflow, config);
+}
 
 const STREAM_NOTE =
   'With `stream: true` the answer is Server-Sent Events: task_started, task_retry, task_completed, task_failed, token, then completed (the run record) or error.';
@@ -44,7 +53,7 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { workflow, variables, session_id, stream, timeout_s, callback_url } = request.body;
       app.ctx.webhooks.checkCallbackUrl(callback_url);
-      checkWorkflowAllowance(request.clientKey, workflow, app.ctx.config);
+      checkAllowances(request, workflow, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
         return acceptAsync(request, reply, { workflow, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, key_id: request.clientKey?.id, callback_url });
       }
@@ -69,7 +78,7 @@ export async function workflowRoutes(app: FastifyInstance): Promise<void> {
       const { variables, session_id, stream, timeout_s, callback_url } = request.body;
       app.ctx.webhooks.checkCallbackUrl(callback_url);
       const template = app.ctx.catalog.templates.get(request.params.name);
-      if (template) checkWorkflowAllowance(request.clientKey, template, app.ctx.config);
+      if (template) checkAllowances(request, template, app.ctx.config);
       if (wantsAsync(request, request.body.async)) {
         return acceptAsync(request, reply, { template: request.params.name, variables, session_id: session_id ?? null, timeout_s, request_id: request.id, key_id: request.clientKey?.id, callback_url });
       }
