@@ -185,7 +185,7 @@ export const ROWS: Row[] = [
       },
       {
         title: 'Cost and tokens per hour by tier',
-        description: 'Spend and tokens of the calls made for L, M and H requests (H: planner, tasks, finisher); none = not categorized (/workflow, /template, a named /v1 model).',
+        description: 'Spend and tokens of the calls made for L, M and H requests (H: planner, tasks, finisher); none = not categorized (/workflow, /template, a named /v1 model) and the categorizer\'s own calls, made before the tier is known.',
         unit: 'short',
         targets: [
           { expr: `sum by (tier) (rate(cost_usd_total[${rate}])) * 3600`, legend: '{{tier}} USD' },

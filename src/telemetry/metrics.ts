@@ -130,13 +130,13 @@ export function createMetrics(opts: {
   const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
   const tokens = new Counter({
     name: 'tokens_total',
-    help: 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized) and direction (in = prompt, out = completion)',
+    help: 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known) and direction (in = prompt, out = completion)',
     labelNames: ['model', 'tier', 'direction'] as const,
     registers,
   });
   const cost = new Counter({
     name: 'cost_usd_total',
-    help: 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized)',
+    help: 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known)',
     labelNames: ['model', 'tier'] as const,
     registers,
   });
