@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { hijackForEventStream } from '../server/plugins/sse.js';
+import { EventStreamWriter, hijackForEventStream } from '../server/plugins/sse.js';
 import type { RunEvent, RunEventLog } from '../store/types.js';
 
 /** Events read per round trip to the log. */
@@ -21,6 +21,8 @@ export async function streamRunEvents(
   keepAliveMs: number,
 ): Promise<void> {
   const raw = hijackForEventStream(reply);
+  // A batch of replayed events leaves in one socket write, like the other event streams.
+  const out = new EventStreamWriter(raw);
   let closed = false;
   let dirty = false;
   let wake: (() => void) | null = null;
@@ -29,9 +31,7 @@ export async function streamRunEvents(
     wake?.();
   };
   const stopWatching = log.watch(runId, poke);
-  const timer = setInterval(() => {
-    if (!raw.writableEnded) raw.write(': keep-alive\n\n');
-  }, keepAliveMs);
+  const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
   raw.once('close', () => {
     closed = true;
     poke();
@@ -42,7 +42,7 @@ export async function streamRunEvents(
     for (;;) {
       for (const e of batch) {
         if (closed) return;
-        raw.write(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
+        out.write(`id: ${e.id}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`);
         after = e.id;
         if (e.event === 'completed') return;
       }
@@ -56,6 +56,6 @@ export async function streamRunEvents(
   } finally {
     stopWatching();
     clearInterval(timer);
-    if (!raw.writableEnded) raw.end();
+    out.end();
   }
 }
