@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_ENV } from '../helpers/gateway-config.js';
-import { ADMIN, call, trafficConfig } from './traffic-support.js';
+import { ADMIN, call, spendUntilRefused, trafficConfig } from './traffic-support.js';
 
 const PLAIN = 'plain-api-key';
 let fake: FakeProvider;
@@ -36,16 +36,7 @@ describe('client keys with budgets', () => {
     expect(created.body).toMatchObject({ id: expect.stringMatching(/^key_/), key: expect.stringMatching(/^mo_/), name: 'budgeted', budgets: { day_usd: 0.01, month_usd: null } });
     const { id, key } = created.body;
 
-    let spent = 0;
-    let refused: Awaited<ReturnType<typeof chat>> | undefined;
-    for (let i = 0; i < 50 && !refused; i++) {
-      const res = await chat(key, { message: `question number ${i} about budgets` });
-      if (res.status === 429) refused = res;
-      else {
-        expect(res.status).toBe(200);
-        spent += res.body.cost_usd;
-      }
-    }
+    const { spent, refused } = await spendUntilRefused((i) => chat(key, { message: `question number ${i} about budgets` }));
     expect(refused).toBeDefined();
     expect(refused!.body.error.type).toBe('budget_exceeded');
     expect(refused!.body.error.details[0]).toMatchObject({ path: 'budgets.day_usd', resets_at: expect.stringMatching(/T00:00:00\.000Z$/) });

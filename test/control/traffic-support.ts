@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { pointShippedConfigAt } from '../helpers/gateway-config.js';
 
 type Raw = Record<string, any>;
@@ -27,4 +28,21 @@ export async function call(base: string, method: string, path: string, key?: str
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+type Answer = Awaited<ReturnType<typeof call>>;
+
+/**
+ * Sends `send(i)` (at most `max` times) until it is refused with 429; every answer before that is a 200.
+ * Returns the refusal (undefined if none came) and the sum of the answers' cost_usd.
+ */
+export async function spendUntilRefused(send: (i: number) => Promise<Answer>, max = 50): Promise<{ spent: number; refused: Answer | undefined }> {
+  let spent = 0;
+  for (let i = 0; i < max; i++) {
+    const res = await send(i);
+    if (res.status === 429) return { spent, refused: res };
+    expect(res.status).toBe(200);
+    spent += res.body.cost_usd;
+  }
+  return { spent, refused: undefined };
 }

@@ -6,7 +6,7 @@ import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provide
 import { parseConfig } from '../../src/config/load.js';
 import { shippedConfig, startTestApp, type TestApp } from '../helpers/app.js';
 import { TEST_ENV } from '../helpers/gateway-config.js';
-import { call, trafficConfig } from '../control/traffic-support.js';
+import { call, spendUntilRefused, trafficConfig } from '../control/traffic-support.js';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'master-orchestrator';
@@ -70,16 +70,7 @@ afterAll(async () => {
 describe('JWT callers with budget tiers (auth.jwt.budget_tiers)', () => {
   it("each caller of a tier has its own spend: one past the tier's daily budget gets 429 budget_exceeded, another caller of the tier still answers", async () => {
     const alice = await token('alice', 'metered');
-    let spent = 0;
-    let refused: Awaited<ReturnType<typeof chat>> | undefined;
-    for (let i = 0; i < 50 && !refused; i++) {
-      const res = await chat(alice, { message: `question number ${i} about budgets` });
-      if (res.status === 429) refused = res;
-      else {
-        expect(res.status).toBe(200);
-        spent += res.body.cost_usd;
-      }
-    }
+    const { spent, refused } = await spendUntilRefused((i) => chat(alice, { message: `question number ${i} about budgets` }));
     expect(refused?.body.error.type).toBe('budget_exceeded');
     expect(refused!.body.error.message).toMatch(/^caller 'jwt:alice' \(budget tier 'metered'\) has spent \$[0-9.]+ of its daily budget of \$0\.01; it resets at /);
     expect(refused!.body.error.details[0]).toMatchObject({ path: 'budgets.day_usd', resets_at: expect.stringMatching(/T00:00:00\.000Z$/) });
