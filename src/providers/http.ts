@@ -78,6 +78,16 @@ const parseMaybe = (text: string): unknown => {
   }
 };
 
+/** Reads a response body that must be one JSON document; else a malformed error saying `what` (and the body's length). */
+async function readJsonBody(provider: string, body: Dispatcher.ResponseData['body'], what = 'invalid JSON body'): Promise<unknown> {
+  const text = await body.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw malformedError(provider, `${what} (${text.length} bytes)`);
+  }
+}
+
 /** True when the response is declared JSON (`application/json`, `application/problem+json`...), not an event stream. */
 function isJsonResponse(headers: HeaderBag): boolean {
   const type = headers['content-type'];
@@ -162,12 +172,7 @@ export class HttpClient {
       // The whole answer is due within response_ms, also when the headers came early and the body
       // trickles (OpenRouter keeps a slow non-streamed answer alive with whitespace).
       guard.arm('first_byte_timeout', responseMs - (Date.now() - startedAt), responseMs);
-      const text = await res.body.text();
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw malformedError(this.provider, `invalid JSON body (${text.length} bytes)`);
-      }
+      return await readJsonBody(this.provider, res.body);
     } catch (err) {
       throw guard.translate(this.provider, err);
     } finally {
@@ -199,14 +204,8 @@ export class HttpClient {
           // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
           // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
           guard.arm('first_byte_timeout', Math.max(1, first_byte_ms - (Date.now() - startedAt)), first_byte_ms);
-          const text = await res.body.text();
+          const doc = await readJsonBody(provider, res.body, 'a stream answered with an invalid JSON body');
           guard.disarm();
-          let doc: unknown;
-          try {
-            doc = JSON.parse(text);
-          } catch {
-            throw malformedError(provider, `a stream answered with an invalid JSON body (${text.length} bytes)`);
-          }
           yield* Array.isArray(doc) ? doc : [doc];
           return;
         }
