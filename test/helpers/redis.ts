@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { sleep } from '../../src/clock.js';
 import { connectRedis, createRedisStores } from '../../src/store/redis.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { pointShippedConfigAt, TEST_ENV } from './gateway-config.js';
 
 /** A redis-server of the test's own on a loopback port, which the test can kill and bring back. */
 export interface TestRedis {
@@ -84,4 +85,20 @@ export async function startReplica(redisUrl: string, prefix: string, opts: TestA
     stores: createRedisStores(redis, { sessionTtlS: 3600, runTtlS: 3600, prefix }),
     shared: { redis, bottleneckRedisUrl: redisUrl, prefix },
   });
+}
+
+/** A replica (as `startReplica`) whose providers are the fake provider at `fakeUrl` (TEST_ENV); `opts.config` edits the config after. */
+export const startFakeReplica = (redisUrl: string, prefix: string, fakeUrl: string, opts: TestAppOptions = {}): Promise<TestApp> =>
+  startReplica(redisUrl, prefix, {
+    env: TEST_ENV,
+    ...opts,
+    config: (raw) => {
+      pointShippedConfigAt(raw, fakeUrl);
+      opts.config?.(raw);
+    },
+  });
+
+/** Two such replicas of one deployment, as Railway replicas behind its load balancer would be. */
+export async function startFakeReplicaPair(redisUrl: string, prefix: string, fakeUrl: string, opts: TestAppOptions = {}): Promise<[TestApp, TestApp]> {
+  return [await startFakeReplica(redisUrl, prefix, fakeUrl, opts), await startFakeReplica(redisUrl, prefix, fakeUrl, opts)];
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import type { TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis, startReplica } from '../helpers/redis.js';
+import { sharedTestRedis, startFakeReplica } from '../helpers/redis.js';
 
 /**
  * Two replicas on one Redis share drift baselines: the first to freeze one stores it, the other
@@ -18,12 +17,10 @@ let a: TestApp;
 let b: TestApp;
 
 const replica = () =>
-  startReplica(redis.url, prefix, {
+  startFakeReplica(redis.url, prefix, fake.url, {
     config: (raw) => {
-      pointShippedConfigAt(raw, fake.url);
       raw.drift = { baseline_samples: 20, recent_samples: 10, min_samples: 5 };
     },
-    env: TEST_ENV,
     clock,
   });
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import type { TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis, startReplica } from '../helpers/redis.js';
+import { sharedTestRedis, startFakeReplicaPair } from '../helpers/redis.js';
 import { ADMIN_KEYS, admin } from '../control/support.js';
 
 let redis: { url: string; stop(): Promise<void> };
@@ -14,18 +13,12 @@ let b: TestApp;
 beforeAll(async () => {
   redis = await sharedTestRedis();
   fake = await startFakeProvider();
-  const prefix = `cache${Date.now()}:`;
-  const start = () =>
-    startReplica(redis.url, prefix, {
-      config: (raw) => {
-        pointShippedConfigAt(raw, fake.url);
-        raw.models.medium_ai.cache = { ttl_s: 60, temperature: true };
-      },
-      env: TEST_ENV,
-      adminApiKeys: ADMIN_KEYS,
-    });
-  a = await start();
-  b = await start();
+  [a, b] = await startFakeReplicaPair(redis.url, `cache${Date.now()}:`, fake.url, {
+    config: (raw) => {
+      raw.models.medium_ai.cache = { ttl_s: 60, temperature: true };
+    },
+    adminApiKeys: ADMIN_KEYS,
+  });
 });
 afterAll(async () => {
   await a?.close();

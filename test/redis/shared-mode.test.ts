@@ -1,30 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import type { TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
-import { sharedTestRedis, startReplica, startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { sharedTestRedis, startFakeReplicaPair, startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const json = (res: Response): Promise<any> => res.json();
 let redis: { url: string; stop(): Promise<void> };
 let own: TestRedis;
 let fake: FakeProvider;
 
-/** Two replicas on one Redis, as Railway replicas behind its load balancer would be. */
-async function startPair(
-  prefix: string,
-  editConfig: (raw: Record<string, any>) => void = () => undefined,
-  on: { url: string } = redis,
-): Promise<[TestApp, TestApp]> {
-  const start = () =>
-    startReplica(on.url, prefix, {
-      config: (raw) => {
-        pointShippedConfigAt(raw, fake.url);
-        editConfig(raw);
-      },
-      env: TEST_ENV,
-    });
-  return [await start(), await start()];
-}
+/** Two replicas on one Redis (`on`, else the shared one), whose providers are the fake. */
+const startPair = (prefix: string, editConfig?: (raw: Record<string, any>) => void, on: { url: string } = redis): Promise<[TestApp, TestApp]> =>
+  startFakeReplicaPair(on.url, prefix, fake.url, { config: editConfig });
 
 const post = (t: TestApp, path: string, body: unknown) =>
   fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
