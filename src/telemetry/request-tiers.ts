@@ -1,7 +1,7 @@
-import type { AppEventBus } from '../events.js';
+import type { AppEventBus, OrchestratorEvents } from '../events.js';
 
-/** A request's tier as the categorizer (or an override) decided it. */
-export type Tier = 'L' | 'M' | 'H';
+/** A request's tier as the categorizer (or an override) decided it: the category its request_categorized event carries. */
+type Tier = OrchestratorEvents['request_categorized']['category'];
 
 /** Requests whose tier is remembered so their calls count toward it (oldest forgotten first). */
 export const MAX_REMEMBERED_REQUESTS = 10_000;
