@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startFlags as parseStartFlags } from '../../scripts/bench/build.js';
 
 /**
  * The fields of Railway's config-as-code reference (https://railway.com/railway.schema.json,
@@ -79,7 +80,7 @@ describe('no Procfile', () => {
 });
 
 /** The node flags of `npm start` (V8 heap sizing): the Dockerfile, the start scripts and the bench start the server with the same. */
-const startFlags = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js/.exec(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start)![1]!.trim().split(/\s+/);
+const startFlags = parseStartFlags(readFileSync('package.json', 'utf8'));
 
 describe('node flags', () => {
   it('npm start sizes the V8 heap (a young generation and old-generation growth smaller than the defaults)', () => {
