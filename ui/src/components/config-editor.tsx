@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, describeError } from '../api.js';
-import { changeConfig, type ChangeAnswer, type ConfigDocument, type ConfigVersion, type Problem } from '../config-api.js';
+import { type ChangeAnswer, type ConfigDocument, type ConfigVersion, type Problem } from '../config-api.js';
+import { useConfigChange } from '../hooks/use-config-change.js';
 import { ConfigDiff } from './config-diff.js';
 import { ErrorNote } from './error-note.js';
 import { ProblemList } from './problem-list.js';
@@ -23,10 +23,8 @@ function syntaxProblem(text: string, err: Error): Problem {
 export function ConfigEditor(props: { active: { version: ConfigVersion; document: ConfigDocument }; onApplied: (v: ConfigVersion) => void }) {
   const [text, setText] = useState(() => JSON.stringify(props.active.document, null, 2));
   const [checked, setChecked] = useState<{ text: string; answer: ChangeAnswer } | null>(null);
-  const [problems, setProblems] = useState<Problem[]>([]);
   const [message, setMessage] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { problems, setProblems, error, setError, busy, send: change } = useConfigChange();
 
   // A new active version (applied here, elsewhere, or rolled back) reloads the editor.
   useEffect(() => {
@@ -54,9 +52,7 @@ export function ConfigEditor(props: { active: { version: ConfigVersion; document
     setProblems([]);
     const config = parse();
     if (!config) return;
-    setBusy(true);
-    try {
-      const answer = await changeConfig({ config, base: props.active.version.hash, dry_run: dryRun, ...(message.trim() ? { message: message.trim() } : {}) });
+    await change({ config, base: props.active.version.hash, dry_run: dryRun, ...(message.trim() ? { message: message.trim() } : {}) }, (answer) => {
       if (dryRun) {
         setChecked({ text, answer });
         setProblems(answer.problems ?? []);
@@ -65,12 +61,7 @@ export function ConfigEditor(props: { active: { version: ConfigVersion; document
         setMessage('');
         props.onApplied(answer.version);
       }
-    } catch (err) {
-      setError(describeError(err));
-      if (err instanceof ApiError) setProblems(err.details);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const ready = checked !== null && checked.text === text && checked.answer.valid === true && checked.answer.diff.length > 0;

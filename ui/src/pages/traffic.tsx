@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { ApiError, describeError } from '../api.js';
+import { describeError } from '../api.js';
 import { ConfigDiff } from '../components/config-diff.js';
 import { ErrorNote } from '../components/error-note.js';
 import { ProblemList } from '../components/problem-list.js';
 import { apportion, rebalance } from '../components/split-weights.js';
 import { StateBadge, type Tone } from '../components/state-badge.js';
+import { useConfigChange } from '../hooks/use-config-change.js';
 import { usePoll } from '../hooks/use-poll.js';
 import {
   changeConfig,
@@ -17,7 +18,6 @@ import {
   type ChangeAnswer,
   type ConfigDocument,
   type ConfigVersion,
-  type Problem,
   type Shadow,
 } from '../config-api.js';
 import { usd, when } from '../runs-api.js';
@@ -114,9 +114,7 @@ function SplitEditor(props: { split: Split; base: ConfigVersion; document: Confi
   );
   const [weights, setWeights] = useState<number[]>(initial);
   const [preview, setPreview] = useState<ChangeAnswer | null>(null);
-  const [problems, setProblems] = useState<Problem[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { problems, setProblems, error, setError, busy, send } = useConfigChange();
   const changed = weights.some((w, k) => w !== initial[k]);
   const arms = (): Arm[] => {
     const next = split.arms.map((a) => ({ ...a }));
@@ -147,18 +145,7 @@ function SplitEditor(props: { split: Split; base: ConfigVersion; document: Confi
     return () => clearTimeout(timer);
   }, [weights.join(',')]);
 
-  const apply = async () => {
-    setBusy(true);
-    try {
-      const answer = await changeConfig(body());
-      props.onApplied(answer.version);
-    } catch (err) {
-      setError(describeError(err));
-      if (err instanceof ApiError) setProblems(err.details);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const apply = () => send(body(), (answer) => props.onApplied(answer.version));
 
   const fresh = preview !== null && changed;
   return (
