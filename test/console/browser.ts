@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js';
@@ -146,4 +147,19 @@ export async function signIn(page: Page, url: string, keys: { admin?: string; cl
   if (keys.client) await page.getByLabel(/^Client key/).fill(keys.client);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Console pages' }).waitFor();
+}
+
+/**
+ * The console for one describe block: started before its tests, closed after them. The harness
+ * returned is filled in by the suite's beforeAll, so read it inside tests and hooks only.
+ */
+export function consoleSuite(opts: ConsoleOptions = {}): ConsoleHarness {
+  const h = {} as ConsoleHarness;
+  let started: ConsoleHarness | undefined;
+  beforeAll(async () => {
+    started = await startConsole(opts);
+    Object.assign(h, started);
+  });
+  afterAll(async () => started?.close());
+  return h;
 }

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 import { nav } from './screenshots.js';
 
 describe('console: drift', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole();
-  });
-  afterAll(async () => h?.close());
+  const h = consoleSuite();
 
   it('shows every series GET /drift returns, with its state in words and its windows', async () => {
     for (let i = 0; i < 3; i++) {

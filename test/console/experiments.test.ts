@@ -1,24 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/server-process.js';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 import { nav } from './screenshots.js';
 
 describe('console: canaries and shadows on the Traffic page', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole({
-      edit: (raw) => {
-        // A canary whose model always fails: its guard rail rolls it back after a few samples.
-        raw.models.medium_ai_v2 = { ...raw.models.medium_ai, model: 'fault:server_error/medium-v2', fallbacks: ['medium_ai'] };
-        raw.routing.tiers.M.model = [
-          { model: 'medium_ai', weight: 100 },
-          { model: 'medium_ai_v2', weight: 1, canary: { ramp: [50, 100], step_after_requests: 1000, guard: { max_error_rate: 0.1, min_samples: 3 } } },
-        ];
-        raw.routing.tiers.L.shadow = { model: 'fast_ai', sample_rate: 1 };
-      },
-    });
+  const h = consoleSuite({
+    edit: (raw) => {
+      // A canary whose model always fails: its guard rail rolls it back after a few samples.
+      raw.models.medium_ai_v2 = { ...raw.models.medium_ai, model: 'fault:server_error/medium-v2', fallbacks: ['medium_ai'] };
+      raw.routing.tiers.M.model = [
+        { model: 'medium_ai', weight: 100 },
+        { model: 'medium_ai_v2', weight: 1, canary: { ramp: [50, 100], step_after_requests: 1000, guard: { max_error_rate: 0.1, min_samples: 3 } } },
+      ];
+      raw.routing.tiers.L.shadow = { model: 'fast_ai', sample_rate: 1 };
+    },
   });
-  afterAll(async () => h?.close());
 
   const post = (path: string, body: unknown) =>
     fetch(`${h.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/server-process.js';
-import { CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 
 describe('console: models and providers', () => {
-  let h: ConsoleHarness;
   let providerModel: string;
-  beforeAll(async () => {
-    h = await startConsole({
-      // The breaker stays open long enough to be seen (the test timings close it after 400 ms).
-      edit: (raw) => {
-        raw.circuit_breaker.reset_timeout_ms = 60_000;
-        providerModel = raw.models.fast_ai.model;
-      },
-    });
+  const h = consoleSuite({
+    // The breaker stays open long enough to be seen (the test timings close it after 400 ms).
+    edit: (raw) => {
+      raw.circuit_breaker.reset_timeout_ms = 60_000;
+      providerModel = raw.models.fast_ai.model;
+    },
   });
-  afterAll(async () => h?.close());
 
   const ask = () =>
     fetch(`${h.url}/v1/chat/completions`, {

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 
 describe('console: overview', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole();
-  });
-  afterAll(async () => h?.close());
+  const h = consoleSuite();
 
   const chat = (category: 'L' | 'M') =>
     fetch(`${h.url}/chat`, {

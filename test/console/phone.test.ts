@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 import { nav } from './screenshots.js';
 
 describe('console at phone width (390 px)', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole({
-      width: 390,
-      edit: (raw) => {
-        raw.routing.tiers.M.model = [
-          { model: 'medium_ai', weight: 80 },
-          { model: 'fast_ai', weight: 20 },
-        ];
-      },
-    });
+  const h = consoleSuite({
+    width: 390,
+    edit: (raw) => {
+      raw.routing.tiers.M.model = [
+        { model: 'medium_ai', weight: 80 },
+        { model: 'fast_ai', weight: 20 },
+      ];
+    },
   });
-  afterAll(async () => h?.close());
 
   it('lays out Runs, a run graph, Sessions, Traffic and Config without the page scrolling sideways', async () => {
     const { page } = h;

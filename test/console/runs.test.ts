@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 import { nav, screenshot } from './screenshots.js';
 
 /** Five tasks: three linear (one on a model that fails once, so it is retried), then two inline using their outputs. */
@@ -19,19 +19,15 @@ const WORKFLOW = {
 };
 
 describe('console: runs', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole({
-      edit: (raw) => {
-        // Held answers must not time out while the test looks at them.
-        raw.timeouts = { connect_ms: 1000, first_byte_ms: 60_000, stream_idle_ms: 60_000, response_ms: 60_000 };
-        raw.limits.default_timeout_s = 300;
-        // A model whose first call fails (500) and is retried: the task shows `retried`.
-        raw.models.flaky_ai = { ...raw.models.fast_ai, model: 'fault:fail_once/flaky', fallbacks: [] };
-      },
-    });
+  const h = consoleSuite({
+    edit: (raw) => {
+      // Held answers must not time out while the test looks at them.
+      raw.timeouts = { connect_ms: 1000, first_byte_ms: 60_000, stream_idle_ms: 60_000, response_ms: 60_000 };
+      raw.limits.default_timeout_s = 300;
+      // A model whose first call fails (500) and is retried: the task shows `retried`.
+      raw.models.flaky_ai = { ...raw.models.fast_ai, model: 'fault:fail_once/flaky', fallbacks: [] };
+    },
   });
-  afterAll(async () => h?.close());
 
   const state = (task: string) => h.page.locator(`button[data-task="${task}"]`).getAttribute('data-state');
   const states = async () => Object.fromEntries(await Promise.all(['facts', 'risks', 'history', 'draft', 'polish'].map(async (t) => [t, await state(t)])));

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 import { nav } from './screenshots.js';
 
 describe('console: sessions', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole();
-  });
-  afterAll(async () => h?.close());
+  const h = consoleSuite();
 
   const chat = (session: string, message: string) =>
     fetch(`${h.url}/chat`, {

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, CLIENT_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, CLIENT_KEY, consoleSuite, signIn } from './browser.js';
 
 describe('console sign-in', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole();
-  });
-  afterAll(async () => h?.close());
+  const h = consoleSuite();
 
   it('refuses a wrong key with the server’s own message, then signs in with the admin key and shows the pages', async () => {
     const { page } = h;

@@ -1,20 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, consoleSuite, signIn } from './browser.js';
 import { nav, screenshot } from './screenshots.js';
 
 describe('console: traffic splitter and config versions', () => {
-  let h: ConsoleHarness;
-  beforeAll(async () => {
-    h = await startConsole({
-      edit: (raw) => {
-        raw.routing.tiers.M.model = [
-          { model: 'medium_ai', weight: 50 },
-          { model: 'fast_ai', weight: 50 },
-        ];
-      },
-    });
+  const h = consoleSuite({
+    edit: (raw) => {
+      raw.routing.tiers.M.model = [
+        { model: 'medium_ai', weight: 50 },
+        { model: 'fast_ai', weight: 50 },
+      ];
+    },
   });
-  afterAll(async () => h?.close());
 
   const admin = async <T>(path: string): Promise<T> => (await fetch(`${h.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json() as Promise<T>;
 
