@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer } from '../../scripts/build-server.js';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { exportAtExitEnv, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 /**
@@ -43,9 +43,7 @@ describe('the production bundle', () => {
       {
         STORE_DRIVER: '',
         DATA_DIR: join(dir, 'data'),
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        ...exportAtExitEnv(receiver),
       },
       { args: [join(out, 'dist/src/main.js')] },
     );

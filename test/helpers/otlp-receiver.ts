@@ -22,6 +22,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * The standard OTEL_* variables that make a server process export its spans to `receiver` as
+ * OTLP/HTTP JSON, and only at exit: no batch falls due before, so only the shutdown's flush delivers them.
+ */
+export const exportAtExitEnv = (receiver: OtlpReceiver): NodeJS.ProcessEnv => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_BSP_SCHEDULE_DELAY: '600000',
+});
+
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
 type KeyValue = { key: string; value: AnyValue };
 

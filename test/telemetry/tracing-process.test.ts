@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { exportAtExitEnv, startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 
 /** The real entry point with the standard OTEL_* variables: tracing starts, and the SIGTERM drain exports the last spans. */
@@ -28,12 +28,10 @@ afterAll(async () => {
 describe('tracing in the server process', () => {
   it('is turned on by OTEL_EXPORTER_OTLP_ENDPOINT, honours OTEL_SERVICE_NAME, and flushes the last spans on SIGTERM', async () => {
     const server = await startServerProcess(file, {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      // No batch is due before the process exits: only the shutdown's flush can deliver the spans.
+      ...exportAtExitEnv(receiver),
       OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=abc123',
       OTEL_SERVICE_NAME: 'mo-process',
-      // No batch is due before the process exits: only the shutdown's flush can deliver the spans.
-      OTEL_BSP_SCHEDULE_DELAY: '600000',
     });
     try {
       expect(server.output.join('')).toMatch(/tracing on: spans exported over OTLP\/HTTP/);
