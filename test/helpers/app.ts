@@ -6,7 +6,7 @@ import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadCatalog } from '../../src/config/catalog.js';
 import { parseConfig, type LoadedConfig } from '../../src/config/load.js';
 import { loggerOptions } from '../../src/telemetry/logger.js';
-import { startedForTests } from './for-tests.js';
+import { readingThrough, startedForTests } from './for-tests.js';
 
 /** The shipped config as plain JSON, to mutate per test. */
 export const shippedConfig = (): Record<string, any> => JSON.parse(readFileSync('orchestration_config.json', 'utf8'));
@@ -63,19 +63,10 @@ export interface SharedTestApp {
 /** `startTestApp(opts)` for every test of a file (or `describe`): started in beforeAll, closed in afterAll. */
 export function testAppForTests(opts: TestAppOptions = {}): SharedTestApp {
   const get = startedForTests(() => startTestApp(opts), 'the server');
-  return {
-    get url() {
-      return get().url;
-    },
-    get app() {
-      return get().app;
-    },
-    get loaded() {
-      return get().loaded;
-    },
-    async post(path, body) {
+  return Object.assign(readingThrough(get, ['url', 'app', 'loaded']), {
+    async post(path: string, body: unknown) {
       const res = await fetch(`${get().url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: res.status, body: await res.json(), headers: res.headers };
+      return { status: res.status, body: (await res.json()) as any, headers: res.headers };
     },
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import { beforeEach } from 'vitest';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
-import { startedForTests } from './for-tests.js';
+import { readingThrough, startedForTests } from './for-tests.js';
 import { pointShippedConfigAt, TEST_ENV } from './gateway-config.js';
 
 type Raw = Record<string, any>;
@@ -61,13 +61,5 @@ export function fakeAppForTests(opts: FakeAppOptions & { reset?: boolean } = {})
   const { reset = true, ...rest } = opts;
   const get = startedForTests(() => startFakeApp(rest), 'the server');
   if (reset) beforeEach(() => get().fake.reset());
-  return {
-    get fake() {
-      return get().fake;
-    },
-    get t() {
-      return get().t;
-    },
-    close: () => get().close(),
-  };
+  return Object.assign(readingThrough(get, ['fake', 't']), { close: () => get().close() });
 }

@@ -18,3 +18,13 @@ export function startedForTests<T extends { close(): Promise<void> }>(start: () 
     return started;
   };
 }
+
+/**
+ * An object whose `keys` read those of `get()` each time (getters), so it can be handed out
+ * before beforeAll has started what `get` returns: the view `…ForTests` helpers return.
+ */
+export function readingThrough<T, K extends keyof T>(get: () => T, keys: readonly K[]): Pick<T, K> {
+  const view = {} as Pick<T, K>;
+  for (const key of keys) Object.defineProperty(view, key, { enumerable: true, get: () => get()[key] });
+  return view;
+}

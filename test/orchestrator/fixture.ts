@@ -1,7 +1,7 @@
 import { beforeEach } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startedForTests } from '../helpers/for-tests.js';
+import { readingThrough, startedForTests } from '../helpers/for-tests.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { startHangingUpstream, type HangingUpstream } from './support.js';
 
@@ -72,16 +72,5 @@ export async function startFixture(edit?: (raw: Raw) => void): Promise<Fixture> 
 export function fixtureForTests(edit?: (raw: Raw) => void, opts: { reset?: boolean } = {}): Fixture {
   const get = startedForTests(() => startFixture(edit), 'the fixture');
   if (opts.reset) beforeEach(() => get().fake.reset());
-  return {
-    get t() {
-      return get().t;
-    },
-    get fake() {
-      return get().fake;
-    },
-    get hang() {
-      return get().hang;
-    },
-    close: () => get().close(),
-  };
+  return Object.assign(readingThrough(get, ['t', 'fake', 'hang']), { close: () => get().close() });
 }
