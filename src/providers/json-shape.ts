@@ -3,3 +3,7 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 
 /** A finite number, or 0 (usage counts a provider left out or garbled). */
 export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** A value that says something: a non-empty string, array or object, a number or a boolean. */
+export const said = (v: unknown): boolean =>
+  typeof v === 'string' ? v !== '' : Array.isArray(v) ? v.length > 0 : isObject(v) ? Object.keys(v).length > 0 : v !== null && v !== undefined;

@@ -599,6 +599,28 @@ describe('accepts and never answers, stalls: keep-alives are not progress', () =
     expect(up.seenFor('backup-model').at(-1)!.body.messages.at(-1)).toEqual({ role: 'assistant', content: sentWords(5) });
   });
 
+  /** A streamGenerateContent chunk of `parts`, as Gemini frames it (CRLF). */
+  const geminiFrame = (parts: Record<string, unknown>[], extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ candidates: [{ content: { parts, role: 'model' }, index: 0 }], usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 }, ...extra })}\r\n\r\n`;
+
+  it('Gemini: a stream of empty-text parts (usage repeated on each) and no text is cut at first_byte_ms: the fallback answers', async () => {
+    up.script('gemini-k5', (x) => {
+      x.res.writeHead(200, { 'content-type': 'text/event-stream' });
+      keepAlive(x, geminiFrame([{ text: '' }]));
+    });
+    await expectStreamed('google_ai/gemini-k5', BACKUP);
+  });
+
+  it('Gemini: a stream that goes on with empty parts after some words is a stall, cut at stream_idle_ms and continued by the fallback', async () => {
+    up.script('gemini-k6', (x) => {
+      x.res.writeHead(200, { 'content-type': 'text/event-stream' });
+      x.res.write(geminiFrame([{ text: sentWords(5) }]));
+      keepAlive(x, `data: ${JSON.stringify({ candidates: [], usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } })}\r\n\r\n`);
+    });
+    await expectStreamed('google_ai/gemini-k6', BACKUP);
+    expect(up.seenFor('backup-model').at(-1)!.body.messages.at(-1)).toEqual({ role: 'assistant', content: sentWords(5) });
+  });
+
   it('reasoning deltas are progress: a thinking model reasoning past first_byte_ms is not cut', async () => {
     up.script('k4', (x) => {
       x.res.writeHead(200, { 'content-type': 'text/event-stream' });

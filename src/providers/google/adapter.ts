@@ -4,7 +4,7 @@ import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChu
 import { emptyUsage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
 import { checkedAnswer, checkedStream } from '../answer-check.js';
-import { geminiBody, geminiUnsupported, parseGemini } from './gemini-wire.js';
+import { geminiBody, geminiChunkCarries, geminiUnsupported, parseGemini } from './gemini-wire.js';
 import { generateVideo } from './veo.js';
 
 /** What a Google AI provider needs; the key travels in `x-goog-api-key`, never in the URL. */
@@ -72,7 +72,15 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
       yield { type: 'finish', finish_reason: result.finish_reason };
       return;
     }
-    const events = http.sse({ path: `/models/${req.model}:streamGenerateContent?alt=sse`, body: geminiBody(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
+    const events = http.sse({
+      path: `/models/${req.model}:streamGenerateContent?alt=sse`,
+      body: geminiBody(req),
+      timeouts: req.timeouts,
+      signal: req.signal,
+      onResponseStart: req.onResponseStart,
+      headers: req.trace,
+      progress: geminiChunkCarries,
+    });
     let finish: string | undefined;
     let usage: Usage | undefined;
     let toolCalls = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geminiUnsupported, parseGemini } from './gemini-wire.js';
+import { geminiChunkCarries, geminiUnsupported, parseGemini } from './gemini-wire.js';
 
 describe('Gemini answers read back in OpenAI terms', () => {
   it('turns functionCall parts into tool calls, numbering them from the given index and keeping the thought signature in the id', () => {
@@ -63,5 +63,35 @@ describe('Gemini answers read back in OpenAI terms', () => {
       'parallel_tool_calls',
     ]);
     expect(geminiUnsupported({ stop: ['x'], top_p: 1, seed: 1, parallel_tool_calls: true, reasoning_effort: 'low', tool_choice: 'auto' })).toEqual([]);
+  });
+});
+
+describe('geminiChunkCarries: what counts as progress on a Gemini stream', () => {
+  const usage = { usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } };
+  const candidate = (c: Record<string, unknown>) => ({ candidates: [{ index: 0, ...c }], ...usage });
+  it('keep-alives carry nothing: empty text parts, no parts, reasoning flags without text, usage alone', () => {
+    for (const chunk of [
+      candidate({ content: { parts: [{ text: '' }], role: 'model' } }),
+      candidate({ content: { parts: [], role: 'model' } }),
+      candidate({ content: { parts: [{ text: '', thought: true }] } }),
+      { candidates: [], ...usage },
+      usage,
+    ]) {
+      expect(geminiChunkCarries(chunk), JSON.stringify(chunk)).toBe(false);
+    }
+  });
+  it('text, reasoning, a function call, inline data, a finish reason, prompt feedback or an error carry something', () => {
+    for (const chunk of [
+      candidate({ content: { parts: [{ text: 'Hi' }] } }),
+      candidate({ content: { parts: [{ text: 'thinking', thought: true }] } }),
+      candidate({ content: { parts: [{ functionCall: { name: 'f', args: {} } }] } }),
+      candidate({ content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }] } }),
+      candidate({ content: { parts: [{ text: '' }] }, finishReason: 'STOP' }),
+      { promptFeedback: { blockReason: 'SAFETY' } },
+      { error: { code: 500, message: 'x' } },
+      'not an object',
+    ]) {
+      expect(geminiChunkCarries(chunk), JSON.stringify(chunk)).toBe(true);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mediaFromUrl, mimeFromUrl, parseDataUri } from '../content.js';
 import type { ChatMessage, ChatOptions, ContentPart, Media, ProviderRequest, ReasoningEffort, ToolCall, UnsupportedOption, Usage } from '../types.js';
-import { isObject, num } from '../json-shape.js';
+import { isObject, num, said } from '../json-shape.js';
 
 /**
  * Gemini's generateContent wire format: system messages → `systemInstruction`,
@@ -191,6 +191,24 @@ function toolCallsOf(parts: unknown[], firstIndex: number): ToolCall[] {
  * reason and usage. Gemini ends a turn that called functions with STOP; it is reported
  * as OpenAI's `tool_calls`. `toolIndex` numbers calls across a stream's chunks.
  */
+/**
+ * Whether a streamGenerateContent chunk carries anything: a part with text (reasoning included), a
+ * function call, inline data or any other non-empty field, a finish reason, prompt feedback or an
+ * error. False for keep-alives — candidates whose parts are all empty (`[{"text": ""}]`), no
+ * candidates with only `usageMetadata` (Gemini repeats it on every chunk) — so a stream of nothing
+ * but those is a stall (see `HttpCall.progress`; the OpenAI-compatible wire's is `chunkCarries`).
+ */
+export function geminiChunkCarries(payload: unknown): boolean {
+  if (!isObject(payload)) return true;
+  if (said(payload.error) || said(payload.promptFeedback)) return true;
+  const candidates = Array.isArray(payload.candidates) ? payload.candidates : [];
+  return candidates.some((candidate) => {
+    if (!isObject(candidate) || said(candidate.finishReason)) return true;
+    const parts: unknown[] = isObject(candidate.content) && Array.isArray(candidate.content.parts) ? candidate.content.parts : [];
+    return parts.some((part) => !isObject(part) || Object.entries(part).some(([key, value]) => key !== 'thought' && said(value)));
+  });
+}
+
 export function parseGemini(
   payload: unknown,
   toolIndex = 0,

@@ -1,7 +1,7 @@
 import { mediaFromUrl } from '../content.js';
 import type { ChatMessage, Media, ProviderRequest, ToolCall, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
-import { isObject, num } from '../json-shape.js';
+import { isObject, num, said } from '../json-shape.js';
 
 /**
  * The OpenAI chat-completions wire format: request bodies from a ProviderRequest,
@@ -141,10 +141,6 @@ export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCal
   const logprobs = isObject(choice) && choice.logprobs != null ? { logprobs: choice.logprobs } : {};
   return { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), ...logprobs, finish, usage: toUsage(payload.usage) };
 }
-
-/** A value that says something: a non-empty string, array or object, a number or a boolean. */
-const said = (v: unknown): boolean =>
-  typeof v === 'string' ? v !== '' : Array.isArray(v) ? v.length > 0 : isObject(v) ? Object.keys(v).length > 0 : v !== null && v !== undefined;
 
 /**
  * Whether a stream chunk carries anything: text, reasoning, a tool call, a finish reason, usage,
