@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorNote } from '../components/error-note.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { StateBadge } from '../components/state-badge.js';
+import { useConfirmedAction } from '../hooks/use-confirmed-action.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { getActiveConfig, getDiff, getVersion, listVersions, rollbackConfig, short, type ConfigDocument, type ConfigVersion, type PatchOperation, type VersionItem } from '../config-api.js';
 import { when } from '../runs-api.js';
@@ -31,10 +32,12 @@ export function Config() {
   const [to, setTo] = useState('');
   const [compared, setCompared] = useState<Compared | null>(null);
   const [diffError, setDiffError] = useState<string | null>(null);
-  const [target, setTarget] = useState<ConfigVersion | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const { target, setTarget, busy, error, notice, setNotice, confirm: rollback } = useConfirmedAction(async (version: ConfigVersion) => {
+    const answer = await rollbackConfig(version.hash, `rollback from the console to ${short(version.hash)}`);
+    setReload((n) => n + 1);
+    pages.reset();
+    return `Rolled back: ${short(answer.version.hash)} is active (${answer.diff.length} change${answer.diff.length === 1 ? '' : 's'}).`;
+  });
 
   const items = versions.data?.items ?? [];
   // Until the user picks, compare the newest version with the one before it.
@@ -56,23 +59,6 @@ export function Config() {
       .catch((err: unknown) => !signal.aborted && setDiffError(describeError(err)));
     return () => controller.abort();
   }, [from, to]);
-
-  const rollback = async () => {
-    if (!target) return;
-    setBusy(true);
-    try {
-      const answer = await rollbackConfig(target.hash, `rollback from the console to ${short(target.hash)}`);
-      setNotice(`Rolled back: ${short(answer.version.hash)} is active (${answer.diff.length} change${answer.diff.length === 1 ? '' : 's'}).`);
-      setError(null);
-      setReload((n) => n + 1);
-      pages.reset();
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-      setTarget(null);
-    }
-  };
 
   const applied = (v: ConfigVersion) => {
     setNotice(`Applied: version ${short(v.hash)} is active.`);

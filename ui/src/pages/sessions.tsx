@@ -4,6 +4,7 @@ import { describeError } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ErrorNote } from '../components/error-note.js';
 import { Pager, useCursorPages } from '../components/pager.js';
+import { useConfirmedAction } from '../hooks/use-confirmed-action.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { deleteSession, getSession, listSessions, usd, when, type SessionSummary, type Turn } from '../runs-api.js';
 import './operations.css';
@@ -17,27 +18,12 @@ export function Sessions() {
   const [reload, setReload] = useState(0);
   const page = usePoll((signal) => listSessions(pages.cursor, signal), 5000, [pages.cursor, reload]);
   const [open, setOpen] = useState<string | null>(null);
-  const [doomed, setDoomed] = useState<SessionSummary | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-
-  const remove = async () => {
-    if (!doomed) return;
-    setBusy(true);
-    try {
-      await deleteSession(doomed.session_id);
-      setNotice(`Deleted session ${doomed.session_id}.`);
-      if (open === doomed.session_id) setOpen(null);
-      setError(null);
-      setReload((n) => n + 1);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-      setDoomed(null);
-    }
-  };
+  const { target: doomed, setTarget: setDoomed, busy, error, notice, confirm: remove } = useConfirmedAction(async (session: SessionSummary) => {
+    await deleteSession(session.session_id);
+    if (open === session.session_id) setOpen(null);
+    setReload((n) => n + 1);
+    return `Deleted session ${session.session_id}.`;
+  });
 
   return (
     <section aria-labelledby="sessions-title">
