@@ -32,7 +32,7 @@ import { benchTracing, startOtlpSink, tracingRows, type TracingFigures } from '.
  *                    and measured beside the server; skipped with one line when it cannot be)
  *   --portkey=<ver>  another Portkey version than the pinned one
  *   --baseline=<ref> also build the server from git commit <ref>'s src/ and measure it beside this
- *                    tree's (start-up, 16 and 64 connections, ceiling, memory): before/after in one run
+ *                    tree's (start-up, 16 and 64 connections, ceiling, memory, section 3): before/after in one run
  *
  * Every child runs as plain JavaScript built from the sources first (build.ts), as production
  * runs. Prints the comparison with the peers, one table (figure, target, PASS/MISS), and
@@ -188,15 +188,18 @@ async function main(): Promise<void> {
 
   if (wants('3', '4')) {
     const server = await start('server-child.ts', serverOptions({ limits: settings.limits }), true);
+    const before = baseline ? await start('server-child.ts', serverOptions({ limits: settings.limits }), false, BASELINE_DIR) : undefined;
     raw.workflows = await benchWorkflows({
       fake,
       server,
+      ...(before ? { baseline: before } : {}),
       runs: settings.workflowRuns,
       fill: wants('3') ? settings.fill : 0,
       repeats: settings.repeats,
       log,
     });
     rows.push(...workflowRows(raw.workflows, settings.fill));
+    if (before) await stop(before);
     await stop(server);
   }
 

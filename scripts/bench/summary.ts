@@ -131,6 +131,13 @@ export function beforeAfterTable(raw: Raw, ref: string): string {
     lines.push(['RSS idle after warm-up', mib(b.idleMiB), mib(g.memory.idleMiB), ratio(g.memory.idleMiB ?? NaN, b.idleMiB ?? NaN)]);
     lines.push(['RSS max under 64 conns', mib(b.underLoad.maxMiB), mib(g.memory.underLoad.maxMiB), ratio(g.memory.underLoad.maxMiB ?? NaN, b.underLoad.maxMiB ?? NaN)]);
   }
+  const w = raw.workflows?.scale;
+  if (w?.baseline) {
+    const wb = median(w.baseline.wallMs);
+    const cb = median(w.baseline.cpuMs);
+    lines.push([`${w.runs} workflows: wall (x floor ${ms(w.floorMs, 0)})`, `${ms(wb, 0)} (${num(wb / w.floorMs, 2)} x)`, `${ms(w.wallMs, 0)} (${num(w.wallMs / w.floorMs, 2)} x)`, ratio(w.wallMs, wb)]);
+    lines.push([`${w.runs} workflows: server CPU per task`, ms(cb / (w.runs * w.tasksPerRun), 3), ms(w.cpuMs / (w.runs * w.tasksPerRun), 3), ratio(w.cpuMs, cb)]);
+  }
   const st = raw.startup;
   if (st?.baseline) {
     const before = median(st.baseline.startMs);

@@ -57,6 +57,8 @@ export interface WorkflowFigures {
     maxRssMiB: number;
     /** The same calls in the same waves (3 x runs, then runs, then runs), straight at the fake from here. */
     floorMs: number;
+    /** The `--baseline` server's measured rounds (this tree's and the baseline's alternate: A B B A); wallMs and cpuMs above are then the lower of this tree's two. */
+    baseline?: { wallMs: number[]; cpuMs: number[]; outcomes: Record<string, number>[]; thisWallMs: number[]; thisCpuMs: number[] };
   };
   overload: {
     latencyMs: number;
@@ -75,6 +77,8 @@ export interface WorkflowFigures {
 export interface WorkflowBenchEnv {
   fake: BenchChild;
   server: BenchChild;
+  /** The server built from `--baseline=<ref>`: its section-3 runs alternate with this tree's. */
+  baseline?: BenchChild;
   runs: number;
   /** Runs submitted to fill max_concurrent_workflows + queue_depth. */
   fill: number;
@@ -92,13 +96,40 @@ export async function benchWorkflows(env: WorkflowBenchEnv): Promise<WorkflowFig
   const latencyMs = 50;
   await fake.send('setLatency', latencyMs);
   env.log(`3. ${env.runs} concurrent workflows (3 linear + 2 inline), fake latency ${latencyMs} ms`);
-  await server.send('runWorkflows', { count: 20, workflow: SCALE_WORKFLOW, variables: VARIABLES });
-  await fake.send('reset');
-  const sampler = sampleRss(server.pid, 50);
-  const r = await server.send<RunReport>('runWorkflows', { count: env.runs, workflow: SCALE_WORKFLOW, variables: VARIABLES });
-  const rss = sampler.stop();
+  /**
+   * One measured round on `child`: first the same runs unmeasured, so the server's upstream pool
+   * holds the connections the measured run needs (3 x runs in the first wave), as the floor's
+   * client does before it measures; then the runs measured.
+   */
+  const round = async (child: BenchChild, label: string): Promise<RunReport & { peakRssMiB: number | null }> => {
+    await child.send('runWorkflows', { count: env.runs, workflow: SCALE_WORKFLOW, variables: VARIABLES });
+    await fake.send('reset');
+    const sampler = sampleRss(child.pid, 50);
+    const report = await child.send<RunReport>('runWorkflows', { count: env.runs, workflow: SCALE_WORKFLOW, variables: VARIABLES });
+    const peak = sampler.stop().maxMiB;
+    env.log(`  ${label}: wall ${ms(report.wallMs, 0)}, cpu ${ms(report.cpuMs, 0)}, outcomes ${JSON.stringify(report.outcomes)}`);
+    return { ...report, peakRssMiB: peak };
+  };
+  let r: RunReport & { peakRssMiB: number | null };
+  let baseline: WorkflowFigures['scale']['baseline'];
+  if (env.baseline) {
+    // A B B A: this tree, the baseline twice, this tree; each reports the lower of its two rounds (nearest-rank median of two).
+    const a1 = await round(server, 'this tree');
+    const b1 = await round(env.baseline, 'baseline');
+    const b2 = await round(env.baseline, 'baseline');
+    r = await round(server, 'this tree');
+    baseline = {
+      wallMs: [b1.wallMs, b2.wallMs],
+      cpuMs: [b1.cpuMs, b2.cpuMs],
+      outcomes: [b1.outcomes, b2.outcomes],
+      thisWallMs: [a1.wallMs, r.wallMs],
+      thisCpuMs: [a1.cpuMs, r.cpuMs],
+    };
+  } else {
+    r = await round(server, 'measured');
+  }
   const fakeCalls = await fake.send<number>('count');
-  env.log(`  wall ${ms(r.wallMs, 0)}, cpu ${ms(r.cpuMs, 0)}, ${fakeCalls} calls at the fake, outcomes ${JSON.stringify(r.outcomes)}`);
+  env.log(`  ${fakeCalls} calls at the fake in the last measured run`);
   const floorMs = await directFloor(`${fake.info.url}/v1/chat/completions`, env.runs);
   env.log(`  floor: the same calls straight at the fake in the same waves: ${ms(floorMs, 0)}`);
   const scale = {
@@ -107,12 +138,13 @@ export async function benchWorkflows(env: WorkflowBenchEnv): Promise<WorkflowFig
     tasksPerRun: 5,
     latencyMs,
     idealMs: 3 * latencyMs,
-    wallMs: r.wallMs,
-    cpuMs: r.cpuMs,
+    wallMs: baseline ? median(baseline.thisWallMs) : r.wallMs,
+    cpuMs: baseline ? median(baseline.thisCpuMs) : r.cpuMs,
     fakeCalls,
     outcomes: r.outcomes,
-    peakRssMiB: rss.maxMiB,
+    peakRssMiB: r.peakRssMiB,
     maxRssMiB: r.maxRssMiB,
+    ...(baseline ? { baseline } : {}),
   };
 
   env.log('4. parallel speedup, fake latency 200 ms');
