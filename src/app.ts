@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.js';
 import type { Catalog } from './config/catalog.js';
@@ -115,6 +115,18 @@ export interface AppDeps {
   uiDir?: string;
 }
 
+/**
+ * The zod compilers as the app's compiler factories, given to Fastify at construction (what
+ * `setValidatorCompiler`/`setSerializerCompiler` install, set before any route exists): Fastify
+ * then never loads its default Ajv and fast-json-stringify compilers, which the zod ones replace
+ * on every route anyway (BENCHMARKS.md, "Issue 18, third pass (start-up)"). Fastify's types
+ * describe a factory in Ajv's terms; at run time it is any function returning the route compiler.
+ */
+const zodCompilers = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+
 /** Builds the whole server without listening: tests inject or listen(0), main.ts listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { loaded, catalog } = deps;
@@ -150,11 +162,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     return503OnClosing: false,
+    schemaController: { compilersFactory: zodCompilers },
     // Tracing on: each request runs inside its HTTP span (telemetry/http-span.ts).
     ...(serverFactory ? { serverFactory } : {}),
   }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
 
   const clock = deps.clock ?? systemClock;
   const bus = new EventBus<AppEvents>();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CacheDirective } from './types.js';
 
 /** The `cache` request field of /chat and /v1/chat/completions (an extension field there). */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
 import { WorkflowSchema, type Workflow } from '../orchestrator/workflow/types.js';
 import { parseJsonText } from './json-text.js';

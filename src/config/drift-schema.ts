@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A pair of thresholds: `warn` ≤ statistic < `alert` is warn, at or above `alert` is alert. */
 const thresholds = (what: string, warn: number, alert: number, min: number) =>

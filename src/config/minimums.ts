@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The smallest values a caller may ask for where a smaller one cannot work (issue 17, "tiny

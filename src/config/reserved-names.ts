@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Names a caller may not choose for anything the runtime keys by name (task ids, outputs,

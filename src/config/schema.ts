@@ -1,6 +1,6 @@
 import { AuthSchema } from './auth-schema.js';
 import { DriftSchema } from './drift-schema.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TelemetrySchema } from './telemetry-schema.js';
 import { timeoutSeconds } from './minimums.js';
 import { notReserved, withoutReservedKeys } from './reserved-names.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `telemetry.tracing`: OpenTelemetry traces (README "Tracing", telemetry/tracing.ts). Tracing is on

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { BudgetTier } from '../config/auth-schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where weighted arms may stand in the config (JSON paths, dotted). */
 export const SPLIT_PATHS = ['routing.tiers.L.model', 'routing.tiers.M.model', 'routing.tiers.H.model', 'routing.planner', 'routing.strongest', 'routing.default_task_model'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Zod only, apart from json-patch.ts (which reaches node types), so the console can import the type.
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway } from '../gateway/types.js';
 import { throwIfAborted } from './cancellation.js';

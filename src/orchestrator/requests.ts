@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config/schema.js';
 import { validationError, type ErrorDetail } from '../errors.js';
 import { timeoutSeconds } from '../config/minimums.js';

@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
 import { abortsBy, AttemptGuard, callerGuard, type ExchangeGuard } from './attempt-guard.js';
 import type { HeaderBag } from './retry-hint.js';

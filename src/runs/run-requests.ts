@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Query and parameters of the /runs routes (GET /runs, GET /runs/{id},

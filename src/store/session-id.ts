@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A session id as callers may send it: short, URL- and log-safe. Shared by the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Session, SessionSummary, Turn } from './api-types.js';
 
 /** A stored turn as GET /session/{id} returns it (documents the `Turn` contract in OpenAPI). */

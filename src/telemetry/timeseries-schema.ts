@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The windows GET /stats/timeseries keeps, and the bucket each is cut into. */
 export const TIMESERIES_WINDOWS = {

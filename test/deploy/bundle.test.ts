@@ -11,7 +11,8 @@ import { startServerProcess, writeProcessConfig } from '../helpers/server-proces
  * The production build (`npm run build`: scripts/build-server.ts bundles src/ with esbuild) is
  * what `npm start`, the Dockerfile and Railway run: the bundle itself serves, with the parts that
  * load on demand (the OpenTelemetry SDK, Swagger UI's files, the SQLite addon) still found,
- * and the bundle is ASCII (V8 keeps it at one byte a character).
+ * the bundle is ASCII (V8 keeps it at one byte a character), and it leaves out the code of
+ * packages the server never runs.
  */
 
 // Inside node_modules, as dist/src sits beside it: the bundle's external packages resolve from there.
@@ -34,7 +35,11 @@ afterAll(async () => {
 
 describe('the production bundle', () => {
   it('serves the API, the docs and the SQLite store, starts tracing on demand, and drains on SIGTERM', async () => {
-    await bundleServer('.', join(out, 'dist/src'));
+    const { inputs } = await bundleServer('.', join(out, 'dist/src'));
+    // Code the server never runs stays out of what every start parses (BENCHMARKS.md, "Issue 18, third pass (start-up)"):
+    // undici's index (fetch, WebSocket, mocks), zod's locales but English, Fastify's Ajv and fast-json-stringify compilers.
+    expect(inputs.filter((i) => /node_modules\/(undici\/index\.js|zod\/v4\/locales\/(?!en\.js)|ajv\/|@fastify\/ajv-compiler\/|fast-json-stringify\/index\.js|light-my-request\/)/.test(i))).toEqual([]);
+    expect(inputs).toContain('node_modules/undici/lib/dispatcher/pool.js');
     const file = writeProcessConfig(dir, fake.url, (raw) => {
       raw.storage.driver = 'sqlite';
     });

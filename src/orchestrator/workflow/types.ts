@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CacheDirectiveSchema } from '../../cache/directive.js';
 import type { Media, Usage } from '../../providers/types.js';
 import { timeoutSeconds } from '../../config/minimums.js';

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Agent, request } from 'undici';
+import { Agent } from '../../undici-dispatchers.js';
 import type { Clock } from '../../clock.js';
 import type { WebhooksConfig } from '../../config/schema.js';
 import type { DeliveryAttempt, LeasedMessage, Outbox, Settlement } from '../../store/outbox-types.js';
@@ -81,11 +81,12 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
       // Literal IPs never reach the lookup, so they are checked here, at every attempt.
       const problem = allowed ? null : callbackUrlProblem(m.url, NO_ALLOW);
       if (problem) throw new RefusedAddressError(url.hostname, problem);
-      const res = await request(url, {
+      const res = await (allowed ? trusted : guarded).request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
         body: m.payload,
         headers: { 'content-type': 'application/json', 'user-agent': 'master-orchestrator-webhooks', ...opts.sign(m.id, new Date(clock.now()), m.payload) },
-        dispatcher: allowed ? trusted : guarded,
         signal: AbortSignal.any([AbortSignal.timeout(config.timeout_ms), stopping.signal]),
         headersTimeout: config.timeout_ms,
         bodyTimeout: config.timeout_ms,

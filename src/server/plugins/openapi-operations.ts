@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_STATUS, type ErrorType } from '../../errors.js';
 import { isOpenAiPath } from './openai-errors.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AdminSecurity, PageQuerySchema, pageOf } from './admin-schemas.js';
 
 const AuditEntrySchema = z.object({

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConfigVersion } from '../../store/control-types.js';
 import { adminOf } from '../plugins/admin-auth.js';
 import { AdminSecurity, ConfigVersionSchema, HashSchema, PageQuerySchema, PatchOperationSchema, pageOf } from './admin-schemas.js';

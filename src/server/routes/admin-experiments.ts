@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CanaryView } from '../../control/canary.js';
 import type { ShadowSummary } from '../../control/shadow.js';
 import { notFound } from '../../errors.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateKeySchema, UpdateKeySchema } from '../../control/keys.js';
 import { adminOf } from '../plugins/admin-auth.js';
 import { AdminSecurity, pageOf } from './admin-schemas.js';

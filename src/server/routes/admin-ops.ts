@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OpsActionSchema } from '../../control/ops-action.js';
 import { validationError } from '../../errors.js';
 import { abortOnDisconnect } from '../operation.js';

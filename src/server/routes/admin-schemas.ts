@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Shapes the admin routes share: pages, cursors, versions, patches. Zod only (the console imports types from here). */
 

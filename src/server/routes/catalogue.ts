@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ADDON_CATEGORIES, AddonSchema } from '../../config/catalog.js';
 import { CapabilitySchema } from '../../config/schema.js';
 import { fallbackChain } from '../../config/chain.js';

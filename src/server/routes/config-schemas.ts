@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigVersionSchema, PatchOperationSchema, ProblemSchema } from './admin-schemas.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What GET /admin/experiments and /admin/experiments/{id} answer: canaries (control/canary.ts

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { notFound } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
 import type { GatewayRequest } from '../../gateway/types.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { notFound } from '../../errors.js';
 import { SessionListQuerySchema, SessionPageSchema, SessionSchema } from '../../store/session-schema.js';
 import { SessionIdSchema } from '../../store/session-id.js';

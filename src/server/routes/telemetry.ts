@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../../errors.js';
 import { StatsSnapshotSchema } from '../../telemetry/stats-schema.js';
 import { TimeseriesQuerySchema, TimeseriesSchema } from '../../telemetry/timeseries-schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const DriftValueSchema = z
   .union([z.number(), z.record(z.string(), z.number())])

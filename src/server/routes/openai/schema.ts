@@ -1,5 +1,5 @@
 import { CacheDirectiveSchema } from '../../../cache/directive.js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The OpenAI Chat Completions request and response shapes this server speaks
