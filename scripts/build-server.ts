@@ -1,30 +1,29 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /**
- * The server's production build (`npm run build`): src/ bundled by esbuild into dist/src/main.js
- * and a few chunks beside it. Node then reads one file instead of resolving, reading and
- * compiling ~300 modules of src/ and node_modules (and running the CommonJS export lexer on
- * each CommonJS package the ESM sources import), which was most of the start-up CPU
- * (BENCHMARKS.md, "Issue 18, second pass (start-up)").
+ * The server's production build (`npm run build`): src/ bundled by esbuild into
+ * dist/src/server.cjs, run by dist/src/main.js (src/start.ts). Node then reads one file instead of
+ * resolving, reading and compiling ~300 modules of src/ and node_modules (and running the
+ * CommonJS export lexer on each CommonJS package the ESM sources import), which was most of the
+ * start-up CPU (BENCHMARKS.md, "Issue 18, second pass (start-up)"); and the loader hands V8 the
+ * code it compiled at an earlier start (its code cache), which Node 20 cannot do for an ES module
+ * ("Issue 18, third pass (start-up)").
  *
- * - Entry: src/start.ts (turns on Node 22's compile cache, then imports main.ts). Code reached
- *   only through `import()` (the tokenizer's ranks, OTLP exporters, jose, ...) becomes a chunk
- *   of its own, read on first use.
+ * - The server is one CommonJS file: the code cache is V8's `vm.Script` cachedData, and an ES
+ *   module has no such API on Node 20 without a flag. No code splitting (esbuild splits ESM only):
+ *   what only `import()` reaches and is large stays in node_modules instead (IMPORTED_ON_DEMAND).
  * - External (left to node_modules at run time): better-sqlite3 (a native addon), pino and
  *   pino-pretty (pino's transports start worker threads from files found by path), the OpenTelemetry
- *   SDK that telemetry/tracing.ts imports only when tracing is on (sdk-trace-node is CommonJS:
- *   see below; the rest stay with it so the SDK is one copy, loaded as before), and whatever
- *   src/lazy-require.ts loads (a `require(id)` esbuild cannot see into, on purpose).
- * - A CommonJS package reached through `import()` fails the build: esbuild's chunk for it would
- *   export only `default`, where Node's own import() also offers the named exports the code uses
- *   (seen with sdk-trace-node: "NodeTracerProvider is not a constructor"). Such a package goes
- *   into EXTERNAL.
- * - `require` for the bundled CommonJS packages comes from `createRequire` (an ESM bundle has none),
- *   and `__dirname`/`__filename` from where the file lies in node_modules (ownPaths below), so
- *   @fastify/swagger-ui, bundled, still serves Swagger UI from its own `static/` folder.
+ *   SDK that telemetry/tracing.ts imports only when tracing is on (the SDK stays one copy, loaded as
+ *   before), code of Fastify's the server never runs, and whatever src/lazy-require.ts loads (a
+ *   `require(id)` esbuild cannot see into, on purpose).
+ * - The sources' `import.meta.url` is the bundle's URL (`__bundleUrl`, from the banner), and
+ *   `__dirname`/`__filename` of bundled CommonJS packages are where the file lies in node_modules
+ *   (ownPaths below), so @fastify/swagger-ui, bundled, still serves Swagger UI from its own
+ *   `static/` folder.
  * - The output is ASCII (asciiOnly below): V8 then keeps the bundle's source at one byte a character.
  * - Whitespace and syntax are minified (a smaller text to parse and to hold), identifiers are
  *   not: function and class names stay readable in stack traces and logs. A source map is
@@ -55,6 +54,13 @@ export const EXTERNAL = [
 ];
 
 /**
+ * Packages reached only through `import()` on some paths, loaded from node_modules when first
+ * needed: the tokenizer (its cl100k ranks are ~1 MB of text every start would read) and jose
+ * (JWT sign-in). In the ESM bundle they were chunks of their own; a CommonJS bundle has none.
+ */
+export const IMPORTED_ON_DEMAND = ['js-tiktoken', 'jose'];
+
+/**
  * CommonJS files of node_modules that find their own files by `__dirname` or `__filename`
  * (@fastify/swagger-ui serves Swagger UI from its `static/` folder) get their real paths: the file
  * in node_modules, found from the bundle's own location (`__bundleUrl`, the banner's
@@ -77,47 +83,50 @@ function ownPaths(outDir: string): Plugin {
 }
 
 /**
- * Bundles `<srcRoot>/src/start.ts` into `<outDir>/main.js` (outDir emptied first; a tree from
- * before start.ts existed, such as the bench's `--baseline`, is bundled from src/main.ts). `outDir`
- * must sit where node_modules resolves (the external packages). Returns the output files' count
- * and the source files whose code is in the output (paths relative to the working directory, as
- * esbuild names them);
- * throws esbuild's error (with every message) when the sources do not bundle.
+ * Bundles `<srcRoot>/src/main.ts` into `<outDir>/server.cjs` and writes `<srcRoot>/src/start.ts`,
+ * the loader that runs it with V8's code cache, as `<outDir>/main.js` (outDir emptied first).
+ * `outDir` must sit where node_modules resolves (the external packages). Returns the output
+ * files' count and the source files whose code is in the output (paths relative to the working
+ * directory, as esbuild names them); throws esbuild's error (with every message) when the
+ * sources do not bundle.
  */
 export async function bundleServer(srcRoot: string, outDir: string, extra: Partial<BuildOptions> = {}): Promise<{ files: number; inputs: string[] }> {
   rmSync(outDir, { recursive: true, force: true });
-  const start = join(srcRoot, 'src/start.ts');
-  const result = await build({
-    plugins: [ownPaths(outDir)],
-    entryPoints: [{ in: existsSync(start) ? start : join(srcRoot, 'src/main.ts'), out: 'main' }],
+  const common: BuildOptions = {
     outdir: outDir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
-    // jsonc-parser's `main` is a UMD build whose require calls esbuild cannot follow; its `module` build is plain ESM.
-    mainFields: ['module', 'main'],
-    external: EXTERNAL,
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __bundleUrl = import.meta.url;" },
     minifyWhitespace: true,
     minifySyntax: true,
-    sourcemap: 'linked',
-    legalComments: 'linked',
     logLevel: 'warning',
     metafile: true,
     ...extra,
+  };
+  const result = await build({
+    ...common,
+    plugins: [ownPaths(outDir)],
+    entryPoints: [{ in: join(srcRoot, 'src/main.ts'), out: 'server' }],
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    // jsonc-parser's `main` is a UMD build whose require calls esbuild cannot follow; its `module` build is plain ESM.
+    mainFields: ['module', 'main'],
+    external: [...EXTERNAL, ...IMPORTED_ON_DEMAND],
+    // The sources' import.meta.url (ESM) is the bundle's own URL.
+    define: { 'import.meta.url': '__bundleUrl' },
+    // import() of a package left in node_modules becomes require() in a promise: a script run
+    // through node:vm (src/start.ts) may not call import() on Node 20 without an experimental
+    // loader, and Node 20.19+ requires ES modules (jose) as well as CommonJS ones.
+    supported: { 'dynamic-import': false },
+    banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    sourcemap: 'linked',
+    legalComments: 'linked',
   });
-  const meta = result.metafile ?? { inputs: {}, outputs: {} };
-  for (const output of Object.values(meta.outputs)) {
-    const input = output.entryPoint ? meta.inputs[output.entryPoint] : undefined;
-    if (input?.format === 'cjs') {
-      throw new Error(`${output.entryPoint} is CommonJS and imported with import(): its chunk would export only 'default'; add its package to EXTERNAL in scripts/build-server.ts`);
-    }
-  }
-  for (const file of Object.keys(meta.outputs).filter((f) => f.endsWith('.js'))) asciiOnly(file);
-  const inputs = new Set(Object.values(meta.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path)));
-  return { files: Object.keys(meta.outputs).length, inputs: [...inputs] };
+  const loader = await build({ ...common, entryPoints: [{ in: join(srcRoot, 'src/start.ts'), out: 'main' }], format: 'esm' });
+  const outputs = { ...(result.metafile?.outputs ?? {}), ...(loader.metafile?.outputs ?? {}) };
+  for (const file of Object.keys(outputs).filter((f) => /\.c?js$/.test(f))) asciiOnly(file);
+  const inputs = new Set(Object.values(outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path)));
+  return { files: Object.keys(outputs).length, inputs: [...inputs] };
 }
 
 /**

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { bundleServer } from '../build-server.js';
 import { BASELINE_DIR, BUILD_DIR, NODE_FLAGS_FILE } from './build-dirs.js';
@@ -74,21 +74,29 @@ export async function buildForBench(srcRoot = '.', outDir = BUILD_DIR): Promise<
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
   writeFileSync(join(outDir, NODE_FLAGS_FILE), `${JSON.stringify(startFlags(readFileSync(resolve(srcRoot, 'package.json'), 'utf8')))}\n`);
   // A baseline's or --src tree's sources live in a temporary directory: packages resolve from this tree.
-  await bundleServer(srcRoot, join(outDir, 'dist/src'), { nodePaths: [resolve('node_modules')] });
+  // Each tree is bundled by its own scripts/build-server.ts, as its `npm run build` does (the layout of
+  // dist/src changes with it: an ES module bundle before 2026-11-30's third pass, a loader and a
+  // CommonJS bundle since), or by this tree's when it has none.
+  const own = resolve(srcRoot, 'scripts/build-server.ts');
+  const bundle = existsSync(own) ? ((await import(pathToFileURL(own).href)) as typeof import('../build-server.js')).bundleServer : bundleServer;
+  await bundle(srcRoot, join(outDir, 'dist/src'), { nodePaths: [resolve('node_modules')] });
   if (existsSync('dist/ui/index.html')) cpSync('dist/ui', join(outDir, 'dist/ui'), { recursive: true });
   return { files, ms: performance.now() - t0 };
 }
 
 /**
- * Builds the src/ of git commit `ref` (with this tree's bench children, and the node flags of
- * that commit's package.json) into BASELINE_DIR,
+ * Builds the src/ of git commit `ref` (with this tree's bench children, the node flags of
+ * that commit's package.json, and its bundle made by its own scripts/build-server.ts) into BASELINE_DIR,
  * for before/after figures within one run. Throws when git cannot produce the tree.
  */
 export async function buildBaseline(ref: string): Promise<{ files: number; ms: number; commit: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mo-bench-baseline-'));
+  // Inside node_modules: the commit's build script imports esbuild, resolved from this tree.
+  mkdirSync(resolve('node_modules/.cache'), { recursive: true });
+  const dir = mkdtempSync(resolve('node_modules/.cache/mo-bench-baseline-src-'));
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
-    execFileSync('sh', ['-c', `git archive ${commit} src package.json | tar -x -C "${dir}"`]);
+    const buildScript = spawnSync('git', ['cat-file', '-e', `${commit}:scripts/build-server.ts`]).status === 0 ? ' scripts/build-server.ts' : '';
+    execFileSync('sh', ['-c', `git archive ${commit} src package.json${buildScript} | tar -x -C "${dir}"`]);
     return { ...(await buildForBench(dir, BASELINE_DIR)), commit };
   } finally {
     rmSync(dir, { recursive: true, force: true });

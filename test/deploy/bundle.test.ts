@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,7 @@ describe('the production bundle', () => {
       {
         STORE_DRIVER: '',
         DATA_DIR: join(dir, 'data'),
+        NODE_COMPILE_CACHE: join(dir, 'first-cache'),
         ...exportAtExitEnv(receiver),
       },
       { args: [join(out, 'dist/src/main.js')] },
@@ -86,16 +87,43 @@ describe('the production bundle', () => {
     }
   }, 120_000);
 
-  it('refuses to bundle a CommonJS package imported with import(), whose chunk would lose its named exports', async () => {
-    const src = mkdtempSync(join(tmpdir(), 'mo-bundle-src-'));
-    try {
-      mkdirSync(join(src, 'src'));
-      writeFileSync(join(src, 'src/start.ts'), "const { default: CircuitBreaker } = await import('opossum');\nexport { CircuitBreaker };\n");
-      await expect(bundleServer(src, join(out, 'cjs-import'), { nodePaths: [resolve('node_modules')] })).rejects.toThrow(
-        /node_modules\/opossum\/.* is CommonJS and imported with import\(\).*add its package to EXTERNAL/,
-      );
-    } finally {
-      rmSync(src, { recursive: true, force: true });
-    }
-  }, 60_000);
+  it('keeps V8\'s code cache: a start without one writes it at exit, the next start uses it, a damaged one is replaced', async () => {
+    // The bundle of the first test; its own data directory and cache directory.
+    const cacheDir = join(dir, 'code-cache');
+    const file = writeProcessConfig(dir, fake.url, (raw) => {
+      raw.storage.driver = 'memory';
+    });
+    const start = async (): Promise<void> => {
+      const server = await startServerProcess(file, { STORE_DRIVER: '', NODE_COMPILE_CACHE: cacheDir, NODE_DISABLE_COMPILE_CACHE: '' }, { args: [join(out, 'dist/src/main.js')] });
+      try {
+        const chat = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'hello' }] }),
+        });
+        expect(chat.status).toBe(200);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    };
+    const cacheFiles = (): string[] => readdirSync(cacheDir).filter((f) => f.endsWith('.v8cache'));
+
+    await start();
+    expect(cacheFiles()).toHaveLength(1);
+    const cache = join(cacheDir, cacheFiles()[0]!);
+    const written = readFileSync(cache);
+    expect(written.length).toBeGreaterThan(100_000);
+
+    // Accepted by V8: not written again.
+    await start();
+    expect(readFileSync(cache).equals(written)).toBe(true);
+
+    // Damaged: V8 refuses it, the server starts all the same and writes a good one.
+    writeFileSync(cache, 'not a code cache');
+    await start();
+    expect(readFileSync(cache).length).toBeGreaterThan(100_000);
+    expect(cacheFiles()).toHaveLength(1);
+  }, 120_000);
 });
