@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,12 +30,17 @@ import vm from 'node:vm';
  */
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-const file = fileURLToPath(new URL('./server.cjs', import.meta.url));
-const require = createRequire(file);
-if (process.sourceMapsEnabled) {
-  // --enable-source-maps: Node maps stack traces to src/ only for files its own loader compiled.
-  require(file);
-} else {
+runServer(fileURLToPath(new URL('./server.cjs', import.meta.url)));
+
+/** Runs the bundle as Node runs a CommonJS file (its exports, require, module, __filename, __dirname), with the code cache. */
+function runServer(file: string): void {
+  const require = createRequire(file);
+  if (process.sourceMapsEnabled) {
+    // --enable-source-maps: Node maps stack traces to src/ only for files its own loader compiled.
+    require(file);
+    return;
+  }
+  // Locals of this function, so that the file's text and the cache's bytes are not kept once compiled.
   const source = readFileSync(file, 'utf8');
   const cacheFile = codeCacheFile(source);
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
@@ -54,8 +59,10 @@ function codeCacheFile(text: string): string | null {
   return join(dir, `master-orchestrator-${key.slice(0, 32)}.v8cache`);
 }
 
+/** The cache file's bytes, when there is one and this user wrote it (compiled code is code: none planted by another user of a shared tmpdir). */
 function readCache(path: string): Buffer | undefined {
   try {
+    if (process.getuid && statSync(path).uid !== process.getuid()) return undefined;
     return readFileSync(path);
   } catch {
     return undefined;
@@ -69,7 +76,7 @@ function writeCacheLater(compiled: vm.Script, path: string): void {
     if (written) return;
     written = true;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // Written aside, then renamed: a replica starting meanwhile never reads half a file.
       const aside = `${path}.${process.pid}.tmp`;
       writeFileSync(aside, compiled.createCachedData());
