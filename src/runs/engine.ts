@@ -11,6 +11,7 @@ import { ActiveRuns } from './active-runs.js';
 import { isFinal, prepareRun } from './prepare.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { createSharedRunEngine, type SharedRunsOptions } from './shared-engine.js';
+import { turnWritesOf } from './turn-writes.js';
 
 /** A run to start: a workflow given inline or a template by name, with its variables. */
 export interface SubmitRequest {
@@ -203,8 +204,19 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       const ticket = admission.enter(controller.signal);
       try {
         // Durable before any model call: a crash from here on resumes the run.
-        await stores.runs.create(record, spec);
-        await stores.events.append(record.run_id, 'run_queued', { run_id: record.run_id, request_id: req.request_id, workflow: record.workflow });
+        const queued = { run_id: record.run_id, request_id: req.request_id, workflow: record.workflow };
+        const batch = turnWritesOf(stores);
+        if (batch) {
+          // With the other runs' writes of this turn (SQLite: one transaction at the end of the turn).
+          const written = await Promise.all([
+            batch.add(() => ({ kind: 'create', run: record, spec })),
+            batch.add(() => ({ kind: 'event', run_id: record.run_id, event: 'run_queued', data: queued })),
+          ]);
+          for (const w of written) if (!w.ok) throw w.error;
+        } else {
+          await stores.runs.create(record, spec);
+          await stores.events.append(record.run_id, 'run_queued', queued);
+        }
       } catch (err) {
         controller.abort(new CancelledError('cancelled'));
         void ticket.then((release) => release(), () => undefined);

@@ -7,6 +7,7 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import type { OutboxMessage } from '../store/outbox-types.js';
 import type { RunSpec, Stores } from '../store/types.js';
 import { RunEventWriter } from './event-writer.js';
+import { turnWritesOf } from './turn-writes.js';
 import { ATTR, contextOf, failSpan, inSpan } from '../telemetry/spans.js';
 
 /** What one try of a run needs beyond the executor's collaborators. */
@@ -52,7 +53,8 @@ export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec,
 }
 
 async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: RunTryOptions): Promise<RunResult> {
-  const writer = new RunEventWriter(deps.stores.events, record.run_id, deps.log);
+  const batch = turnWritesOf(deps.stores);
+  const writer = new RunEventWriter(deps.stores.events, record.run_id, deps.log, batch);
   const emit: Emit = (event, data) => {
     writer.append(event, data);
     opts.emit?.(event, data);
@@ -63,7 +65,7 @@ async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: 
         opts.onToken!(text, from);
       }
     : undefined;
-  const recorder = new RunRecorder(record, deps.stores.runs, deps.log);
+  const recorder = new RunRecorder(record, deps.stores.runs, deps.log, batch);
   const run = await executeWorkflow(deps, {
     recorder,
     workflow: spec.workflow,

@@ -11,7 +11,7 @@ import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { decodeCursor, filterTime, pageOf } from './run-query.js';
 import { decodeSessionCursor, sessionPageOf } from './session-query.js';
-import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
+import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, RunWrite, RunWriteResult, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
 /** Options of the SQLite driver. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -238,6 +238,43 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
     },
   };
 
+  /** One write of `writeRuns`, as `runs.create` / `runs.save` / `events.append` write it; the event's id. */
+  const applyWrite = (w: RunWrite): string | undefined => {
+    if (w.kind === 'event') return String(stmt.appendEvent.run(w.run_id, w.event, JSON.stringify(w.data)).lastInsertRowid);
+    if (w.kind === 'create') return void stmt.createRun.run({ ...runRow(w.run), spec: JSON.stringify(w.spec) });
+    stmt.saveRun.run(runRow(w.run));
+    if (w.outbox?.length) writeOutbox(w.outbox);
+    return undefined;
+  };
+  /** Every write in one IMMEDIATE transaction: one commit (one WAL append) for all of them. */
+  const writeAll = db.transaction((writes: readonly RunWrite[]) => writes.map(applyWrite));
+  /** Each write on its own (an outbox with its record in one transaction, as `runs.save`). */
+  const writeOne = (w: RunWrite): string | undefined => (w.kind === 'save' && w.outbox?.length ? db.transaction(applyWrite).immediate(w) : applyWrite(w));
+
+  const writeRuns = (writes: readonly RunWrite[]): RunWriteResult[] => {
+    let results: RunWriteResult[];
+    try {
+      results = guarded(() => writeAll.immediate(writes), log).map((id) => ({ ok: true, id }));
+    } catch {
+      // Nothing of the batch was written: each write alone, so one that cannot be written fails alone.
+      results = writes.map((w) => {
+        try {
+          return { ok: true, id: guarded(() => writeOne(w), log) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    }
+    const woken = new Set<string>();
+    writes.forEach((w, i) => {
+      if (w.kind === 'event' && results[i]!.ok && !woken.has(w.run_id)) {
+        woken.add(w.run_id);
+        watchers.notify(w.run_id);
+      }
+    });
+    return results;
+  };
+
   const events: RunEventLog = {
     async append(runId, event, data) {
       const id = guarded(() => stmt.appendEvent.run(runId, event, JSON.stringify(data)).lastInsertRowid, log);
@@ -274,6 +311,9 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
       }
     },
     sqlite: db,
+    async writeRuns(writes) {
+      return writeRuns(writes);
+    },
     outbox: createSqliteOutbox(db),
     async close() {
       if (owned && db.open) db.close();

@@ -97,6 +97,15 @@ export interface RunEventLog {
   watch(runId: string, onAppend: () => void): () => void;
 }
 
+/** One write of a run, for `Stores.writeRuns`: a new run (`runs.create`), a record save (with its outbox messages) or an event append. */
+export type RunWrite =
+  | { kind: 'create'; run: RunResult; spec: RunSpec }
+  | { kind: 'save'; run: RunResult; outbox?: readonly OutboxMessage[] }
+  | { kind: 'event'; run_id: string; event: string; data: object };
+
+/** What became of one `RunWrite`: the event's id, or the error that write failed with. */
+export type RunWriteResult = { ok: true; id?: string } | { ok: false; error: unknown };
+
 export interface Stores {
   /** The SQLite database (SQLite driver only): the key store and schedule state keep their tables in it. */
   sqlite?: Database;
@@ -109,6 +118,13 @@ export interface Stores {
   control: ControlStore;
   /** Frozen drift baselines, so they survive restarts (and are shared in Redis mode). */
   drift: DriftBaselineStore;
+  /**
+   * Several runs' writes in one go (the SQLite driver: one transaction), in the given order, each
+   * as `runs.create` / `runs.save` / `events.append` would write it; a write that fails fails alone (the driver
+   * retries the others one by one). Absent on drivers where each write is its own round trip
+   * anyway (memory, Redis): callers then use `runs` and `events`.
+   */
+  writeRuns?(writes: readonly RunWrite[]): Promise<RunWriteResult[]>;
   /** 'ok' or a reason it is not. */
   health(): Promise<{ status: 'ok' | 'error'; driver: string; message?: string }>;
   close(): Promise<void>;

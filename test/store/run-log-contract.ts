@@ -84,4 +84,50 @@ export function runLogContract(open: () => Promise<Stores> | Stores): void {
     await expect.poll(() => woke).toBeGreaterThan(before);
     stop();
   });
+
+  it('writes a batch of runs’ saves and events (writeRuns, where the driver has it) as save and append would, in order; a write that fails fails alone', async () => {
+    const stores = await open();
+    if (!stores.writeRuns) return;
+    const { runs, events, outbox } = stores;
+    await runs.create(run('b1', at(30), { status: 'queued' }), spec('b1'));
+    await runs.create(run('b2', at(31), { status: 'queued' }), spec('b2'));
+    let woke = 0;
+    const stop = events.watch('b2', () => woke++);
+    const message = { id: 'msg_b2', run_id: 'b2', event: 'run.completed' as const, url: 'https://example.com/hook', shown_url: 'https://example.com', payload: '{}', created_ms: 1 };
+    const results = await stores.writeRuns([
+      { kind: 'save', run: run('b1', at(30), { status: 'running' }) },
+      { kind: 'event', run_id: 'b1', event: 'task_started', data: { n: 1 } },
+      { kind: 'event', run_id: 'b2', event: 'task_started', data: { n: 2 } },
+      { kind: 'save', run: run('b2', at(31), { status: 'completed' }), outbox: [message] },
+      { kind: 'event', run_id: 'b2', event: 'completed', data: { n: 3 } },
+      { kind: 'create', run: run('b3', at(32), { status: 'queued' }), spec: spec('b3') },
+      { kind: 'event', run_id: 'b3', event: 'run_queued', data: { n: 4 } },
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
+    expect((await runs.spec('b3'))?.goal).toBe('b3');
+    expect((await runs.unfinished(10)).filter((id) => id.startsWith('b'))).toEqual(['b1', 'b3']);
+    expect((await events.read('b3', null, 10)).map((e) => e.event)).toEqual(['run_queued']);
+    expect((await runs.get('b1'))?.status).toBe('running');
+    expect((await runs.get('b2'))?.status).toBe('completed');
+    expect((await runs.spec('b2'))?.goal).toBe('b2');
+    const b2 = await events.read('b2', null, 10);
+    expect(b2.map((e) => [e.id, e.event, e.data])).toEqual([
+      [results[2]!.ok && results[2]!.id, 'task_started', { n: 2 }],
+      [results[4]!.ok && results[4]!.id, 'completed', { n: 3 }],
+    ]);
+    expect((await events.read('b1', null, 10)).map((e) => e.event)).toEqual(['task_started']);
+    expect((await outbox.claim(10, 100, 1_000)).filter((m) => m.run_id === 'b2').map((m) => m.id)).toEqual(['msg_b2']);
+    await expect.poll(() => woke).toBeGreaterThan(0);
+    stop();
+
+    // An event of a run the store does not hold cannot be written: it fails, the writes beside it do not.
+    const mixed = await stores.writeRuns([
+      { kind: 'event', run_id: 'b1', event: 'before', data: {} },
+      { kind: 'event', run_id: 'no-such-run', event: 'orphan', data: {} },
+      { kind: 'save', run: run('b1', at(30), { status: 'completed' }) },
+    ]);
+    expect(mixed.map((r) => r.ok)).toEqual([true, false, true]);
+    expect((await runs.get('b1'))?.status).toBe('completed');
+    expect((await events.read('b1', null, 10)).map((e) => e.event)).toEqual(['task_started', 'before']);
+  });
 }

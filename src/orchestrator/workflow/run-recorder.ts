@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { OutboxMessage } from '../../store/outbox-types.js';
 import type { RunStore } from '../../store/types.js';
+import type { TurnWrites } from '../../runs/turn-writes.js';
 import type { RunResult } from './types.js';
 
 /** Resolves after the I/O callbacks of this event-loop turn (setImmediate). */
@@ -24,10 +25,12 @@ export class RunRecorder {
   /** Messages the next save writes with the record (the final one's webhooks). */
   private outbox: readonly OutboxMessage[] | undefined;
 
+  /** `batch`: the stores' turn batch (SQLite): this run's saves go out with every other run's of the same turn. */
   constructor(
     readonly record: RunResult,
     private readonly store: RunStore,
     private readonly log: FastifyBaseLogger,
+    private readonly batch?: TurnWrites,
   ) {}
 
   /**
@@ -38,15 +41,28 @@ export class RunRecorder {
   save(): void {
     if (this.queued) return;
     this.queued = true;
-    this.pending = this.pending.then(turnEnd).then(() => {
-      this.queued = false;
-      const outbox = this.outbox;
-      this.outbox = undefined;
-      return this.store.save(this.record, outbox).catch((err: unknown) => {
-        this.log.error({ err, run_id: this.record.run_id }, 'saving the run record failed');
-      });
-    });
+    this.pending = this.pending.then(this.batch ? this.saveInBatch : this.saveAtTurnEnd);
   }
+
+  /** The record and the outbox messages waiting for it, as the save that begins now writes them. */
+  private take(): readonly OutboxMessage[] | undefined {
+    this.queued = false;
+    const outbox = this.outbox;
+    this.outbox = undefined;
+    return outbox;
+  }
+
+  private readonly failed = (err: unknown): void => {
+    this.log.error({ err, run_id: this.record.run_id }, 'saving the run record failed');
+  };
+
+  private readonly saveAtTurnEnd = (): Promise<void> =>
+    turnEnd().then(() => this.store.save(this.record, this.take()).catch(this.failed));
+
+  private readonly saveInBatch = (): Promise<void> =>
+    this.batch!.add(() => ({ kind: 'save', run: this.record, outbox: this.take() })).then((result) => {
+      if (!result.ok) this.failed(result.error);
+    });
 
   /**
    * Saves the current record and resolves once it (and every earlier save) has been attempted;
