@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,20 +69,38 @@ function readCache(path: string): Buffer | undefined {
   }
 }
 
-/** Writes the script's code cache once: at exit, or 30 s after the start (timer unref'd). */
+/** A cache file of this server not written for this long is deleted when another one is written (a build's is ~2 MB). */
+const STALE_CACHE_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Writes the script's code cache once: at exit, or 30 s after the start (timer unref'd). Cache
+ * files of other builds of this server older than STALE_CACHE_MS go, so upgrades do not pile them
+ * up (one still in use is written again by its next start).
+ */
 function writeCacheLater(compiled: vm.Script, path: string): void {
   let written = false;
   const write = (): void => {
     if (written) return;
     written = true;
+    const dir = dirname(path);
+    // Written aside, then renamed: a replica starting meanwhile never reads half a file.
+    const aside = `${path}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Written aside, then renamed: a replica starting meanwhile never reads half a file.
-      const aside = `${path}.${process.pid}.tmp`;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(aside, compiled.createCachedData());
       renameSync(aside, path);
+      const now = Date.now();
+      for (const name of readdirSync(dir)) {
+        const other = join(dir, name);
+        if (other !== path && /^master-orchestrator-[\da-f]+\.v8cache$/.test(name) && now - statSync(other).mtimeMs > STALE_CACHE_MS) rmSync(other, { force: true });
+      }
     } catch {
       // No cache this time: the next start compiles, as it would without one.
+      try {
+        rmSync(aside, { force: true });
+      } catch {
+        // Left for the next write's clean-up.
+      }
     }
   };
   process.once('exit', write);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ describe('the production bundle', () => {
     }
   }, 120_000);
 
-  it('keeps V8\'s code cache: a start without one writes it at exit, the next start uses it, a damaged one is replaced', async () => {
+  it('keeps V8\'s code cache: a start without one writes it at exit (and deletes stale ones), the next start uses it, a damaged one is replaced', async () => {
     // The bundle of the first test; its own data directory and cache directory.
     const cacheDir = join(dir, 'code-cache');
     const file = writeProcessConfig(dir, fake.url, (raw) => {
@@ -109,8 +109,19 @@ describe('the production bundle', () => {
       }
     };
     const cacheFiles = (): string[] => readdirSync(cacheDir).filter((f) => f.endsWith('.v8cache'));
+    // Another build's cache, not written for 8 days, and a file that is not a cache of this server.
+    mkdirSync(cacheDir);
+    const stale = join(cacheDir, 'master-orchestrator-0123456789abcdef.v8cache');
+    writeFileSync(stale, 'old');
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(stale, eightDaysAgo, eightDaysAgo);
+    writeFileSync(join(cacheDir, 'someone-else.v8cache'), 'theirs');
+    utimesSync(join(cacheDir, 'someone-else.v8cache'), eightDaysAgo, eightDaysAgo);
 
     await start();
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(cacheDir, 'someone-else.v8cache'))).toBe(true);
+    rmSync(join(cacheDir, 'someone-else.v8cache'));
     expect(cacheFiles()).toHaveLength(1);
     const cache = join(cacheDir, cacheFiles()[0]!);
     const written = readFileSync(cache);
