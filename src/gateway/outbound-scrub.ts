@@ -1,6 +1,6 @@
 import { scrubSecrets } from '../secrets.js';
 import type { Media, ToolCall } from '../providers/types.js';
-import { Channel } from './channel.js';
+import { Channel } from '../channel.js';
 import type { GatewayResult, GatewayStream, GatewayStreamChunk } from './types.js';
 
 /** Where stream chunks are pushed (a Channel), and how the stream ends. */

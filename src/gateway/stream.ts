@@ -1,6 +1,6 @@
 import { ProviderError } from '../providers/provider-error.js';
-import { emptyUsage, type ToolCall, type Usage } from '../providers/types.js';
-import { Channel } from './channel.js';
+import { emptyUsage, type StreamChunk, type ToolCall, type Usage } from '../providers/types.js';
+import { Channel } from '../channel.js';
 import { continuationMismatch, Splicer, type ContinuationMode } from './continuation.js';
 import type { OutboundScrubber } from './outbound-scrub.js';
 import type { ResolvedModel } from './fallback.js';
@@ -83,9 +83,9 @@ export function startStream(env: GatewayEnv, req: GatewayRequest, outbound?: Out
         };
         let usage: Usage | undefined;
         let finish: string | undefined;
-        for await (const chunk of adapter.stream(preq)) {
+        const take = (chunk: StreamChunk) => {
           if (chunk.type === 'delta') {
-            if (chunk.text.length === 0) continue;
+            if (chunk.text.length === 0) return;
             claim();
             deliver(splicer.push(chunk.text), chunk.logprobs);
           } else if (chunk.type === 'tool_call') {
@@ -99,7 +99,10 @@ export function startStream(env: GatewayEnv, req: GatewayRequest, outbound?: Out
             sink.push({ ...chunk, model: model.key, simulated });
           } else if (chunk.type === 'usage') usage = chunk.usage;
           else if (chunk.type === 'finish') finish = chunk.finish_reason;
-        }
+        };
+        // Pushed by the adapter as its wire is read (no promise per chunk), or iterated from adapters without the push form.
+        if (adapter.streamInto) await adapter.streamInto(preq, take);
+        else for await (const chunk of adapter.stream(preq)) take(chunk);
         if (finish === undefined) {
           throw new ProviderError({
             kind: 'server_error',

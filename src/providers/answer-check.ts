@@ -116,21 +116,21 @@ export function checkedAnswer(provider: string, result: ProviderResult, prefill?
 }
 
 /**
- * A text stream, checked: chunks pass through as they come, the finish reason in its normal
+ * A text stream's chunks, checked on their way to `emit` (the push form of a stream, see
+ * `ProviderAdapter.streamInto`): chunks pass through as they come, the finish reason in its normal
  * form; a stream that reaches its finish without any text or tool call throws `empty_answer`
  * instead of finishing (see `emptyAnswerError`).
  */
-export async function* checkedStream(provider: string, chunks: AsyncIterable<StreamChunk>, prefill?: string): AsyncGenerator<StreamChunk> {
+export function checkedEmit(provider: string, emit: (chunk: StreamChunk) => void, prefill?: string): (chunk: StreamChunk) => void {
   let produced = false;
-  for await (const chunk of chunks) {
+  return (chunk) => {
     if (chunk.type === 'delta') produced ||= chunk.text.trim().length > 0;
     else if (chunk.type === 'tool_call') produced = true;
     else if (chunk.type === 'finish') {
       const finish_reason = openAiFinish(chunk.finish_reason);
       if (!produced) throw emptyAnswerError(provider, finish_reason, prefill);
-      yield { type: 'finish', finish_reason };
-      continue;
+      return emit(finish_reason === chunk.finish_reason ? chunk : { type: 'finish', finish_reason });
     }
-    yield chunk;
-  }
+    emit(chunk);
+  };
 }

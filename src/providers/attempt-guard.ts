@@ -50,12 +50,21 @@ export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_ti
  * timers, remembering which fired so the failure can be told apart from a caller abort.
  * (A manual controller rather than AbortSignal.any: the listener is removed on dispose,
  * so long-lived caller signals do not accumulate dependants.)
+ *
+ * Without `totalMs` (a caller's signal that ends the exchange at its total limit already, see
+ * `abortsBy`), the guard has no controller, listener or total timer of its own: `signal` is the
+ * caller's, and a timer that fires ends the exchange by destroying the response body given to
+ * `attach` (the reader sees the body's error; `translate` still names the timer). Streams use it:
+ * an AbortSignal costs ~5 µs to create on Node 20, and a stream's timers are armed only once its
+ * headers (and body) are there.
  */
 export class AttemptGuard implements ExchangeGuard {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
+  private readonly controller: AbortController | undefined;
+  readonly signal: AbortSignal;
   fired: { code: TimerCode; ms: number } | undefined;
-  private readonly total: NodeJS.Timeout;
+  private readonly total: NodeJS.Timeout | undefined;
+  /** What a timer destroys when there is no controller of our own. */
+  private body: { destroy(error?: Error): unknown } | undefined;
   /**
    * The one timer behind `arm`: a stream re-arms it at every event, so instead of a clearTimeout and a
    * setTimeout per event, `arm` moves a deadline and the timer, when it fires early, waits for the rest.
@@ -64,27 +73,43 @@ export class AttemptGuard implements ExchangeGuard {
   /** When `idle` is due (Date.now ms). */
   private idleAt = 0;
   /** What `arm` set: the code, its deadline (Date.now ms) and the limit named in the error; undefined when disarmed. */
-  private armed: { code: TimerCode; at: number; limitMs: number } | undefined;
-  private readonly onAbort = (): void => this.controller.abort(this.caller.reason);
+  private armedCode: TimerCode | undefined;
+  private armedAt = 0;
+  private armedLimitMs = 0;
+  private readonly onAbort = (): void => this.controller!.abort(this.caller.reason);
 
   constructor(
     private readonly caller: AbortSignal,
-    totalMs: number,
+    totalMs?: number,
   ) {
+    if (totalMs === undefined) {
+      this.signal = caller;
+      return;
+    }
+    this.controller = new AbortController();
+    this.signal = this.controller.signal;
     caller.addEventListener('abort', this.onAbort, { once: true });
     this.total = setTimeout(() => this.fire('total_timeout', totalMs), Math.max(1, totalMs));
   }
 
+  /** The response body a timer destroys (only needed without a controller of our own). */
+  attach(body: { destroy(error?: Error): unknown }): void {
+    this.body = body;
+  }
+
   private fire(code: TimerCode, ms: number): void {
-    if (this.signal.aborted) return;
+    if (this.fired || this.signal.aborted) return;
     this.fired = { code, ms };
-    this.controller.abort(new Error(code));
+    if (this.controller) this.controller.abort(new Error(code));
+    else this.body?.destroy(new Error(code));
   }
 
   /** Fires `code` after `ms` (replacing what was armed); `limitMs` is the configured limit named in the error. */
   arm(code: TimerCode, ms: number, limitMs = ms): void {
     const at = Date.now() + Math.max(1, ms);
-    this.armed = { code, at, limitMs };
+    this.armedCode = code;
+    this.armedAt = at;
+    this.armedLimitMs = limitMs;
     // A timer due later than the new deadline is replaced; one due earlier finds the deadline moved and waits on.
     if (this.idle !== undefined && this.idleAt <= at) return;
     clearTimeout(this.idle);
@@ -92,15 +117,16 @@ export class AttemptGuard implements ExchangeGuard {
   }
 
   disarm(): void {
-    this.armed = undefined;
+    this.armedCode = undefined;
   }
 
   dispose(): void {
-    this.armed = undefined;
+    this.armedCode = undefined;
     clearTimeout(this.total);
     clearTimeout(this.idle);
     this.idle = undefined;
-    this.caller.removeEventListener('abort', this.onAbort);
+    this.body = undefined;
+    if (this.controller) this.caller.removeEventListener('abort', this.onAbort);
   }
 
   private schedule(at: number): void {
@@ -110,11 +136,11 @@ export class AttemptGuard implements ExchangeGuard {
 
   private readonly onIdle = (): void => {
     this.idle = undefined;
-    const armed = this.armed;
-    if (armed === undefined) return;
-    if (Date.now() < armed.at) return this.schedule(armed.at);
-    this.armed = undefined;
-    this.fire(armed.code, armed.limitMs);
+    const code = this.armedCode;
+    if (code === undefined) return;
+    if (Date.now() < this.armedAt) return this.schedule(this.armedAt);
+    this.armedCode = undefined;
+    this.fire(code, this.armedLimitMs);
   };
 
   /** The caller's reason if the caller aborted, our timeout if a timer fired, else the wire error. */

@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
+import { pulled } from '../channel.js';
 import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
 import { abortsBy, AttemptGuard, callerGuard, type ExchangeGuard } from './attempt-guard.js';
@@ -48,6 +49,13 @@ export const SSE_DONE = Symbol('sse-done');
 
 /** Parsed JSON SSE events (malformed ones skipped), then `SSE_DONE` if the upstream sent it. */
 export interface SseStream extends AsyncIterable<unknown> {
+  /**
+   * Reads the stream, handing each event to `onEvent` as it is parsed (synchronously, no promise per
+   * event). Resolves when the stream ended (after `[DONE]`, once the rest drained or went quiet);
+   * rejects with the wire's error as a ProviderError (or the caller's abort reason), or with what
+   * `onEvent` threw, untouched — which also ends the request. A stream is read once.
+   */
+  read(onEvent: (event: unknown) => void): Promise<void>;
   /**
    * Called once the upstream has signalled the end (a finish reason): if it then goes silent
    * for `graceMs` the stream ends quietly instead of waiting for the idle timeout.
@@ -161,6 +169,16 @@ export class HttpClient {
     return new AttemptGuard(call.signal, call.timeouts.total_ms);
   }
 
+  /**
+   * A stream's guard: without a controller of its own when the caller's signal ends the exchange at
+   * its total limit anyway (the gateway's attempt signal); its timers then destroy the response body.
+   */
+  private streamGuard(call: HttpCall): AttemptGuard {
+    if (call.signal.aborted) throw call.signal.reason;
+    const selfLimited = abortsBy(call.signal, Date.now() + call.timeouts.total_ms);
+    return new AttemptGuard(call.signal, selfLimited ? undefined : call.timeouts.total_ms);
+  }
+
   /** A request whose answer is one JSON document (non-stream calls, polls). */
   async json(call: HttpCall): Promise<unknown> {
     // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
@@ -184,32 +202,52 @@ export class HttpClient {
   /**
    * A server-sent-events request. The first event must arrive within `first_byte_ms`
    * of the request, each later one within `stream_idle_ms` of the previous (events that
-   * carry nothing, per `call.progress`, and malformed ones do not count); the timer
-   * is paused while the consumer holds an event, so a slow reader is not a stalled upstream.
+   * carry nothing, per `call.progress`, and malformed ones do not count). Read it once, either
+   * pushed (`read`: each event handed to a callback as it is parsed, no promise per event) or
+   * iterated; an iterating consumer that is slow does not make the upstream look stalled,
+   * since the events are read as they come and wait in a queue.
    */
   sse(call: HttpCall): SseStream {
     const provider = this.provider;
     const open = this.open.bind(this);
-    const makeGuard = this.guard.bind(this);
+    const makeGuard = this.streamGuard.bind(this);
     const state = { graceMs: 0, skipped: 0 };
     const { first_byte_ms, stream_idle_ms } = call.timeouts;
     const drainMs = Math.min(1000, stream_idle_ms);
+    let reading = false;
+    /** The response being read: an iterating reader that stops early ends it. */
+    let current: Dispatcher.ResponseData | undefined;
 
-    async function* events(): AsyncGenerator<unknown> {
+    const read = async (onEvent: (event: unknown) => void): Promise<void> => {
+      if (reading) throw new Error('an SSE stream is read once');
+      reading = true;
       const guard = makeGuard(call);
       const startedAt = Date.now();
+      /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
+      let refused: { error: unknown } | undefined;
+      const deliver = (event: unknown): boolean => {
+        try {
+          onEvent(event);
+          return true;
+        } catch (error) {
+          refused = { error };
+          return false;
+        }
+      };
       let res: Dispatcher.ResponseData | undefined;
       try {
-        res = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
+        res = current = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
+        guard.attach(res.body);
         if (isJsonResponse(res.headers)) {
           // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
           // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
           guard.arm('first_byte_timeout', Math.max(1, first_byte_ms - (Date.now() - startedAt)), first_byte_ms);
           const doc = await readJsonBody(provider, res.body, 'a stream answered with an invalid JSON body');
           guard.disarm();
-          yield* Array.isArray(doc) ? doc : [doc];
+          for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) throw refused!.error;
           return;
         }
+        const body = res.body;
         const decoder = new TextDecoder();
         // The event-stream format (WHATWG HTML §9.2.6) is parsed by eventsource-parser: CR, LF and
         // CRLF line ends, comments, `data:` with or without its space, multi-line data, any chunking.
@@ -225,16 +263,24 @@ export class HttpClient {
             : started
               ? guard.arm('stream_idle_timeout', stream_idle_ms)
               : guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
-        /** The events parsed so far: JSON payloads, then SSE_DONE at `[DONE]` (after which nothing more is read). */
-        function* parsed(live: boolean): Generator<unknown> {
-          for (const payload of pending.splice(0)) {
+        /**
+         * Hands the events parsed so far to `onEvent`: JSON payloads, then SSE_DONE at `[DONE]` (after
+         * which nothing more is delivered). The timer moves once per upstream read that carried progress
+         * (the events of one read are handled in one go, so that is the last one's time). False when
+         * `onEvent` threw.
+         */
+        const handOn = (live: boolean): boolean => {
+          let progressed = false;
+          for (let i = 0; i < pending.length; i++) {
+            const payload = pending[i]!;
             if (payload === '[DONE]') {
+              pending.length = 0;
               started = true;
               guard.disarm();
               done = true;
-              yield SSE_DONE;
+              if (!deliver(SSE_DONE)) return false;
               if (live) guard.arm('grace', drainMs);
-              return;
+              return true;
             }
             let value: unknown;
             try {
@@ -244,30 +290,44 @@ export class HttpClient {
               state.skipped++;
               continue;
             }
-            if (call.progress && !call.progress(value)) {
-              // A keep-alive: passed on, but the running timer keeps running.
-              yield value;
-              continue;
+            // A keep-alive (no progress per `call.progress`) is passed on, but the running timer keeps running.
+            if (!call.progress || call.progress(value)) progressed = started = true;
+            if (!deliver(value)) {
+              pending.length = 0;
+              return false;
             }
-            started = true;
-            guard.disarm();
-            yield value;
-            if (live) rearm();
           }
-        }
+          pending.length = 0;
+          if (live && progressed) rearm();
+          return true;
+        };
         rearm();
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
-          if (done) continue;
-          parser.feed(decoder.decode(chunk, { stream: true }));
-          yield* parsed(true);
-        }
-        if (!done) {
-          // An upstream that closes without the blank line ending its last event still sent that event.
-          parser.feed(`${decoder.decode()}\n\n`);
-          yield* parsed(false);
-        }
+        await new Promise<void>((resolve, reject) => {
+          body.on('data', (chunk: Buffer) => {
+            // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
+            if (done || refused) return;
+            parser.feed(decoder.decode(chunk, { stream: true }));
+            if (handOn(true)) return;
+            reject(refused!.error);
+            // No more events for a consumer that refused one: the request ends here.
+            body.destroy();
+          });
+          body.once('end', () => {
+            if (!done) {
+              // An upstream that closes without the blank line ending its last event still sent that event.
+              parser.feed(`${decoder.decode()}\n\n`);
+              if (!handOn(false)) return reject(refused!.error);
+            }
+            resolve();
+          });
+          body.once('error', reject);
+          // A close without 'end' or 'error' first is a cut (after them it is the usual last event).
+          body.once('close', () => {
+            if (!body.readableEnded && !body.errored) reject(new Error('the response body closed before its end'));
+          });
+        });
       } catch (err) {
+        if (refused) throw refused.error;
         // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
         if (guard.fired?.code === 'grace' && !call.signal.aborted) return;
         throw guard.translate(provider, err);
@@ -275,11 +335,15 @@ export class HttpClient {
         guard.dispose();
         if (res && !res.body.destroyed) res.body.destroy();
       }
-    }
+    };
 
-    const iterable = events();
     return {
-      [Symbol.asyncIterator]: () => iterable,
+      read,
+      [Symbol.asyncIterator]: () =>
+        pulled<unknown>(
+          (push) => read(push),
+          () => current?.body.destroy(),
+        ),
       finishing(graceMs: number) {
         state.graceMs = Math.max(1, Math.min(graceMs, stream_idle_ms));
       },

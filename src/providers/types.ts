@@ -178,6 +178,14 @@ export interface ProviderAdapter {
    */
   stream(req: ProviderRequest): AsyncIterable<StreamChunk>;
   /**
+   * The push form of `stream`, for adapters that read their wire that way: `emit` is called with
+   * each chunk as it is parsed (the same chunks, order and checks as `stream`, without a promise
+   * per chunk). Resolves after `finish` was emitted; rejects where `stream` would throw. An `emit`
+   * that throws ends the stream (the upstream request is closed) and the promise rejects with that
+   * error, untouched. The gateway uses it when present.
+   */
+  streamInto?(req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void>;
+  /**
    * The request fields this provider cannot honour for this request (empty when it honours all).
    * The gateway passes such a provider by, and the OpenAI door answers 400 naming the field.
    * Adapters without it honour every field.

@@ -3,7 +3,8 @@ import { HttpClient } from '../http.js';
 import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
-import { checkedAnswer, checkedStream } from '../answer-check.js';
+import { checkedAnswer, checkedEmit } from '../answer-check.js';
+import { pulled } from '../../channel.js';
 import { geminiBody, geminiChunkCarries, geminiUnsupported, parseGemini } from './gemini-wire.js';
 import { generateVideo } from './veo.js';
 
@@ -63,13 +64,13 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     return gemini(req);
   }
 
-  async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
+  async function streamInto(req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void> {
     if (req.kind !== 'text') {
       // Media generation has no token stream: one answer, delivered as a stream.
       const result = await generate(req);
-      if (result.text) yield { type: 'delta', text: result.text };
-      yield { type: 'usage', usage: result.usage };
-      yield { type: 'finish', finish_reason: result.finish_reason };
+      if (result.text) emit({ type: 'delta', text: result.text });
+      emit({ type: 'usage', usage: result.usage });
+      emit({ type: 'finish', finish_reason: result.finish_reason });
       return;
     }
     const events = http.sse({
@@ -84,30 +85,35 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     let finish: string | undefined;
     let usage: Usage | undefined;
     let toolCalls = 0;
-    for await (const event of events) {
+    // Each event is turned into chunks as it is parsed (no iterator per layer: see SseStream.read).
+    await events.read((event) => {
       const error = payloadError(opts.name, event);
       if (error) throw error;
       const chunk = parseGemini(event, toolCalls);
-      if (chunk.text) yield chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs };
+      if (chunk.text) emit(chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs });
       // Gemini sends each function call whole, in one chunk.
-      for (const call of chunk.toolCalls) yield { type: 'tool_call', index: toolCalls++, id: call.id, name: call.function.name, arguments: call.function.arguments };
+      for (const call of chunk.toolCalls) emit({ type: 'tool_call', index: toolCalls++, id: call.id, name: call.function.name, arguments: call.function.arguments });
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finish && !finish) {
         finish = chunk.finish;
         events.finishing(FINISH_GRACE_MS);
       }
-    }
+    });
     if (!finish) throw truncatedError(opts.name, 'no finishReason');
-    if (usage) yield { type: 'usage', usage };
-    yield { type: 'finish', finish_reason: toolCalls > 0 && finish === 'stop' ? 'tool_calls' : finish };
+    if (usage) emit({ type: 'usage', usage });
+    emit({ type: 'finish', finish_reason: toolCalls > 0 && finish === 'stop' ? 'tool_calls' : finish });
   }
+
+  // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+  const checkedInto = (req: ProviderRequest, emit: (chunk: StreamChunk) => void) =>
+    streamInto(req, req.kind === 'text' ? checkedEmit(opts.name, emit, req.prefill) : emit);
 
   return {
     name: opts.name,
     simulated: false,
-    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
     generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
-    stream: (req) => (req.kind === 'text' ? checkedStream(opts.name, stream(req), req.prefill) : stream(req)),
+    streamInto: checkedInto,
+    stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
     unsupported: geminiUnsupported,
     close: () => http.close(),
   };

@@ -1,7 +1,8 @@
 import { HttpClient, SSE_DONE } from '../http.js';
 import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
-import { checkedAnswer, checkedStream } from '../answer-check.js';
+import { checkedAnswer, checkedEmit } from '../answer-check.js';
+import { pulled } from '../../channel.js';
 import { chatBody, chunkCarries, flavourFor, parseChunk, parseCompletion } from './wire.js';
 
 /** What an OpenAI-compatible provider needs: its config name, base URL, key and extra headers. */
@@ -36,7 +37,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
     return { ...parsed, simulated: false };
   }
 
-  async function* stream(req: ProviderRequest): AsyncGenerator<StreamChunk> {
+  async function streamInto(req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void> {
     const events = http.sse({
       path: '/chat/completions',
       body: chatBody(req, flavour, true),
@@ -49,33 +50,38 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
     let finish: string | undefined;
     let usage: Usage | undefined;
     let done = false;
-    for await (const event of events) {
+    // Each event is turned into chunks as it is parsed (no iterator per layer: see SseStream.read).
+    await events.read((event) => {
       if (event === SSE_DONE) {
         done = true;
-        continue;
+        return;
       }
       const error = payloadError(opts.name, event);
       if (error) throw error;
       const chunk = parseChunk(event);
-      if (chunk.text) yield chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs };
-      for (const call of chunk.toolCalls) yield { type: 'tool_call', ...call };
+      if (chunk.text) emit(chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs });
+      for (const call of chunk.toolCalls) emit({ type: 'tool_call', ...call });
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finish && !finish) {
         finish = chunk.finish;
         events.finishing(FINISH_GRACE_MS);
       }
-    }
+    });
     if (!done && !finish) throw truncatedError(opts.name, 'no finish_reason and no [DONE]');
-    if (usage) yield { type: 'usage', usage };
-    yield { type: 'finish', finish_reason: finish ?? 'stop' };
+    if (usage) emit({ type: 'usage', usage });
+    emit({ type: 'finish', finish_reason: finish ?? 'stop' });
   }
+
+  // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+  const checkedInto = (req: ProviderRequest, emit: (chunk: StreamChunk) => void) =>
+    streamInto(req, req.kind === 'text' ? checkedEmit(opts.name, emit, req.prefill) : emit);
 
   return {
     name: opts.name,
     simulated: false,
-    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
     generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
-    stream: (req) => (req.kind === 'text' ? checkedStream(opts.name, stream(req), req.prefill) : stream(req)),
+    streamInto: checkedInto,
+    stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
     close: () => http.close(),
   };
 }

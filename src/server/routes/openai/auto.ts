@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Channel } from '../../../gateway/channel.js';
+import { Channel } from '../../../channel.js';
 import type { Gateway, GatewayRequest, GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../gateway/types.js';
 import { answerWithMedia } from '../../../orchestrator/media-answer.js';
 import type { ChatMessage, OutputKind } from '../../../providers/types.js';

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { batchesOf } from '../../../channel.js';
 import type { GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../gateway/types.js';
 import type { ReportedMedia } from '../../../orchestrator/media-answer.js';
 import { annotateRequest } from '../../../telemetry/request-log.js';
@@ -86,9 +87,10 @@ export async function streamCompletion(
   stream: GatewayStream,
   meta: StreamMeta,
 ): Promise<FastifyReply> {
-  const iterator = stream.chunks[Symbol.asyncIterator]();
+  // Chunks are taken in the batches they arrived in (one wake-up per upstream read, not per chunk: Channel.batches).
+  const batches = batchesOf(stream.chunks);
   // Waiting for the first delta (or the end) before sending headers keeps early failures as real HTTP errors.
-  const first = await iterator.next();
+  const first = await batches.next();
   const done = first.done ? await stream.result : undefined;
 
   // Events written in one turn of the event loop leave in one socket write; a caller that hung up gets nothing more.
@@ -97,8 +99,8 @@ export async function streamCompletion(
     if (out.open) out.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
   const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), app.ctx.config.server.keep_alive_ms);
-  let model = first.done ? done!.model_used : first.value.model;
-  let simulated = first.done ? done!.simulated : first.value.simulated;
+  let model = first.done ? done!.model_used : first.value[0]!.model;
+  let simulated = first.done ? done!.simulated : first.value[0]!.simulated;
   // Every chunk is written as JSON.stringify writes {id, object, created, model, choices: [{index, delta, logprobs,
   // finish_reason}], x_simulated, x_run_id?, ...extra} (the same bytes), without building that object: a stream is
   // mostly deltas, and the part that never changes is serialised once.
@@ -124,12 +126,12 @@ export async function streamCompletion(
   };
 
   try {
-    const callsFirst = !first.done && first.value.type === 'tool_call';
+    const callsFirst = !first.done && first.value[0]!.type === 'tool_call';
     chunk(`{"role":"assistant","content":${callsFirst ? 'null' : '""'}}`, null);
     if (!first.done) {
-      forward(first.value);
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        forward(next.value);
+      for (const c of first.value) forward(c);
+      for (let next = await batches.next(); !next.done; next = await batches.next()) {
+        for (const c of next.value) forward(c);
         // A client that reads slower than the answer comes is not written past its socket's buffer.
         const full = out.drained();
         if (full) await full;
