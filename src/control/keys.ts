@@ -80,6 +80,8 @@ export interface ClientKeys {
   admitCaller(caller: { name: string; tier: string; policy: BudgetTier }): Promise<ClientKey>;
   /** True once any managed key exists: client requests then need a key. Cached for a second. */
   required(): Promise<boolean>;
+  /** `required()`'s cached answer while it is fresh, else undefined: the auth hook then answers without a promise. */
+  requiredNow(): boolean | undefined;
 }
 
 export interface ClientKeysOptions {
@@ -221,6 +223,9 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
       const now = clock.now();
       if (!countCache || now - countCache.at > 1000) countCache = { at: now, n: await store.count() };
       return countCache.n > 0;
+    },
+    requiredNow() {
+      return countCache && clock.now() - countCache.at <= 1000 ? countCache.n > 0 : undefined;
     },
   };
 }

@@ -1,13 +1,13 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { isAdminPath, type AdminKey } from './admin-auth.js';
 import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedDigest, presentedKey } from './credentials.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { JwtAuth } from './jwt-auth.js';
-import type { ClientKeys } from '../../control/keys.js';
+import { KEY_PREFIX, type ClientKeys } from '../../control/keys.js';
 import type { ClientKey } from '../../store/key-types.js';
 
 /** Paths anyone may read, even when API keys are configured: the console's files hold no data (it signs in to the API). */
@@ -56,27 +56,10 @@ export async function registerSecurity(
     app.log.warn('API_KEYS is not set: every endpoint is open to anyone who can reach this server (until a client key is created through /admin/keys)');
   }
   if (keys.length > 0 || managed || jwt) {
-    app.addHook('onRequest', async (request) => {
-      // /admin/* has its own keys and its own hook (admin-auth.ts).
-      if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return;
-      // A JWT (when auth.jwt is on) signs the caller in by itself; keys still work beside it.
-      const fromToken = await jwt?.authenticate(request);
-      if (fromToken) {
-        // A budget tier makes the caller a key of its own: budgets, rpm, allowed models, spend under jwt:<caller>.
-        setCaller(request, fromToken);
-        if (fromToken.budget && managed) request.clientKey = await managed.admitCaller({ name: fromToken.name, tier: fromToken.budget_tier!, policy: fromToken.budget });
-        return;
-      }
-      const key = presentedKey(request);
-      // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
-      const client = key && managed ? await managed.admit(key) : null;
-      if (client) {
-        request.clientKey = client;
-        setCaller(request, { name: `key:${client.name}`, via: 'api_key' });
-        return;
-      }
+    /** The caller of a request that presented no JWT and no managed key: an API_KEYS key, an admin key reading, or none on an open server. */
+    const byKey = (request: FastifyRequest, key: string | undefined, open: boolean): void => {
       // Without API_KEYS (and without JWT sign-in) the server is open until the first managed key exists.
-      if (keys.length === 0 && !jwt && (!managed || !(await managed.required()))) return;
+      if (open) return;
       const given = presentedDigest(request);
       const ok = matchDigest(keys, given) !== undefined;
       if (key && !ok) {
@@ -90,6 +73,47 @@ export async function registerSecurity(
       }
       if (!ok) throw new AppError('unauthorized', 'invalid API key');
       setCaller(request, { name: `key:${given.toString('hex').slice(0, 12)}`, via: 'api_key' });
+    };
+    const mayBeOpen = keys.length === 0 && !jwt;
+    /** Signs the request in; a promise only when a store or a token must be asked (a managed key, a JWT, the key count after a second). */
+    const authenticate = (request: FastifyRequest): Promise<void> | undefined => {
+      // /admin/* has its own keys and its own hook (admin-auth.ts).
+      if (request.method === 'OPTIONS' || isPublic(request.url) || isAdminPath(request.url)) return undefined;
+      const key = presentedKey(request);
+      if (jwt || (key && managed && key.startsWith(KEY_PREFIX))) return signIn(request, key);
+      const required = !mayBeOpen || !managed ? false : managed.requiredNow();
+      if (required === undefined) return managed!.required().then((r) => byKey(request, key, !r));
+      byKey(request, key, mayBeOpen && !required);
+      return undefined;
+    };
+    const signIn = async (request: FastifyRequest, key: string | undefined): Promise<void> => {
+      // A JWT (when auth.jwt is on) signs the caller in by itself; keys still work beside it.
+      const fromToken = await jwt?.authenticate(request);
+      if (fromToken) {
+        // A budget tier makes the caller a key of its own: budgets, rpm, allowed models, spend under jwt:<caller>.
+        setCaller(request, fromToken);
+        if (fromToken.budget && managed) request.clientKey = await managed.admitCaller({ name: fromToken.name, tier: fromToken.budget_tier!, policy: fromToken.budget });
+        return;
+      }
+      // A managed key (/admin/keys) is admitted with its budgets and limits; API_KEYS keys are unlimited.
+      const client = key && managed ? await managed.admit(key) : null;
+      if (client) {
+        request.clientKey = client;
+        setCaller(request, { name: `key:${client.name}`, via: 'api_key' });
+        return;
+      }
+      byKey(request, key, mayBeOpen && (!managed || !(await managed.required())));
+    };
+    // Callback-style: most requests (no JWT, no managed key presented) are signed in without a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = authenticate(request);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (pending) pending.then(() => done(), done);
+      else done();
     });
     // A token's models claim limits the model a request names (/chat, /v1/chat/completions); `auto` is routing, always allowed.
     app.addHook('preHandler', (request, _reply, done) => {

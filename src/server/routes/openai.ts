@@ -10,7 +10,7 @@ import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
 import { answerAuto } from './openai/auto.js';
 import { cacheDirective } from '../../cache/directive.js';
-import { completionBody, streamCompletion, type StreamMeta } from './openai/completion.js';
+import { completionBody, completionJson, streamCompletion, type StreamMeta } from './openai/completion.js';
 import { ChatCompletionRequestSchema, ChatCompletionSchema, type ChatCompletion, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
 import { checkFallbacks, checkKnownFields, checkOptions, checkTarget, toMessages, toOptions } from './openai/translate.js';
 import { checkAllowance } from '../../control/keys.js';
@@ -63,6 +63,8 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         body: ChatCompletionRequestSchema,
         response: { 200: ChatCompletionSchema },
       },
+      // completionBody builds exactly the schema's fields: written by JSON.stringify, not encoded by zod first.
+      serializerCompiler: completionJson,
     },
     async (request, reply) => {
       const body = request.body;

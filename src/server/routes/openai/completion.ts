@@ -28,32 +28,28 @@ export interface StreamMeta extends CompletionMeta {
   signal: AbortSignal;
 }
 
-const extras = (meta: CompletionMeta) => ({
-  ...(meta.runId ? { x_run_id: meta.runId } : {}),
-  ...(meta.media && meta.media.length > 0 ? { x_media: meta.media } : {}),
-});
-
+/**
+ * The `chat.completion` body, built field by field in ChatCompletionSchema's key order and with
+ * only its fields (usage, tool calls and media copied, not passed through), so that plain
+ * JSON.stringify writes the bytes zod's encode of the schema would: the route serialises it with
+ * `completionJson` instead of walking it with zod first (completion.test.ts holds the two equal).
+ */
 export function completionBody(result: GatewayResult, meta: CompletionMeta): ChatCompletion {
   const calls = result.tool_calls ?? [];
-  return {
+  const { prompt_tokens, completion_tokens, total_tokens } = result.usage;
+  const message: ChatCompletion['choices'][number]['message'] = {
+    role: 'assistant',
+    // OpenAI sends null content for an answer that only calls tools.
+    content: calls.length > 0 && result.text === '' ? null : result.text,
+  };
+  if (calls.length > 0) message.tool_calls = calls.map((c) => ({ id: c.id, type: c.type, function: { name: c.function.name, arguments: c.function.arguments } }));
+  const body: ChatCompletion = {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: result.model_used,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          // OpenAI sends null content for an answer that only calls tools.
-          content: calls.length > 0 && result.text === '' ? null : result.text,
-          ...(calls.length > 0 ? { tool_calls: calls } : {}),
-        },
-        logprobs: result.logprobs ?? null,
-        finish_reason: result.finish_reason,
-      },
-    ],
-    usage: result.usage,
+    choices: [{ index: 0, message, logprobs: result.logprobs ?? null, finish_reason: result.finish_reason }],
+    usage: { prompt_tokens, completion_tokens, total_tokens },
     x_model_key: result.model_used,
     x_provider: result.provider,
     x_fallback_used: result.fallback_used,
@@ -61,9 +57,22 @@ export function completionBody(result: GatewayResult, meta: CompletionMeta): Cha
     x_cost_usd: result.cost_usd,
     x_truncated: result.truncated,
     cache: result.cache ?? 'bypass',
-    ...extras(meta),
   };
+  if (meta.runId) body.x_run_id = meta.runId;
+  if (meta.media && meta.media.length > 0) {
+    body.x_media = meta.media.map((m) => ({ type: m.type, url: m.url, data_uri: m.data_uri, mime_type: m.mime_type, model_used: m.model_used }));
+  }
+  return body;
 }
+
+/**
+ * Fastify's serializer for the route's 200 (`serializerCompiler` route option): JSON.stringify of
+ * the body `completionBody` built, which already has exactly the schema's shape. The zod schema
+ * stays on the route for the OpenAPI document; encoding with it as well (fastify-type-provider-zod's
+ * serializer) walked every field a second time: ~11 µs of server CPU per request in
+ * scripts/bench/http-layers-micro.ts.
+ */
+export const completionJson = () => (body: unknown): string => JSON.stringify(body);
 
 /** A streamed tool call piece in OpenAI's delta shape; the first piece of a call names it (the SDKs require id, type and name). */
 function toolCallDelta(c: Extract<GatewayStreamChunk, { type: 'tool_call' }>): Record<string, unknown> {
