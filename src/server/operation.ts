@@ -3,6 +3,7 @@ import { errorBody } from '../errors.js';
 import { CancelledError } from '../orchestrator/cancellation.js';
 import { annotateRequest, type RequestAnnotation } from '../telemetry/request-log.js';
 import { openSse, type SseStream } from './plugins/sse.js';
+import { whenClosed } from './request-close.js';
 
 /**
  * Aborts when the client goes away before the answer was sent, so its run and
@@ -10,8 +11,8 @@ import { openSse, type SseStream } from './plugins/sse.js';
  */
 export function abortOnDisconnect(reply: FastifyReply, reason: () => unknown): AbortController {
   const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(reason());
+  whenClosed(reply, (res) => {
+    if (!res.writableFinished) controller.abort(reason());
   });
   return controller;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { shuttingDown } from '../errors.js';
 import { sleep } from '../clock.js';
+import { whenClosed } from './request-close.js';
 
 const inflight = new WeakMap<FastifyInstance, { count: number }>();
 
@@ -18,7 +19,7 @@ export function registerLifecycle(app: FastifyInstance): void {
     if (app.ctx.draining && request.method !== 'GET') return done(shuttingDown(5));
     state.count += 1;
     // 'close' fires for every ending: sent, hijacked stream finished, or client gone.
-    reply.raw.once('close', ended);
+    whenClosed(reply, ended);
     done();
   });
 }

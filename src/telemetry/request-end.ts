@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { whenClosed } from '../server/request-close.js';
 import { methodLabel, routeLabel } from './labels.js';
 
 /** How a request ended, as every telemetry sink sees it. */
@@ -28,7 +29,7 @@ export function onRequestEnd(app: FastifyInstance, listeners: RequestEndListener
   app.addHook('onRequest', (request, reply, done) => {
     const started = performance.now();
     // Bound to the request's context, so the request line carries the trace of its span (http-span.ts).
-    reply.raw.once('close', context.bind(context.active(), () => {
+    whenClosed(reply, context.bind(context.active(), () => {
       const end: RequestEnd = {
         method: methodLabel(request.method),
         route: routeLabel(request),
