@@ -9,6 +9,10 @@ import { AppError, type ErrorDetail } from '../../errors.js';
  * (`"\ud800"` escaped in JSON), is a 400 `validation_error` naming the path. Nothing is replaced,
  * so what is stored and returned is exactly what the caller sent. The same check runs on query
  * strings and path parameters (`checkUnicode` in a preValidation hook).
+ *
+ * A body is decoded, parsed and scanned once on the common path; only a body that holds a surrogate
+ * escape or a `__proto__`/`constructor`-like key, or fails there, takes the careful path (which
+ * names the bad byte, the syntax error's line and column, the lone surrogate's path).
  */
 export function registerJsonBody(app: FastifyInstance): void {
   // Fastify's own parser (secure-json-parse: refuses `__proto__` and `constructor.prototype`), fed checked text.
@@ -16,6 +20,28 @@ export function registerJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
+    // The common body in one pass each: decoded (and checked as UTF-8) by one call, parsed by JSON.parse,
+    // then one scan for anything that needs the careful path below — a `__proto__` or `constructor` key
+    // (any spelling secure-json-parse looks for starts with one of these prefixes) or a surrogate escape.
+    let text: string | undefined;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      // Not UTF-8: the careful path names the byte.
+    }
+    if (text !== undefined && !SUSPECT.test(text)) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return parseChecked(request, bytes, done);
+      }
+      return done(null, value);
+    }
+    parseChecked(request, bytes, done);
+  });
+  /** The careful path: the bytes checked, secure-json-parse, a syntax error located, lone surrogates named. */
+  const parseChecked = (request: FastifyRequest, bytes: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
     if (!isUtf8(bytes)) {
       done(
         new AppError('validation_error', 'request body is not valid UTF-8', [
@@ -33,11 +59,21 @@ export function registerJsonBody(app: FastifyInstance): void {
       if (problems.length > 0) return done(loneSurrogates(problems), undefined);
       done(null, value);
     });
-  });
+  };
   app.addHook('preValidation', (request: FastifyRequest, _reply, done) => {
+    // Most requests have neither a query nor path parameters: nothing to walk, nothing allocated.
+    if (isEmpty(request.query) && isEmpty(request.params)) return done();
     const problems = [...unicodeProblems(request.query, 'querystring'), ...unicodeProblems(request.params, 'params')];
     done(problems.length > 0 ? loneSurrogates(problems) : undefined);
   });
+}
+
+/** True for nothing, or an object without own enumerable keys (an empty query or params). */
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'object') return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /** How much of the offending line a syntax error shows on each side of the column (a minified body is one long line). */
@@ -62,6 +98,13 @@ function syntaxError(text: string): AppError | undefined {
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+/**
+ * What sends a body down the careful path: a surrogate escape, or the start of a key secure-json-parse
+ * checks (`"__proto__"` / `"constructor"`, each letter possibly escaped: its own patterns begin so).
+ */
+const SUSPECT = /\\u[dD][89a-fA-F]|"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)|"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])/;
+/** Strict UTF-8 (throws on any invalid byte sequence); a leading BOM is dropped, as secure-json-parse drops it. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (UTF-16 code units: no `u` flag). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (text: string) => !LONE_SURROGATE.test(text);
