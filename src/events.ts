@@ -2,7 +2,7 @@ import type { EventBus } from './event-bus.js';
 import type { CacheEvents } from './cache/types.js';
 import type { DriftEvents } from './telemetry/drift/types.js';
 import type { GatewayEvents } from './gateway/types.js';
-import type { RunStatus, TaskRecord } from './orchestrator/workflow/types.js';
+import type { RunStatus } from './orchestrator/workflow/types.js';
 
 /** Events of the control plane: config versions and traffic rules (splits, canaries, shadows). */
 export interface ControlEvents {
@@ -19,8 +19,6 @@ export interface OrchestratorEvents {
   request_categorized: { request_id: string; endpoint: string; category: 'L' | 'M' | 'H'; source: 'model' | 'heuristic' | 'override' };
   run_started: { run_id: string; workflow: string; request_id?: string };
   run_finished: { run_id: string; workflow: string; status: RunStatus; duration_ms: number; cost_usd: number };
-  task_started: { run_id: string; task: TaskRecord };
-  task_finished: { run_id: string; task: TaskRecord };
   /** Workflow admission: how many run and how many wait. */
   queue: { running: number; queued: number };
 }

@@ -4,7 +4,7 @@ import PQueue from 'p-queue';
 import type { Clock } from '../../clock.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/schema.js';
-import type { AppEventBus } from '../../events.js';
+import type { AppEventBus, AppEvents } from '../../events.js';
 import type { Gateway } from '../../gateway/types.js';
 import type { OutboxMessage } from '../../store/outbox-types.js';
 import { emptyUsage } from '../../providers/types.js';
@@ -112,6 +112,31 @@ export function newRunRecord(args: {
   };
 }
 
+/** Per bus, the runs that turn their tasks' retries into `task_retry` events, by run id. */
+const retryRoutes = new WeakMap<AppEventBus, Map<string, (e: AppEvents['retry']) => void>>();
+
+/**
+ * Hands `onRetry` the bus's retry events of run `runId` until the returned stop is called. One bus
+ * listener serves every run (a listener per run made each retry event visit every run in flight,
+ * and each run's end search the listener list). Returns the stop.
+ */
+function onRunRetries(bus: AppEventBus, runId: string, onRetry: (e: AppEvents['retry']) => void): () => void {
+  let routes = retryRoutes.get(bus);
+  if (!routes) {
+    const byRun = new Map<string, (e: AppEvents['retry']) => void>();
+    bus.on('retry', (e) => {
+      const id = e.context.run_id;
+      if (id !== undefined) byRun.get(id)?.(e);
+    });
+    retryRoutes.set(bus, (routes = byRun));
+  }
+  const table = routes;
+  table.set(runId, onRetry);
+  return () => {
+    if (table.get(runId) === onRetry) table.delete(runId);
+  };
+}
+
 /** Task states that are final: a resumed run keeps them (and their bill) and never calls them again. */
 const FINISHED: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'skipped']);
 
@@ -155,8 +180,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
   }
 
-  const stopRetries = deps.bus.on('retry', (e) => {
-    if (e.context.run_id !== run.run_id || !e.context.task_id) return;
+  const stopRetries = onRunRetries(deps.bus, run.run_id, (e) => {
+    if (!e.context.task_id) return;
     emit('task_retry', { ...base, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
   });
 
@@ -169,16 +194,13 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const handingBack = () =>
     cancelCauseOf(signal) === 'shutdown' || ((opts.shouldYield?.() ?? false) && run.tasks.some((t) => t.status === 'pending' || t.status === 'running'));
   /** Events of a finished task, once the writes queued so far (its result's among them) are done: in the order tasks ended. */
-  const finished = (data: object, record: TaskRecord, completed: boolean): Promise<void> =>
-    recorder.flush().then(() => {
-      emit(completed ? 'task_completed' : 'task_failed', data);
-      deps.bus.emit('task_finished', { run_id: run.run_id, task: record });
-    });
+  const finished = (data: object, completed: boolean): Promise<void> =>
+    recorder.flush().then(() => emit(completed ? 'task_completed' : 'task_failed', data));
   const skip = (task: Task, kind: string, message: string): void => {
     const record = recordOf.get(task.id)!;
     record.status = 'skipped';
     record.error = { kind, message };
-    void finished({ ...base, task: record }, record, false);
+    void finished({ ...base, task: record }, false);
   };
   const stopped = () => stopCause(deps, opts);
 
@@ -194,7 +216,6 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     record.started_at = attempt.started_at;
     record.prompt = substitute(task.prompt, values);
     record.error = null;
-    deps.bus.emit('task_started', { run_id: run.run_id, task: record });
     // The start (and whatever finished before it, which this task may depend on) is written before the call.
     await recorder.commit();
     emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
@@ -228,12 +249,17 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     // does the run's final record; a crash after the write never calls this task again. Not awaited
     // here, so that the next task's start and this result are one write when they fall in one turn.
     recorder.save();
-    void finished({ ...base, task: record, ...(outcome.output !== null ? { output: outcome.output } : {}) }, record, completed);
+    void finished({ ...base, task: record, ...(outcome.output !== null ? { output: outcome.output } : {}) }, completed);
   };
 
   try {
-    const queue = new PQueue({ concurrency: deps.config.limits.task_concurrency });
-    await Promise.all(wf.linear_queue.map((task) => queue.add(() => execute(task))));
+    // All at once when task_concurrency allows (the usual case): no queue to build per run.
+    const concurrency = deps.config.limits.task_concurrency;
+    if (wf.linear_queue.length <= concurrency) await Promise.all(wf.linear_queue.map(execute));
+    else {
+      const queue = new PQueue({ concurrency });
+      await Promise.all(wf.linear_queue.map((task) => queue.add(() => execute(task))));
+    }
 
     for (const task of wf.inline_queue) {
       if (handingBack()) break;
