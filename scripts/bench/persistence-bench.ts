@@ -49,6 +49,19 @@ function instrument(stores: Stores): { writes: number; ms: number } {
   wrap(stores.runs, 'create');
   wrap(stores.runs, 'save');
   wrap(stores.events, 'append');
+  // SQLite writes a turn's run writes in one batch (TurnWrites): each write in it counts, the batch's time once.
+  const batch = stores.writeRuns?.bind(stores);
+  if (batch) {
+    stores.writeRuns = async (writes) => {
+      const started = performance.now();
+      try {
+        return await batch(writes);
+      } finally {
+        tally.writes += writes.length;
+        tally.ms += performance.now() - started;
+      }
+    };
+  }
   return tally;
 }
 
