@@ -76,7 +76,9 @@ function ownPaths(outDir: string): Plugin {
         if (!/\b__(dirname|filename)\b/.test(text) || !/\b(require\(|module\.exports|exports\.)/.test(text)) return undefined;
         const path = JSON.stringify(relative(resolve(outDir), args.path).split(sep).join('/'));
         const own = `var __filename = require('node:url').fileURLToPath(new URL(${path}, __bundleUrl)), __dirname = require('node:path').dirname(__filename);`;
-        return { contents: `${own}\n${text}`, loader: 'js', resolveDir: dirname(args.path) };
+        // After the file's "use strict" (and the comments before it), which must stay its first statement.
+        const strict = /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*(['"])use strict\1;?/.exec(text)?.[0] ?? '';
+        return { contents: `${strict}${strict ? ';' : ''}${own}\n${text.slice(strict.length)}`, loader: 'js', resolveDir: dirname(args.path) };
       });
     },
   };
@@ -118,7 +120,9 @@ export async function bundleServer(srcRoot: string, outDir: string, extra: Parti
     // through node:vm (src/start.ts) may not call import() on Node 20 without an experimental
     // loader, and Node 20.19+ requires ES modules (jose) as well as CommonJS ones.
     supported: { 'dynamic-import': false },
-    banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // "use strict" first: a statement before it would turn the directive into an expression, and the
+    // sources (ES modules, strict) would run in sloppy mode.
+    banner: { js: "'use strict';var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     sourcemap: 'linked',
     legalComments: 'linked',
   });

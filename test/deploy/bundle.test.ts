@@ -40,6 +40,10 @@ describe('the production bundle', () => {
     // undici's index (fetch, WebSocket, mocks), zod's locales but English, Fastify's Ajv and fast-json-stringify compilers.
     expect(inputs.filter((i) => /node_modules\/(undici\/index\.js|zod\/v4\/locales\/(?!en\.js)|ajv\/|@fastify\/ajv-compiler\/|fast-json-stringify\/index\.js|light-my-request\/)/.test(i))).toEqual([]);
     expect(inputs).toContain('node_modules/undici/lib/dispatcher/pool.js');
+    // Strict mode, as the sources (ES modules) and the bundled CommonJS files that say so were written for.
+    const bundled = readFileSync(join(out, 'dist/src/server.cjs'), 'utf8');
+    expect(bundled.startsWith("'use strict';")).toBe(true);
+    expect(bundled).toMatch(/"node_modules\/@fastify\/swagger-ui\/index\.js"\(\w+,\w+\)\{"use strict";var __filename=/);
     const file = writeProcessConfig(dir, fake.url, (raw) => {
       raw.storage.driver = 'sqlite';
     });
