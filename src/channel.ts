@@ -70,11 +70,11 @@ export class Channel<T> implements AsyncIterable<T> {
 }
 
 /** `source`'s items in batches: a Channel's own (see `Channel.batches`), else one item per batch. */
-export async function* batchesOf<T>(source: AsyncIterable<T>): AsyncGenerator<T[]> {
-  if (source instanceof Channel) {
-    yield* (source as Channel<T>).batches();
-    return;
-  }
+export function batchesOf<T>(source: AsyncIterable<T>): AsyncGenerator<T[]> {
+  return source instanceof Channel ? (source as Channel<T>).batches() : singles(source);
+}
+
+async function* singles<T>(source: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of source) yield [item];
 }
 

@@ -149,7 +149,8 @@ function scrubbingSink(target: ChunkSink, scrub: (text: string) => string, secre
       last = { model: chunk.model, simulated: chunk.simulated };
       if (chunk.type === 'delta') {
         const out = text.push(chunk.text);
-        if (out.length > 0 || chunk.logprobs !== undefined) target.push({ ...chunk, text: out });
+        if (out === chunk.text) target.push(chunk);
+        else if (out.length > 0 || chunk.logprobs !== undefined) target.push({ ...chunk, text: out });
         return;
       }
       let buffer = args.get(chunk.index);

@@ -1,3 +1,4 @@
+import { batchesOf } from '../channel.js';
 import type { Gateway, GatewayRequest, GatewayResult } from '../gateway/types.js';
 
 /** Where a streamed piece of text came from: the model that wrote it and whether the simulator did. */
@@ -17,6 +18,9 @@ export async function streamCall(gateway: Gateway, request: GatewayRequest, onDe
   const stream = gateway.stream(request);
   // The result may reject while chunks are still being read; observe it now so it is never unhandled.
   stream.result.catch(() => undefined);
-  for await (const chunk of stream.chunks) if (chunk.type === 'delta') onDelta(chunk.text, { model: chunk.model, simulated: chunk.simulated });
+  // The chunks in the batches they arrived in: one wake-up per upstream read, not per delta (Channel.batches).
+  for await (const batch of batchesOf(stream.chunks)) {
+    for (const chunk of batch) if (chunk.type === 'delta') onDelta(chunk.text, { model: chunk.model, simulated: chunk.simulated });
+  }
   return stream.result;
 }

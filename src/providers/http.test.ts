@@ -50,6 +50,60 @@ describe('SSE reader', () => {
     expect(events).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it('hands each event to a pushed reader as it is parsed; an event the reader refuses ends the request with its error, untouched', async () => {
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    const http = await serve((res) => {
+      res.on('close', closed);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // Two events in one read, then a stream that would go on for long.
+      res.write('data: {"n":1}\n\ndata: {"n":2}\n\n');
+      setTimeout(() => res.write('data: {"n":3}\n\n'), 5000);
+    });
+    const seen: unknown[] = [];
+    const refusal = new Error('not this one');
+    const sse = http.sse({ path: '/s', body: {}, timeouts, signal: new AbortController().signal });
+    const err = await sse
+      .read((event) => {
+        seen.push(event);
+        if ((event as { n: number }).n === 1) throw refusal;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBe(refusal);
+    // Nothing after the refused event reaches the reader, and the upstream connection is closed at once.
+    expect(seen).toEqual([{ n: 1 }]);
+    await upstreamClosed;
+  });
+
+  it('drops a byte-order mark at the start of the stream, also when it is split across reads', async () => {
+    const bom = Buffer.from('\uFEFFdata: {"a":1}\n\n', 'utf8');
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(bom.subarray(0, 2));
+      setTimeout(() => res.end(Buffer.concat([bom.subarray(2), Buffer.from('data: {"b":"\u00e9"}\n\n')])), 20);
+    });
+    const events: unknown[] = [];
+    await http.sse({ path: '/s', body: {}, timeouts, signal: new AbortController().signal }).read((e) => events.push(e));
+    expect(events).toEqual([{ a: 1 }, { b: 'é' }]);
+  });
+
+  it('under a caller signal that ends the attempt in time, still cuts a stalled stream at stream_idle_ms (its timer closes the body)', async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":1}\n\n');
+    });
+    const caller = new AbortController();
+    markSelfLimited(caller.signal, Date.now() + 5000);
+    const events: unknown[] = [];
+    const err = await http
+      .sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 80 }, signal: caller.signal })
+      .read((e) => events.push(e))
+      .catch((e: unknown) => e);
+    expect(events).toEqual([{ n: 1 }]);
+    expect(err).toMatchObject({ kind: 'timeout', code: 'stream_idle_timeout' });
+    expect(caller.signal.aborted).toBe(false);
+  });
+
   it('sends requests to the base URL path', async () => {
     let seen = '';
     server = createServer((req, res) => {

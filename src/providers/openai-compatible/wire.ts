@@ -115,8 +115,12 @@ export interface ToolCallDelta {
   arguments?: string;
 }
 
+/** The tool call pieces of a chunk without any (most chunks): one shared empty list, never written to. */
+const NO_CALLS: ToolCallDelta[] = [];
+
 function toolCallDeltas(delta: Record<string, unknown> | undefined): ToolCallDelta[] {
-  const calls = delta && Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+  const calls = delta && Array.isArray(delta.tool_calls) ? delta.tool_calls : NO_CALLS;
+  if (calls.length === 0) return NO_CALLS;
   const out: ToolCallDelta[] = [];
   calls.forEach((call: unknown, i) => {
     if (!isObject(call)) return;
@@ -138,8 +142,9 @@ export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCal
   // A whole answer where a chunk was expected (a server that ignored `stream`) carries a `message`: read it as the delta.
   const delta = isObject(choice) ? (isObject(choice.delta) ? choice.delta : isObject(choice.message) ? choice.message : undefined) : undefined;
   const finish = isObject(choice) && typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined;
-  const logprobs = isObject(choice) && choice.logprobs != null ? { logprobs: choice.logprobs } : {};
-  return { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), ...logprobs, finish, usage: toUsage(payload.usage) };
+  const chunk: ReturnType<typeof parseChunk> = { text: delta ? contentText(delta.content) : '', toolCalls: toolCallDeltas(delta), finish, usage: toUsage(payload.usage) };
+  if (isObject(choice) && choice.logprobs != null) chunk.logprobs = choice.logprobs;
+  return chunk;
 }
 
 /**
@@ -157,6 +162,12 @@ export function chunkCarries(payload: unknown): boolean {
       !isObject(choice) ||
       said(choice.finish_reason) ||
       said(choice.error) ||
-      (isObject(choice.delta) && Object.entries(choice.delta).some(([key, value]) => key !== 'role' && said(value))),
+      (isObject(choice.delta) && deltaSays(choice.delta)),
   );
+}
+
+/** Whether a delta has a field other than `role` that says something (no array of entries per event). */
+function deltaSays(delta: Record<string, unknown>): boolean {
+  for (const key in delta) if (key !== 'role' && Object.hasOwn(delta, key) && said(delta[key])) return true;
+  return false;
 }
