@@ -5,12 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import { AppError, errorBody } from '../../errors.js';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
 
-/** Request ids by raw request, so an error raised on the socket answers with the id of the request it cuts short. */
-const ids = new WeakMap<IncomingMessage, string>();
+/**
+ * The request id on the raw request, so an error raised on the socket answers with the id of the request
+ * it cuts short. A property, not a WeakMap entry: it goes with the request, and the collector has no
+ * weak table to process per request.
+ */
+const kRequestId = Symbol('request id');
+type IdentifiedMessage = IncomingMessage & { [kRequestId]?: string };
 
 /** Records the id given to a request (called from Fastify's genReqId). */
 export function rememberRequestId(req: IncomingMessage, id: string): string {
-  ids.set(req, id);
+  (req as IdentifiedMessage)[kRequestId] = id;
   return id;
 }
 
@@ -68,7 +73,7 @@ export function clientErrorHandler(this: FastifyInstance, err: ClientError, sock
     return;
   }
   const req = inflight?.req;
-  const requestId = (req && ids.get(req)) ?? randomUUID();
+  const requestId = (req as IdentifiedMessage | undefined)?.[kRequestId] ?? randomUUID();
   const appError = clientAppError(err);
   const body = JSON.stringify(req?.url && isOpenAiPath(req.url) ? openAiErrorBody(appError, requestId) : errorBody(appError, requestId));
   this.log.info({ request_id: requestId, error_type: appError.type, code: err.code }, 'client error');

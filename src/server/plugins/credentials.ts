@@ -14,14 +14,11 @@ function readKey(request: FastifyRequest): string | undefined {
 
 /**
  * A request's key and its digest, read once per request: client auth, admin auth and the rate
- * limit's per-key bucket all ask for them. Kept beside the request (a WeakMap), so nothing outlives it.
+ * limit's per-key bucket all ask for them. Kept on the request (a symbol property), so nothing outlives it.
  */
-const presented = new WeakMap<FastifyRequest, { key: string | undefined; digest?: Buffer }>();
-const presentedOf = (request: FastifyRequest) => {
-  let p = presented.get(request);
-  if (!p) presented.set(request, (p = { key: readKey(request) }));
-  return p;
-};
+const kPresented = Symbol('presented key');
+type Presenting = FastifyRequest & { [kPresented]?: { key: string | undefined; digest?: Buffer } };
+const presentedOf = (request: FastifyRequest) => ((request as Presenting)[kPresented] ??= { key: readKey(request) });
 
 /** The caller's key from `Authorization: Bearer <key>` or `x-api-key`. */
 export const presentedKey = (request: FastifyRequest): string | undefined => presentedOf(request).key;
