@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerErrorHandling } from './errors.js';
-import { registerJsonBody } from './json-body.js';
+import { needsCarefulParse, registerJsonBody } from './json-body.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -56,5 +56,13 @@ describe('the JSON body: the one-pass path and the careful one agree', () => {
 
   it('an empty body is refused', async () => {
     expect((await send('')).statusCode).toBe(400);
+  });
+
+  it('a chat body takes the one-pass path; a reserved key or a surrogate escape the careful one', () => {
+    const chat = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'consider the __proto__ chain' }], constructor_name: 'x' });
+    expect(needsCarefulParse(chat)).toBe(false);
+    for (const text of ['{"__proto__":{}}', '{"\\u005f_proto__":{}}', '{"constructor" : {}}', '{"cons\\u0074ructor":{}}', '{"a":"\\udc00"}']) {
+      expect(needsCarefulParse(text), text).toBe(true);
+    }
   });
 });

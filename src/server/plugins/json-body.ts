@@ -22,14 +22,14 @@ export function registerJsonBody(app: FastifyInstance): void {
     const bytes = body as Buffer;
     // The common body in one pass each: decoded (and checked as UTF-8) by one call, parsed by JSON.parse,
     // then one scan for anything that needs the careful path below — a `__proto__` or `constructor` key
-    // (any spelling secure-json-parse looks for starts with one of these prefixes) or a surrogate escape.
+    // (as secure-json-parse spells them) or a surrogate escape.
     let text: string | undefined;
     try {
       text = utf8.decode(bytes);
     } catch {
       // Not UTF-8: the careful path names the byte.
     }
-    if (text !== undefined && !SUSPECT.test(text)) {
+    if (text !== undefined && !needsCarefulParse(text)) {
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -99,10 +99,17 @@ function syntaxError(text: string): AppError | undefined {
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 /**
- * What sends a body down the careful path: a surrogate escape, or the start of a key secure-json-parse
- * checks (`"__proto__"` / `"constructor"`, each letter possibly escaped: its own patterns begin so).
+ * What sends a body down the careful path: a surrogate escape, or a `"__proto__"` / `"constructor"`
+ * key with any of its letters possibly escaped — secure-json-parse's own patterns without their
+ * trailing `\s*:`, so anything they match is matched here too. (A shorter prefix would catch every
+ * `"content"` of a chat body.)
  */
-const SUSPECT = /\\u[dD][89a-fA-F]|"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)|"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])/;
+const SUSPECT =
+  /\\u[dD][89a-fA-F]|"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"|"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"/;
+
+/** True when a body's text must take the careful path (secure-json-parse, the lone-surrogate walk). */
+export const needsCarefulParse = (text: string): boolean => SUSPECT.test(text);
+
 /** Strict UTF-8 (throws on any invalid byte sequence); a leading BOM is dropped, as secure-json-parse drops it. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (UTF-16 code units: no `u` flag). */
