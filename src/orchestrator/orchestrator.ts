@@ -44,6 +44,8 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
   const versioned = () => ({ ...deps, ...current() });
   /** Work in progress, so shutdown can wait for it and then abort it. */
   const active = new Map<AbortController, Promise<unknown>>();
+  /** Runs started here and not settled yet (see runWorkflow): shutdown waits for them too. */
+  const runs = new Set<Promise<unknown>>();
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
 
@@ -73,15 +75,27 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
       return submitted.done;
     };
 
-  const runWorkflow = (req: SubmitRequest, opts: RunOptions): Promise<RunResult> =>
-    track(opts.signal, async (signal) => {
-      const emit = opts.emit;
-      const submitted = await deps.runs.submit(
+  /**
+   * A run needs no controller of its own here: the run engine follows the caller's signal itself
+   * (a hang-up cancels the run) and hands its runs back at shutdown, which a `shutdown` abort from
+   * here would only have asked it to do. Shutdown still refuses new runs and waits for these.
+   */
+  const runWorkflow = (req: SubmitRequest, opts: RunOptions): Promise<RunResult> => {
+    if (draining) return Promise.reject(shuttingDown());
+    const emit = opts.emit;
+    const result = deps.runs
+      .submit(
         { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, key_id: opts.key_id, callback_url: opts.callback_url },
-        { signal, emit, onToken: emit ? (text, from) => emit('token', { request_id: opts.request_id, text, model: from.model, simulated: from.simulated }) : undefined },
-      );
-      return submitted.done;
-    });
+        { signal: opts.signal, emit, onToken: emit ? (text, from) => emit('token', { request_id: opts.request_id, text, model: from.model, simulated: from.simulated }) : undefined },
+      )
+      .then((submitted) => submitted.done);
+    const settled: Promise<unknown> = result.then(
+      () => runs.delete(settled),
+      () => runs.delete(settled),
+    );
+    runs.add(settled);
+    return result;
+  };
 
   return {
     chat: (req, opts) => {
@@ -110,15 +124,15 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
     shutdown: (graceMs = config.server.shutdown_grace_ms) => {
       shutdownPromise ??= (async () => {
         draining = true;
-        const runs = deps.runs.shutdown(graceMs);
-        const inFlight = () => Promise.all(active.values());
+        const handedBack = deps.runs.shutdown(graceMs);
+        const inFlight = () => Promise.all([...active.values(), ...runs]);
         await settledWithin(inFlight(), graceMs);
         if (active.size > 0) {
           log.warn({ remaining: active.size }, 'shutdown grace period over; cancelling work in progress');
           for (const controller of active.keys()) controller.abort(new CancelledError('shutdown'));
           await inFlight();
         }
-        await runs;
+        await handedBack;
       })();
       return shutdownPromise;
     },
