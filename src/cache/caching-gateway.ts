@@ -36,11 +36,12 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
       return undefined;
     }
   };
+  const bypassed = (req: GatewayRequest, result: GatewayResult): GatewayResult => {
+    report('bypass', req.model);
+    return { ...result, cache: 'bypass' };
+  };
   const finish = async (decision: CacheDecision, req: GatewayRequest, result: GatewayResult): Promise<GatewayResult> => {
-    if (!decision.use) {
-      report('bypass', req.model);
-      return { ...result, cache: 'bypass' };
-    }
+    if (!decision.use) return bypassed(req, result);
     if (storable(config, req, result)) {
       const entry: CachedAnswer = {
         text: result.text,
@@ -84,6 +85,8 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
   return {
     call: async (req) => {
       const decision = decideCache(config, req);
+      // No cache applies (the common case): the gateway's answer, marked, without a lookup in between.
+      if (!decision.use) return bypassed(req, await inner.call(req));
       const hit = await lookup(decision, req);
       if (hit) return hitOf(req, hit);
       return finish(decision, req, await inner.call(req));

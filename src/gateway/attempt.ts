@@ -51,7 +51,9 @@ export async function runAttempt<T>(
   let slot: Awaited<ReturnType<ProviderLimiter['acquire']>> | undefined;
   if (plan.limiter) {
     try {
-      slot = await plan.limiter.acquire(plan.weight, { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model });
+      const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
+      // A free slot is taken synchronously: no promise, timer or listener for the common case.
+      slot = plan.limiter.tryAcquire(plan.weight, opts) ?? (await plan.limiter.acquire(plan.weight, opts));
     } catch (err) {
       if (err instanceof LimiterWaitError) {
         plan.onLimiterWait?.(err.waitMs);
@@ -81,7 +83,10 @@ export async function runAttempt<T>(
     if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) plan.limiter?.learnReset(model.model, err.retryAfterMs);
     throw err;
   } finally {
-    if (slot) (started ? slot.release : slot.refund)();
+    if (slot) {
+      if (started) slot.release();
+      else slot.refund();
+    }
   }
 }
 

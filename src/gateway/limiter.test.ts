@@ -160,6 +160,51 @@ describe('provider limiter', () => {
     await expect(l.acquire(1, { maxWaitMs: 200 })).rejects.toBeInstanceOf(LimiterWaitError);
   });
 
+  it('grants a free slot synchronously, and only when nothing would make it wait', async () => {
+    const l = limiter({ requests_per_minute: 2, max_concurrent: 1 }, 1000);
+    const first = l.tryAcquire(1, { maxWaitMs: 100 });
+    expect(first).toBeDefined();
+    expect(l.state()).toMatchObject({ running: 1, reservoir: 1 });
+    // The one concurrency slot is taken: the caller must wait (acquire), nothing is taken.
+    expect(l.tryAcquire(1, { maxWaitMs: 100 })).toBeUndefined();
+    first!.release();
+    const second = l.tryAcquire(1, { maxWaitMs: 100 });
+    second!.release();
+    // The window is spent (2 per 1000 ms): no synchronous slot, and the concurrency slot is left free.
+    expect(l.tryAcquire(1, { maxWaitMs: 100 })).toBeUndefined();
+    expect(l.state()).toMatchObject({ running: 0, reservoir: 0 });
+    // A learned reset for the model is honoured too.
+    l.learnReset('m', 5000);
+    await vi.advanceTimersByTimeAsync(1050);
+    expect(l.tryAcquire(1, { maxWaitMs: 100, model: 'm' })).toBeUndefined();
+    expect(l.tryAcquire(1, { maxWaitMs: 100, model: 'other' })).toBeDefined();
+  });
+
+  it('counts a restamped start from its restamp, and a refunded one not at all, in any order', async () => {
+    const l = limiter({ requests_per_minute: 2 }, 1000);
+    const a = l.tryAcquire(1, { maxWaitMs: 0 })!;
+    await vi.advanceTimersByTimeAsync(100);
+    const b = l.tryAcquire(1, { maxWaitMs: 0 })!;
+    await vi.advanceTimersByTimeAsync(400);
+    // a's response began at 500: it now leaves the window after b (which left at 100 + hold).
+    a.restamp();
+    a.release();
+    b.release();
+    const t0 = Date.now();
+    const { at } = await resolvedAt(l.acquire(1, { maxWaitMs: 5000 }));
+    // The hold is the window plus 5 % (50 ms): b's place frees at 100 + 1050 = 1150, 650 ms after t0.
+    expect(at - t0).toBe(650);
+    const c = l.tryAcquire(1, { maxWaitMs: 0 });
+    expect(c).toBeUndefined();
+    // a (restamped at 500) frees its place at 1550; a refunded start never held one.
+    await vi.advanceTimersByTimeAsync(1550 - (Date.now() - t0 + 500) - 1);
+    expect(l.tryAcquire(1, { maxWaitMs: 0 })).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    const d = l.tryAcquire(1, { maxWaitMs: 0 })!;
+    d.refund();
+    expect(l.tryAcquire(1, { maxWaitMs: 0 })).toBeDefined();
+  });
+
   it("stops waiting when the caller's signal aborts", async () => {
     const l = limiter({ max_concurrent: 1 });
     const first = await l.acquire(1, { maxWaitMs: 100 });

@@ -62,6 +62,13 @@ export interface ProviderLimiter {
    */
   acquire(weight: number, opts: AcquireOptions): Promise<LimiterSlot>;
   /**
+   * The slot `acquire` would grant at once, granted synchronously: a free concurrency slot with
+   * nobody queued, and a window that admits the start now (no learned reset for the model).
+   * Undefined when the call would have to wait, or the limits are shared (Redis): then `acquire`.
+   * No promise, timer or listener is made on this path.
+   */
+  tryAcquire(weight: number, opts: AcquireOptions): LimiterSlot | undefined;
+  /**
    * The provider said it takes no more work for `model` (its provider model id) for `waitMs`
    * (a retry hint: Retry-After, x-ratelimit-reset-*, RetryInfo). Until then no caller of this
    * limiter — of any replica, in shared mode — starts a request to that model: one whose
@@ -101,6 +108,37 @@ export interface SharedLimits {
 const sharedUnavailable = (provider: string, err: unknown): AppError =>
   new AppError('overloaded', `shared rate limiter for '${provider}' unavailable: redis ${(err as Error)?.message ?? 'error'}`, [], 2);
 
+/** A granted slot; `leave` gives the concurrency slot back. */
+class Slot implements LimiterSlot {
+  private closed = false;
+  constructor(
+    readonly waitedMs: number,
+    private readonly ticket: GateTicket,
+    private readonly leave: () => void,
+    private readonly onEnd: () => void,
+  ) {}
+
+  release(): void {
+    this.end(false);
+  }
+
+  refund(): void {
+    this.end(true);
+  }
+
+  restamp(): void {
+    if (!this.closed) this.ticket.restamp?.();
+  }
+
+  private end(refund: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onEnd();
+    if (refund) this.ticket.refund();
+    this.leave();
+  }
+}
+
 /** Bottleneck's own scheduling is asynchronous: never time out a wait before it had a chance to run. */
 const MIN_WAIT_MS = 50;
 
@@ -139,7 +177,30 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
     if (kept > 0) void gate.learnReset?.(model, kept).catch(() => undefined);
   };
 
-  const acquire = (weight: number, { maxWaitMs, signal, model }: AcquireOptions): Promise<LimiterSlot> => {
+  const ended = () => {
+    running -= 1;
+  };
+
+  const tryAcquire = (weight: number, { signal, model }: AcquireOptions): LimiterSlot | undefined => {
+    if (stopped || signal?.aborted || !gate.takeNow || resets.remaining(model) > 0) return undefined;
+    const leave = bottleneck.tryEnter?.();
+    if (!leave) return undefined;
+    const ticket = gate.takeNow(weight);
+    if (!ticket) {
+      leave();
+      return undefined;
+    }
+    running += 1;
+    return new Slot(0, ticket, leave, ended);
+  };
+
+  const acquire = (weight: number, opts: AcquireOptions): Promise<LimiterSlot> => {
+    const now = tryAcquire(weight, opts);
+    return now ? Promise.resolve(now) : wait(weight, opts);
+  };
+
+  /** The slow path: a concurrency slot from the scheduler's queue, then the window's. */
+  const wait = (weight: number, { maxWaitMs, signal, model }: AcquireOptions): Promise<LimiterSlot> => {
     if (stopped) return Promise.reject(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (shared && shared.redis.status !== 'ready') return Promise.reject(sharedUnavailable(provider, new Error(`is ${shared.redis.status}`)));
@@ -194,17 +255,9 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
           cleanup();
           running += 1;
           let done!: () => void;
-          const ended = new Promise<void>((r) => (done = r));
-          let closed = false;
-          const end = (refund: boolean) => {
-            if (closed) return;
-            closed = true;
-            running -= 1;
-            if (refund) ticket.refund();
-            done();
-          };
-          resolve({ waitedMs: clock.now() - startedAt, release: () => end(false), refund: () => end(true), restamp: () => ticket.restamp?.() });
-          await ended;
+          const over = new Promise<void>((r) => (done = r));
+          resolve(new Slot(clock.now() - startedAt, ticket, done, ended));
+          await over;
         })
         .catch((err: unknown) => finish(shared ? sharedUnavailable(provider, err) : err));
     });
@@ -212,6 +265,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
 
   return {
     acquire,
+    tryAcquire,
     learnReset,
     state: () => {
       const counts = bottleneck.counts();

@@ -9,6 +9,12 @@ import type { Redis } from 'ioredis';
 export interface Scheduler {
   schedule<T>(fn: () => Promise<T>): Promise<T>;
   counts(): { RECEIVED: number; QUEUED: number };
+  /**
+   * Takes a slot now, without a job or a promise, when one is free and nobody is queued; the
+   * returned function gives it back (once). Undefined when the caller must `schedule` instead
+   * (no free slot, a queue, stopped, or a scheduler that cannot answer synchronously).
+   */
+  tryEnter?(): (() => void) | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,6 +55,17 @@ export const localScheduler = (maxConcurrent: number, stoppedError: () => unknow
         else queue.push({ run, reject });
       }),
     counts: () => ({ RECEIVED: 0, QUEUED: queue.length - head }),
+    tryEnter: () => {
+      if (stopped || active >= maxConcurrent || head !== queue.length) return undefined;
+      active++;
+      let left = false;
+      return () => {
+        if (left) return;
+        left = true;
+        active--;
+        next();
+      };
+    },
     stop: async () => {
       stopped = true;
       for (let i = head; i < queue.length; i++) queue[i]!.reject(stoppedError());

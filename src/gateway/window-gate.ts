@@ -56,6 +56,11 @@ export interface Gate {
   readonly waiting: number;
   headroom(): number;
   take(weight: number, signal?: AbortSignal, opts?: TakeOptions): Promise<GateTicket>;
+  /**
+   * A start granted now, synchronously, when nobody waits and the window admits it at once;
+   * undefined otherwise (then `take`). Only gates that can answer without I/O have it.
+   */
+  takeNow?(weight: number): GateTicket | undefined;
   estimateWait(weight: number, ahead: number): number;
   /** Shares a reset the provider announced for `model` (shared gate); the limiter keeps its own copy. */
   learnReset?(model: string, waitMs: number): Promise<void>;
@@ -73,7 +78,12 @@ interface Waiter {
 interface Entry {
   at: number;
   weight: number;
+  /** Where it sits in the log: its index plus `base` (positions survive compaction). */
+  pos: number;
 }
+
+/** What a log slot holds once its entry moved on (restamped to the end) or was refunded. */
+const VACATED: Entry = { at: Number.NEGATIVE_INFINITY, weight: 0, pos: -1 };
 
 /**
  * A sliding-window log of request starts: no window of `windowMs` ever holds
@@ -84,6 +94,10 @@ interface Entry {
  * Waiters are served first come, first served.
  */
 export class WindowGate implements Gate {
+  /**
+   * The starts in the window, oldest first. A restamped start moves to the end and a refunded one
+   * leaves: both leave VACATED in their old slot (O(1); skipped and dropped as the window slides).
+   */
   private readonly entries: Entry[] = [];
   private readonly dayStarts: number[] = [];
   private readonly waiters: Waiter[] = [];
@@ -94,9 +108,12 @@ export class WindowGate implements Gate {
   private tokensInWindow = 0;
   /** Index of the oldest live entry: expired ones are skipped, and compacted away in bulk. */
   private head = 0;
-  private get live(): number {
-    return this.entries.length - this.head;
-  }
+  /** Position (see Entry.pos) of `entries[0]`: how many slots compaction has dropped so far. */
+  private base = 0;
+  /** Entries in the window (slots from `head` on that are not VACATED). */
+  private live = 0;
+  /** VACATED slots from `head` on: when none, the n-th live entry is found by index. */
+  private vacated = 0;
 
   constructor(
     private readonly limits: WindowLimits,
@@ -115,6 +132,14 @@ export class WindowGate implements Gate {
   headroom(): number {
     this.prune(this.clock.now());
     return Math.max(0, this.limits.requestsPerWindow - this.live);
+  }
+
+  takeNow(weight: number): GateTicket | undefined {
+    if (this.waiters.length > 0) return undefined;
+    const now = this.clock.now();
+    this.prune(now);
+    const clamped = clampWeight(weight, this.limits.tokensPerWindow);
+    return this.admissibleAt(clamped, now) > now ? undefined : this.record(clamped, now);
   }
 
   /** Resolves when a start is allowed; rejects with the signal's reason if it aborts first. */
@@ -149,7 +174,7 @@ export class WindowGate implements Gate {
     const free = requests - this.live;
     if (need > free) {
       const k = need - free;
-      until = Math.max(until, k <= this.live ? this.entries[this.head + k - 1]!.at + this.holdMs : now + this.holdMs);
+      until = Math.max(until, k <= this.live ? this.nthLive(k).at + this.holdMs : now + this.holdMs);
     }
     if (this.limits.requestsPerDay !== undefined) {
       const freeToday = this.limits.requestsPerDay - this.dayStarts.length;
@@ -178,9 +203,18 @@ export class WindowGate implements Gate {
 
 
   private prune(now: number): void {
-    while (this.head < this.entries.length && this.entries[this.head]!.at + this.holdMs <= now) this.tokensInWindow -= this.entries[this.head++]!.weight;
+    while (this.head < this.entries.length) {
+      const entry = this.entries[this.head]!;
+      if (entry === VACATED) this.vacated--;
+      else if (entry.at + this.holdMs <= now) {
+        this.tokensInWindow -= entry.weight;
+        this.live--;
+      } else break;
+      this.head++;
+    }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);
+      this.base += this.head;
       this.head = 0;
     }
     let d = 0;
@@ -201,6 +235,7 @@ export class WindowGate implements Gate {
     if (used + weight <= cap) return now;
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
+      if (e === VACATED) continue;
       used -= e.weight;
       if (used + weight <= cap) return e.at + this.holdMs;
     }
@@ -211,7 +246,7 @@ export class WindowGate implements Gate {
   private admissibleAt(weight: number, now: number): number {
     let at = now;
     if (this.live >= this.limits.requestsPerWindow) {
-      at = Math.max(at, this.entries[this.entries.length - this.limits.requestsPerWindow]!.at + this.holdMs);
+      at = Math.max(at, this.nthLive(this.live - this.limits.requestsPerWindow + 1).at + this.holdMs);
     }
     const perDay = this.limits.requestsPerDay;
     if (perDay !== undefined && this.dayStarts.length >= perDay) {
@@ -244,30 +279,53 @@ export class WindowGate implements Gate {
     }
   }
 
-  private record(weight: number, now: number): GateTicket {
-    const entry: Entry = { at: now, weight };
+  /** The k-th (1-based) oldest entry in the window; 1 ≤ k ≤ live. */
+  private nthLive(k: number): Entry {
+    if (this.vacated === 0) return this.entries[this.head + k - 1]!;
+    for (let i = this.head; ; i++) {
+      const entry = this.entries[i]!;
+      if (entry !== VACATED && --k === 0) return entry;
+    }
+  }
+
+  /** Index of `entry` in `entries` when it is still in the window, else -1. */
+  private indexOf(entry: Entry): number {
+    const i = entry.pos - this.base;
+    return i >= this.head && this.entries[i] === entry ? i : -1;
+  }
+
+  private append(entry: Entry): void {
+    entry.pos = this.base + this.entries.length;
     this.entries.push(entry);
+  }
+
+  private record(weight: number, now: number): GateTicket {
+    const entry: Entry = { at: now, weight, pos: 0 };
+    this.append(entry);
+    this.live++;
     this.tokensInWindow += weight;
     if (this.limits.requestsPerDay !== undefined) this.dayStarts.push(now);
     if (this.limits.burst !== undefined) this.bucket = { level: this.bucketLevel(now) - 1, at: now };
     let refunded = false;
     return {
+      // The start moves to the end of the log (now is the latest time in it), its old slot vacated: O(1).
       restamp: () => {
         if (refunded) return;
-        const i = this.entries.lastIndexOf(entry);
-        if (i < this.head) return;
-        this.entries.splice(i, 1);
+        const i = this.indexOf(entry);
+        if (i < 0) return;
+        this.entries[i] = VACATED;
+        this.vacated++;
         entry.at = this.clock.now();
-        let j = this.entries.length;
-        while (j > this.head && this.entries[j - 1]!.at > entry.at) j--;
-        this.entries.splice(j, 0, entry);
+        this.append(entry);
       },
       refund: () => {
         if (refunded) return;
         refunded = true;
-        const i = this.entries.lastIndexOf(entry);
-        if (i >= this.head) {
-          this.entries.splice(i, 1);
+        const i = this.indexOf(entry);
+        if (i >= 0) {
+          this.entries[i] = VACATED;
+          this.vacated++;
+          this.live--;
           this.tokensInWindow -= weight;
         }
         const d = this.limits.requestsPerDay === undefined ? -1 : this.dayStarts.lastIndexOf(now);
