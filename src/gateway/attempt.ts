@@ -1,10 +1,10 @@
 import { isProviderError, ProviderError } from '../providers/provider-error.js';
 import type { AttemptTimeouts } from '../providers/types.js';
 import { windowHint, type HeaderBag } from '../providers/retry-hint.js';
-import { markSelfLimited } from '../providers/attempt-guard.js';
+import { AttemptScope } from '../providers/attempt-scope.js';
 import { CircuitOpenError, type ModelBreakers } from './breaker.js';
 import type { ResolvedModel } from './fallback.js';
-import { LimiterWaitError, type ProviderLimiter } from './limiter.js';
+import { LimiterWaitError, type LimiterSlot, type ProviderLimiter } from './limiter.js';
 
 /** Why an attempt never reached the provider. */
 export class SkippedAttempt extends Error {
@@ -39,21 +39,23 @@ export interface AttemptPlan {
  * One attempt, in the gateway's order: the provider's limiter, then the model's
  * breaker, then the call itself under its total time limit. The limit is also
  * enforced here, not only by the adapter, so that no attempt outlives the
- * caller's budget whatever the adapter does.
+ * caller's budget whatever the adapter does. A free limiter slot and the breaker's
+ * admission are taken synchronously; the call runs in one AttemptScope (one
+ * AbortSignal and one timer per attempt, shared with its HTTP exchange).
  */
 export async function runAttempt<T>(
   plan: AttemptPlan,
   call: (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>,
 ): Promise<T> {
-  const { model, breakers } = plan;
+  const { model, breakers, limiter } = plan;
   if (!breakers.admits(model.key)) throw new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`);
 
-  let slot: Awaited<ReturnType<ProviderLimiter['acquire']>> | undefined;
-  if (plan.limiter) {
+  let slot: LimiterSlot | undefined;
+  if (limiter) {
+    const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
     try {
-      const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
       // A free slot is taken synchronously: no promise, timer or listener for the common case.
-      slot = plan.limiter.tryAcquire(plan.weight, opts) ?? (await plan.limiter.acquire(plan.weight, opts));
+      slot = limiter.tryAcquire(plan.weight, opts) ?? (await limiter.acquire(plan.weight, opts));
     } catch (err) {
       if (err instanceof LimiterWaitError) {
         plan.onLimiterWait?.(err.waitMs);
@@ -64,75 +66,45 @@ export async function runAttempt<T>(
     if (slot.waitedMs > 0) plan.onLimiterWait?.(slot.waitedMs);
   }
 
-  let started = false;
+  // The breaker may have opened while the call waited for its slot.
+  const admitted = breakers.enter(model.key);
+  if (!admitted) {
+    slot?.refund();
+    throw new SkippedAttempt('circuit_open', new CircuitOpenError(model.key).message);
+  }
+  const onResponseStart = (headers?: HeaderBag) => {
+    slot?.restamp();
+    // A response that spent its window (x-ratelimit-remaining-* 0) says when the next one may go.
+    const spent = headers && limiter ? windowHint(headers) : undefined;
+    if (spent !== undefined && spent > 0) limiter!.learnReset(model.model, spent);
+  };
   try {
-    return await breakers.fire(model.key, () => {
-      started = true;
-      return guarded(model, plan.timeouts(), plan.signal, (signal, timeouts) =>
-        call(signal, timeouts, (headers) => {
-          slot?.restamp();
-          // A response that spent its window (x-ratelimit-remaining-* 0) says when the next one may go.
-          const spent = headers && plan.limiter ? windowHint(headers) : undefined;
-          if (spent !== undefined && spent > 0) plan.limiter!.learnReset(model.model, spent);
-        }),
-      );
-    });
+    const timeouts = plan.timeouts();
+    const value = await new AttemptScope(plan.signal, Date.now() + timeouts.total_ms, () => overdue(model, timeouts)).run((signal) =>
+      call(signal, timeouts, onResponseStart),
+    );
+    admitted.succeeded();
+    return value;
   } catch (err) {
-    if (err instanceof CircuitOpenError) throw new SkippedAttempt('circuit_open', err.message);
+    admitted.failed(err);
     // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
-    if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) plan.limiter?.learnReset(model.model, err.retryAfterMs);
+    if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) limiter?.learnReset(model.model, err.retryAfterMs);
     throw err;
   } finally {
-    if (slot) {
-      if (started) slot.release();
-      else slot.refund();
-    }
+    slot?.release();
   }
 }
 
-/** Runs the call with its own abort signal, which fires when the caller aborts or the attempt's time is up. */
-async function guarded<T>(
-  model: ResolvedModel,
-  timeouts: AttemptTimeouts,
-  callerSignal: AbortSignal | undefined,
-  call: (signal: AbortSignal, timeouts: AttemptTimeouts) => Promise<T>,
-): Promise<T> {
-  // One controller fed by the caller and by our timer (a listener, not AbortSignal.any,
-  // whose dependent signals cost more than the call on a fast provider).
-  const own = new AbortController();
-  const signal = own.signal;
-  let rejectGuard!: (reason: unknown) => void;
-  const guard = new Promise<never>((_, reject) => (rejectGuard = reject));
-  const abort = (reason: unknown) => {
-    if (signal.aborted) return;
-    own.abort(reason);
-    rejectGuard(reason);
-  };
-  const onCallerAbort = () => abort(callerSignal!.reason);
-  if (callerSignal?.aborted) abort(callerSignal.reason);
-  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const timer = setTimeout(() => {
-    abort(
-      new ProviderError({
-        kind: 'timeout',
-        code: timeouts.budget_limited ? 'budget_exhausted' : 'total_timeout',
-        provider: model.provider,
-        message: timeouts.budget_limited
-          ? `the call's time budget ran out while '${model.key}' was answering`
-          : `no complete answer from '${model.key}' within ${timeouts.total_ms} ms`,
-      }),
-    );
-  }, timeouts.total_ms);
-  // The adapter's HTTP exchanges need no total timer of their own: this signal ends the attempt in time.
-  markSelfLimited(signal, Date.now() + timeouts.total_ms);
-  try {
-    // The race keeps an adapter that ignores its signal from holding the caller past the limit.
-    return await Promise.race([call(signal, timeouts), guard]);
-  } finally {
-    clearTimeout(timer);
-    callerSignal?.removeEventListener('abort', onCallerAbort);
-    guard.catch(() => undefined);
-  }
+/** The error of an attempt whose time ran out: its own total_ms, or what was left of the call's budget. */
+function overdue(model: ResolvedModel, timeouts: AttemptTimeouts): ProviderError {
+  return new ProviderError({
+    kind: 'timeout',
+    code: timeouts.budget_limited ? 'budget_exhausted' : 'total_timeout',
+    provider: model.provider,
+    message: timeouts.budget_limited
+      ? `the call's time budget ran out while '${model.key}' was answering`
+      : `no complete answer from '${model.key}' within ${timeouts.total_ms} ms`,
+  });
 }
 
 /** Anything an adapter throws, as a ProviderError (an adapter bug counts as a server error). */

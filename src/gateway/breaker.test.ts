@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sleep } from '../clock.js';
 import { EventBus } from '../event-bus.js';
 import type { AppEvents } from '../events.js';
@@ -67,6 +67,39 @@ describe('model breakers', () => {
     await sleep(200);
     await breakers.fire('primary', serverError).catch(() => undefined);
     expect(breakers.state('primary')).toBe('open');
+  });
+
+  it('count calls over the rolling window only: failures older than it are forgotten (by the clock, no timer)', async () => {
+    vi.useFakeTimers();
+    try {
+      setup();
+      for (let i = 0; i < 2; i++) breakers.enter('primary')!.failed(new ProviderError({ kind: 'server_error', provider: 'alpha', message: 'down' }));
+      vi.advanceTimersByTime(5000);
+      breakers.enter('primary')!.failed(new ProviderError({ kind: 'server_error', provider: 'alpha', message: 'down' }));
+      // One failure in the window: below the volume threshold of 3.
+      expect(breakers.state('primary')).toBe('closed');
+      breakers.enter('primary')!.succeeded();
+      breakers.enter('primary')!.failed(new ProviderError({ kind: 'server_error', provider: 'alpha', message: 'down' }));
+      // 2 of 3 calls in the window failed: 67 % > 50 %.
+      expect(breakers.state('primary')).toBe('open');
+      expect(breakers.enter('primary')).toBeUndefined();
+      expect(vi.getTimerCount()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a neutral error of the half-open probe closes the circuit; a caller abort reopens it', async () => {
+    const { changes } = setup();
+    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    await sleep(200);
+    breakers.enter('primary')!.failed(new ProviderError({ kind: 'client_error', status: 400, provider: 'alpha', message: 'bad' }));
+    expect(breakers.state('primary')).toBe('closed');
+    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    await sleep(200);
+    breakers.enter('primary')!.failed(new Error('client left'));
+    expect(breakers.state('primary')).toBe('open');
+    expect(changes).toEqual(['primary:open', 'primary:half_open', 'primary:closed', 'primary:open', 'primary:half_open', 'primary:open']);
   });
 
   it('keep at most bounds.ad_hoc_models ad-hoc breakers, shutting down the least recently used and never a configured one', async () => {

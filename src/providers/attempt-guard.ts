@@ -1,3 +1,4 @@
+import { scopeOf } from './attempt-scope.js';
 import { thrownError, timeoutError } from './wire-errors.js';
 
 /**
@@ -13,9 +14,9 @@ export function markSelfLimited(signal: AbortSignal, deadline: number): void {
   selfLimited.set(signal, deadline);
 }
 
-/** Whether `signal` aborts by itself no later than `deadline` (Date.now() ms). */
+/** Whether `signal` aborts by itself no later than `deadline` (Date.now() ms): a marked signal, or an attempt scope's (attempt-scope.ts). */
 export function abortsBy(signal: AbortSignal, deadline: number): boolean {
-  const own = selfLimited.get(signal);
+  const own = selfLimited.get(signal) ?? scopeOf(signal)?.deadline;
   return own !== undefined && own <= deadline;
 }
 

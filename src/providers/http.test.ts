@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abortsBy, markSelfLimited } from './attempt-guard.js';
+import { AttemptScope } from './attempt-scope.js';
 import { HttpClient, SSE_DONE } from './http.js';
 
 const timeouts = { connect_ms: 1000, first_byte_ms: 1000, stream_idle_ms: 1000, total_ms: 5000 };
@@ -137,17 +138,47 @@ describe('JSON exchange limits', () => {
     expect(err).toMatchObject({ kind: 'timeout', code: 'total_timeout' });
   });
 
-  it("leaves the total limit to a caller signal marked to end the attempt in time, and reports that signal's reason", async () => {
+  it("inside an attempt, arms its limit on the attempt's one timer and signal, and reports it as its own timeout", async () => {
+    const http = await silent();
+    const scope = new AttemptScope(new AbortController().signal, Date.now() + 5000, () => new Error('overdue'));
+    const err = await scope
+      .run((signal) => http.json({ path: '/j', body: {}, timeouts: { ...timeouts, response_ms: 80, total_ms: 5000 }, signal }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'timeout', code: 'first_byte_timeout', message: 'test: first byte timeout after 80 ms' });
+    expect(scope.fired).toEqual({ code: 'first_byte_timeout', ms: 80 });
+    expect(scope.signal.aborted).toBe(true);
+    expect(scope.exchange).toBeUndefined();
+  });
+
+  it("leaves the limit to an attempt that ends sooner, and reports the attempt's reason", async () => {
+    const http = await silent();
+    const reason = new Error('the attempt ran out of time');
+    const scope = new AttemptScope(undefined, Date.now() + 80, () => reason);
+    let inner: unknown;
+    const err = await scope
+      .run((signal) =>
+        http.json({ path: '/j', body: {}, timeouts: { ...timeouts, first_byte_ms: 5000, total_ms: 5000 }, signal }).catch((e: unknown) => {
+          inner = e;
+          throw e;
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    await new Promise((r) => setTimeout(r, 20));
+    // The exchange was stopped with the attempt, and says why.
+    expect(inner).toBe(reason);
+    expect(scope.fired).toBeUndefined();
+    expect(abortsBy(scope.signal, Date.now() + 5000)).toBe(true);
+    expect(abortsBy(new AbortController().signal, Date.now() + 5000)).toBe(false);
+  });
+
+  it("ends with the caller's reason when the caller gives up", async () => {
     const http = await silent();
     const caller = new AbortController();
-    markSelfLimited(caller.signal, Date.now() + 80);
-    const reason = new Error('the attempt ran out of time');
-    setTimeout(() => caller.abort(reason), 80);
+    markSelfLimited(caller.signal, Date.now() + 5000);
+    const reason = new Error('client left');
+    setTimeout(() => caller.abort(reason), 50);
     const err = await http.json({ path: '/j', body: {}, timeouts: { ...timeouts, first_byte_ms: 5000, total_ms: 5000 }, signal: caller.signal }).catch((e: unknown) => e);
     expect(err).toBe(reason);
-    expect(abortsBy(caller.signal, Date.now() + 5000)).toBe(true);
-    // A signal that ends later than the exchange's own limit does not replace it.
-    expect(abortsBy(caller.signal, Date.now() - 1000)).toBe(false);
-    expect(abortsBy(new AbortController().signal, Date.now() + 5000)).toBe(false);
   });
 });

@@ -4,9 +4,11 @@ import type { Dispatcher } from 'undici';
 import { pulled } from '../channel.js';
 import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
-import { abortsBy, AttemptGuard, callerGuard, type ExchangeGuard } from './attempt-guard.js';
+import { abortsBy, AttemptGuard, type ExchangeGuard } from './attempt-guard.js';
+import { scopeOf } from './attempt-scope.js';
 import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError } from './wire-errors.js';
+import { WholeAnswerHandler, type WholeAnswer } from './whole-answer.js';
 
 /**
  * The HTTP layer every live adapter shares: one keep-alive undici Pool per provider
@@ -110,11 +112,15 @@ export class HttpClient {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly pools = new Map<number, Pool>();
+  /** The headers of a JSON exchange without headers of its own, with and without a body: built once. */
+  private readonly jsonHeaders: { post: Record<string, string>; get: Record<string, string> };
 
   constructor(private readonly target: HttpTarget) {
     const url = new URL(target.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
+    const get = { accept: 'application/json', ...target.headers };
+    this.jsonHeaders = { get, post: { ...get, 'content-type': 'application/json' } };
   }
 
   get provider(): string {
@@ -160,16 +166,6 @@ export class HttpClient {
     return res;
   }
 
-  private pass(call: HttpCall): ExchangeGuard {
-    if (call.signal.aborted) throw call.signal.reason;
-    return callerGuard(call.signal);
-  }
-
-  private guard(call: HttpCall): AttemptGuard {
-    if (call.signal.aborted) throw call.signal.reason;
-    return new AttemptGuard(call.signal, call.timeouts.total_ms);
-  }
-
   /**
    * A stream's guard: without a controller of its own when the caller's signal ends the exchange at
    * its total limit anyway (the gateway's attempt signal); its timers then destroy the response body.
@@ -180,24 +176,68 @@ export class HttpClient {
     return new AttemptGuard(call.signal, selfLimited ? undefined : call.timeouts.total_ms);
   }
 
-  /** A request whose answer is one JSON document (non-stream calls, polls). */
-  async json(call: HttpCall): Promise<unknown> {
-    // A non-streamed answer's headers come with the finished answer: its limit is response_ms.
+  /**
+   * A request whose answer is one JSON document (non-stream calls, polls), parsed once. The whole
+   * answer is due within response_ms of the request (its headers come with the finished answer),
+   * also when the headers came early and the body trickles (OpenRouter keeps a slow non-streamed
+   * answer alive with whitespace); and within total_ms. Run inside a gateway attempt (its signal is
+   * an AttemptScope's), the attempt's signal, timer and caller listener serve the exchange too:
+   * no controller, listener or timer of its own, and no limit armed when the attempt ends sooner.
+   */
+  json(call: HttpCall): Promise<unknown> {
+    if (call.signal.aborted) return Promise.reject(call.signal.reason);
+    const provider = this.provider;
     const startedAt = Date.now();
-    const responseMs = Math.min(call.timeouts.response_ms ?? call.timeouts.first_byte_ms, call.timeouts.total_ms);
-    // Its timers (the total limit, the answer's response_ms) are not needed when the caller's signal ends it sooner.
-    const guard = abortsBy(call.signal, startedAt + responseMs) ? this.pass(call) : this.guard(call);
-    try {
-      const res = await this.open(call, guard, 'application/json', Math.max(1, responseMs), call.timeouts.stream_idle_ms);
-      // The whole answer is due within response_ms, also when the headers came early and the body
-      // trickles (OpenRouter keeps a slow non-streamed answer alive with whitespace).
-      guard.arm('first_byte_timeout', responseMs - (Date.now() - startedAt), responseMs);
-      return await readJsonBody(this.provider, res.body);
-    } catch (err) {
-      throw guard.translate(this.provider, err);
-    } finally {
-      guard.dispose();
-    }
+    const { timeouts } = call;
+    const responseMs = Math.min(timeouts.response_ms ?? timeouts.first_byte_ms, timeouts.total_ms);
+    const scope = scopeOf(call.signal);
+    const guard: ExchangeGuard = scope ?? new AttemptGuard(call.signal, timeouts.total_ms);
+    if (!scope || scope.deadline > startedAt + responseMs) guard.arm(responseMs < timeouts.total_ms ? 'first_byte_timeout' : 'total_timeout', responseMs);
+    return new Promise<unknown>((resolve, reject) => {
+      const onAbort = (): void => handler.abort(guard.signal.reason);
+      const settled = (err: unknown, answer?: WholeAnswer): void => {
+        if (scope) scope.dispose();
+        else {
+          guard.signal.removeEventListener('abort', onAbort);
+          guard.dispose();
+        }
+        if (err !== null) return reject(guard.translate(provider, err));
+        const { status, text } = answer!;
+        if (status >= 300) return reject(guard.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          return reject(guard.translate(provider, malformedError(provider, `invalid JSON body (${text.length} bytes)`)));
+        }
+        resolve(value);
+      };
+      const handler = new WholeAnswerHandler(settled, call.onResponseStart, ERROR_BODY_LIMIT);
+      let body: string | undefined;
+      try {
+        body = call.body === undefined ? undefined : JSON.stringify(call.body);
+      } catch (err) {
+        return settled(err);
+      }
+      let headers = call.headers || body === undefined ? undefined : this.jsonHeaders.post;
+      if (!headers) {
+        headers = call.headers ? { accept: 'application/json', ...this.target.headers, ...call.headers } : { ...this.jsonHeaders.get };
+        if (body !== undefined) headers['content-type'] = 'application/json';
+      }
+      if (scope) scope.exchange = handler;
+      else guard.signal.addEventListener('abort', onAbort, { once: true });
+      this.pool(timeouts.connect_ms).dispatch(
+        {
+          path: this.basePath + call.path,
+          method: call.method ?? (body === undefined ? 'GET' : 'POST'),
+          headers,
+          body,
+          headersTimeout: Math.max(1, responseMs),
+          bodyTimeout: timeouts.stream_idle_ms,
+        },
+        handler,
+      );
+    });
   }
 
   /**

@@ -28,14 +28,19 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers, connections: opts.connections });
   const flavour = flavourFor(opts.baseUrl);
 
-  async function generate(req: ProviderRequest): Promise<ProviderResult> {
-    const payload = await http.json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
+  /** A whole answer, read and checked (see answer-check.ts): no empty success, normal finish reasons. */
+  const answerOf = (payload: unknown, prefill: string | undefined): ProviderResult => {
     const error = payloadError(opts.name, payload);
     if (error) throw error;
     const parsed = parseCompletion(payload);
     if (!parsed) throw malformedError(opts.name, 'no choices[0].message in the answer');
-    return { ...parsed, simulated: false };
-  }
+    return checkedAnswer(opts.name, parsed, prefill);
+  };
+
+  const generate = (req: ProviderRequest): Promise<ProviderResult> =>
+    http
+      .json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace })
+      .then((payload) => answerOf(payload, req.prefill));
 
   async function streamInto(req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void> {
     const events = http.sse({
@@ -79,7 +84,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   return {
     name: opts.name,
     simulated: false,
-    generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
+    generate,
     streamInto: checkedInto,
     stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
     close: () => http.close(),

@@ -24,7 +24,8 @@ export function flavourFor(baseUrl: string): Flavour {
 }
 
 /** An assistant turn that only called tools carries `content: null`, as OpenAI sends it. */
-const wireMessage = (m: ChatMessage): unknown => (m.tool_calls && m.tool_calls.length > 0 && m.content === '' ? { ...m, content: null } : m);
+const needsNullContent = (m: ChatMessage): boolean => m.tool_calls !== undefined && m.tool_calls.length > 0 && m.content === '';
+const wireMessage = (m: ChatMessage): unknown => (needsNullContent(m) ? { ...m, content: null } : m);
 
 /**
  * The chat-completions body. Vision parts, tool calls and tool results go through as-is;
@@ -32,7 +33,8 @@ const wireMessage = (m: ChatMessage): unknown => (m.tool_calls && m.tool_calls.l
  * under its own name (`response_format` wins over the plain JSON switch).
  */
 export function chatBody(req: ProviderRequest, flavour: Flavour, stream: boolean): Record<string, unknown> {
-  const messages: unknown[] = req.messages.map(wireMessage);
+  // The caller's messages go as they are unless one must change (no copy per attempt otherwise).
+  const messages: unknown[] = req.prefill || req.messages.some(needsNullContent) ? req.messages.map(wireMessage) : req.messages;
   if (req.prefill) messages.push({ role: 'assistant', content: req.prefill });
   const body: Record<string, unknown> = { model: req.model, messages };
   if (req.max_tokens !== undefined) body[flavour.maxTokensField] = req.max_tokens;
@@ -92,19 +94,21 @@ function toolCallsOf(message: Record<string, unknown>): ToolCall[] {
 /** A non-stream answer, or undefined when it lacks a first choice with a message. */
 export function parseCompletion(
   payload: unknown,
-): { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown } | undefined {
+): { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown; simulated: false } | undefined {
   if (!isObject(payload) || !Array.isArray(payload.choices)) return undefined;
   const choice: unknown = payload.choices[0];
   if (!isObject(choice) || !isObject(choice.message)) return undefined;
   const toolCalls = toolCallsOf(choice.message);
-  return {
+  const parsed: { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown; simulated: false } = {
     text: contentText(choice.message.content),
     usage: toUsage(payload.usage) ?? emptyUsage(),
     finish_reason: typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop',
     media: imagesOf(choice.message),
-    ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-    ...(choice.logprobs != null ? { logprobs: choice.logprobs } : {}),
+    simulated: false,
   };
+  if (toolCalls.length > 0) parsed.tool_calls = toolCalls;
+  if (choice.logprobs != null) parsed.logprobs = choice.logprobs;
+  return parsed;
 }
 
 /** A piece of a streamed tool call (OpenAI delta shape). */

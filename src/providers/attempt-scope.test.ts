@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AttemptScope, scopeOf } from './attempt-scope.js';
+
+describe('AttemptScope (one signal and one timer per attempt)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const never = () => new Promise<never>(() => undefined);
+
+  it('ends an attempt that ignores its signal at the deadline, with the overdue error, and leaves no timer', async () => {
+    const overdue = new Error('overdue');
+    const scope = new AttemptScope(undefined, Date.now() + 100, () => overdue);
+    expect(scopeOf(scope.signal)).toBe(scope);
+    const run = scope.run(never).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(scope.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await run).toBe(overdue);
+    expect(scope.signal.reason).toBe(overdue);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("ends at once with the caller's reason, and stops the exchange in flight", async () => {
+    const caller = new AbortController();
+    const scope = new AttemptScope(caller.signal, Date.now() + 60_000, () => new Error('overdue'));
+    const stopped: unknown[] = [];
+    const run = scope
+      .run(() => {
+        scope.exchange = { abort: (reason) => stopped.push(reason) };
+        return never();
+      })
+      .catch((e: unknown) => e);
+    const reason = new Error('client left');
+    caller.abort(reason);
+    expect(await run).toBe(reason);
+    expect(stopped).toEqual([reason]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('fires an armed exchange limit before the deadline, on the same timer, and reports it through translate', async () => {
+    const scope = new AttemptScope(undefined, Date.now() + 60_000, () => new Error('overdue'));
+    let settle!: (e: unknown) => void;
+    const run = scope
+      .run(
+        () =>
+          new Promise((_, reject) => {
+            // Armed during the attempt's synchronous start: the one timer is set for it directly.
+            scope.arm('first_byte_timeout', 50, 500);
+            settle = reject;
+          }),
+      )
+      .catch((e: unknown) => e);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(scope.fired).toEqual({ code: 'first_byte_timeout', ms: 500 });
+    expect(scope.signal.aborted).toBe(true);
+    settle(scope.translate('p', new Error('aborted')));
+    expect(await run).toMatchObject({ kind: 'timeout', code: 'first_byte_timeout', message: 'p: first byte timeout after 500 ms' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a disarmed limit never fires; the attempt that succeeds keeps no timer or listener', async () => {
+    const caller = new AbortController();
+    const scope = new AttemptScope(caller.signal, Date.now() + 1000, () => new Error('overdue'));
+    const run = scope.run(async () => {
+      scope.arm('first_byte_timeout', 10);
+      scope.dispose();
+      await new Promise((r) => setTimeout(r, 100));
+      return 'ok';
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await run).toBe('ok');
+    expect(scope.fired).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(0);
+    caller.abort(new Error('late'));
+    expect(scope.signal.aborted).toBe(false);
+  });
+
+  it('starts aborted when the caller already gave up, without running the call', async () => {
+    const caller = new AbortController();
+    const reason = new Error('gone');
+    caller.abort(reason);
+    const scope = new AttemptScope(caller.signal, Date.now() + 1000, () => new Error('overdue'));
+    const call = vi.fn(never);
+    await expect(scope.run(call)).rejects.toBe(reason);
+    expect(call).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,154 @@
+import type { ExchangeGuard, TimerCode } from './attempt-guard.js';
+import { thrownError, timeoutError } from './wire-errors.js';
+
+const scopes = new WeakMap<AbortSignal, AttemptScope>();
+
+/** The attempt scope whose signal `signal` is, if it is one's. */
+export const scopeOf = (signal: AbortSignal): AttemptScope | undefined => scopes.get(signal);
+
+/**
+ * One attempt's abort signal and its one timer. The gateway runs every attempt in one
+ * (gateway/attempt.ts); its signal is what the adapter gets, and it aborts when the caller's
+ * signal does, when the attempt's time is up (`deadline`), or when the exchange running in it
+ * misses the limit it armed. An HTTP exchange of the attempt (http.ts `json`) uses the scope
+ * itself as its ExchangeGuard — signal, timer and error — instead of an AbortController, a caller
+ * listener and timers of its own, and registers itself (`exchange`) instead of listening on
+ * the signal: per attempt one AbortSignal, one listener on the caller's signal and one timer,
+ * whose deadline moves (the earlier of the attempt's end and the armed limit).
+ */
+export class AttemptScope implements ExchangeGuard {
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal = this.controller.signal;
+  /** The exchange limit that fired, if one did: the attempt then fails with its timeout. */
+  fired: { code: TimerCode; ms: number } | undefined;
+  /** The exchange in flight, while one runs: aborted with the attempt (instead of a listener on its signal). */
+  exchange: { abort(reason: unknown): void } | undefined;
+  private armedCode: TimerCode = 'first_byte_timeout';
+  /** When the armed limit is due (Date.now ms); Infinity when nothing is armed. */
+  private armedAt = Number.POSITIVE_INFINITY;
+  private armedMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running = false;
+  private ended: ((reason: unknown) => void) | undefined;
+  private readonly onCallerAbort = (): void => this.end(this.caller!.reason);
+
+  /**
+   * @param caller the caller's signal: its abort ends the attempt with its reason
+   * @param deadline Date.now() ms at which the attempt's time is up
+   * @param overdue the error the attempt fails with at `deadline`
+   */
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    readonly deadline: number,
+    private readonly overdue: () => unknown,
+  ) {
+    scopes.set(this.signal, this);
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+
+  /**
+   * Runs the attempt: settles as `call` does, or rejects at once with the caller's reason or the
+   * `overdue` error (an adapter that ignores its signal cannot hold the caller past the limit).
+   */
+  run<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.signal.aborted) {
+        this.close();
+        reject(this.signal.reason);
+        return;
+      }
+      this.ended = reject;
+      let pending: Promise<T>;
+      try {
+        pending = call(this.signal);
+      } catch (err) {
+        this.close();
+        reject(err);
+        return;
+      }
+      // Set after the attempt's synchronous start, so that a limit it armed is the timer's first deadline.
+      this.running = true;
+      this.schedule();
+      pending.then(
+        (value) => {
+          this.close();
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.close();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Arms the exchange's limit: `code` fires after `ms` unless disarmed (`dispose`) first; `limitMs` is named in the error. */
+  arm(code: TimerCode, ms: number, limitMs = ms): void {
+    this.armedCode = code;
+    this.armedAt = Date.now() + Math.max(1, ms);
+    this.armedMs = limitMs;
+    if (this.running) this.schedule();
+  }
+
+  /** The exchange ended: its limit no longer applies, nothing is left to cancel. */
+  dispose(): void {
+    this.armedAt = Number.POSITIVE_INFINITY;
+    this.exchange = undefined;
+  }
+
+  /** The timeout of the exchange limit that fired, else the attempt's own reason when it ended, else the wire error. */
+  translate(provider: string, err: unknown): unknown {
+    const fired = this.fired;
+    if (fired && fired.code !== 'grace') return timeoutError(provider, fired.code, fired.ms);
+    if (this.signal.aborted) return this.signal.reason;
+    return thrownError(provider, err);
+  }
+
+  private schedule(): void {
+    const at = Math.min(this.deadline, this.armedAt);
+    // A timer due no later than `at` stays: when it fires early it finds the deadline and waits on.
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(1, at - Date.now()));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.signal.aborted || !this.running) return;
+    const now = Date.now();
+    if (this.armedAt <= now) {
+      this.fired = { code: this.armedCode, ms: this.armedMs };
+      this.armedAt = Number.POSITIVE_INFINITY;
+      this.abort(new Error(this.fired.code));
+    } else if (this.deadline <= now) this.end(this.overdue());
+    else this.schedule();
+  };
+
+  private end(reason: unknown): void {
+    if (this.signal.aborted) return;
+    const ended = this.ended;
+    this.close();
+    this.abort(reason);
+    ended?.(reason);
+  }
+
+  private abort(reason: unknown): void {
+    this.controller.abort(reason);
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    exchange?.abort(reason);
+  }
+
+  /** The attempt is over: its timer and the caller's listener go. */
+  private close(): void {
+    this.running = false;
+    this.ended = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+}
