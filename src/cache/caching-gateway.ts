@@ -61,6 +61,11 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
     report('miss', req.model);
     return { ...result, cache: 'miss' };
   };
+  const cached = async (decision: CacheDecision, req: GatewayRequest): Promise<GatewayResult> => {
+    const hit = await lookup(decision, req);
+    if (hit) return hitOf(req, hit);
+    return finish(decision, req, await inner.call(req));
+  };
   const hitOf = (req: GatewayRequest, hit: CachedAnswer): GatewayResult => {
     report('hit', req.model, hit);
     // No gateway span is made for a hit (no model is called): the caller's span says where the answer came from.
@@ -83,13 +88,15 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
   };
 
   return {
-    call: async (req) => {
-      const decision = decideCache(config, req);
-      // No cache applies (the common case): the gateway's answer, marked, without a lookup in between.
-      if (!decision.use) return bypassed(req, await inner.call(req));
-      const hit = await lookup(decision, req);
-      if (hit) return hitOf(req, hit);
-      return finish(decision, req, await inner.call(req));
+    call: (req) => {
+      try {
+        const decision = decideCache(config, req);
+        // No cache applies (the common case): the gateway's answer, marked, without a lookup in between.
+        if (!decision.use) return inner.call(req).then((result) => bypassed(req, result));
+        return cached(decision, req);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
     stream: (req): GatewayStream => {
       const decision = decideCache(config, req);

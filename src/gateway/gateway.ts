@@ -6,8 +6,8 @@ import { closeAdapters } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createBreakers } from './breaker.js';
 import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from './limiter.js';
-import { settle } from './result.js';
-import { runChain, type GatewayEnv } from './run-chain.js';
+import { settle, type Answer } from './result.js';
+import { runChain, type ChainHooks, type GatewayEnv } from './run-chain.js';
 import { hedgesWhenStreamed } from './hedge.js';
 import { createOutboundScrubber } from './outbound-scrub.js';
 import { startStream } from './stream.js';
@@ -107,11 +107,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
       traceCall(
         req,
         env,
-        async () => {
-          // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
-          if (hedgesWhenStreamed(env.config, req)) return outbound.result(await startStream(env, req).result);
-          const success = await runChain(env, req, { attempt: (adapter, _model, preq) => adapter.generate(preq) });
-          return outbound.result(settle(env, req, success, success.value));
+        () => {
+          try {
+            // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
+            if (hedgesWhenStreamed(env.config, req)) return startStream(env, req).result.then(outbound.result);
+            return runChain(env, req, PLAIN).then((success) => outbound.result(settle(env, req, success, success.value)));
+          } catch (err) {
+            return Promise.reject(err);
+          }
         },
         (result) => result,
       ),
@@ -169,6 +172,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   latest = envOf({ config: opts.config, providerModes: opts.providerModes, adapters: opts.adapters });
   return view(latest);
 }
+
+/** How a non-streamed call makes its attempts: the adapter's whole answer. */
+const PLAIN: ChainHooks<Answer> = { attempt: (adapter, _model, preq) => adapter.generate(preq) };
 
 /** What a provider's limiter is built from, as text: a new one is built when it changed. */
 const limiterRules = (provider: string, config: Config): string =>

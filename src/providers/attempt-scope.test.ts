@@ -59,6 +59,38 @@ describe('AttemptScope (one signal and one timer per attempt)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a limit expected at the start and armed later moves no timer; an expected limit never armed fires nothing', async () => {
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const scope = new AttemptScope(undefined, Date.now() + 60_000, () => new Error('overdue'));
+    let armed = false;
+    void scope
+      .run(async () => {
+        scope.expect(Date.now() + 100);
+        await Promise.resolve();
+        // The headers came: the rest of the answer is due by the expected time.
+        scope.arm('first_byte_timeout', 100);
+        armed = true;
+        await new Promise(() => undefined);
+      })
+      .catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(armed).toBe(true);
+    // One timer for the attempt, set once (for the expected limit), not moved by the arm.
+    expect(set).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(scope.fired).toEqual({ code: 'first_byte_timeout', ms: 100 });
+    set.mockRestore();
+
+    const quiet = new AttemptScope(undefined, Date.now() + 1000, () => new Error('overdue'));
+    const pending = quiet.run(() => {
+      quiet.expect(Date.now() + 50);
+      return new Promise<string>((r) => setTimeout(() => r('late but fine'), 200));
+    });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await pending).toBe('late but fine');
+    expect(quiet.fired).toBeUndefined();
+  });
+
   it('a disarmed limit never fires; the attempt that succeeds keeps no timer or listener', async () => {
     const caller = new AbortController();
     const scope = new AttemptScope(caller.signal, Date.now() + 1000, () => new Error('overdue'));

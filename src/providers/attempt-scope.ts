@@ -27,6 +27,8 @@ export class AttemptScope implements ExchangeGuard {
   /** When the armed limit is due (Date.now ms); Infinity when nothing is armed. */
   private armedAt = Number.POSITIVE_INFINITY;
   private armedMs = 0;
+  /** When a limit may be armed at the latest (see `expect`): the timer is due no later. */
+  private expectedAt = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private running = false;
@@ -92,9 +94,20 @@ export class AttemptScope implements ExchangeGuard {
     if (this.running) this.schedule();
   }
 
+  /**
+   * Says that a limit due at `at` (Date.now ms) may be armed later (an exchange arms its answer's
+   * limit when the headers come): the one timer is set no later than that, so arming it then
+   * moves no timer.
+   */
+  expect(at: number): void {
+    this.expectedAt = at;
+    if (this.running) this.schedule();
+  }
+
   /** The exchange ended: its limit no longer applies, nothing is left to cancel. */
   dispose(): void {
     this.armedAt = Number.POSITIVE_INFINITY;
+    this.expectedAt = Number.POSITIVE_INFINITY;
     this.exchange = undefined;
   }
 
@@ -107,7 +120,7 @@ export class AttemptScope implements ExchangeGuard {
   }
 
   private schedule(): void {
-    const at = Math.min(this.deadline, this.armedAt);
+    const at = Math.min(this.deadline, this.armedAt, this.expectedAt);
     // A timer due no later than `at` stays: when it fires early it finds the deadline and waits on.
     if (this.timer !== undefined && this.timerAt <= at) return;
     clearTimeout(this.timer);
@@ -125,7 +138,10 @@ export class AttemptScope implements ExchangeGuard {
       this.armedAt = Number.POSITIVE_INFINITY;
       this.abort(new Error(this.fired.code));
     } else if (this.deadline <= now) this.end(this.overdue());
-    else this.schedule();
+    else {
+      if (this.expectedAt <= now) this.expectedAt = Number.POSITIVE_INFINITY;
+      this.schedule();
+    }
   };
 
   private end(reason: unknown): void {

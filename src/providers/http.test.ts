@@ -139,7 +139,11 @@ describe('JSON exchange limits', () => {
   });
 
   it("inside an attempt, arms its limit on the attempt's one timer and signal, and reports it as its own timeout", async () => {
-    const http = await silent();
+    // The headers come at once, the body never: the answer's limit (response_ms) ends it.
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{');
+    });
     const scope = new AttemptScope(new AbortController().signal, Date.now() + 5000, () => new Error('overdue'));
     const err = await scope
       .run((signal) => http.json({ path: '/j', body: {}, timeouts: { ...timeouts, response_ms: 80, total_ms: 5000 }, signal }))

@@ -182,7 +182,8 @@ export class HttpClient {
    * also when the headers came early and the body trickles (OpenRouter keeps a slow non-streamed
    * answer alive with whitespace); and within total_ms. Run inside a gateway attempt (its signal is
    * an AttemptScope's), the attempt's signal, timer and caller listener serve the exchange too:
-   * no controller, listener or timer of its own, and no limit armed when the attempt ends sooner.
+   * no controller, listener or timer of its own (the attempt's timer is set for response_ms, so the
+   * limit armed at the headers moves nothing), and no limit armed when the attempt ends sooner.
    */
   json(call: HttpCall): Promise<unknown> {
     if (call.signal.aborted) return Promise.reject(call.signal.reason);
@@ -192,7 +193,15 @@ export class HttpClient {
     const responseMs = Math.min(timeouts.response_ms ?? timeouts.first_byte_ms, timeouts.total_ms);
     const scope = scopeOf(call.signal);
     const guard: ExchangeGuard = scope ?? new AttemptGuard(call.signal, timeouts.total_ms);
-    if (!scope || scope.deadline > startedAt + responseMs) guard.arm(responseMs < timeouts.total_ms ? 'first_byte_timeout' : 'total_timeout', responseMs);
+    // Until the headers come, undici's headersTimeout (response_ms) applies; then the rest of the answer
+    // is due by the same time. An attempt that ends sooner needs no limit of the exchange's own.
+    const dueAt = startedAt + responseMs;
+    const limited = !scope || scope.deadline > dueAt;
+    if (scope && limited) scope.expect(dueAt);
+    const onHeaders = (headers: HeaderBag): void => {
+      if (limited) guard.arm('first_byte_timeout', dueAt - Date.now(), responseMs);
+      call.onResponseStart?.(headers);
+    };
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = (): void => handler.abort(guard.signal.reason);
       const settled = (err: unknown, answer?: WholeAnswer): void => {
@@ -212,7 +221,7 @@ export class HttpClient {
         }
         resolve(value);
       };
-      const handler = new WholeAnswerHandler(settled, call.onResponseStart, ERROR_BODY_LIMIT);
+      const handler = new WholeAnswerHandler(settled, onHeaders, ERROR_BODY_LIMIT);
       let body: string | undefined;
       try {
         body = call.body === undefined ? undefined : JSON.stringify(call.body);
