@@ -8,7 +8,7 @@ import { startChild, type BenchChild } from './child.js';
 import { benchGateway, directBody, gatewayRows, type GatewayFigures } from './gateway-bench.js';
 import { asBenchChild } from './peer-process.js';
 import { installPortkey, PORTKEY_VERSION, portkeyHeaders, startPortkey } from './portkey.js';
-import { readyProbe, startServerProcess, startupRows, timeStarts, type StartupFigures } from './startup.js';
+import { readyProbe, startServerProcess, startupRows, timeServerStarts, timeStarts, type Starts, type StartupFigures } from './startup.js';
 import { beforeAfterTable, summaryTable } from './summary.js';
 import { benchRateLimit, rateLimitRows, type RateLimitFigures } from './rate-limit-bench.js';
 import { formatTable, type Row } from './report.js';
@@ -72,6 +72,25 @@ async function start(script: string, options: unknown, profiled = false, root?: 
     // The server runs with production's node flags (package.json's start script); the other children with none.
     nodeFlags: [...(script === 'server-child.ts' ? serverNodeFlags(root) : []), ...(profiled && profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
   });
+  children.push(child);
+  return child;
+}
+
+/**
+ * The production bundle (`node <start flags> dist/src/main.js`, NODE_ENV=production) on the load
+ * sections' config, as a bench child: CPU and RSS come from /proc, as for the Portkey gateway.
+ */
+async function startBundled(fakeUrl: string, root?: string, profiled = false): Promise<BenchChild> {
+  const { peer, cleanup } = await startServerProcess(fakeUrl, root, {
+    store: 'memory',
+    ...(profiled && profile ? { extraNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
+  const child = asBenchChild(peer);
+  const stopChild = child.stop;
+  child.stop = async (graceMs?: number) => {
+    await stopChild(graceMs);
+    cleanup();
+  };
   children.push(child);
   return child;
 }
@@ -143,10 +162,13 @@ async function main(): Promise<void> {
   if (wants('10')) {
     await fake.send('setLatency', 0);
     log(`10. start-up: ${settings.starts} cold start(s) each, spawn to the first 200 chat completion`);
-    const server = await timeStarts(() => startServerProcess(fake.info.url), settings.starts);
-    log(`  server: ${server.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${server.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
-    const before = baseline ? await timeStarts(() => startServerProcess(fake.info.url, BASELINE_DIR), settings.starts) : undefined;
-    if (before) log(`  baseline: ${before.startMs.map((v) => v.toFixed(0)).join(', ')} ms; RSS ${before.readyRssMiB.map((v) => v.toFixed(0)).join(', ')} MiB`);
+    const starts = (label: string, t: { first: Starts; cached: Starts }) => {
+      const list = (v: number[]) => v.map((x) => x.toFixed(0)).join(', ');
+      log(`  ${label}: first starts ${list(t.first.startMs)} ms, RSS ${list(t.first.readyRssMiB)} MiB; later starts ${list(t.cached.startMs)} ms, RSS ${list(t.cached.readyRssMiB)} MiB`);
+      return t;
+    };
+    const server = starts('server', await timeServerStarts(fake.info.url, settings.starts));
+    const before = baseline ? starts('baseline', await timeServerStarts(fake.info.url, settings.starts, BASELINE_DIR)) : undefined;
     const portkey: StartupFigures['portkey'] = measurePortkey
       ? await withPortkey(portkeyEntry, async (entry) => {
           const starts = await timeStarts(async () => ({ peer: await startPortkey(entry, portkeyProbe) }), settings.starts);
@@ -154,15 +176,16 @@ async function main(): Promise<void> {
           return starts;
         })
       : null;
-    raw.startup = { server, portkey, ...(before ? { baseline: before } : {}) };
+    raw.startup = { server: server.first, serverCached: server.cached, portkey, ...(before ? { baseline: before.first, baselineCached: before.cached } : {}) };
     rows.push(...startupRows(raw.startup));
     await fake.send('setLatency', 20);
   }
 
   if (wants('1', '2', '6')) {
-    const server = await start('server-child.ts', serverOptions(), true);
+    // The load sections measure what users run: the production bundle, started as section 10 starts it (the memory store).
+    const server = await startBundled(fake.info.url, undefined, true);
     const bare = await start('bare-proxy.ts', { upstream: fake.info.url });
-    const before = baseline ? await start('server-child.ts', serverOptions(), false, BASELINE_DIR) : undefined;
+    const before = baseline ? await startBundled(fake.info.url, BASELINE_DIR) : undefined;
     // Registered with the other children, so a failed bench stops it too (its stderr pipe would keep the bench alive).
     const portkey = await withPortkey(portkeyEntry, async (entry) => {
       const child = asBenchChild(await startPortkey(entry, portkeyProbe));
