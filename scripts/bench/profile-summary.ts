@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Reads a V8 .cpuprofile (from `npm run bench -- --profile`) and prints where the
@@ -12,6 +14,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
 }
 interface ProfileNode {
   id: number;
@@ -38,6 +41,34 @@ if (statSync(target).isDirectory()) {
   target = files[0];
 }
 const profile = JSON.parse(readFileSync(target, 'utf8')) as Profile;
+
+/**
+ * The production bundle (dist/src/server.cjs, which the load sections run) is one file: its frames are
+ * mapped back to the source files through the bundle's linked source map (Node's own SourceMap reader).
+ */
+const sourceMaps = new Map<string, { map: SourceMap; dir: string } | null>();
+function sourceMapOf(url: string): { map: SourceMap; dir: string } | null {
+  let found = sourceMaps.get(url);
+  if (found === undefined) {
+    found = null;
+    if (url.startsWith('file://')) {
+      const file = fileURLToPath(url);
+      if (existsSync(`${file}.map`)) found = { map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))), dir: dirname(file) };
+    }
+    sourceMaps.set(url, found);
+  }
+  return found;
+}
+for (const node of profile.nodes) {
+  const f = node.callFrame;
+  const sm = f.url ? sourceMapOf(f.url) : null;
+  if (!sm) continue;
+  const entry = sm.map.findEntry(f.lineNumber, f.columnNumber) as { originalSource?: string; originalLine?: number };
+  if (!entry.originalSource) continue;
+  const source = entry.originalSource;
+  f.url = source.startsWith('file://') ? source : pathToFileURL(resolve(sm.dir, source)).href;
+  f.lineNumber = entry.originalLine ?? 0;
+}
 
 const cwd = process.cwd();
 const where = (f: CallFrame): string => {
