@@ -43,34 +43,40 @@ export interface AttemptPlan {
  * admission are taken synchronously; the call runs in one AttemptScope (one
  * AbortSignal and one timer per attempt, shared with its HTTP exchange).
  */
-export async function runAttempt<T>(
-  plan: AttemptPlan,
-  call: (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>,
-): Promise<T> {
+export function runAttempt<T>(plan: AttemptPlan, call: AttemptCall<T>): Promise<T> {
   const { model, breakers, limiter } = plan;
-  if (!breakers.admits(model.key)) throw new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`);
-
-  let slot: LimiterSlot | undefined;
-  if (limiter) {
-    const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
-    try {
-      // A free slot is taken synchronously: no promise, timer or listener for the common case.
-      slot = limiter.tryAcquire(plan.weight, opts) ?? (await limiter.acquire(plan.weight, opts));
-    } catch (err) {
+  if (!breakers.admits(model.key)) return Promise.reject(new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`));
+  if (!limiter) return admitted(plan, call, undefined);
+  const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
+  // A free slot is taken synchronously: no promise, timer or listener for the common case.
+  const now = limiter.tryAcquire(plan.weight, opts);
+  if (now) return admitted(plan, call, now);
+  return limiter.acquire(plan.weight, opts).then(
+    (slot) => {
+      if (slot.waitedMs > 0) plan.onLimiterWait?.(slot.waitedMs);
+      return admitted(plan, call, slot);
+    },
+    (err: unknown) => {
       if (err instanceof LimiterWaitError) {
         plan.onLimiterWait?.(err.waitMs);
         throw new SkippedAttempt(err.reason === 'model_reset' ? 'rate_limit_reset' : 'limiter_wait', err.message, err.waitMs);
       }
       throw err;
-    }
-    if (slot.waitedMs > 0) plan.onLimiterWait?.(slot.waitedMs);
-  }
+    },
+  );
+}
 
+/** What an attempt runs once admitted: the provider call, given the attempt's signal, limits and response-start hook. */
+type AttemptCall<T> = (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>;
+
+/** The attempt past its limiter slot: the breaker's admission, then the call in its AttemptScope. */
+function admitted<T>(plan: AttemptPlan, call: AttemptCall<T>, slot: LimiterSlot | undefined): Promise<T> {
+  const { model, breakers, limiter } = plan;
   // The breaker may have opened while the call waited for its slot.
-  const admitted = breakers.enter(model.key);
-  if (!admitted) {
+  const breaker = breakers.enter(model.key);
+  if (!breaker) {
     slot?.refund();
-    throw new SkippedAttempt('circuit_open', new CircuitOpenError(model.key).message);
+    return Promise.reject(new SkippedAttempt('circuit_open', new CircuitOpenError(model.key).message));
   }
   const onResponseStart = (headers?: HeaderBag) => {
     slot?.restamp();
@@ -78,21 +84,30 @@ export async function runAttempt<T>(
     const spent = headers && limiter ? windowHint(headers) : undefined;
     if (spent !== undefined && spent > 0) limiter!.learnReset(model.model, spent);
   };
+  let timeouts: AttemptTimeouts;
   try {
-    const timeouts = plan.timeouts();
-    const value = await new AttemptScope(plan.signal, Date.now() + timeouts.total_ms, () => overdue(model, timeouts)).run((signal) =>
-      call(signal, timeouts, onResponseStart),
-    );
-    admitted.succeeded();
-    return value;
+    timeouts = plan.timeouts();
   } catch (err) {
-    admitted.failed(err);
-    // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
-    if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) limiter?.learnReset(model.model, err.retryAfterMs);
-    throw err;
-  } finally {
+    breaker.failed(err);
     slot?.release();
+    return Promise.reject(err);
   }
+  return new AttemptScope(plan.signal, Date.now() + timeouts.total_ms, () => overdue(model, timeouts))
+    .run((signal) => call(signal, timeouts, onResponseStart))
+    .then(
+      (value) => {
+        breaker.succeeded();
+        slot?.release();
+        return value;
+      },
+      (err: unknown) => {
+        breaker.failed(err);
+        // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
+        if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) limiter?.learnReset(model.model, err.retryAfterMs);
+        slot?.release();
+        throw err;
+      },
+    );
 }
 
 /** The error of an attempt whose time ran out: its own total_ms, or what was left of the call's budget. */

@@ -64,12 +64,28 @@ function resolveUncached(config: Config, address: string): ResolvedModel | undef
   };
 }
 
+/** Chains of calls that name no fallbacks of their own, per config: the same for every call to a model. */
+const chains = new WeakMap<Config, Map<string, readonly ResolvedModel[]>>();
+
 /**
  * The models a call tries, in order: the requested model then its configured
  * fallbacks expanded depth-first and de-duplicated, or the request's own
  * `fallbacks` used as given. Unknown names are the caller's mistake (400).
+ * A model's configured chain is worked out once per config version (frozen, shared).
  */
-export function resolveChain(config: Config, model: string, fallbacks?: string[]): ResolvedModel[] {
+export function resolveChain(config: Config, model: string, fallbacks?: string[]): readonly ResolvedModel[] {
+  if (fallbacks) return resolveUncachedChain(config, model, fallbacks);
+  let known = chains.get(config);
+  if (!known) chains.set(config, (known = new Map()));
+  let chain = known.get(model);
+  if (chain) return chain;
+  chain = Object.freeze(resolveUncachedChain(config, model, undefined));
+  // Bounded like resolveModel's cache (`bounds.ad_hoc_models`): ad-hoc addresses come from callers.
+  if (known.size < config.bounds.ad_hoc_models) known.set(model, chain);
+  return chain;
+}
+
+function resolveUncachedChain(config: Config, model: string, fallbacks: string[] | undefined): ResolvedModel[] {
   const problems: ErrorDetail[] = [];
   const first = resolveModel(config, model);
   if (!first) problems.push({ path: 'model', message: `unknown model '${model}'` });
@@ -88,15 +104,22 @@ export function resolveChain(config: Config, model: string, fallbacks?: string[]
   return chain.filter((m) => (seen.has(m.key) ? false : (seen.add(m.key), true)));
 }
 
+const NEEDS: Record<'image' | 'video' | 'text' | 'vision', readonly Capability[]> = {
+  image: Object.freeze<Capability[]>(['image_generation']),
+  video: Object.freeze<Capability[]>(['video_generation']),
+  text: Object.freeze<Capability[]>(['text']),
+  vision: Object.freeze<Capability[]>(['text', 'vision']),
+};
+
 /** The capabilities a model needs to answer a request of this kind with these messages. */
-export function requiredCapabilities(kind: OutputKind, messages: ChatMessage[]): Capability[] {
-  if (kind === 'image') return ['image_generation'];
-  if (kind === 'video') return ['video_generation'];
+export function requiredCapabilities(kind: OutputKind, messages: ChatMessage[]): readonly Capability[] {
+  if (kind === 'image') return NEEDS.image;
+  if (kind === 'video') return NEEDS.video;
   const hasImages = messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url'));
-  return hasImages ? ['text', 'vision'] : ['text'];
+  return hasImages ? NEEDS.vision : NEEDS.text;
 }
 
 /** The first capability of `needed` the model lacks, if any. */
-export function missingCapability(model: ResolvedModel, needed: Capability[]): Capability | undefined {
+export function missingCapability(model: ResolvedModel, needed: readonly Capability[]): Capability | undefined {
   return needed.find((c) => !model.capabilities.includes(c));
 }

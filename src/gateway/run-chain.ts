@@ -83,7 +83,8 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
   const needs = requiredCapabilities(kind, req.messages);
   const deadline = req.deadline ?? clock.now() + config.limits.default_timeout_s * 1000;
   const attempts: Attempt[] = [];
-  const fullProviders = new Set<string>();
+  /** Providers whose limiter had no slot within the wait (made on the first). */
+  let fullProviders: Set<string> | undefined;
   let contextFloor = 0;
   let previous: { model: string; reason: string } | undefined;
   let position = 0;
@@ -120,7 +121,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
         skip(model, 'context_length_exceeded', `context window ${model.context_window} is not larger than ${contextFloor}`);
         continue;
       }
-      if (fullProviders.has(model.provider)) {
+      if (fullProviders?.has(model.provider)) {
         skip(model, 'limiter_wait', `provider '${model.provider}' has no free slot`);
         continue;
       }
@@ -193,7 +194,7 @@ export async function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: C
         return { ok: true, success: { value, model, fallbackUsed: model.key !== chain[0]!.key, attempts, latencyMs } };
       } catch (err) {
         if (err instanceof SkippedAttempt) {
-          if (err.code === 'limiter_wait') fullProviders.add(model.provider);
+          if (err.code === 'limiter_wait') (fullProviders ??= new Set()).add(model.provider);
           skip(model, err.code, err.message);
           return { ok: false };
         }
