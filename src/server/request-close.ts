@@ -13,7 +13,9 @@ const kClose = Symbol('on response close');
 type Closing = ServerResponse & { [kClose]?: Array<(res: ServerResponse) => void> };
 
 function runClose(this: Closing): void {
-  const fns = this[kClose]!;
+  const fns = this[kClose];
+  // A response emits 'close' once; anything that emits it again finds the list gone.
+  if (!fns) return;
   this[kClose] = undefined;
   for (const fn of fns) fn(this);
 }
