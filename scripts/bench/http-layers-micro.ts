@@ -13,7 +13,10 @@ import { median } from './numbers.js';
  * interleaved rounds: the whole POST /v1/chat/completions and POST /chat, a route returning a
  * constant through the same app (every global hook, the body parser), a bare Fastify route (what
  * any Fastify server pays here), and the body validation, response serialisation and body parser
- * alone in a loop. See BENCHMARKS.md ("Issue 18, third pass (Fastify layer)").
+ * alone in a loop. HTTP_LAYERS_BASE=<tree> serves a second tree's src from the same process (an A/B in
+ * the same rounds); HTTP_LAYERS_REAL=1 uses the real gateway against the fake provider, both in the child
+ * (so its CPU includes the fake's); HTTP_LAYERS_ONLY=<text> keeps the targets whose name contains it;
+ * HTTP_LAYERS_PROFILE=<dir> runs the child with --cpu-prof. See BENCHMARKS.md ("Issue 18, third pass (Fastify layer)").
  */
 
 const PROMPT = [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }];
@@ -31,8 +34,10 @@ if (process.env.HTTP_LAYERS_CHILD) {
 
 async function serve(): Promise<void> {
   const trees = (process.env.HTTP_LAYERS_TREES ?? THIS_TREE).split(',');
+  // HTTP_LAYERS_REAL=1: the real gateway against the fake provider (in this process, 0 ms) instead of the double.
+  const fake = process.env.HTTP_LAYERS_REAL ? await (await import('../fake-provider/server.js')).startFakeProvider({ port: 0, host: '127.0.0.1', latencyMs: 0 }) : undefined;
   const servers = [];
-  for (const tree of trees) servers.push(await serveTree(tree));
+  for (const tree of trees) servers.push(await serveTree(tree, fake?.url));
   const micro = servers[0]!.micro;
   process.on('message', (m: { cmd: string; name?: string }) => {
     if (m.cmd === 'cpu') {
@@ -49,7 +54,7 @@ async function serve(): Promise<void> {
   process.send!(servers.map((s) => s.urls));
 }
 
-async function serveTree(tree: string) {
+async function serveTree(tree: string, fakeUrl?: string) {
   const from = <T>(path: string): Promise<T> => import(`${tree}/${path}`) as Promise<T>;
   const [{ buildApp }, { loadCatalog }, { parseConfig }, { BENCH_ENV, benchConfig }, schema, { completionBody }, { serializerCompiler }, { abortOnDisconnect }] = await Promise.all([
     from<typeof import('../../src/app.js')>('src/app.ts'),
@@ -85,9 +90,9 @@ async function serveTree(tree: string) {
     health: async () => ({ models: {}, providers: {} }),
     close: async () => undefined,
   } as Gateway;
-  const loaded = parseConfig(benchConfig({ fakeUrl: 'http://127.0.0.1:9' }), BENCH_ENV, 'bench config');
+  const loaded = parseConfig(benchConfig({ fakeUrl: fakeUrl ?? 'http://127.0.0.1:9' }), BENCH_ENV, 'bench config');
   const catalog = loadCatalog(process.cwd(), loaded.config);
-  const app = await buildApp({ loaded, catalog, logger: false, apiKeys: [], gateway: double });
+  const app = await buildApp({ loaded, catalog, logger: false, apiKeys: [], ...(fakeUrl ? {} : { gateway: double }) });
   const meta = { id: 'chatcmpl-0123456789abcdef0123456789abcdef', created: 1_700_000_000 };
   app.post('/bench/constant', async () => ({ ok: true }));
   // One layer each, on top of the constant route: what the /v1 route adds, piece by piece.
@@ -147,9 +152,10 @@ async function drive(): Promise<void> {
   };
   const sides = allUrls.map((urls, i) => ({ label: i === 0 ? '' : 'base: ', urls, ask }));
   const { names } = await sides[0]!.ask({ cmd: 'names' });
+  const through = process.env.HTTP_LAYERS_REAL ? 'gateway and fake provider in process' : 'gateway double';
   const targets: Array<[string, string, unknown]> = [
-    ['POST /v1/chat/completions (gateway double)', '/v1/chat/completions', V1_BODY],
-    ['POST /chat (gateway double)', '/chat', CHAT_BODY],
+    [`POST /v1/chat/completions (${through})`, '/v1/chat/completions', V1_BODY],
+    [`POST /chat (${through})`, '/chat', CHAT_BODY],
     ['POST constant route, same app (hooks + body parser)', '/bench/constant', V1_BODY],
     ['POST constant route, bare Fastify', 'bare:/bench/constant', V1_BODY],
     ['POST constant + zod body validation', '/bench/validated', V1_BODY],
