@@ -33,6 +33,17 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
+/** One chat completion through the started bundle, checked to be a 200. */
+async function chatOnce(url: string): Promise<Response> {
+  const chat = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'hello' }] }),
+  });
+  expect(chat.status).toBe(200);
+  return chat;
+}
+
 describe('the production bundle', () => {
   it('serves the API, the docs and the SQLite store, starts tracing on demand, and drains on SIGTERM', async () => {
     const { inputs } = await bundleServer('.', join(out, 'dist/src'));
@@ -58,12 +69,7 @@ describe('the production bundle', () => {
       { args: [join(out, 'dist/src/main.js')] },
     );
     try {
-      const chat = await fetch(`${server.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'hello' }] }),
-      });
-      expect(chat.status).toBe(200);
+      const chat = await chatOnce(server.url);
       expect(((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toEqual(expect.any(String));
       const traceId = chat.headers.get('x-trace-id')!;
       expect(traceId).toMatch(/^[\da-f]{32}$/);
@@ -100,12 +106,7 @@ describe('the production bundle', () => {
     const start = async (): Promise<void> => {
       const server = await startServerProcess(file, { STORE_DRIVER: '', NODE_COMPILE_CACHE: cacheDir, NODE_DISABLE_COMPILE_CACHE: '' }, { args: [join(out, 'dist/src/main.js')] });
       try {
-        const chat = await fetch(`${server.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'hello' }] }),
-        });
-        expect(chat.status).toBe(200);
+        await chatOnce(server.url);
         server.child.kill('SIGTERM');
         expect(await server.exited).toBe(0);
       } finally {
