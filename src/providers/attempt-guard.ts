@@ -2,9 +2,9 @@ import { scopeOf } from './attempt-scope.js';
 import { thrownError, timeoutError } from './wire-errors.js';
 
 /**
- * Signals that abort by themselves when an attempt's time is up, with the time (Date.now() ms) by
- * which they do: the gateway's attempt signal (gateway/attempt.ts `guarded`) carries the attempt's
- * total limit. An HTTP exchange of the attempt whose own total limit ends no sooner needs no
+ * Signals marked (`markSelfLimited`) as aborting by themselves when an attempt's time is up, with the
+ * time (Date.now() ms) by which they do; an attempt scope's signal (attempt-scope.ts) carries its own
+ * deadline instead. An HTTP exchange of the attempt whose own total limit ends no sooner needs no
  * controller and timer of its own for it (an AbortSignal costs ~5 µs to create on Node 20).
  */
 const selfLimited = new WeakMap<AbortSignal, number>();
@@ -26,21 +26,6 @@ export interface ExchangeGuard {
   arm(code: TimerCode, ms: number, limitMs?: number): void;
   translate(provider: string, err: unknown): unknown;
   dispose(): void;
-}
-
-/**
- * The guard of an exchange whose caller's signal ends it before any of its own limits would (see
- * `markSelfLimited`; the caller checks with `abortsBy`): the caller's signal itself, no timers (one
- * armed would fire after the caller's), and the caller's reason when it aborted — which is what an
- * AttemptGuard would report, since the caller's own timer fires first.
- */
-export function callerGuard(caller: AbortSignal): ExchangeGuard {
-  return {
-    signal: caller,
-    arm: () => undefined,
-    translate: (provider, err) => (caller.aborted ? caller.reason : thrownError(provider, err)),
-    dispose: () => undefined,
-  };
 }
 
 /** Our timers: the three limits of an attempt, and the quiet end after a finish reason. */
