@@ -230,7 +230,6 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
   };
 }
 
-/** How messages name whose limit it is: a managed key, or a JWT caller (id `jwt:<caller>`) and its budget tier. */
 /**
  * What an allowance check reads of a key: a managed key, a JWT caller's budget tier (id `jwt:<caller>`),
  * or a token's models claim (id `token`, see tokenAllowance).
