@@ -1,7 +1,7 @@
 import { cpu, isRun, type GatewayFigures, type Measured, type PeerRun } from './gateway-bench.js';
 import { median } from './numbers.js';
 import { mib, ms, num, pct } from './report.js';
-import type { StartupFigures } from './startup.js';
+import { startsMedians, type StartupFigures } from './startup.js';
 import type { WorkflowFigures } from './workflow-bench.js';
 
 /**
@@ -72,10 +72,8 @@ export function summaryTable(raw: Raw): string {
       'start to first 200 chat / RSS at ready / CPU used (first start; later starts)',
       '—',
       '—',
-      `${ms(median(st.server.startMs), 0)} / ${mib(median(st.server.readyRssMiB))} / ${ms(median(st.server.readyCpuMs), 0)}${
-        st.serverCached ? `; ${ms(median(st.serverCached.startMs), 0)} / ${mib(median(st.serverCached.readyRssMiB))} / ${ms(median(st.serverCached.readyCpuMs), 0)}` : ''
-      }`,
-      !p || 'skipped' in p ? 'skipped' : `${ms(median(p.startMs), 0)} / ${mib(median(p.readyRssMiB))} / ${ms(median(p.readyCpuMs), 0)}`,
+      `${startsMedians(st.server, ' / ')}${st.serverCached ? `; ${startsMedians(st.serverCached, ' / ')}` : ''}`,
+      !p || 'skipped' in p ? 'skipped' : startsMedians(p, ' / '),
     ]);
   }
   const w = raw.workflows?.scale;
