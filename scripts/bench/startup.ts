@@ -60,7 +60,9 @@ export interface ServerProcessOptions {
 
 /**
  * Starts the product's server once (the production bundle's main.js, with production's node
- * flags, NODE_ENV=production) and times it to its first 200.
+ * flags, NODE_ENV=production) and returns once it answered its first 200 (the peer carries that
+ * start's time, RSS and CPU; timeStarts collects them). `cleanup` removes its temporary folder.
+ * Section 10 times it; run.ts's load sections start the server through it too (`store: 'memory'`).
  */
 export async function startServerProcess(fakeUrl: string, root = BUILD_DIR, opts: ServerProcessOptions = {}): Promise<{ peer: StartedPeer; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'mo-bench-start-'));
