@@ -44,8 +44,8 @@ export class RunRecorder {
     this.pending = this.pending.then(this.batch ? this.saveInBatch : this.saveAtTurnEnd);
   }
 
-  /** The record and the outbox messages waiting for it, as the save that begins now writes them. */
-  private take(): readonly OutboxMessage[] | undefined {
+  /** Marks the queued save as begun and hands it the outbox messages waiting for the record. */
+  private takeOutbox(): readonly OutboxMessage[] | undefined {
     this.queued = false;
     const outbox = this.outbox;
     this.outbox = undefined;
@@ -57,10 +57,10 @@ export class RunRecorder {
   };
 
   private readonly saveAtTurnEnd = (): Promise<void> =>
-    turnEnd().then(() => this.store.save(this.record, this.take()).catch(this.failed));
+    turnEnd().then(() => this.store.save(this.record, this.takeOutbox()).catch(this.failed));
 
   private readonly saveInBatch = (): Promise<void> =>
-    this.batch!.add(() => ({ kind: 'save', run: this.record, outbox: this.take() })).then((result) => {
+    this.batch!.add(() => ({ kind: 'save', run: this.record, outbox: this.takeOutbox() })).then((result) => {
       if (!result.ok) this.failed(result.error);
     });
 
