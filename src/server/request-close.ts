@@ -5,8 +5,8 @@ import type { FastifyReply } from 'fastify';
  * What runs when a request's response closes — sent, streamed to its end (hijacked), or cut short
  * by a client that went away: node emits 'close' on the raw response in every case. One listener per
  * request calls, in order, what the in-flight count (shutdown.ts), the request-end telemetry
- * (telemetry/request-end.ts) and the disconnect abort (operation.ts) registered; each of them added
- * its own `once` listener before (a wrapper and its state per listener per request).
+ * (telemetry/request-end.ts) and the disconnect abort (operation.ts) registered, instead of a
+ * `once` listener (a wrapper and its state) each.
  */
 const kClose = Symbol('on response close');
 
