@@ -115,11 +115,11 @@ export async function streamCompletion(
   // mostly deltas, and the part that never changes is serialised once.
   const head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${JSON.stringify(meta.created)},"model":`;
   let modelJson = { of: model, json: JSON.stringify(model) };
+  const runId = meta.runId ? `,"x_run_id":${JSON.stringify(meta.runId)}` : '';
   /** One chunk event; `delta` and `extra` (`,"key":value` pairs) are already JSON. */
   const chunk = (delta: string, finish: string | null, logprobs: unknown = null, extra = '') => {
     if (!out.open) return;
     if (modelJson.of !== model) modelJson = { of: model, json: JSON.stringify(model) };
-    const runId = meta.runId ? `,"x_run_id":${JSON.stringify(meta.runId)}` : '';
     const tail = `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId}${extra}}\n\n`;
     out.write(`${head}${modelJson.json},"choices":[{"index":0,"delta":${delta},${tail}`);
   };
