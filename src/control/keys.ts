@@ -95,6 +95,8 @@ export interface ClientKeysOptions {
 export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
   const { store, clock, bus, log } = opts;
   let countCache: { at: number; n: number } | undefined;
+  /** Whether a managed key exists, as counted within the last second; undefined when that count is older or missing. */
+  const requiredNow = (): boolean | undefined => (countCache && clock.now() - countCache.at <= 1000 ? countCache.n > 0 : undefined);
 
   bus.on('attempt', (e) => {
     // The call carries the key that made its request (CallContext.key_id), whichever replica makes it, however late.
@@ -220,13 +222,12 @@ export function createClientKeys(opts: ClientKeysOptions): ClientKeys {
       });
     },
     async required() {
-      const now = clock.now();
-      if (!countCache || now - countCache.at > 1000) countCache = { at: now, n: await store.count() };
+      const cached = requiredNow();
+      if (cached !== undefined) return cached;
+      countCache = { at: clock.now(), n: await store.count() };
       return countCache.n > 0;
     },
-    requiredNow() {
-      return countCache && clock.now() - countCache.at <= 1000 ? countCache.n > 0 : undefined;
-    },
+    requiredNow,
   };
 }
 
