@@ -23,7 +23,7 @@ const PROMPT = [{ role: 'user', content: 'Say hello to the benchmark in one shor
 const V1_BODY = { model: 'medium_ai', messages: PROMPT, stream: false };
 const CHAT_BODY = { message: PROMPT[0]!.content, model: 'medium_ai' };
 
-/** This tree's src, or another tree's (the base of an A/B) loaded into the same process. */
+/** This tree's root: the child serves its src, and HTTP_LAYERS_BASE's beside it for an A/B. */
 const THIS_TREE = fileURLToPath(new URL('../../', import.meta.url));
 
 if (process.env.HTTP_LAYERS_CHILD) {
@@ -150,8 +150,9 @@ async function drive(): Promise<void> {
     child.send(msg);
     return answer;
   };
-  const sides = allUrls.map((urls, i) => ({ label: i === 0 ? '' : 'base: ', urls, ask }));
-  const { names } = await sides[0]!.ask({ cmd: 'names' });
+  // Every side is served by the one child: `ask` reaches them all.
+  const sides = allUrls.map((urls, i) => ({ label: i === 0 ? '' : 'base: ', urls }));
+  const { names } = await ask({ cmd: 'names' });
   const through = process.env.HTTP_LAYERS_REAL ? 'gateway and fake provider in process' : 'gateway double';
   const targets: Array<[string, string, unknown]> = [
     [`POST /v1/chat/completions (${through})`, '/v1/chat/completions', V1_BODY],
@@ -171,15 +172,15 @@ async function drive(): Promise<void> {
     for (const [name, path, body] of targets) {
       for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
         const url = path.startsWith('bare:') ? `${side.urls.bare}${path.slice(5)}` : `${side.urls.app}${path}`;
-        const before = (await side.ask({ cmd: 'cpu' })).cpuMs;
+        const before = (await ask({ cmd: 'cpu' })).cpuMs;
         const run = await runLoad({ url, body, connections, durationS: r === 0 ? 1 : seconds });
-        const after = (await side.ask({ cmd: 'cpu' })).cpuMs;
+        const after = (await ask({ cmd: 'cpu' })).cpuMs;
         if (run.failed > 0) console.error(`${side.label}${name}: ${run.failed} failed`);
         if (r > 0) add(`${side.label}${name}`, ((after - before) / Math.max(1, run.ok)) * 1000);
       }
     }
     for (const name of only ? [] : (names as string[])) {
-      const { us } = await sides[0]!.ask({ cmd: 'micro', name });
+      const { us } = await ask({ cmd: 'micro', name });
       if (r > 0) add(`${name} (alone, in a loop)`, us);
     }
   }
