@@ -45,7 +45,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
   /** Work in progress, so shutdown can wait for it and then abort it. */
   const active = new Map<AbortController, Promise<unknown>>();
   /** Runs started here and not settled yet (see runWorkflow): shutdown waits for them too. */
-  const runs = new Set<Promise<unknown>>();
+  const submittedRuns = new Set<Promise<unknown>>();
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
 
@@ -90,10 +90,10 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
       )
       .then((submitted) => submitted.done);
     const settled: Promise<unknown> = result.then(
-      () => runs.delete(settled),
-      () => runs.delete(settled),
+      () => submittedRuns.delete(settled),
+      () => submittedRuns.delete(settled),
     );
-    runs.add(settled);
+    submittedRuns.add(settled);
     return result;
   };
 
@@ -125,7 +125,7 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
       shutdownPromise ??= (async () => {
         draining = true;
         const handedBack = deps.runs.shutdown(graceMs);
-        const inFlight = () => Promise.all([...active.values(), ...runs]);
+        const inFlight = () => Promise.all([...active.values(), ...submittedRuns]);
         await settledWithin(inFlight(), graceMs);
         if (active.size > 0) {
           log.warn({ remaining: active.size }, 'shutdown grace period over; cancelling work in progress');
