@@ -90,9 +90,8 @@ const parseMaybe = (text: string): unknown => {
   }
 };
 
-/** Reads a response body that must be one JSON document; else a malformed error saying `what` (and the body's length). */
-async function readJsonBody(provider: string, body: Dispatcher.ResponseData['body'], what = 'invalid JSON body'): Promise<unknown> {
-  const text = await body.text();
+/** A response body that must be one JSON document, parsed; else throws a malformed error saying `what` (and the body's length). */
+function parseJsonBody(provider: string, text: string, what = 'invalid JSON body'): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -215,9 +214,9 @@ export class HttpClient {
         if (status >= 300) return reject(guard.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
         let value: unknown;
         try {
-          value = JSON.parse(text);
-        } catch {
-          return reject(guard.translate(provider, malformedError(provider, `invalid JSON body (${text.length} bytes)`)));
+          value = parseJsonBody(provider, text);
+        } catch (malformed) {
+          return reject(guard.translate(provider, malformed));
         }
         resolve(value);
       };
@@ -292,7 +291,7 @@ export class HttpClient {
           // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
           // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
           guard.arm('first_byte_timeout', Math.max(1, first_byte_ms - (Date.now() - startedAt)), first_byte_ms);
-          const doc = await readJsonBody(provider, res.body, 'a stream answered with an invalid JSON body');
+          const doc = parseJsonBody(provider, await res.body.text(), 'a stream answered with an invalid JSON body');
           guard.disarm();
           for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) throw refused!.error;
           return;
