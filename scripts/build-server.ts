@@ -65,7 +65,7 @@ export const IMPORTED_ON_DEMAND = ['js-tiktoken', 'jose'];
  * (@fastify/swagger-ui serves Swagger UI from its `static/` folder) get their real paths: the file
  * in node_modules, found from the bundle's own location (`__bundleUrl`, the banner's
  * `import.meta.url`: import.meta in a CommonJS file would make esbuild take it for ESM) by the
- * relative path between the two at build time. An ESM bundle has neither variable otherwise.
+ * relative path between the two at build time. Otherwise both would name the bundle (dist/src/server.cjs).
  */
 function ownPaths(outDir: string): Plugin {
   return {
@@ -137,7 +137,7 @@ export async function bundleServer(srcRoot: string, outDir: string, extra: Parti
  * Rewrites a bundle file's non-ASCII characters as `\uXXXX` escapes. V8 holds a script's source
  * for as long as its functions live, as one byte per character only when every character fits
  * in Latin-1: a single `•` in a regular expression (esbuild escapes strings, not regex
- * literals) made the 3.4 MB main chunk a two-byte string, 6.9 MB of heap. The escapes mean the
+ * literals) made the 3.4 MB bundle a two-byte string, 6.9 MB of heap. The escapes mean the
  * same in strings, regular expressions (with or without the u flag), identifiers and the cooked
  * value of template literals; comments are gone with the minified whitespace.
  */
