@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js';
+import { readingThrough, startedForTests } from '../helpers/for-tests.js';
 
 /**
  * The console's browser-test harness: the real server (buildApp, real plugins and routes) with
@@ -150,16 +150,10 @@ export async function signIn(page: Page, url: string, keys: { admin?: string; cl
 }
 
 /**
- * The console for one describe block: started before its tests, closed after them. The harness
- * returned is filled in by the suite's beforeAll, so read it inside tests and hooks only.
+ * The console for one describe block: started before its tests, closed after them (startedForTests).
+ * The harness returned reads the started one, so read it inside tests and hooks only.
  */
 export function consoleSuite(opts: ConsoleOptions = {}): ConsoleHarness {
-  const h = {} as ConsoleHarness;
-  let started: ConsoleHarness | undefined;
-  beforeAll(async () => {
-    started = await startConsole(opts);
-    Object.assign(h, started);
-  });
-  afterAll(async () => started?.close());
-  return h;
+  const get = startedForTests(() => startConsole(opts), 'the console');
+  return Object.assign(readingThrough(get, ['url', 'server', 'fake', 'context', 'page']), { close: () => get().close() });
 }
