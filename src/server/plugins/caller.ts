@@ -5,8 +5,8 @@ import { annotateRequest } from '../../telemetry/request-log.js';
 
 /**
  * Who sent a request, once authentication knows: the name logs and /stats show (a JWT's caller
- * claim, or an API key's fingerprint), and what a token allows. Kept beside the request (a WeakMap),
- * so nothing outlives it.
+ * claim, or an API key's fingerprint), and what a token allows. Kept on the request (a symbol property,
+ * as credentials.ts keeps the presented key), so nothing outlives it.
  */
 export interface Caller {
   /** `jwt:<caller claim>`, `key:<first 12 hex of the key's SHA-256>` or `admin:<admin key name>` (reads only): never the credential itself. */
@@ -20,15 +20,16 @@ export interface Caller {
   budget?: BudgetTier;
 }
 
-const callers = new WeakMap<FastifyRequest, Caller>();
+const kCaller = Symbol('caller');
+type WithCaller = FastifyRequest & { [kCaller]?: Caller };
 
 /** Records the caller and puts its name on the request's log line. */
 export function setCaller(request: FastifyRequest, caller: Caller): void {
-  callers.set(request, caller);
+  (request as WithCaller)[kCaller] = caller;
   annotateRequest(request, { caller: caller.name });
 }
 
-export const callerOf = (request: FastifyRequest): Caller | undefined => callers.get(request);
+export const callerOf = (request: FastifyRequest): Caller | undefined => (request as WithCaller)[kCaller];
 
 /**
  * A token's models claim as an allowance (checkAllowance, checkWorkflowAllowance): the model keys it
@@ -36,6 +37,6 @@ export const callerOf = (request: FastifyRequest): Caller | undefined => callers
  * caller's token carries no models claim.
  */
 export function tokenAllowance(request: FastifyRequest): Allowance | undefined {
-  const caller = callers.get(request);
+  const caller = callerOf(request);
   return caller?.models ? { id: 'token', name: caller.name, models: caller.models, prefix: '' } : undefined;
 }
