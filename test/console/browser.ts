@@ -91,7 +91,7 @@ export interface ConsoleOptions extends TestAppOptions {
  * Starts the fake provider, the server (API_KEYS = CLIENT_KEY, ADMIN_API_KEYS = admin:ADMIN_KEY
  * unless given) with the built console, and chromium with a fresh profile and one page.
  */
-export async function startConsole(opts: ConsoleOptions = {}): Promise<ConsoleHarness> {
+async function startConsole(opts: ConsoleOptions = {}): Promise<ConsoleHarness> {
   const { edit, width, config: _config, ...appOptions } = opts;
   const uiDir = await consoleBuild();
   const fake = await startFakeProvider();
