@@ -1,6 +1,7 @@
+import { pulled } from '../channel.js';
 import { isObject } from './json-shape.js';
 import { ProviderError } from './provider-error.js';
-import type { ProviderResult, StreamChunk } from './types.js';
+import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk } from './types.js';
 
 /**
  * What makes a 200 a real answer. A provider may answer "successfully" with a failure
@@ -132,5 +133,21 @@ export function checkedEmit(provider: string, emit: (chunk: StreamChunk) => void
       return emit(finish_reason === chunk.finish_reason ? chunk : { type: 'finish', finish_reason });
     }
     emit(chunk);
+  };
+}
+
+/**
+ * An adapter's two stream forms from its push form, checked: `streamInto` runs a text stream's
+ * chunks through `checkedEmit` (media streams pass as they are), and `stream` is the same, iterated.
+ */
+export function checkedStreams(
+  provider: string,
+  streamInto: (req: ProviderRequest, emit: (chunk: StreamChunk) => void) => Promise<void>,
+): Pick<ProviderAdapter, 'stream' | 'streamInto'> {
+  const checkedInto = (req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void> =>
+    streamInto(req, req.kind === 'text' ? checkedEmit(provider, emit, req.prefill) : emit);
+  return {
+    streamInto: checkedInto,
+    stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
   };
 }

@@ -3,8 +3,7 @@ import { HttpClient } from '../http.js';
 import type { Media, ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
-import { checkedAnswer, checkedEmit } from '../answer-check.js';
-import { pulled } from '../../channel.js';
+import { checkedAnswer, checkedStreams } from '../answer-check.js';
 import { geminiBody, geminiChunkCarries, geminiUnsupported, parseGemini } from './gemini-wire.js';
 import { generateVideo } from './veo.js';
 
@@ -104,16 +103,12 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     emit({ type: 'finish', finish_reason: toolCalls > 0 && finish === 'stop' ? 'tool_calls' : finish });
   }
 
-  // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
-  const checkedInto = (req: ProviderRequest, emit: (chunk: StreamChunk) => void) =>
-    streamInto(req, req.kind === 'text' ? checkedEmit(opts.name, emit, req.prefill) : emit);
-
   return {
     name: opts.name,
     simulated: false,
     generate: async (req) => checkedAnswer(opts.name, await generate(req), req.prefill),
-    streamInto: checkedInto,
-    stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
+    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+    ...checkedStreams(opts.name, streamInto),
     unsupported: geminiUnsupported,
     close: () => http.close(),
   };

@@ -1,8 +1,7 @@
 import { HttpClient, SSE_DONE } from '../http.js';
 import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk, Usage } from '../types.js';
 import { malformedError, payloadError, truncatedError } from '../wire-errors.js';
-import { checkedAnswer, checkedEmit } from '../answer-check.js';
-import { pulled } from '../../channel.js';
+import { checkedAnswer, checkedStreams } from '../answer-check.js';
 import { chatBody, chunkCarries, flavourFor, parseChunk, parseCompletion } from './wire.js';
 
 /** What an OpenAI-compatible provider needs: its config name, base URL, key and extra headers. */
@@ -77,16 +76,12 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
     emit({ type: 'finish', finish_reason: finish ?? 'stop' });
   }
 
-  // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
-  const checkedInto = (req: ProviderRequest, emit: (chunk: StreamChunk) => void) =>
-    streamInto(req, req.kind === 'text' ? checkedEmit(opts.name, emit, req.prefill) : emit);
-
   return {
     name: opts.name,
     simulated: false,
     generate,
-    streamInto: checkedInto,
-    stream: (req) => pulled<StreamChunk>((push) => checkedInto(req, push)),
+    // Every answer and text stream passes the answer checks (no empty success, normal finish reasons).
+    ...checkedStreams(opts.name, streamInto),
     close: () => http.close(),
   };
 }
