@@ -187,11 +187,6 @@ function toolCallsOf(parts: unknown[], firstIndex: number): ToolCall[] {
 }
 
 /**
- * One response or stream chunk: its text, inline media, function calls, logprobs, finish
- * reason and usage. Gemini ends a turn that called functions with STOP; it is reported
- * as OpenAI's `tool_calls`. `toolIndex` numbers calls across a stream's chunks.
- */
-/**
  * Whether a streamGenerateContent chunk carries anything: a part with text (reasoning included), a
  * function call, inline data or any other non-empty field, a finish reason, prompt feedback or an
  * error. False for keep-alives — candidates whose parts are all empty (`[{"text": ""}]`), no
@@ -209,6 +204,11 @@ export function geminiChunkCarries(payload: unknown): boolean {
   });
 }
 
+/**
+ * One response or stream chunk: its text, inline media, function calls, logprobs, finish
+ * reason and usage. Gemini ends a turn that called functions with STOP; it is reported
+ * as OpenAI's `tool_calls`. `toolIndex` numbers calls across a stream's chunks.
+ */
 export function parseGemini(
   payload: unknown,
   toolIndex = 0,
