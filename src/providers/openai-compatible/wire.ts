@@ -91,15 +91,24 @@ function toolCallsOf(message: Record<string, unknown>): ToolCall[] {
   return out;
 }
 
+/** A non-stream answer as read from the wire (before the answer checks). */
+interface Completion {
+  text: string;
+  usage: Usage;
+  finish_reason: string;
+  media: Media[];
+  tool_calls?: ToolCall[];
+  logprobs?: unknown;
+  simulated: false;
+}
+
 /** A non-stream answer, or undefined when it lacks a first choice with a message. */
-export function parseCompletion(
-  payload: unknown,
-): { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown; simulated: false } | undefined {
+export function parseCompletion(payload: unknown): Completion | undefined {
   if (!isObject(payload) || !Array.isArray(payload.choices)) return undefined;
   const choice: unknown = payload.choices[0];
   if (!isObject(choice) || !isObject(choice.message)) return undefined;
   const toolCalls = toolCallsOf(choice.message);
-  const parsed: { text: string; usage: Usage; finish_reason: string; media: Media[]; tool_calls?: ToolCall[]; logprobs?: unknown; simulated: false } = {
+  const parsed: Completion = {
     text: contentText(choice.message.content),
     usage: toUsage(payload.usage) ?? emptyUsage(),
     finish_reason: typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop',
