@@ -95,7 +95,7 @@ describe('schedules on a single node', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([
-      { path: 'schedules.0.variables.audeince', message: "template 'research_report' has no input 'audeince'; did you mean 'audience'?" },
+      { path: 'schedules.0.variables.audeince', message: "template 'research_report': unknown variable 'audeince'; did you mean 'audience'?" },
     ]);
   });
 });

@@ -24,6 +24,27 @@ export const CAPABILITY_FOR_TYPE: Record<Task['type'], Capability> = {
 
 type QueueName = 'linear_queue' | 'inline_queue';
 
+/**
+ * The problems of the variables given to a workflow against the inputs it declares: each required input without a
+ * default that is missing, and each variable it does not declare, with the closest declared input named (a misspelled
+ * `tpoic` would otherwise be dropped). `at(name)` gives the problem's path for a variable.
+ */
+export function variableProblems(inputs: Workflow['inputs'], variables: Record<string, string>, at: (name: string) => string): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, input] of Object.entries(inputs)) {
+    if (input.required && input.default === undefined && !Object.hasOwn(variables, name)) {
+      problems.push({ path: at(name), message: `missing required input '${name}'${input.description ? ` (${input.description})` : ''}` });
+    }
+  }
+  const known = Object.keys(inputs);
+  for (const name of Object.keys(variables)) {
+    if (Object.hasOwn(inputs, name)) continue;
+    const hint = known.length > 0 ? `; did you mean '${closest(name, known)}'?` : '; this workflow declares no inputs';
+    problems.push({ path: at(name), message: `unknown variable '${name}'${hint}` });
+  }
+  return problems;
+}
+
 /** The variable a task writes: its `output`, else its id. */
 export const outputName = (task: Task): string => task.output ?? task.id;
 
@@ -94,17 +115,7 @@ export function validateWorkflowDefinition(wf: Workflow, env: ValidationEnv): Pr
   }
 
   if (env.variables) {
-    for (const [name, input] of Object.entries(wf.inputs)) {
-      if (input.required && input.default === undefined && !Object.hasOwn(env.variables, name)) {
-        problems.push({ path: `variables.${name}`, message: `missing required input '${name}'${input.description ? ` (${input.description})` : ''}` });
-      }
-    }
-    const known = Object.keys(wf.inputs);
-    for (const name of Object.keys(env.variables)) {
-      if (Object.hasOwn(wf.inputs, name)) continue;
-      const hint = known.length > 0 ? `; did you mean '${closest(name, known)}'?` : '; this workflow declares no inputs';
-      problems.push({ path: `variables.${name}`, message: `unknown variable '${name}'${hint}` });
-    }
+    problems.push(...variableProblems(wf.inputs, env.variables, (name) => `variables.${name}`));
     for (const [name, value] of Object.entries(env.variables)) {
       if (value.length > limits.max_variable_chars) {
         problems.push({ path: `variables.${name}`, message: `value is ${value.length} characters; the limit is ${limits.max_variable_chars}` });

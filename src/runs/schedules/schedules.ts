@@ -1,10 +1,10 @@
-import { closest } from 'fastest-levenshtein';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { Catalog } from '../../config/catalog.js';
 import { ConfigError, type Problem } from '../../config/load.js';
 import type { ScheduleConfig } from '../../config/schema.js';
 import type { RunStatus } from '../../orchestrator/workflow/types.js';
+import { variableProblems } from '../../orchestrator/workflow/validate.js';
 import type { RunStore } from '../../store/types.js';
 import type { RunEngine } from '../engine.js';
 import { nextFire } from './cron.js';
@@ -58,17 +58,10 @@ export function scheduleTemplateProblems(schedules: ScheduleConfig[], catalog: C
   return schedules.flatMap((s, i): Problem[] => {
     const template = catalog.templates.get(s.template);
     if (!template) return [{ path: `schedules.${i}.template`, message: `unknown template '${s.template}'` }];
-    const missing = Object.entries(template.inputs)
-      .filter(([name, input]) => input.required && input.default === undefined && !Object.hasOwn(s.variables, name))
-      .map(([name]) => ({ path: `schedules.${i}.variables.${name}`, message: `template '${s.template}' needs input '${name}'` }));
-    const known = Object.keys(template.inputs);
-    const unknown = Object.keys(s.variables)
-      .filter((name) => !Object.hasOwn(template.inputs, name))
-      .map((name) => ({
-        path: `schedules.${i}.variables.${name}`,
-        message: `template '${s.template}' has no input '${name}'${known.length > 0 ? `; did you mean '${closest(name, known)}'?` : ''}`,
-      }));
-    return [...missing, ...unknown];
+    return variableProblems(template.inputs, s.variables, (name) => `schedules.${i}.variables.${name}`).map((p) => ({
+      path: p.path,
+      message: `template '${s.template}': ${p.message}`,
+    }));
   });
 }
 
