@@ -20,10 +20,14 @@ export function abortsBy(signal: AbortSignal, deadline: number): boolean {
   return own !== undefined && own <= deadline;
 }
 
-/** What an HTTP exchange needs of its guard: the signal to send, a timer to arm, and the error to throw. */
+/** What an HTTP exchange needs of its guard: the signal to send, a timer to arm (and disarm), and the error to throw. */
 export interface ExchangeGuard {
   readonly signal: AbortSignal;
+  /** The limit that fired, if one did. */
+  readonly fired: { code: TimerCode; ms: number } | undefined;
   arm(code: TimerCode, ms: number, limitMs?: number): void;
+  /** Stops the armed limit (what the guard's own end, if any, still applies). */
+  disarm(): void;
   translate(provider: string, err: unknown): unknown;
   dispose(): void;
 }
@@ -40,9 +44,9 @@ export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_ti
  * Without `totalMs` (a caller's signal that ends the exchange at its total limit already, see
  * `abortsBy`), the guard has no controller, listener or total timer of its own: `signal` is the
  * caller's, and a timer that fires ends the exchange by destroying the response body given to
- * `attach` (the reader sees the body's error; `translate` still names the timer). Streams use it:
- * an AbortSignal costs ~5 µs to create on Node 20, and a stream's timers are armed only once its
- * headers (and body) are there.
+ * `attach` (the reader sees the body's error; `translate` still names the timer). A stream read outside
+ * a gateway attempt uses it (inside one, the attempt's scope is the guard): an AbortSignal costs ~5 µs
+ * to create on Node 20, and a stream's timers are armed only once its headers (and body) are there.
  */
 export class AttemptGuard implements ExchangeGuard {
   private readonly controller: AbortController | undefined;

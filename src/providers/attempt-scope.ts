@@ -10,7 +10,7 @@ export const scopeOf = (signal: AbortSignal): AttemptScope | undefined => scopes
  * One attempt's abort signal and its one timer. The gateway runs every attempt in one
  * (gateway/attempt.ts); its signal is what the adapter gets, and it aborts when the caller's
  * signal does, when the attempt's time is up (`deadline`), or when the exchange running in it
- * misses the limit it armed. An HTTP exchange of the attempt (http.ts `json`) uses the scope
+ * misses the limit it armed. An HTTP exchange of the attempt (http.ts `json` and `sse`) uses the scope
  * itself as its ExchangeGuard — signal, timer and error — instead of an AbortController, a caller
  * listener and timers of its own, and registers itself (`exchange`) instead of listening on
  * the signal: per attempt one AbortSignal, one listener on the caller's signal and one timer,
@@ -19,7 +19,7 @@ export const scopeOf = (signal: AbortSignal): AttemptScope | undefined => scopes
 export class AttemptScope implements ExchangeGuard {
   private readonly controller = new AbortController();
   readonly signal: AbortSignal = this.controller.signal;
-  /** The exchange limit that fired, if one did: the attempt then fails with its timeout. */
+  /** The exchange limit that fired, if one did: the attempt then fails with its timeout (after `grace`, a stream's quiet end, it goes on). */
   fired: { code: TimerCode; ms: number } | undefined;
   /** The exchange in flight, while one runs: aborted with the attempt (instead of a listener on its signal). */
   exchange: { abort(reason: unknown): void } | undefined;
@@ -104,6 +104,11 @@ export class AttemptScope implements ExchangeGuard {
     if (this.running) this.schedule();
   }
 
+  /** Stops the armed limit; the attempt's own deadline still holds. */
+  disarm(): void {
+    this.armedAt = Number.POSITIVE_INFINITY;
+  }
+
   /** The exchange ended: its limit no longer applies, nothing is left to cancel. */
   dispose(): void {
     this.armedAt = Number.POSITIVE_INFINITY;
@@ -136,7 +141,12 @@ export class AttemptScope implements ExchangeGuard {
     if (this.armedAt <= now) {
       this.fired = { code: this.armedCode, ms: this.armedMs };
       this.armedAt = Number.POSITIVE_INFINITY;
-      this.abort(new Error(this.fired.code));
+      if (this.fired.code !== 'grace') return this.abort(new Error(this.fired.code));
+      // The quiet end after a stream's finish (http.ts `sse`) ends the exchange, not the attempt: it goes on to its success.
+      const exchange = this.exchange;
+      this.exchange = undefined;
+      exchange?.abort(new Error('grace'));
+      this.schedule();
     } else if (this.deadline <= now) this.end(this.overdue());
     else {
       if (this.expectedAt <= now) this.expectedAt = Number.POSITIVE_INFINITY;

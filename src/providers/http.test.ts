@@ -129,6 +129,85 @@ describe('SSE reader', () => {
   });
 });
 
+describe('SSE exchange inside an attempt', () => {
+  const scoped = () => new AttemptScope(new AbortController().signal, Date.now() + 5000, () => new Error('overdue'));
+
+  it("cuts a stalled stream at stream_idle_ms on the attempt's one timer and reports it as its own timeout", async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":1}\n\n');
+    });
+    const scope = scoped();
+    const events: unknown[] = [];
+    const err = await scope
+      .run((signal) => http.sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 80 }, signal }).read((e) => events.push(e)))
+      .catch((e: unknown) => e);
+    expect(events).toEqual([{ n: 1 }]);
+    expect(err).toMatchObject({ kind: 'timeout', code: 'stream_idle_timeout' });
+    expect(scope.fired).toEqual({ code: 'stream_idle_timeout', ms: 80 });
+    expect(scope.exchange).toBeUndefined();
+  });
+
+  it('ends quietly when the upstream keeps the connection open after [DONE], without aborting the attempt', async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":1}\n\ndata: [DONE]\n\n');
+    });
+    const scope = scoped();
+    const events: unknown[] = [];
+    await scope.run((signal) => http.sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 60 }, signal }).read((e) => events.push(e)));
+    expect(events).toEqual([{ n: 1 }, SSE_DONE]);
+    expect(scope.fired?.code).toBe('grace');
+    expect(scope.signal.aborted).toBe(false);
+  });
+
+  it('ends with the caller\'s reason when the caller gives up mid-stream, and closes the upstream connection', async () => {
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    const http = await serve((res) => {
+      res.on('close', closed);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n":1}\n\n');
+    });
+    const caller = new AbortController();
+    const scope = new AttemptScope(caller.signal, Date.now() + 5000, () => new Error('overdue'));
+    const reason = new Error('client left');
+    let inner: unknown;
+    const err = await scope
+      .run((signal) =>
+        http.sse({ path: '/s', body: {}, timeouts, signal }).read(() => setTimeout(() => caller.abort(reason), 10)).catch((e: unknown) => {
+          inner = e;
+          throw e;
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    await upstreamClosed;
+    expect(inner).toBe(reason);
+  });
+
+  it('reads at most 8 KB of an error answer and classifies it by its status', async () => {
+    const http = await serve((res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(1_000_000));
+    });
+    const scope = scoped();
+    const err = await scope.run((signal) => http.sse({ path: '/s', body: {}, timeouts, signal }).read(() => undefined)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'server_error', status: 503 });
+    expect((err as Error).message.length).toBeLessThan(400);
+  });
+
+  it('takes one JSON document instead of an event stream as its events', async () => {
+    const http = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('\uFEFF[{"a":1},{"b":2}]');
+    });
+    const events: unknown[] = [];
+    await scoped().run((signal) => http.sse({ path: '/s', body: {}, timeouts, signal }).read((e) => events.push(e)));
+    expect(events).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+});
+
 describe('JSON exchange limits', () => {
   const silent = () => serve(() => undefined);
 

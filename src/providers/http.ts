@@ -1,6 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
-import type { Dispatcher } from 'undici';
 import { pulled } from '../channel.js';
 import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
@@ -8,6 +7,7 @@ import { abortsBy, AttemptGuard, type ExchangeGuard } from './attempt-guard.js';
 import { scopeOf } from './attempt-scope.js';
 import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError } from './wire-errors.js';
+import { StreamedAnswerHandler } from './streamed-answer.js';
 import { WholeAnswerHandler, type WholeAnswer } from './whole-answer.js';
 
 /**
@@ -68,20 +68,6 @@ export interface SseStream extends AsyncIterable<unknown> {
   readonly skipped: number;
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
-
 const parseMaybe = (text: string): unknown => {
   try {
     return JSON.parse(text);
@@ -113,6 +99,8 @@ export class HttpClient {
   private readonly pools = new Map<number, Pool>();
   /** The headers of a JSON exchange without headers of its own, with and without a body: built once. */
   private readonly jsonHeaders: { post: Record<string, string>; get: Record<string, string> };
+  /** The headers of an event-stream request with a body and no headers of its own: built once. */
+  private readonly sseHeaders: Record<string, string>;
 
   constructor(private readonly target: HttpTarget) {
     const url = new URL(target.baseUrl);
@@ -120,6 +108,7 @@ export class HttpClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     const get = { accept: 'application/json', ...target.headers };
     this.jsonHeaders = { get, post: { ...get, 'content-type': 'application/json' } };
+    this.sseHeaders = { accept: 'text/event-stream', ...target.headers, 'content-type': 'application/json' };
   }
 
   get provider(): string {
@@ -139,40 +128,6 @@ export class HttpClient {
       this.pools.set(connectMs, pool);
     }
     return pool;
-  }
-
-  private async open(call: HttpCall, guard: ExchangeGuard, accept: string, headersTimeout: number, bodyTimeout: number): Promise<Dispatcher.ResponseData> {
-    const headers: Record<string, string> = { accept, ...this.target.headers, ...call.headers };
-    let body: string | undefined;
-    if (call.body !== undefined) {
-      body = JSON.stringify(call.body);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await this.pool(call.timeouts.connect_ms).request({
-      path: this.basePath + call.path,
-      method: call.method ?? (body === undefined ? 'GET' : 'POST'),
-      headers,
-      body,
-      signal: guard.signal,
-      headersTimeout,
-      bodyTimeout,
-    });
-    call.onResponseStart?.(res.headers);
-    if (res.statusCode >= 300) {
-      const text = await readBounded(res.body, ERROR_BODY_LIMIT);
-      throw statusError(this.provider, res.statusCode, parseMaybe(text), res.headers);
-    }
-    return res;
-  }
-
-  /**
-   * A stream's guard: without a controller of its own when the caller's signal ends the exchange at
-   * its total limit anyway (the gateway's attempt signal); its timers then destroy the response body.
-   */
-  private streamGuard(call: HttpCall): AttemptGuard {
-    if (call.signal.aborted) throw call.signal.reason;
-    const selfLimited = abortsBy(call.signal, Date.now() + call.timeouts.total_ms);
-    return new AttemptGuard(call.signal, selfLimited ? undefined : call.timeouts.total_ms);
   }
 
   /**
@@ -255,48 +210,53 @@ export class HttpClient {
    * pushed (`read`: each event handed to a callback as it is parsed, no promise per event) or
    * iterated; an iterating consumer that is slow does not make the upstream look stalled,
    * since the events are read as they come and wait in a queue.
+   *
+   * The answer is read through undici's dispatch API (StreamedAnswerHandler): each socket read is
+   * decoded, parsed and handed on in the call that received it. Run inside a gateway attempt (its
+   * signal is an AttemptScope's), the attempt's signal and one timer serve the exchange, as for
+   * `json`: the limits are armed on the scope, which aborts the exchange; outside one, an
+   * AttemptGuard of its own does (without a controller when the caller's signal ends it in time).
    */
   sse(call: HttpCall): SseStream {
     const provider = this.provider;
-    const open = this.open.bind(this);
-    const makeGuard = this.streamGuard.bind(this);
     const state = { graceMs: 0, skipped: 0 };
     const { first_byte_ms, stream_idle_ms } = call.timeouts;
     const drainMs = Math.min(1000, stream_idle_ms);
     let reading = false;
-    /** The response being read: an iterating reader that stops early ends it. */
-    let current: Dispatcher.ResponseData | undefined;
+    /** The exchange being read: an iterating reader that stops early ends it. */
+    let exchange: StreamedAnswerHandler | undefined;
+    const pool = this.pool(call.timeouts.connect_ms);
+    const path = this.basePath + call.path;
+    const sseHeaders = this.sseHeaders;
+    const target = this.target;
 
-    const read = async (onEvent: (event: unknown) => void): Promise<void> => {
-      if (reading) throw new Error('an SSE stream is read once');
+    const read = (onEvent: (event: unknown) => void): Promise<void> => {
+      if (reading) return Promise.reject(new Error('an SSE stream is read once'));
       reading = true;
-      const guard = makeGuard(call);
+      if (call.signal.aborted) return Promise.reject(call.signal.reason);
       const startedAt = Date.now();
-      /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
-      let refused: { error: unknown } | undefined;
-      const deliver = (event: unknown): boolean => {
-        try {
-          onEvent(event);
-          return true;
-        } catch (error) {
-          refused = { error };
-          return false;
-        }
-      };
-      let res: Dispatcher.ResponseData | undefined;
-      try {
-        res = current = await open(call, guard, 'text/event-stream', first_byte_ms, Math.max(first_byte_ms, stream_idle_ms) + 1000);
-        guard.attach(res.body);
-        if (isJsonResponse(res.headers)) {
-          // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
-          // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
-          guard.arm('first_byte_timeout', Math.max(1, first_byte_ms - (Date.now() - startedAt)), first_byte_ms);
-          const doc = parseJsonBody(provider, await res.body.text(), 'a stream answered with an invalid JSON body');
-          guard.disarm();
-          for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) throw refused!.error;
-          return;
-        }
-        const body = res.body;
+      const scope = scopeOf(call.signal);
+      const own = scope ? undefined : new AttemptGuard(call.signal, abortsBy(call.signal, startedAt + call.timeouts.total_ms) ? undefined : call.timeouts.total_ms);
+      const guard: ExchangeGuard = scope ?? own!;
+      return new Promise<void>((resolve, reject) => {
+        /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
+        let refused: { error: unknown } | undefined;
+        const deliver = (event: unknown): boolean => {
+          try {
+            onEvent(event);
+            return true;
+          } catch (error) {
+            refused = { error };
+            return false;
+          }
+        };
+        /** 'events' (an event stream), 'whole' (one JSON document instead), 'error' (a status ≥ 300: its body is read to ERROR_BODY_LIMIT). */
+        let mode: 'events' | 'whole' | 'error' = 'events';
+        let status = 0;
+        let head: HeaderBag = {};
+        const kept: Buffer[] = [];
+        let keptSize = 0;
+        let cut = false;
         // node's StringDecoder keeps a character split across reads, as TextDecoder's stream mode does, at
         // a third of its cost per read; the byte-order mark TextDecoder drops is dropped below.
         const decoder = new StringDecoder('utf8');
@@ -320,6 +280,10 @@ export class HttpClient {
             : started
               ? guard.arm('stream_idle_timeout', stream_idle_ms)
               : guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
+        /** After [DONE], the rest of the body is drained briefly so the connection can be reused; an end in the same read arms nothing. */
+        const drain = () => {
+          if (!handler.ended) guard.arm('grace', drainMs);
+        };
         /**
          * Hands the events parsed so far to `onEvent`: JSON payloads, then SSE_DONE at `[DONE]` (after
          * which nothing more is delivered). The timer moves once per upstream read that carried progress
@@ -336,7 +300,7 @@ export class HttpClient {
               guard.disarm();
               done = true;
               if (!deliver(SSE_DONE)) return false;
-              if (live) guard.arm('grace', drainMs);
+              if (live) queueMicrotask(drain);
               return true;
             }
             let value: unknown;
@@ -358,40 +322,117 @@ export class HttpClient {
           if (live && progressed) rearm();
           return true;
         };
-        rearm();
-        await new Promise<void>((resolve, reject) => {
-          body.on('data', (chunk: Buffer) => {
+        const keptText = (): string => (kept.length === 1 ? kept[0]! : Buffer.concat(kept, keptSize)).toString('utf8');
+        /** The end of a body that came whole: an error answer's, a JSON document's, or the event stream's last event. */
+        const finish = (): void => {
+          if (mode === 'error') {
+            const text = keptText().slice(0, ERROR_BODY_LIMIT);
+            throw statusError(provider, status, parseMaybe(text), head);
+          }
+          if (mode === 'whole') {
+            guard.disarm();
+            let body = keptText();
+            if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
+            const doc = parseJsonBody(provider, body, 'a stream answered with an invalid JSON body');
+            for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) return;
+            return;
+          }
+          if (!done) {
+            // An upstream that closes without the blank line ending its last event still sent that event.
+            parser.feed(`${text(decoder.end())}\n\n`);
+            handOn(false);
+          }
+        };
+        const handler = new StreamedAnswerHandler({
+          start: (code, headers) => {
+            status = code;
+            head = headers;
+            call.onResponseStart?.(headers);
+            if (code >= 300) mode = 'error';
+            else if (isJsonResponse(headers)) {
+              // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
+              // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
+              mode = 'whole';
+              guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
+            } else rearm();
+          },
+          data: (chunk) => {
+            if (mode !== 'events') {
+              if (cut) return;
+              kept.push(chunk);
+              keptSize += chunk.length;
+              if (mode === 'error' && keptSize >= ERROR_BODY_LIMIT) {
+                cut = true;
+                throw new Error('error body read up to its limit');
+              }
+              return;
+            }
             // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
             if (done || refused) return;
             parser.feed(text(decoder.write(chunk)));
-            if (handOn(true)) return;
-            reject(refused!.error);
-            // No more events for a consumer that refused one: the request ends here.
-            body.destroy();
-          });
-          body.once('end', () => {
-            if (!done) {
-              // An upstream that closes without the blank line ending its last event still sent that event.
-              parser.feed(`${text(decoder.end())}\n\n`);
-              if (!handOn(false)) return reject(refused!.error);
+            // No more events for a consumer that refused one: the request ends here (the handler aborts it).
+            if (!handOn(true)) throw refused!.error;
+          },
+          end: (err) => {
+            if (scope) scope.dispose();
+            else {
+              guard.signal.removeEventListener('abort', onAbort);
+              own!.dispose();
             }
-            resolve();
-          });
-          body.once('error', reject);
-          // A close without 'end' or 'error' first is a cut (after them it is the usual last event).
-          body.once('close', () => {
-            if (!body.readableEnded && !body.errored) reject(new Error('the response body closed before its end'));
-          });
+            exchange = undefined;
+            if (refused) return reject(refused.error);
+            if (err !== null && !cut) {
+              // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
+              if (guard.fired?.code === 'grace' && !call.signal.aborted) return resolve();
+              return reject(guard.translate(provider, err));
+            }
+            let failure: { error: unknown } | undefined;
+            try {
+              finish();
+            } catch (error) {
+              failure = { error };
+            }
+            // finish() hands the last events on: what the reader refused wins over a wire error.
+            const refusal = refused as { error: unknown } | undefined;
+            if (refusal) reject(refusal.error);
+            else if (failure) reject(guard.translate(provider, failure.error));
+            else resolve();
+          },
         });
-      } catch (err) {
-        if (refused) throw refused.error;
-        // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
-        if (guard.fired?.code === 'grace' && !call.signal.aborted) return;
-        throw guard.translate(provider, err);
-      } finally {
-        guard.dispose();
-        if (res && !res.body.destroyed) res.body.destroy();
-      }
+        const onAbort = (): void => handler.abort(guard.signal.reason);
+        exchange = handler;
+        let body: string | undefined;
+        try {
+          body = call.body === undefined ? undefined : JSON.stringify(call.body);
+        } catch (err) {
+          handler.onResponseError(undefined, err as Error);
+          return;
+        }
+        let headers = call.headers || body === undefined ? undefined : sseHeaders;
+        if (!headers) {
+          headers = { accept: 'text/event-stream', ...target.headers, ...call.headers };
+          if (body !== undefined) headers['content-type'] = 'application/json';
+        }
+        if (scope) {
+          // The first event's limit is armed when the headers come: the scope's one timer is due no later already.
+          scope.expect(startedAt + first_byte_ms);
+          scope.exchange = handler;
+        } else {
+          own!.attach({ destroy: (error?: Error) => handler.abort(error) });
+          guard.signal.addEventListener('abort', onAbort, { once: true });
+        }
+        pool.dispatch(
+          {
+            path,
+            method: call.method ?? (body === undefined ? 'GET' : 'POST'),
+            headers,
+            body,
+            headersTimeout: first_byte_ms,
+            bodyTimeout: Math.max(first_byte_ms, stream_idle_ms) + 1000,
+          },
+          handler,
+        );
+      });
     };
 
     return {
@@ -399,7 +440,7 @@ export class HttpClient {
       [Symbol.asyncIterator]: () =>
         pulled<unknown>(
           (push) => read(push),
-          () => current?.body.destroy(),
+          () => exchange?.abort(new Error('the reader stopped reading')),
         ),
       finishing(graceMs: number) {
         state.graceMs = Math.max(1, Math.min(graceMs, stream_idle_ms));
