@@ -68,3 +68,14 @@ export function createBudget(parent: AbortSignal, deadline: number, now: () => n
     },
   };
 }
+
+/**
+ * Aborts `controller` with a deadline cause at `deadline` (epoch ms, by `now`): a budget on a
+ * controller the caller already has, instead of a second controller following it (createBudget).
+ * Returns the stop (clears the timer); call it when the work ends.
+ */
+export function abortAtDeadline(controller: AbortController, deadline: number, now: () => number): () => void {
+  const timer = setTimeout(() => controller.abort(new CancelledError('deadline')), Math.max(0, deadline - now()));
+  timer.unref?.();
+  return () => clearTimeout(timer);
+}

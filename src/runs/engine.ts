@@ -1,7 +1,7 @@
 import type { TokenSink } from '../orchestrator/stream-call.js';
 import { AppError, shuttingDown } from '../errors.js';
 import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
-import { CancelledError, cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
+import { CancelledError, abortAtDeadline, cancelCauseOf } from '../orchestrator/cancellation.js';
 import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { Emit } from '../orchestrator/workflow/executor.js';
@@ -118,22 +118,24 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
     opts: SubmitOptions,
     tryDeps: RunTryDeps,
   ): Promise<RunResult> {
-    const budget = createBudget(controller.signal, spec.deadline, () => clock.now());
     let release: Release | undefined;
+    let stopDeadline: (() => void) | undefined;
     try {
       try {
         release = await ticket;
       } catch (err) {
         // Refused while draining: the record stays queued and the next start (or replica) runs it.
         if (draining) throw handedBack(record.run_id);
-        const cause = cancelCauseOf(budget.signal);
-        if (cause === 'deadline') return await concludeUnstarted(tryDeps, record, 'timed_out', 'The run ran out of time while waiting in the queue.');
+        if (cancelCauseOf(controller.signal) === 'deadline' || clock.now() >= spec.deadline) return await concludeUnstarted(tryDeps, record, 'timed_out', 'The run ran out of time while waiting in the queue.');
         await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled while waiting in the queue.');
         if (record.cancelled_by === 'api') return record;
         throw err;
       }
+      // The run's budget is its controller's too: at the deadline it aborts with a deadline cause (a
+      // run waiting in the queue stays there; it ends timed out once admitted, or cancelled earlier).
+      stopDeadline = abortAtDeadline(controller, spec.deadline, () => clock.now());
       const run = await runTry(tryDeps, record, spec, {
-        signal: budget.signal,
+        signal: controller.signal,
         shouldYield: () => draining,
         emit: opts.emit,
         onToken: opts.onToken,
@@ -142,7 +144,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       return run;
     } finally {
       release?.();
-      budget.dispose();
+      stopDeadline?.();
     }
   }
 

@@ -3,7 +3,7 @@ import { lazyRequire } from '../lazy-require.js';
 import type { Redis } from 'ioredis';
 import { settledWithin } from '../clock.js';
 import { AppError, shuttingDown } from '../errors.js';
-import { cancelCauseOf, createBudget } from '../orchestrator/cancellation.js';
+import { abortAtDeadline, cancelCauseOf } from '../orchestrator/cancellation.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { RunEngine, RunEngineDeps } from './engine.js';
 import { ActiveRuns } from './active-runs.js';
@@ -78,19 +78,20 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
       log.info({ run_id: runId, resumed: record.resumed }, 'resuming run');
     }
     const controller = new AbortController();
-    const budget = createBudget(controller.signal, spec.deadline, () => clock.now());
+    // The run's budget is its controller's: at the deadline it aborts with a deadline cause.
+    const stopDeadline = abortAtDeadline(controller, spec.deadline, () => clock.now());
     let settle!: () => void;
     active.set(runId, { controller, record, done: new Promise<void>((resolve) => (settle = resolve)) });
     try {
       const run = await runTry(version, record, spec, {
-        signal: budget.signal,
+        signal: controller.signal,
         shouldYield: () => draining,
         // A streaming caller on some replica follows the log: the final step streams into it.
         onToken: spec.stream ? () => undefined : undefined,
       });
       if (run.status === 'queued') await handBack(job, token);
     } finally {
-      budget.dispose();
+      stopDeadline();
       active.delete(runId);
       settle();
     }

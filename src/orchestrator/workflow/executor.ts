@@ -166,6 +166,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const recordOf = new Map(tasks.map((task, i) => [task.id, run.tasks[i]!]));
   const producer = new Map(tasks.map((task) => [outputName(task), task]));
   const finalTask = finalStep(wf);
+  /** The variables a task reads: worked out once, when its record was made (records from before then lack them). */
+  const referencesOf = (task: Task): readonly string[] => recordOf.get(task.id)!.references ?? extractReferences(`${task.prompt}\n${task.system ?? ''}`);
   const now = () => new Date(deps.clock.now()).toISOString();
 
   // What finished before an interruption stays billed once, from its record.
@@ -268,7 +270,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
         await execute(task);
         continue;
       }
-      const blocker = extractReferences(`${task.prompt}\n${task.system ?? ''}`)
+      const references = referencesOf(task);
+      const blocker = references
         .map((name) => producer.get(name))
         .find((dep) => dep && recordOf.get(dep.id)!.status !== 'completed' && !dep.optional);
       if (blocker) {
@@ -276,7 +279,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
         continue;
       }
       // An optional task that failed leaves a marker, so its dependants still run and say what is missing.
-      for (const name of extractReferences(`${task.prompt}\n${task.system ?? ''}`)) {
+      for (const name of references) {
         const dep = producer.get(name);
         if (dep && !Object.hasOwn(values, name)) values[name] = `[unavailable: optional task '${dep.id}' did not complete]`;
       }
