@@ -101,8 +101,9 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
     stream: (req): GatewayStream => {
       const decision = decideCache(config, req);
       if (!decision.use) {
+        // No cache applies (the common case): the stream's result, marked, without finish's promise in between.
         const live = inner.stream(req);
-        return { chunks: live.chunks, result: observed(live.result.then((r) => finish(decision, req, r))) };
+        return { chunks: live.chunks, result: observed(live.result.then((r) => bypassed(req, r))) };
       }
       const source = lookup(decision, req).then((hit) => (hit ? { hit } : { live: inner.stream(req) }));
       const result = observed(source.then((s) => (s.hit ? hitOf(req, s.hit) : s.live.result.then((r) => finish(decision, req, r)))));

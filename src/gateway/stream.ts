@@ -118,7 +118,7 @@ export function startStream(env: GatewayEnv, req: GatewayRequest, outbound?: Out
     });
     // Failed segments are not billed: the usage is the finishing segment's.
     const segment = success.value;
-    return settle(env, req, success, {
+    const settled = settle(env, req, success, {
       text: sent,
       usage: segment.usage,
       media: [],
@@ -126,15 +126,14 @@ export function startStream(env: GatewayEnv, req: GatewayRequest, outbound?: Out
       tool_calls: [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call),
       simulated: segment.simulated,
     });
+    // The result is scrubbed here, before the sink ends (which flushes the deltas' held tails): no promise after it.
+    return outbound ? outbound.result(settled) : settled;
   })();
 
+  // Also observes the result: a caller that only reads the chunks sees its error there.
   result.then(
     () => sink.end(),
     (err: unknown) => sink.fail(err),
   );
-  if (!outbound) return { chunks: channel, result };
-  const scrubbed = result.then(outbound.result);
-  // Like the stream's own result: a caller that only reads the chunks sees the error there.
-  scrubbed.catch(() => undefined);
-  return { chunks: channel, result: scrubbed };
+  return { chunks: channel, result };
 }

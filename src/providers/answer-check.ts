@@ -1,5 +1,5 @@
 import { pulled } from '../channel.js';
-import { isObject } from './json-shape.js';
+import { isObject, listOf } from './json-shape.js';
 import { ProviderError } from './provider-error.js';
 import type { ProviderAdapter, ProviderRequest, ProviderResult, StreamChunk } from './types.js';
 
@@ -60,13 +60,11 @@ export const openAiFinish = (reason: string): string => OPENAI_FINISH.get(reason
  * `payloadError`, which reports them as content_filter.
  */
 export function finishFailure(provider: string, payload: Record<string, unknown>): ProviderError | undefined {
-  const choices = Array.isArray(payload.choices) ? payload.choices : [];
-  for (const choice of choices) {
+  for (const choice of listOf(payload.choices)) {
     if (!isObject(choice) || typeof choice.finish_reason !== 'string') continue;
     if (!OPENAI_FINISH.has(choice.finish_reason.toLowerCase())) return abnormal(provider, choice.finish_reason);
   }
-  const candidates = Array.isArray(payload.candidates) ? payload.candidates : [];
-  for (const candidate of candidates) {
+  for (const candidate of listOf(payload.candidates)) {
     if (!isObject(candidate) || typeof candidate.finishReason !== 'string') continue;
     const reason = candidate.finishReason;
     if (!GEMINI_FINISH.has(reason) && !isGeminiBlock(reason)) return abnormal(provider, reason);
@@ -76,8 +74,7 @@ export function finishFailure(provider: string, payload: Record<string, unknown>
 
 /** The `error` object a choice carries (OpenRouter: `choices[0].error` with `finish_reason: "error"`), if any. */
 export function choiceError(payload: Record<string, unknown>): unknown {
-  const choices = Array.isArray(payload.choices) ? payload.choices : [];
-  for (const choice of choices) if (isObject(choice) && choice.error !== undefined && choice.error !== null) return choice.error;
+  for (const choice of listOf(payload.choices)) if (isObject(choice) && choice.error !== undefined && choice.error !== null) return choice.error;
   return undefined;
 }
 

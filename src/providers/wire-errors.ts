@@ -1,7 +1,7 @@
 import { ProviderError, type ErrorCode, type ErrorKind } from './provider-error.js';
 import { errorInfo, type ErrorInfo } from './error-body.js';
 import { retryHintMs, type HeaderBag } from './retry-hint.js';
-import { isObject } from './json-shape.js';
+import { isObject, listOf } from './json-shape.js';
 import { choiceError, finishFailure, isGeminiBlock } from './answer-check.js';
 
 /**
@@ -231,27 +231,27 @@ export function embeddedError(provider: string, payload: unknown): ProviderError
  * `promptFeedback.blockReason` / a refusing `finishReason`, OpenAI `finish_reason: content_filter`,
  * Imagen `raiFilteredReason`), or a finish reason outside the wire's normal set (answer-check.ts).
  */
+const blockedError = (provider: string, reason: string): ProviderError =>
+  new ProviderError({ kind: 'client_error', code: 'content_filter', provider, message: short(`${provider} blocked the content: ${reason}`) });
+
 export function payloadError(provider: string, payload: unknown): ProviderError | undefined {
   if (!isObject(payload)) return undefined;
   if (payload.error !== undefined && payload.error !== null) return embeddedError(provider, payload);
   const inChoice = choiceError(payload);
   if (inChoice !== undefined) return embeddedError(provider, { error: inChoice });
-  const blocked = (reason: string) =>
-    new ProviderError({ kind: 'client_error', code: 'content_filter', provider, message: short(`${provider} blocked the content: ${reason}`) });
+  // Run per stream event: no closure or empty array per call.
   const feedback = payload.promptFeedback;
-  if (isObject(feedback) && str(feedback.blockReason)) return blocked(String(feedback.blockReason));
-  const candidates = Array.isArray(payload.candidates) ? payload.candidates : [];
-  const first: unknown = candidates[0];
+  if (isObject(feedback) && str(feedback.blockReason)) return blockedError(provider, String(feedback.blockReason));
+  const first: unknown = listOf(payload.candidates)[0];
   if (isObject(first) && typeof first.finishReason === 'string' && isGeminiBlock(first.finishReason)) {
-    return blocked(first.finishReason);
+    return blockedError(provider, first.finishReason);
   }
-  const choices = Array.isArray(payload.choices) ? payload.choices : [];
-  const choice: unknown = choices[0];
-  if (isObject(choice) && choice.finish_reason === 'content_filter') return blocked('content_filter');
+  const choice: unknown = listOf(payload.choices)[0];
+  if (isObject(choice) && choice.finish_reason === 'content_filter') return blockedError(provider, 'content_filter');
   const predictions = Array.isArray(payload.predictions) ? payload.predictions : undefined;
   if (predictions) {
     const filtered = predictions.find((p): p is Record<string, unknown> => isObject(p) && Boolean(str(p.raiFilteredReason)));
-    if (filtered && !predictions.some((p) => isObject(p) && str(p.bytesBase64Encoded))) return blocked(String(filtered.raiFilteredReason));
+    if (filtered && !predictions.some((p) => isObject(p) && str(p.bytesBase64Encoded))) return blockedError(provider, String(filtered.raiFilteredReason));
   }
   return finishFailure(provider, payload);
 }

@@ -1,7 +1,7 @@
 import { mediaFromUrl } from '../content.js';
 import type { ChatMessage, Media, ProviderRequest, ToolCall, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
-import { isObject, num, said } from '../json-shape.js';
+import { isObject, listOf, num, said } from '../json-shape.js';
 
 /**
  * The OpenAI chat-completions wire format: request bodies from a ProviderRequest,
@@ -169,8 +169,7 @@ export function parseChunk(payload: unknown): { text: string; toolCalls: ToolCal
 export function chunkCarries(payload: unknown): boolean {
   if (!isObject(payload)) return true;
   if (said(payload.error) || said(payload.usage)) return true;
-  const choices = Array.isArray(payload.choices) ? payload.choices : [];
-  return choices.some(
+  return listOf(payload.choices).some(
     (choice) =>
       !isObject(choice) ||
       said(choice.finish_reason) ||

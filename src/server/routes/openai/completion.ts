@@ -116,11 +116,20 @@ export async function streamCompletion(
   const head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${JSON.stringify(meta.created)},"model":`;
   let modelJson = { of: model, json: JSON.stringify(model) };
   const runId = meta.runId ? `,"x_run_id":${JSON.stringify(meta.runId)}` : '';
+  const tailOf = (logprobs: unknown, finish: string | null, extra: string) =>
+    `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId}${extra}}\n\n`;
+  /** The tail of a plain delta (no logprobs, no finish, nothing extra): the same for every delta of a model's answer. */
+  let plain = { simulated, tail: tailOf(null, null, '') };
   /** One chunk event; `delta` and `extra` (`,"key":value` pairs) are already JSON. */
   const chunk = (delta: string, finish: string | null, logprobs: unknown = null, extra = '') => {
     if (!out.open) return;
     if (modelJson.of !== model) modelJson = { of: model, json: JSON.stringify(model) };
-    const tail = `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId}${extra}}\n\n`;
+    let tail: string;
+    if (logprobs !== null || finish !== null || extra !== '') tail = tailOf(logprobs, finish, extra);
+    else {
+      if (plain.simulated !== simulated) plain = { simulated, tail: tailOf(null, null, '') };
+      tail = plain.tail;
+    }
     out.write(`${head}${modelJson.json},"choices":[{"index":0,"delta":${delta},${tail}`);
   };
   const content = (text: string) => `{"content":${JSON.stringify(text)}}`;
