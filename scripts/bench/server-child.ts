@@ -148,6 +148,23 @@ serveChild(
       return { submitted: args.count, submitMs, refused, firstRefusal: firstRefusal[0] ?? null, admission: app.ctx.orchestrator.admission(), maxRssMiB: maxRssMiB() };
     },
 
+    /**
+     * Resolves once the event loop turns over quickly again (three setImmediate round trips under
+     * 2 ms in a row, at most `maxMs`): the work a burst of submissions left behind is done. Reports
+     * how long that took.
+     */
+    quiet: async (args: { maxMs: number }) => {
+      const t0 = performance.now();
+      let calm = 0;
+      while (calm < 3 && performance.now() - t0 < args.maxMs) {
+        const t = performance.now();
+        await new Promise((r) => setImmediate(r));
+        calm = performance.now() - t < 2 ? calm + 1 : 0;
+        if (calm === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      return { ms: performance.now() - t0 };
+    },
+
     /** One more run in-process: how it was answered and how long that took. */
     refuseOne: async (args: RunArgs) => {
       const controller = new AbortController();
