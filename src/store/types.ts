@@ -54,7 +54,9 @@ export interface RunStore {
   /** Writes a new run's record and spec together, before any model call (the run is durable from here). */
   create(run: RunResult, spec: RunSpec): Promise<void>;
   /**
-   * Inserts or replaces the run record (called as the run progresses); copies it before returning control.
+   * Inserts or replaces the run record (called as the run progresses); copies it before returning control
+   * (the memory store: once the run is final; until then it holds the record given, which only the
+   * run's recorder changes, and copies it on every read).
    * `outbox`: messages written to the stores' outbox in the same transaction as the record (the
    * transactional outbox: a final record and its webhooks commit together or not at all).
    */

@@ -83,7 +83,7 @@ export async function concludeRun(
       (unfinished.length > 0 ? `; tasks ${unfinished.join(', ')} did not finish.` : '.');
     return;
   }
-  run.status = output === null ? 'failed' : troubled ? 'partial' : 'completed';
+  const status = output === null ? 'failed' : troubled ? 'partial' : 'completed';
   if (troubled) {
     const available = [...producer.keys()].filter((name) => completed(name));
     run.failure_report = await reportFailures(deps, {
@@ -98,4 +98,6 @@ export async function concludeRun(
       ledger,
     });
   }
+  // Set once the report is written: until then the record reads `running` (the memory store's reads see it live).
+  run.status = status;
 }
