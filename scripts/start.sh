@@ -8,5 +8,5 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ -f .env ] || { [ -f .env.example ] && cp .env.example .env && echo "created .env from .env.example"; }
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run build
-# The node flags of the Dockerfile CMD and package.json start (V8 heap sizing, see BENCHMARKS.md).
-exec node --max-semi-space-size=8 --heap-growing-percent=50 dist/src/main.js
+# The node flags of the Dockerfile CMD and package.json start (V8 heap sizing and threads, see BENCHMARKS.md).
+exec node --max-semi-space-size=8 --heap-growing-percent=50 --v8-pool-size=1 dist/src/main.js

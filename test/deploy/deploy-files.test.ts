@@ -88,6 +88,10 @@ describe('node flags', () => {
     expect(startFlags.some((f) => f.startsWith('--heap-growing-percent='))).toBe(true);
   });
 
+  it('npm start gives V8 one background thread (each allocating thread keeps a malloc arena of its own)', () => {
+    expect(startFlags).toContain('--v8-pool-size=1');
+  });
+
   it('scripts/start.sh and scripts/start.bat start node with the same flags as npm start', () => {
     expect(readFileSync('scripts/start.sh', 'utf8')).toContain(`exec node ${startFlags.join(' ')} dist/src/main.js`);
     expect(readFileSync('scripts/start.bat', 'utf8')).toContain(`node ${startFlags.join(' ')} dist\\src\\main.js`);
