@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
 import type { Database } from 'better-sqlite3';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -73,7 +74,7 @@ import type { Stores } from './store/types.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { createStats } from './telemetry/stats.js';
 import { createTimeseries } from './telemetry/timeseries.js';
-import { loggerOptions, traceBindings } from './telemetry/logger.js';
+import { loggerOptions, requestLogger } from './telemetry/logger.js';
 import { registerGatewayLog } from './telemetry/gateway-log.js';
 import { onRequestEnd } from './telemetry/request-end.js';
 import { logRequestEnd } from './telemetry/request-log.js';
@@ -157,7 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     // The documented log schema (telemetry/logger.ts): trace_id from a traceparent header.
-    childLoggerFactory: (logger, bindings, options, rawReq) => logger.child({ ...bindings, ...traceBindings(rawReq as IncomingMessage) }, options),
+    childLoggerFactory: (logger, bindings, options, rawReq) => requestLogger(logger as Logger, bindings, options, rawReq as IncomingMessage),
     frameworkErrors: frameworkErrorHandler,
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loggerOptions } from './logger.js';
+import type { IncomingMessage } from 'node:http';
+import { loggerOptions, requestLogger } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -56,5 +57,34 @@ describe('logger options', () => {
     const line = JSON.parse(lines[0]!) as { msg: string; time: string; level: number };
     expect(line.msg).toBe('shown');
     expect(new Date(line.time).toISOString()).toBe(line.time);
+  });
+
+  it('writes the same lines from a request logger as from pino\'s child, bindings escaped and secrets redacted', () => {
+    const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+    const lineOf = (make: (log: ReturnType<typeof pino>) => ReturnType<typeof pino>) => {
+      const { lines, stream } = capture();
+      const log = make(pino({ ...loggerOptions('info'), timestamp: false }, stream));
+      log.info({ headers: { authorization: 'Bearer sk-secret-1' }, n: 1 }, 'done');
+      log.child({ run_id: 'r1' }).warn('nested');
+      return { lines, bindings: log.bindings() };
+    };
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    for (const [id, headers] of [
+      ['req-1', {}],
+      ['quote"and\\back\u2028', { traceparent }],
+    ] as const) {
+      const ours = lineOf((log) => requestLogger(log, { request_id: id }, {}, request(headers)));
+      const theirs = lineOf((log) => log.child({ request_id: id, ...('traceparent' in headers ? { trace_id: '0af7651916cd43dd8448eb211c80319c' } : {}) }, {}));
+      expect(ours).toEqual(theirs);
+      expect(ours.lines.join('')).not.toMatch(/sk-secret/);
+      expect(ours.bindings).toMatchObject({ request_id: id });
+    }
+    // Child options (a route's log level) take pino's own child.
+    const { lines, stream } = capture();
+    const quiet = requestLogger(pino(loggerOptions('info'), stream), { request_id: 'r' }, { level: 'warn' }, request({}));
+    quiet.info('hidden');
+    quiet.warn('shown');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ request_id: 'r', msg: 'shown' });
   });
 });
