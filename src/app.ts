@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from 'pino';
 import type { Database } from 'better-sqlite3';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -158,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     // The documented log schema (telemetry/logger.ts): trace_id from a traceparent header.
-    childLoggerFactory: (logger, bindings, options, rawReq) => requestLogger(logger as Logger, bindings, options, rawReq as IncomingMessage),
+    childLoggerFactory: (logger, bindings, options, rawReq) => requestLogger(logger, bindings, options, rawReq as IncomingMessage),
     frameworkErrors: frameworkErrorHandler,
     // One line per request comes from telemetry/request-log.ts instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),

@@ -1,3 +1,4 @@
+import type { CallerSignal } from './caller-signal.js';
 /** Time as a collaborator, so tests can drive it. */
 export interface Clock {
   now(): number;
@@ -6,7 +7,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: CallerSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {

@@ -105,7 +105,7 @@ async function serveTree(tree: string, fakeUrl?: string) {
   });
   app.post('/bench/abort-signal', async (_request, reply) => {
     const abort = abortOnDisconnect(reply, () => new Error('gone'));
-    return { ok: abort.signal.aborted === false };
+    return { ok: abort.aborted === false };
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({ logger: false });

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { ToolCall, Usage } from '../providers/types.js';
 
 /** Per request: `false` bypasses the cache, `{ttl_s}` caches this request's answers for that long (seconds). */
@@ -27,8 +28,8 @@ export interface CachedAnswer {
  * Keys are hex SHA-256 digests; `ttlMs` is relative to the driver's clock.
  */
 export interface CacheDriver {
-  get(key: string, signal?: AbortSignal): Promise<CachedAnswer | undefined>;
-  set(key: string, value: CachedAnswer, ttlMs: number, signal?: AbortSignal): Promise<void>;
+  get(key: string, signal?: CallerSignal): Promise<CachedAnswer | undefined>;
+  set(key: string, value: CachedAnswer, ttlMs: number, signal?: CallerSignal): Promise<void>;
   /** Removes every entry; resolves to how many were removed. */
   clear(signal?: AbortSignal): Promise<number>;
   /** Entries held now (the Redis driver counts its keys). */

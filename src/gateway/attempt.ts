@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import { isProviderError, ProviderError } from '../providers/provider-error.js';
 import type { AttemptTimeouts } from '../providers/types.js';
 import { windowHint, type HeaderBag } from '../providers/retry-hint.js';
@@ -29,7 +30,7 @@ export interface AttemptPlan {
   weight: number;
   maxWaitMs: number;
   /** The caller's signal: aborting it ends the wait and the call. */
-  signal?: AbortSignal;
+  signal?: CallerSignal;
   /** Computes the attempt's limits when it starts, so time spent queueing is not charged to it. */
   timeouts: () => AttemptTimeouts;
   onLimiterWait?: (waitMs: number) => void;

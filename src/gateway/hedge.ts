@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Config } from '../config/schema.js';
 import { resolveModel, type ResolvedModel } from './fallback.js';
 import type { GatewayRequest } from './types.js';
@@ -23,7 +24,7 @@ export class HedgeLost extends Error {
  */
 export interface Lane {
   /** Aborts this model's attempts: the caller hung up, or (in a race) the other model won. */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CallerSignal | undefined;
   /**
    * Called at the attempt's first output (token, tool call, or its end). True when the
    * attempt may deliver it; false when another model already won the race, and then
@@ -37,7 +38,7 @@ export interface Lane {
 }
 
 /** A lane that races no one (hedging off): every claim succeeds. No timer, one small object. */
-export function soloLane(signal: AbortSignal | undefined): Lane {
+export function soloLane(signal: CallerSignal | undefined): Lane {
   let claimed = false;
   return {
     signal,
@@ -66,7 +67,7 @@ export class HedgeRace {
     for (const lane of this.lanes) lane.controller.abort(this.callerSignal!.reason);
   };
 
-  constructor(private readonly callerSignal: AbortSignal | undefined) {
+  constructor(private readonly callerSignal: CallerSignal | undefined) {
     callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
   }
 

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { ProviderConfig } from '../config/schema.js';
@@ -47,7 +48,7 @@ export interface LimiterState {
 
 export interface AcquireOptions {
   maxWaitMs: number;
-  signal?: AbortSignal;
+  signal?: CallerSignal;
   /** The provider model id the request is for: a reset the provider announced for it is honoured. */
   model?: string;
 }

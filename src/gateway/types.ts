@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Config } from '../config/schema.js';
 import type { ErrorCode, ErrorKind } from '../providers/provider-error.js';
 import type { CacheDirective, CacheStatus } from '../cache/types.js';
@@ -39,8 +40,8 @@ export interface GatewayRequest {
    * the model's configured max_output_tokens.
    */
   default_max_tokens?: boolean;
-  /** Aborts every attempt (client hung up, run cancelled). */
-  signal?: AbortSignal;
+  /** Aborts every attempt (client hung up, run cancelled); an AbortSignal or a CallerAbort. */
+  signal?: CallerSignal;
   /** Epoch ms by which the whole call (all attempts) must end; the run's or request's budget. */
   deadline?: number;
   /** Caps the providers' `max_wait_ms` for this call; 0 = go only if a slot is free now, never queue (shadows). */

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { ExchangeGuard, TimerCode } from './attempt-guard.js';
 import { thrownError, timeoutError } from './wire-errors.js';
 
@@ -41,7 +42,7 @@ export class AttemptScope implements ExchangeGuard {
    * @param overdue the error the attempt fails with at `deadline`
    */
   constructor(
-    private readonly caller: AbortSignal | undefined,
+    private readonly caller: CallerSignal | undefined,
     readonly deadline: number,
     private readonly overdue: () => unknown,
   ) {

@@ -1,3 +1,4 @@
+import { CallerAbort } from '../caller-signal.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../errors.js';
 import { CancelledError } from '../orchestrator/cancellation.js';
@@ -7,10 +8,11 @@ import { whenClosed } from './request-close.js';
 
 /**
  * Aborts when the client goes away before the answer was sent, so its run and
- * model calls are cancelled. `reason` is the abort reason to use.
+ * model calls are cancelled. `reason` is the abort reason to use. The gateway takes the
+ * CallerAbort itself (a CallerSignal); its `signal`, a real AbortSignal, is made only when asked for.
  */
-export function abortOnDisconnect(reply: FastifyReply, reason: () => unknown): AbortController {
-  const controller = new AbortController();
+export function abortOnDisconnect(reply: FastifyReply, reason: () => unknown): CallerAbort {
+  const controller = new CallerAbort();
   whenClosed(reply, (res) => {
     if (!res.writableFinished) controller.abort(reason());
   });

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { loggerOptions, requestLogger } from './logger.js';
@@ -61,7 +61,7 @@ describe('logger options', () => {
 
   it('writes the same lines from a request logger as from pino\'s child, bindings escaped and secrets redacted', () => {
     const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
-    const lineOf = (make: (log: ReturnType<typeof pino>) => ReturnType<typeof pino>) => {
+    const lineOf = (make: (log: Logger) => Logger) => {
       const { lines, stream } = capture();
       const log = make(pino({ ...loggerOptions('info'), timestamp: false }, stream));
       log.info({ headers: { authorization: 'Bearer sk-secret-1' }, n: 1 }, 'done');

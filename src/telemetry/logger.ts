@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import { symbols as pinoSymbols, stdTimeFunctions, type Bindings, type ChildLoggerOptions, type Logger, type LoggerOptions } from 'pino';
+import { symbols as pinoSymbols, stdTimeFunctions, type Bindings, type ChildLoggerOptions, type LoggerOptions } from 'pino';
 
 const SECRET_HEADERS = ['authorization', 'Authorization', '["proxy-authorization"]', '["x-api-key"]', '["x-goog-api-key"]', 'cookie', '["set-cookie"]'];
 const SECRET_FIELDS = ['api_key', 'apiKey', 'apikey', 'api_keys', 'apiKeys'];
@@ -61,7 +61,12 @@ const { chindingsSym } = pinoSymbols;
  * redaction's path walk over every `*.` path, in a loop; BENCHMARKS.md "Issue 18, fourth pass (JSON path)").
  * Other values, child options, or a logger that is not pino's take pino's own `child`.
  */
-export function requestLogger(parent: Logger, bindings: Bindings, options: ChildLoggerOptions | undefined, request: IncomingMessage): Logger {
+export function requestLogger<L extends { child(bindings: Bindings, options?: ChildLoggerOptions): L }>(
+  parent: L,
+  bindings: Bindings,
+  options: ChildLoggerOptions | undefined,
+  request: IncomingMessage,
+): L {
   const all: Bindings = { ...bindings, ...traceBindings(request) };
   let extra = '';
   for (const key in all) {

@@ -86,7 +86,10 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
         created: Math.floor(ctx.clock.now() / 1000),
         includeUsage: body.stream_options?.include_usage === true,
-        signal: abort.signal,
+        // An AbortSignal only for what needs one (a stream, the auto route's orchestrator); the gateway takes `abort` itself.
+        get signal() {
+          return abort.signal;
+        },
       };
       const deadline = ctx.clock.now() + active.config.limits.default_timeout_s * 1000;
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
@@ -101,7 +104,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         temperature: body.temperature ?? undefined,
         json: format === 'json_object' || format === 'json_schema',
         options,
-        signal: abort.signal,
+        signal: abort,
         deadline,
         context: { request_id: request.id, ...(request.clientKey ? { key_id: request.clientKey.id } : {}), ...(cache !== undefined ? { cache } : {}) },
       });
@@ -122,7 +125,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         const directOnly = Object.keys(options).length > 0 || maxTokens !== undefined || body.temperature != null;
         return await answerAuto(app, request, reply, { messages, directOnly, stream: body.stream === true, meta, build, direct, gateway: active.gateway, allow });
       } catch (err) {
-        if (!abort.signal.aborted) throw err;
+        if (!abort.aborted) throw err;
         // Nobody is left to answer: not a server error worth an alarm.
         request.log.info('client closed the connection; its model calls were cancelled');
         reply.hijack();
