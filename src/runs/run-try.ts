@@ -8,7 +8,7 @@ import type { OutboxMessage } from '../store/outbox-types.js';
 import type { RunSpec, Stores } from '../store/types.js';
 import { RunEventWriter } from './event-writer.js';
 import { turnWritesOf } from './turn-writes.js';
-import { ATTR, contextOf, failSpan, inSpan } from '../telemetry/spans.js';
+import { ATTR, contextOf, failSpan, inSpan, tracingOn } from '../telemetry/spans.js';
 
 /** What one try of a run needs beyond the executor's collaborators. */
 export interface RunTryDeps extends ExecutorDeps {
@@ -35,6 +35,8 @@ export interface RunTryOptions {
  * handed back (status `queued` again) gets `run_handed_back` instead.
  */
 export async function runTry(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: RunTryOptions): Promise<RunResult> {
+  // Tracing off: the try alone (no attributes object or closure per run).
+  if (!tracingOn()) return tryRun(deps, record, spec, opts);
   // The try's span is a child of the context the run was submitted under (the request's span), also
   // when it resumes on another replica or after a restart: one trace per run, however often it resumes.
   const attributes = {

@@ -12,7 +12,7 @@ import type { Task, TaskRecord } from './types.js';
 import { substitute } from './variables.js';
 import { chooseArm, type ArmChoice } from '../../control/splits.js';
 import { routeWith, type Traffic } from '../../control/traffic.js';
-import { ATTR, failSpan, inSpan } from '../../telemetry/spans.js';
+import { ATTR, failSpan, inSpan, tracingOn } from '../../telemetry/spans.js';
 
 /** What one finished task hands back to the executor. */
 export interface TaskOutcome {
@@ -90,6 +90,8 @@ export async function runTask(
   record: TaskRecord,
   ctx: TaskRunContext,
 ): Promise<TaskOutcome> {
+  // Tracing off: the call alone (no span name, attributes or closure per task).
+  if (!tracingOn()) return runTaskCall(deps, task, values, record, ctx);
   // One span per task (its model calls are children); a failed task is an error span with its error kind.
   return inSpan(`task ${task.id}`, { attributes: { [ATTR.runId]: ctx.run_id, [ATTR.taskId]: task.id, 'mo.task.type': task.type } }, async (span) => {
     const outcome = await runTaskCall(deps, task, values, record, ctx);
