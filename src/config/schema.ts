@@ -2,7 +2,7 @@ import { AuthSchema } from './auth-schema.js';
 import { DriftSchema } from './drift-schema.js';
 import * as z from 'zod';
 import { TelemetrySchema } from './telemetry-schema.js';
-import { timeoutSeconds } from './minimums.js';
+import { maxTimeoutSeconds } from './minimums.js';
 import { notReserved, withoutReservedKeys } from './reserved-names.js';
 
 /**
@@ -227,7 +227,7 @@ export const LimitsSchema = z
   .object({
     max_concurrent_workflows: z.number().int().positive().default(1000),
     queue_depth: z.number().int().nonnegative().default(10_000),
-    default_timeout_s: timeoutSeconds().default(300),
+    default_timeout_s: maxTimeoutSeconds().default(300),
     run_stall_s: z
       .number()
       .positive()
