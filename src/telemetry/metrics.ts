@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState, GatewayHealth } from '../gateway/types.js';
+import { CounterTally } from './counter-tally.js';
 import { createLabelBounder } from './labels.js';
 import type { RequestEndListener } from './request-end.js';
 import type { RequestTiers } from './request-tiers.js';
@@ -43,11 +44,17 @@ export function createMetrics(opts: {
   const modelLabel = createLabelBounder(Object.keys(config.models), config.bounds.label_values);
   const providerLabel = createLabelBounder(Object.keys(config.providers), config.bounds.label_values);
 
-  const httpRequests = new Counter({
+  // The counters a request or a model call adds to keep their values in a CounterTally (no labels object
+  // or hash string per increment), written into prom-client's Counter at each scrape.
+  const httpRequests = new CounterTally(['route', 'method', 'status'] as const);
+  new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by route template, method and status',
     labelNames: ['route', 'method', 'status'] as const,
     registers,
+    collect() {
+      httpRequests.writeTo(this);
+    },
   });
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -56,11 +63,15 @@ export function createMetrics(opts: {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   });
-  const modelCalls = new Counter({
+  const modelCalls = new CounterTally(['model', 'provider', 'outcome'] as const);
+  new Counter({
     name: 'model_calls_total',
     help: 'Model call attempts by outcome (success, failure, or cancelled: the losing attempt of a hedge)',
     labelNames: ['model', 'provider', 'outcome'] as const,
     registers,
+    collect() {
+      modelCalls.writeTo(this);
+    },
   });
   const modelFailures = new Counter({
     name: 'model_call_failures_total',
@@ -128,17 +139,25 @@ export function createMetrics(opts: {
     config.limits.max_concurrent_workflows,
   );
   const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
-  const tokens = new Counter({
+  const tokens = new CounterTally(['model', 'tier', 'direction'] as const);
+  new Counter({
     name: 'tokens_total',
     help: 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known) and direction (in = prompt, out = completion)',
     labelNames: ['model', 'tier', 'direction'] as const,
     registers,
+    collect() {
+      tokens.writeTo(this);
+    },
   });
-  const cost = new Counter({
+  const cost = new CounterTally(['model', 'tier'] as const);
+  new Counter({
     name: 'cost_usd_total',
     help: 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known)',
     labelNames: ['model', 'tier'] as const,
     registers,
+    collect() {
+      cost.writeTo(this);
+    },
   });
 
   const splitAssignments = new Counter({
@@ -160,16 +179,20 @@ export function createMetrics(opts: {
       for (const [state, n] of Object.entries(sizes)) this.set({ state }, n);
     },
   });
-  const cacheLookups = new Counter({
+  const cacheLookups = new CounterTally(['outcome'] as const);
+  new Counter({
     name: 'cache_lookups_total',
     help: 'Response cache decisions by outcome (hit: no provider call; miss: a provider answered; bypass: the cache was not used)',
     labelNames: ['outcome'] as const,
     registers,
+    collect() {
+      cacheLookups.writeTo(this);
+    },
   });
   const cacheTokensSaved = new Counter({ name: 'cache_tokens_saved_total', help: 'Tokens (prompt + completion) answered from the response cache instead of a provider', registers });
   const cacheSavedUsd = new Counter({ name: 'cache_saved_usd_total', help: 'USD the original calls of response cache hits cost, not spent again', registers });
   bus.on('cache', (e) => {
-    cacheLookups.inc({ outcome: e.outcome });
+    cacheLookups.inc(1, e.outcome);
     if (e.tokens_saved > 0) cacheTokensSaved.inc(e.tokens_saved);
     if (e.saved_usd > 0) cacheSavedUsd.inc(e.saved_usd);
   });
@@ -222,7 +245,7 @@ export function createMetrics(opts: {
   bus.on('attempt', (e) => {
     const model = modelLabel(e.model);
     const provider = providerLabel(e.provider);
-    modelCalls.inc({ model, provider, outcome: e.outcome });
+    modelCalls.inc(1, model, provider, e.outcome);
     if (e.code !== 'circuit_open') modelDuration.observe({ model, provider }, e.latency_ms / 1000);
     if (e.simulated) modelSimulated.inc({ model });
     if (e.outcome === 'failure') {
@@ -232,10 +255,10 @@ export function createMetrics(opts: {
     if (e.outcome === 'cancelled') return;
     const tier = tiers?.tierOf(e.context.request_id) ?? 'none';
     if (e.usage) {
-      tokens.inc({ model, tier, direction: 'in' }, e.usage.prompt_tokens);
-      tokens.inc({ model, tier, direction: 'out' }, e.usage.completion_tokens);
+      tokens.inc(e.usage.prompt_tokens, model, tier, 'in');
+      tokens.inc(e.usage.completion_tokens, model, tier, 'out');
     }
-    if (!e.simulated && e.cost_usd) cost.inc({ model, tier }, e.cost_usd);
+    if (!e.simulated && e.cost_usd) cost.inc(e.cost_usd, model, tier);
   });
   bus.on('retry', (e) => retries.inc({ model: modelLabel(e.model) }));
   bus.on('fallback', (e) => fallbacks.inc({ from: modelLabel(e.from), to: modelLabel(e.to) }));
@@ -261,9 +284,8 @@ export function createMetrics(opts: {
     contentType: registry.contentType,
     render: () => registry.metrics(),
     requestEnded(_request, end) {
-      const labels = { route: end.route, method: end.method, status: String(end.status) };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, end.durationMs / 1000);
+      httpRequests.inc(1, end.route, end.method, end.status);
+      httpDuration.observe({ route: end.route, method: end.method, status: String(end.status) }, end.durationMs / 1000);
     },
   };
 }

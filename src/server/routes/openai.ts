@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { notFound } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
-import type { GatewayRequest } from '../../gateway/types.js';
+import type { CallContext, GatewayRequest } from '../../gateway/types.js';
 import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
@@ -86,14 +86,14 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
         created: Math.floor(ctx.clock.now() / 1000),
         includeUsage: body.stream_options?.include_usage === true,
-        // An AbortSignal only for what needs one (a stream, the auto route's orchestrator); the gateway takes `abort` itself.
-        get signal() {
-          return abort.signal;
-        },
+        abort,
       };
       const deadline = ctx.clock.now() + active.config.limits.default_timeout_s * 1000;
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
       const format = options.response_format?.type;
+      const context: CallContext = { request_id: request.id };
+      if (request.clientKey) context.key_id = request.clientKey.id;
+      if (cache !== undefined) context.cache = cache;
       const build = (model: string, kind: OutputKind): GatewayRequest => ({
         model,
         fallbacks: body.fallbacks,
@@ -106,7 +106,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         options,
         signal: abort,
         deadline,
-        context: { request_id: request.id, ...(request.clientKey ? { key_id: request.clientKey.id } : {}), ...(cache !== undefined ? { cache } : {}) },
+        context,
       });
       const direct = async (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
         if (body.stream) return streamCompletion(app, request, reply, active.gateway.stream(req), meta);

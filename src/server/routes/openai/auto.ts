@@ -40,7 +40,7 @@ function whole(result: GatewayResult): GatewayStream {
 export async function answerAuto(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, input: AutoInput): Promise<ChatCompletion | FastifyReply> {
   const { orchestrator } = app.ctx;
   const { meta, messages, gateway } = input;
-  const routed = await orchestrator.routeAuto({ messages, signal: meta.signal, request_id: request.id, key_id: request.clientKey?.id, direct_only: input.directOnly });
+  const routed = await orchestrator.routeAuto({ messages, signal: meta.abort.signal, request_id: request.id, key_id: request.clientKey?.id, direct_only: input.directOnly });
   if (routed.target === 'model') {
     input.allow({ tier: routed.category, model: routed.model });
     const req = input.build(routed.model, routed.kind);
@@ -57,7 +57,7 @@ export async function answerAuto(app: FastifyInstance, request: FastifyRequest, 
 
   input.allow({ tier: routed.category });
   if (!input.stream) {
-    const answer = await orchestrator.answerAutoWorkflow({ messages, signal: meta.signal, request_id: request.id, key_id: request.clientKey?.id });
+    const answer = await orchestrator.answerAutoWorkflow({ messages, signal: meta.abort.signal, request_id: request.id, key_id: request.clientKey?.id });
     if (answer.run_id) meta.runId = answer.run_id;
     meta.media = answer.media;
     annotateRequest(request, { model_used: answer.result.model_used, cost_usd: answer.result.cost_usd });
@@ -67,7 +67,7 @@ export async function answerAuto(app: FastifyInstance, request: FastifyRequest, 
   const result = orchestrator
     .answerAutoWorkflow({
       messages,
-      signal: meta.signal,
+      signal: meta.abort.signal,
       request_id: request.id,
       key_id: request.clientKey?.id,
       // The run id is known from the first task on, before any token of the answer.

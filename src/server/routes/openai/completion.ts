@@ -1,3 +1,4 @@
+import type { CallerAbort } from '../../../caller-signal.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { batchesOf } from '../../../channel.js';
 import type { GatewayResult, GatewayStream, GatewayStreamChunk } from '../../../gateway/types.js';
@@ -25,7 +26,8 @@ export interface CompletionMeta {
 /** A streamed completion's identity and options; `runId` and `media` are read when each chunk is written, so they may be learnt mid-stream. */
 export interface StreamMeta extends CompletionMeta {
   includeUsage: boolean;
-  signal: AbortSignal;
+  /** The client's disconnect: `abort.signal` (an AbortSignal, made when asked for) for what needs one. */
+  abort: CallerAbort;
 }
 
 /**
@@ -171,7 +173,7 @@ export async function streamCompletion(
     out.write('data: [DONE]\n\n');
   } catch (err) {
     const appError = request.server.outboundError(err);
-    if (meta.signal.aborted) request.log.info('client closed the connection; its model calls were cancelled');
+    if (meta.abort.aborted) request.log.info('client closed the connection; its model calls were cancelled');
     else if (appError.type === 'internal_error') request.log.error({ err }, 'stream failed');
     else request.log.info({ error_type: appError.type, message: appError.message }, 'stream failed');
     send(openAiErrorBody(appError, request.id));
