@@ -18,6 +18,20 @@ afterEach(() => breakers?.shutdown());
 const serverError = () => Promise.reject(new ProviderError({ kind: 'server_error', status: 503, provider: 'alpha', message: 'down' }));
 const badRequest = () => Promise.reject(new ProviderError({ kind: 'client_error', status: 400, provider: 'alpha', message: 'bad' }));
 
+/** Runs `fn` through the model's breaker as the gateway does (enter, then its outcome); CircuitOpenError when it is open. */
+async function fire<T>(model: string, fn: () => Promise<T>): Promise<T> {
+  const call = breakers.enter(model);
+  if (!call) throw new CircuitOpenError(model);
+  try {
+    const value = await fn();
+    call.succeeded();
+    return value;
+  } catch (err) {
+    call.failed(err);
+    throw err;
+  }
+}
+
 function setup() {
   const bus = new EventBus<AppEvents>();
   const changes: string[] = [];
@@ -29,11 +43,11 @@ function setup() {
 describe('model breakers', () => {
   it('open after enough failures of a class that trips the breaker, then refuse calls without running them', async () => {
     const { changes } = setup();
-    for (let i = 0; i < 3; i++) await expect(breakers.fire('primary', serverError)).rejects.toBeInstanceOf(ProviderError);
+    for (let i = 0; i < 3; i++) await expect(fire('primary', serverError)).rejects.toBeInstanceOf(ProviderError);
     expect(breakers.state('primary')).toBe('open');
     expect(breakers.admits('primary')).toBe(false);
     let ran = false;
-    await expect(breakers.fire('primary', async () => (ran = true))).rejects.toBeInstanceOf(CircuitOpenError);
+    await expect(fire('primary', async () => (ran = true))).rejects.toBeInstanceOf(CircuitOpenError);
     expect(ran).toBe(false);
     expect(changes).toEqual(['primary:open']);
     expect(breakers.state('backup')).toBe('closed');
@@ -41,18 +55,18 @@ describe('model breakers', () => {
 
   it('ignore client errors, which say nothing about the health of the model', async () => {
     setup();
-    for (let i = 0; i < 6; i++) await expect(breakers.fire('primary', badRequest)).rejects.toBeInstanceOf(ProviderError);
+    for (let i = 0; i < 6; i++) await expect(fire('primary', badRequest)).rejects.toBeInstanceOf(ProviderError);
     expect(breakers.state('primary')).toBe('closed');
   });
 
   it('let one probe through when half-open and close when it succeeds', async () => {
     const { changes } = setup();
-    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await fire('primary', serverError).catch(() => undefined);
     await sleep(200);
     expect(breakers.state('primary')).toBe('half_open');
     expect(breakers.admits('primary')).toBe(true);
     let release!: () => void;
-    const probe = breakers.fire('primary', () => new Promise<string>((r) => (release = () => r('ok'))));
+    const probe = fire('primary', () => new Promise<string>((r) => (release = () => r('ok'))));
     // Only one probe at a time.
     expect(breakers.admits('primary')).toBe(false);
     release();
@@ -63,9 +77,9 @@ describe('model breakers', () => {
 
   it('reopen when the half-open probe fails', async () => {
     setup();
-    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await fire('primary', serverError).catch(() => undefined);
     await sleep(200);
-    await breakers.fire('primary', serverError).catch(() => undefined);
+    await fire('primary', serverError).catch(() => undefined);
     expect(breakers.state('primary')).toBe('open');
   });
 
@@ -91,11 +105,11 @@ describe('model breakers', () => {
 
   it('a neutral error of the half-open probe closes the circuit; a caller abort reopens it', async () => {
     const { changes } = setup();
-    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await fire('primary', serverError).catch(() => undefined);
     await sleep(200);
     breakers.enter('primary')!.failed(new ProviderError({ kind: 'client_error', status: 400, provider: 'alpha', message: 'bad' }));
     expect(breakers.state('primary')).toBe('closed');
-    for (let i = 0; i < 3; i++) await breakers.fire('primary', serverError).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await fire('primary', serverError).catch(() => undefined);
     await sleep(200);
     breakers.enter('primary')!.failed(new Error('client left'));
     expect(breakers.state('primary')).toBe('open');
@@ -112,14 +126,14 @@ describe('model breakers', () => {
     }).config;
     const configuredModel = Object.keys(bounded.models)[0]!;
     breakers = createBreakers({ config: bounded, bus });
-    await breakers.fire(configuredModel, serverError).catch(() => undefined);
-    await breakers.fire('alpha/probe-1', serverError).catch(() => undefined);
+    await fire(configuredModel, serverError).catch(() => undefined);
+    await fire('alpha/probe-1', serverError).catch(() => undefined);
     expect(breakers.state('alpha/probe-1')).toBe('open');
-    for (let i = 2; i <= 50; i++) await breakers.fire(`alpha/probe-${i}`, async () => 'ok');
+    for (let i = 2; i <= 50; i++) await fire(`alpha/probe-${i}`, async () => 'ok');
     expect(breakers.size()).toEqual({ configured: 1, ad_hoc: 2 });
     // The open ad-hoc breaker was dropped (its timers with it): the name starts afresh; the configured one stays open.
     expect(breakers.state('alpha/probe-1')).toBe('closed');
     expect(breakers.state(configuredModel)).toBe('open');
-    await expect(breakers.fire('alpha/probe-1', async () => 'again')).resolves.toBe('again');
+    await expect(fire('alpha/probe-1', async () => 'again')).resolves.toBe('again');
   });
 });

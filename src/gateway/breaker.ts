@@ -33,8 +33,6 @@ export interface ModelBreakers {
    * its outcome; undefined (the call must not run) when the circuit is open or its half-open probe is out.
    */
   enter(model: string): BreakerCall | undefined;
-  /** Runs `fn` through the model's breaker; rejects with CircuitOpenError when it is open. */
-  fire<T>(model: string, fn: () => Promise<T>): Promise<T>;
   state(model: string): CircuitState;
   /**
    * Takes a new config version: the breakers of `changed` models start afresh, and all
@@ -207,18 +205,6 @@ export function createBreakers(opts: { config: Config; bus: AppEventBus }): Mode
   return {
     admits: (model) => lookup(model)?.admits() ?? true,
     enter,
-    fire: async <T>(model: string, fn: () => Promise<T>): Promise<T> => {
-      const call = enter(model);
-      if (!call) throw new CircuitOpenError(model);
-      try {
-        const value = await fn();
-        call.succeeded();
-        return value;
-      } catch (err) {
-        call.failed(err);
-        throw err;
-      }
-    },
     state: (model) => (configured.get(model) ?? adHoc.peek(model))?.state ?? 'closed',
     reconfigure: (next, changed) => {
       const all = JSON.stringify(next.circuit_breaker) !== JSON.stringify(config.circuit_breaker);

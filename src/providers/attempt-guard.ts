@@ -2,21 +2,13 @@ import { scopeOf } from './attempt-scope.js';
 import { thrownError, timeoutError } from './wire-errors.js';
 
 /**
- * Signals marked (`markSelfLimited`) as aborting by themselves when an attempt's time is up, with the
- * time (Date.now() ms) by which they do; an attempt scope's signal (attempt-scope.ts) carries its own
- * deadline instead. An HTTP exchange of the attempt whose own total limit ends no sooner needs no
- * controller and timer of its own for it (an AbortSignal costs ~5 µs to create on Node 20).
+ * Whether `signal` aborts by itself no later than `deadline` (Date.now() ms): an attempt scope's
+ * signal (attempt-scope.ts) carries the attempt's deadline. An HTTP exchange of the attempt whose
+ * own total limit ends no sooner needs no controller and timer of its own for it (an AbortSignal
+ * costs ~5 µs to create on Node 20).
  */
-const selfLimited = new WeakMap<AbortSignal, number>();
-
-/** Marks `signal` as aborting by itself (with a timeout reason) by `deadline` (Date.now() ms) at the latest. */
-export function markSelfLimited(signal: AbortSignal, deadline: number): void {
-  selfLimited.set(signal, deadline);
-}
-
-/** Whether `signal` aborts by itself no later than `deadline` (Date.now() ms): a marked signal, or an attempt scope's (attempt-scope.ts). */
 export function abortsBy(signal: AbortSignal, deadline: number): boolean {
-  const own = selfLimited.get(signal) ?? scopeOf(signal)?.deadline;
+  const own = scopeOf(signal)?.deadline;
   return own !== undefined && own <= deadline;
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abortsBy, markSelfLimited } from './attempt-guard.js';
+import { abortsBy } from './attempt-guard.js';
 import { AttemptScope } from './attempt-scope.js';
 import { HttpClient, SSE_DONE } from './http.js';
 
@@ -88,17 +88,16 @@ describe('SSE reader', () => {
     expect(events).toEqual([{ a: 1 }, { b: 'é' }]);
   });
 
-  it('under a caller signal that ends the attempt in time, still cuts a stalled stream at stream_idle_ms (its timer closes the body)', async () => {
+  it("inside an attempt that ends in time (the signal's own limit), still cuts a stalled stream at stream_idle_ms (its timer closes the body)", async () => {
     const http = await serve((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"n":1}\n\n');
     });
     const caller = new AbortController();
-    markSelfLimited(caller.signal, Date.now() + 5000);
+    const scope = new AttemptScope(caller.signal, Date.now() + 5000, () => new Error('overdue'));
     const events: unknown[] = [];
-    const err = await http
-      .sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 80 }, signal: caller.signal })
-      .read((e) => events.push(e))
+    const err = await scope
+      .run((signal) => http.sse({ path: '/s', body: {}, timeouts: { ...timeouts, stream_idle_ms: 80 }, signal }).read((e) => events.push(e)))
       .catch((e: unknown) => e);
     expect(events).toEqual([{ n: 1 }]);
     expect(err).toMatchObject({ kind: 'timeout', code: 'stream_idle_timeout' });
@@ -258,7 +257,6 @@ describe('JSON exchange limits', () => {
   it("ends with the caller's reason when the caller gives up", async () => {
     const http = await silent();
     const caller = new AbortController();
-    markSelfLimited(caller.signal, Date.now() + 5000);
     const reason = new Error('client left');
     setTimeout(() => caller.abort(reason), 50);
     const err = await http.json({ path: '/j', body: {}, timeouts: { ...timeouts, first_byte_ms: 5000, total_ms: 5000 }, signal: caller.signal }).catch((e: unknown) => e);
