@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState, GatewayHealth } from '../gateway/types.js';
 import { CounterTally } from './counter-tally.js';
+import { HistogramTally } from './histogram-tally.js';
 import { createLabelBounder } from './labels.js';
 import type { RequestEndListener } from './request-end.js';
 import type { RequestTiers } from './request-tiers.js';
@@ -44,8 +45,8 @@ export function createMetrics(opts: {
   const modelLabel = createLabelBounder(Object.keys(config.models), config.bounds.label_values);
   const providerLabel = createLabelBounder(Object.keys(config.providers), config.bounds.label_values);
 
-  // The counters a request or a model call adds to keep their values in a CounterTally (no labels object
-  // or hash string per increment), written into prom-client's Counter at each scrape.
+  // The counters and histograms a request or a model call adds to keep their series by label values
+  // (counter-tally.ts, histogram-tally.ts: no labels object or hash string per increment).
   const httpRequests = new CounterTally(['route', 'method', 'status'] as const);
   new Counter({
     name: 'http_requests_total',
@@ -56,13 +57,13 @@ export function createMetrics(opts: {
       httpRequests.writeTo(this);
     },
   });
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by route template, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+  const httpDuration = new HistogramTally(
+    'http_request_duration_seconds',
+    'HTTP request duration by route template, method and status',
+    ['route', 'method', 'status'] as const,
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
-  });
+  );
   const modelCalls = new CounterTally(['model', 'provider', 'outcome'] as const);
   new Counter({
     name: 'model_calls_total',
@@ -85,13 +86,13 @@ export function createMetrics(opts: {
     labelNames: ['model'] as const,
     registers,
   });
-  const modelDuration = new Histogram({
-    name: 'model_call_duration_seconds',
-    help: 'Model call attempt latency',
-    labelNames: ['model', 'provider'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+  const modelDuration = new HistogramTally(
+    'model_call_duration_seconds',
+    'Model call attempt latency',
+    ['model', 'provider'] as const,
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
     registers,
-  });
+  );
   const retries = new Counter({ name: 'model_retries_total', help: 'Retries per model', labelNames: ['model'] as const, registers });
   const fallbacks = new Counter({
     name: 'model_fallbacks_total',
@@ -246,7 +247,7 @@ export function createMetrics(opts: {
     const model = modelLabel(e.model);
     const provider = providerLabel(e.provider);
     modelCalls.inc(1, model, provider, e.outcome);
-    if (e.code !== 'circuit_open') modelDuration.observe({ model, provider }, e.latency_ms / 1000);
+    if (e.code !== 'circuit_open') modelDuration.observe(e.latency_ms / 1000, model, provider);
     if (e.simulated) modelSimulated.inc({ model });
     if (e.outcome === 'failure') {
       modelFailures.inc({ model, provider, kind: e.kind ?? 'unknown' });
@@ -285,7 +286,7 @@ export function createMetrics(opts: {
     render: () => registry.metrics(),
     requestEnded(_request, end) {
       httpRequests.inc(1, end.route, end.method, end.status);
-      httpDuration.observe({ route: end.route, method: end.method, status: String(end.status) }, end.durationMs / 1000);
+      httpDuration.observe(end.durationMs / 1000, end.route, end.method, end.status);
     },
   };
 }
