@@ -1,16 +1,4 @@
-import { scopeOf } from './attempt-scope.js';
 import { thrownError, timeoutError } from './wire-errors.js';
-
-/**
- * Whether `signal` aborts by itself no later than `deadline` (Date.now() ms): an attempt scope's
- * signal (attempt-scope.ts) carries the attempt's deadline. An HTTP exchange of the attempt whose
- * own total limit ends no sooner needs no controller and timer of its own for it (an AbortSignal
- * costs ~5 µs to create on Node 20).
- */
-export function abortsBy(signal: AbortSignal, deadline: number): boolean {
-  const own = scopeOf(signal)?.deadline;
-  return own !== undefined && own <= deadline;
-}
 
 /** What an HTTP exchange needs of its guard: the signal to send, a timer to arm (and disarm), and the error to throw. */
 export interface ExchangeGuard {
@@ -31,22 +19,14 @@ export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_ti
  * Our side of one attempt: an AbortController fed by the caller's signal and by our own
  * timers, remembering which fired so the failure can be told apart from a caller abort.
  * (A manual controller rather than AbortSignal.any: the listener is removed on dispose,
- * so long-lived caller signals do not accumulate dependants.)
- *
- * Without `totalMs` (a caller's signal that ends the exchange at its total limit already, see
- * `abortsBy`), the guard has no controller, listener or total timer of its own: `signal` is the
- * caller's, and a timer that fires ends the exchange by destroying the response body given to
- * `attach` (the reader sees the body's error; `translate` still names the timer). A stream read outside
- * a gateway attempt uses it (inside one, the attempt's scope is the guard): an AbortSignal costs ~5 µs
- * to create on Node 20, and a stream's timers are armed only once its headers (and body) are there.
+ * so long-lived caller signals do not accumulate dependants.) An HTTP exchange run outside a
+ * gateway attempt uses it; inside one, the attempt's scope (attempt-scope.ts) is the guard.
  */
 export class AttemptGuard implements ExchangeGuard {
-  private readonly controller: AbortController | undefined;
-  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal = this.controller.signal;
   fired: { code: TimerCode; ms: number } | undefined;
-  private readonly total: NodeJS.Timeout | undefined;
-  /** What a timer destroys when there is no controller of our own. */
-  private body: { destroy(error?: Error): unknown } | undefined;
+  private readonly total: NodeJS.Timeout;
   /**
    * The one timer behind `arm`: a stream re-arms it at every event, so instead of a clearTimeout and a
    * setTimeout per event, `arm` moves a deadline and the timer, when it fires early, waits for the rest.
@@ -58,32 +38,24 @@ export class AttemptGuard implements ExchangeGuard {
   private armedCode: TimerCode | undefined;
   private armedAt = 0;
   private armedLimitMs = 0;
-  private readonly onAbort = (): void => this.controller!.abort(this.caller.reason);
+  private readonly onAbort = (): void => this.controller.abort(this.caller.reason);
 
+  /**
+   * @param caller the caller's signal: its abort aborts `signal` with its reason
+   * @param totalMs the exchange's total limit (ms): `signal` aborts with `total_timeout` then
+   */
   constructor(
     private readonly caller: AbortSignal,
-    totalMs?: number,
+    totalMs: number,
   ) {
-    if (totalMs === undefined) {
-      this.signal = caller;
-      return;
-    }
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
     caller.addEventListener('abort', this.onAbort, { once: true });
     this.total = setTimeout(() => this.fire('total_timeout', totalMs), Math.max(1, totalMs));
-  }
-
-  /** The response body a timer destroys (only needed without a controller of our own). */
-  attach(body: { destroy(error?: Error): unknown }): void {
-    this.body = body;
   }
 
   private fire(code: TimerCode, ms: number): void {
     if (this.fired || this.signal.aborted) return;
     this.fired = { code, ms };
-    if (this.controller) this.controller.abort(new Error(code));
-    else this.body?.destroy(new Error(code));
+    this.controller.abort(new Error(code));
   }
 
   /** Fires `code` after `ms` (replacing what was armed); `limitMs` is the configured limit named in the error. */
@@ -107,8 +79,7 @@ export class AttemptGuard implements ExchangeGuard {
     clearTimeout(this.total);
     clearTimeout(this.idle);
     this.idle = undefined;
-    this.body = undefined;
-    if (this.controller) this.caller.removeEventListener('abort', this.onAbort);
+    this.caller.removeEventListener('abort', this.onAbort);
   }
 
   private schedule(at: number): void {

@@ -3,7 +3,7 @@ import { createParser } from 'eventsource-parser';
 import { pulled } from '../channel.js';
 import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
-import { abortsBy, AttemptGuard, type ExchangeGuard } from './attempt-guard.js';
+import { AttemptGuard, type ExchangeGuard } from './attempt-guard.js';
 import { scopeOf } from './attempt-scope.js';
 import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError } from './wire-errors.js';
@@ -215,7 +215,7 @@ export class HttpClient {
    * decoded, parsed and handed on in the call that received it. Run inside a gateway attempt (its
    * signal is an AttemptScope's), the attempt's signal and one timer serve the exchange, as for
    * `json`: the limits are armed on the scope, which aborts the exchange; outside one, an
-   * AttemptGuard of its own does (without a controller when the caller's signal ends it in time).
+   * AttemptGuard of its own does (its signal aborts the exchange).
    */
   sse(call: HttpCall): SseStream {
     const provider = this.provider;
@@ -236,7 +236,7 @@ export class HttpClient {
       if (call.signal.aborted) return Promise.reject(call.signal.reason);
       const startedAt = Date.now();
       const scope = scopeOf(call.signal);
-      const own = scope ? undefined : new AttemptGuard(call.signal, abortsBy(call.signal, startedAt + call.timeouts.total_ms) ? undefined : call.timeouts.total_ms);
+      const own = scope ? undefined : new AttemptGuard(call.signal, call.timeouts.total_ms);
       const guard: ExchangeGuard = scope ?? own!;
       return new Promise<void>((resolve, reject) => {
         /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
@@ -418,7 +418,6 @@ export class HttpClient {
           scope.expect(startedAt + first_byte_ms);
           scope.exchange = handler;
         } else {
-          own!.attach({ destroy: (error?: Error) => handler.abort(error) });
           guard.signal.addEventListener('abort', onAbort, { once: true });
         }
         pool.dispatch(
