@@ -57,13 +57,12 @@ export function createBudget(parent: AbortSignal, deadline: number, now: () => n
   const onParentAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onParentAbort();
   else parent.addEventListener('abort', onParentAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new CancelledError('deadline')), Math.max(0, deadline - now()));
-  timer.unref?.();
+  const stopDeadline = abortAtDeadline(controller, deadline, now);
   return {
     signal: controller.signal,
     deadline,
     dispose: () => {
-      clearTimeout(timer);
+      stopDeadline();
       parent.removeEventListener('abort', onParentAbort);
     },
   };

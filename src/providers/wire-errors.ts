@@ -225,15 +225,17 @@ export function embeddedError(provider: string, payload: unknown): ProviderError
   });
 }
 
+/** The content_filter error (client_error) of a payload the provider blocked for `reason`. */
+const blockedError = (provider: string, reason: string): ProviderError =>
+  new ProviderError({ kind: 'client_error', code: 'content_filter', provider, message: short(`${provider} blocked the content: ${reason}`) });
+
 /**
  * Checks a successful JSON payload (whole response or one stream chunk) for a failure
  * inside: a top-level `{error}` or a choice-level one (OpenRouter), a content block (Gemini
  * `promptFeedback.blockReason` / a refusing `finishReason`, OpenAI `finish_reason: content_filter`,
  * Imagen `raiFilteredReason`), or a finish reason outside the wire's normal set (answer-check.ts).
+ * Returns that failure as a ProviderError, or undefined when the payload carries none.
  */
-const blockedError = (provider: string, reason: string): ProviderError =>
-  new ProviderError({ kind: 'client_error', code: 'content_filter', provider, message: short(`${provider} blocked the content: ${reason}`) });
-
 export function payloadError(provider: string, payload: unknown): ProviderError | undefined {
   if (!isObject(payload)) return undefined;
   if (payload.error !== undefined && payload.error !== null) return embeddedError(provider, payload);

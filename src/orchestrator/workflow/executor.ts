@@ -40,8 +40,8 @@ export interface ExecuteOptions {
   /** The webhook messages of the run's final status: written with the final record, in one transaction. */
   outboxFor?: (run: RunResult) => readonly OutboxMessage[];
   /**
-   * The run's signal: aborts on client hang-up, cancellation, the deadline (see
-   * createBudget), or shutdown — which hands the run back instead of ending it.
+   * The run's signal: aborts on client hang-up, cancellation, the deadline (the run engine's
+   * abortAtDeadline), or shutdown — which hands the run back instead of ending it.
    */
   signal: AbortSignal;
   deadline: number;
