@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { budgetUsd } from './minimums.js';
+import { budgetUsd, timerMs } from './minimums.js';
 
 /**
  * What callers of one budget tier may do: the same limits a managed key (/admin/keys) carries,
@@ -47,7 +47,7 @@ export const JwtAuthSchema = z
     default_budget_tier: z.string().min(1).optional().describe('the budget tier of a token without the budget tier claim'),
     jwks_cache_max_age_s: z.number().int().positive().default(600).describe('how long fetched keys are trusted before a refetch, seconds'),
     jwks_cooldown_s: z.number().int().nonnegative().default(30).describe('minimum time between JWKS refetches on an unknown kid, seconds'),
-    jwks_timeout_ms: z.number().int().positive().default(5000),
+    jwks_timeout_ms: timerMs().positive().default(5000),
   })
   .strict()
   .superRefine((jwt, ctx) => {

@@ -9,11 +9,17 @@ import * as z from 'zod';
 /** Shortest request or task time budget, seconds (100 ms): less cannot complete any model call. */
 export const MIN_TIMEOUT_S = 0.1;
 
+/** Longest delay a node timer waits, ms (2^31 - 1, ~24.8 days); a longer one fires after 1 ms (Node's timers documentation, TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Longest configured duration in seconds that becomes a timer (× 1000 ≤ `MAX_TIMER_MS`). */
+export const MAX_TIMER_S = Math.floor(MAX_TIMER_MS / 1000);
+
 /**
  * Longest time budget, seconds (~24.8 days): Node's timers wait at most 2^31 - 1 ms and fire after
  * 1 ms for a longer delay, so a longer budget would time every run out at once.
  */
-export const MAX_TIMEOUT_S = 2_147_483;
+export const MAX_TIMEOUT_S = MAX_TIMER_S;
 
 /** Smallest USD budget of an API key (one cent): less blocks every call while looking like a limit. */
 export const MIN_BUDGET_USD = 0.01;
@@ -31,3 +37,13 @@ export const maxTimeoutSeconds = () =>
 
 /** A USD budget, at least `MIN_BUDGET_USD`. */
 export const budgetUsd = () => z.number().min(MIN_BUDGET_USD, `must be at least ${MIN_BUDGET_USD} USD (one cent)`);
+
+/**
+ * A configured duration in ms that becomes a timer's delay (timeouts, backoffs, windows, intervals): an integer of
+ * at most `MAX_TIMER_MS`, refused with its path above that — a longer one would fire after 1 ms, so a 30-day
+ * timeout would time every call out at once.
+ */
+export const timerMs = () => z.number().int().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (~24.8 days): node's timers cannot wait longer`);
+
+/** A configured duration in seconds that becomes a timer's delay: at most `MAX_TIMER_S` (see `timerMs`). */
+export const timerSeconds = () => z.number().max(MAX_TIMER_S, `must be at most ${MAX_TIMER_S} seconds (~24.8 days): node's timers cannot wait longer`);

@@ -2,7 +2,7 @@ import { AuthSchema } from './auth-schema.js';
 import { DriftSchema } from './drift-schema.js';
 import * as z from 'zod';
 import { TelemetrySchema } from './telemetry-schema.js';
-import { maxTimeoutSeconds } from './minimums.js';
+import { maxTimeoutSeconds, timerMs, timerSeconds } from './minimums.js';
 import { notReserved, withoutReservedKeys } from './reserved-names.js';
 
 /**
@@ -22,9 +22,7 @@ export const RateLimitsSchema = z
     requests_per_day: z.number().int().positive().optional().describe('requests allowed per day'),
     burst: z.number().int().positive().optional().describe('requests that may start at once before the per-minute pace applies'),
     max_concurrent: z.number().int().positive().default(50).describe('calls in flight at once'),
-    max_wait_ms: z
-      .number()
-      .int()
+    max_wait_ms: timerMs()
       .nonnegative()
       .default(30_000)
       .describe('longest a call may queue for this provider before the gateway moves to a fallback on another provider'),
@@ -32,9 +30,7 @@ export const RateLimitsSchema = z
   .strict();
 
 /** Shared by the model, provider and global `timeouts`: the nearest one set wins. */
-const HedgeAfterMs = z
-  .number()
-  .int()
+const HedgeAfterMs = timerMs()
   .nonnegative()
   .optional()
   .describe(
@@ -43,16 +39,14 @@ const HedgeAfterMs = z
 
 export const TimeoutsSchema = z
   .object({
-    connect_ms: z.number().int().positive().optional(),
-    first_byte_ms: z.number().int().positive().optional().describe('streams: time to the first token'),
-    response_ms: z
-      .number()
-      .int()
+    connect_ms: timerMs().positive().optional(),
+    first_byte_ms: timerMs().positive().optional().describe('streams: time to the first token'),
+    response_ms: timerMs()
       .positive()
       .optional()
       .describe('non-streamed calls: the whole answer (which is when a provider sends its headers) must arrive within this'),
-    stream_idle_ms: z.number().int().positive().optional().describe('longest silence between stream chunks'),
-    total_ms: z.number().int().positive().optional().describe('cap on one attempt; the request budget still applies'),
+    stream_idle_ms: timerMs().positive().optional().describe('longest silence between stream chunks'),
+    total_ms: timerMs().positive().optional().describe('cap on one attempt; the request budget still applies'),
     hedge_after_ms: HedgeAfterMs,
   })
   .strict();
@@ -188,8 +182,8 @@ export const RoutingSchema = z
 export const ErrorClassSchema = z
   .object({
     max_retries: z.number().int().min(0).max(10),
-    backoff_base_ms: z.number().int().nonnegative(),
-    backoff_cap_ms: z.number().int().nonnegative(),
+    backoff_base_ms: timerMs().nonnegative(),
+    backoff_cap_ms: timerMs().nonnegative(),
     trips_breaker: z.boolean(),
     fallback: z.boolean().describe('move to the next model in the chain once retries are spent'),
   })
@@ -205,9 +199,7 @@ export const ErrorHandlingSchema = z
     quota: ErrorClassSchema.default({ max_retries: 0, backoff_base_ms: 0, backoff_cap_ms: 0, trips_breaker: false, fallback: true }).describe(
       'out of credits, over a spend cap or plan limit (HTTP 402, insufficient_quota, billing_error...): the provider cannot serve this key now; default: fall back at once, no retry, no breaker trip',
     ),
-    retry_after_cap_ms: z
-      .number()
-      .int()
+    retry_after_cap_ms: timerMs()
       .nonnegative()
       .default(20_000)
       .describe('a provider retry hint (Retry-After, retry-after-ms, x-ratelimit-reset-*, RetryInfo) longer than this fails over at once instead of waiting'),
@@ -218,8 +210,8 @@ export const CircuitBreakerSchema = z
   .object({
     error_threshold_percentage: z.number().min(1).max(100).default(50),
     volume_threshold: z.number().int().positive().default(5).describe('calls in the window before the breaker may open'),
-    rolling_window_ms: z.number().int().positive().default(60_000),
-    reset_timeout_ms: z.number().int().positive().default(30_000).describe('open time before a half-open probe'),
+    rolling_window_ms: timerMs().positive().default(60_000),
+    reset_timeout_ms: timerMs().positive().default(30_000).describe('open time before a half-open probe'),
   })
   .strict();
 
@@ -228,8 +220,7 @@ export const LimitsSchema = z
     max_concurrent_workflows: z.number().int().positive().default(1000),
     queue_depth: z.number().int().nonnegative().default(10_000),
     default_timeout_s: maxTimeoutSeconds().default(300),
-    run_stall_s: z
-      .number()
+    run_stall_s: timerSeconds()
       .positive()
       .default(30)
       .describe('shared mode: a run whose replica died is resumed by another within this many seconds (its queue lock lapses and is reclaimed)'),
@@ -245,10 +236,10 @@ export const LimitsSchema = z
 
 export const DefaultTimeoutsSchema = z
   .object({
-    connect_ms: z.number().int().positive().default(10_000),
-    first_byte_ms: z.number().int().positive().default(30_000),
-    response_ms: z.number().int().positive().default(120_000),
-    stream_idle_ms: z.number().int().positive().default(30_000),
+    connect_ms: timerMs().positive().default(10_000),
+    first_byte_ms: timerMs().positive().default(30_000),
+    response_ms: timerMs().positive().default(120_000),
+    stream_idle_ms: timerMs().positive().default(30_000),
     hedge_after_ms: HedgeAfterMs,
   })
   .strict();
@@ -269,39 +260,29 @@ export const ServerSchema = z
       .object({
         enabled: z.boolean().default(true),
         max: z.number().int().positive().default(600).describe('requests per caller per window'),
-        time_window_ms: z.number().int().positive().default(60_000),
+        time_window_ms: timerMs().positive().default(60_000),
       })
       .strict()
       .default({ enabled: true, max: 600, time_window_ms: 60_000 }),
-    shutdown_grace_ms: z.number().int().nonnegative().default(30_000),
-    keep_alive_ms: z.number().int().positive().default(15_000).describe('SSE comment interval'),
-    request_timeout_ms: z
-      .number()
-      .int()
+    shutdown_grace_ms: timerMs().nonnegative().default(30_000),
+    keep_alive_ms: timerMs().positive().default(15_000).describe('SSE comment interval'),
+    request_timeout_ms: timerMs()
       .positive()
       .default(30_000)
       .describe('a request, headers and body, must arrive whole within this; otherwise 408 request_timeout and the connection is closed'),
-    headers_timeout_ms: z
-      .number()
-      .int()
+    headers_timeout_ms: timerMs()
       .positive()
       .default(10_000)
       .describe('the request line and headers must arrive within this (at most request_timeout_ms); otherwise 408 and the connection is closed'),
-    keep_alive_timeout_ms: z
-      .number()
-      .int()
+    keep_alive_timeout_ms: timerMs()
       .positive()
       .default(72_000)
       .describe('an idle keep-alive connection is closed after this; keep it longer than a load balancer in front'),
-    connection_timeout_ms: z
-      .number()
-      .int()
+    connection_timeout_ms: timerMs()
       .nonnegative()
       .default(0)
       .describe('a connection with no byte either way for this long is closed; 0: off (a non-streamed run may be silent until its own timeout)'),
-    timeout_check_ms: z
-      .number()
-      .int()
+    timeout_check_ms: timerMs()
       .positive()
       .default(1_000)
       .describe('how often connections are checked against request_timeout_ms and headers_timeout_ms'),
@@ -370,7 +351,7 @@ export const StorageSchema = z
     run_max_age_hours: z.number().positive().default(24 * 7),
     history_turns: z.number().int().positive().default(50).describe('turns of a session sent as context'),
     max_stored_turns: z.number().int().positive().optional().describe('drop the oldest stored turns past this count'),
-    sweep_interval_s: z.number().positive().default(600),
+    sweep_interval_s: timerSeconds().positive().default(600),
   })
   .strict();
 
@@ -401,11 +382,11 @@ export const WebhooksSchema = z
           .strict(),
       )
       .default([]),
-    timeout_ms: z.number().int().positive().default(10_000).describe('one delivery attempt, connection to response headers'),
+    timeout_ms: timerMs().positive().default(10_000).describe('one delivery attempt, connection to response headers'),
     max_age_h: z.number().positive().default(24).describe('a delivery is retried until it is this old (hours)'),
-    retry_base_ms: z.number().int().positive().max(60_000).default(5_000).describe('first retry delay before jitter; doubles per attempt'),
-    retry_cap_ms: z.number().int().positive().default(3_600_000).describe('longest delay between two attempts'),
-    poll_ms: z.number().int().positive().default(1_000).describe('how often a replica looks for due deliveries it did not enqueue itself'),
+    retry_base_ms: timerMs().positive().max(60_000).default(5_000).describe('first retry delay before jitter; doubles per attempt'),
+    retry_cap_ms: timerMs().positive().default(3_600_000).describe('longest delay between two attempts'),
+    poll_ms: timerMs().positive().default(1_000).describe('how often a replica looks for due deliveries it did not enqueue itself'),
   })
   .strict();
 
