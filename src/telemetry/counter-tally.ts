@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
+import { LabelSeries, type LabelValue } from './label-series.js';
 
-type LabelValue = string | number;
 interface Series {
   labels: Record<string, string>;
   value: number;
@@ -15,12 +15,11 @@ interface Series {
  * order they first appeared, as prom-client would.
  */
 export class CounterTally<N extends string> {
-  private readonly root = new Map<LabelValue, unknown>();
-  private readonly series: Series[] = [];
+  private readonly series: LabelSeries<Series>;
 
   /** @param names the Counter's label names (one to three), in the order `inc` takes their values */
-  constructor(private readonly names: readonly N[]) {
-    if (names.length < 1 || names.length > 3) throw new RangeError('a CounterTally has one to three label names');
+  constructor(names: readonly N[]) {
+    this.series = new LabelSeries(names, (labels) => ({ labels, value: 0 }), 'CounterTally');
   }
 
   /**
@@ -29,38 +28,13 @@ export class CounterTally<N extends string> {
    */
   inc(by: number, a: LabelValue, b?: LabelValue, c?: LabelValue): void {
     if (!(by >= 0) || by === Number.POSITIVE_INFINITY) throw new TypeError(`counter increment must be a finite number ≥ 0, not ${by}`);
-    const depth = this.names.length;
-    let level = this.root;
-    let key: LabelValue = a;
-    if (depth > 1) {
-      level = this.next(level, a);
-      key = b!;
-      if (depth > 2) {
-        level = this.next(level, b!);
-        key = c!;
-      }
-    }
-    let series = level.get(key) as Series | undefined;
-    if (!series) {
-      const labels: Record<string, string> = {};
-      const values = [a, b, c];
-      this.names.forEach((name, i) => (labels[name] = String(values[i])));
-      series = { labels, value: 0 };
-      level.set(key, series);
-      this.series.push(series);
-    }
-    series.value += by;
+    this.series.of(a, b, c).value += by;
   }
 
   /** Sets the Counter to the tallied values (its `collect`, at each scrape). */
   writeTo(counter: Counter<N>): void {
     counter.reset();
-    for (const s of this.series) counter.inc(s.labels as Partial<Record<N, string>>, s.value);
+    for (const s of this.series.list) counter.inc(s.labels as Partial<Record<N, string>>, s.value);
   }
 
-  private next(level: Map<LabelValue, unknown>, value: LabelValue): Map<LabelValue, unknown> {
-    let map = level.get(value) as Map<LabelValue, unknown> | undefined;
-    if (!map) level.set(value, (map = new Map()));
-    return map;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
+import { LabelSeries, type LabelValue } from './label-series.js';
 
 /** One line of the exposition: its metric name, the labels of the line (`le`) and of its series, the value. */
 interface Line {
@@ -18,7 +19,6 @@ interface Exported {
   aggregator: string;
 }
 
-type LabelValue = string | number;
 interface Series {
   labels: Record<string, string>;
   /** Observations per finite bucket (not cumulative), by the bucket's index. */
@@ -39,45 +39,25 @@ interface Series {
 export class HistogramTally<N extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private root = new Map<LabelValue, unknown>();
-  private series: Series[] = [];
+  private readonly series: LabelSeries<Series>;
 
   constructor(
     readonly name: string,
     readonly help: string,
     /** Label names (one to three), in the order `observe` takes their values. */
-    private readonly names: readonly N[],
+    names: readonly N[],
     /** Upper bounds, ascending. */
     private readonly buckets: readonly number[],
     registers: readonly Registry[],
   ) {
-    if (names.length < 1 || names.length > 3) throw new RangeError('a HistogramTally has one to three label names');
+    this.series = new LabelSeries(names, (labels) => ({ labels, counts: buckets.map(() => 0), sum: 0, count: 0 }), 'HistogramTally');
     for (const registry of registers) registry.registerMetric(this as unknown as Metric);
   }
 
   /** Records `value` (finite, else a TypeError as prom-client throws) in the series of the label values given, one per name in order. */
   observe(value: number, a: LabelValue, b?: LabelValue, c?: LabelValue): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
-    const depth = this.names.length;
-    let level = this.root;
-    let key: LabelValue = a;
-    if (depth > 1) {
-      level = next(level, a);
-      key = b!;
-      if (depth > 2) {
-        level = next(level, b!);
-        key = c!;
-      }
-    }
-    let series = level.get(key) as Series | undefined;
-    if (!series) {
-      const labels: Record<string, string> = {};
-      const values = [a, b, c];
-      this.names.forEach((name, i) => (labels[name] = String(values[i])));
-      series = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      level.set(key, series);
-      this.series.push(series);
-    }
+    const series = this.series.of(a, b, c);
     const buckets = this.buckets;
     for (let i = 0; i < buckets.length; i++) {
       if (value <= buckets[i]!) {
@@ -93,7 +73,7 @@ export class HistogramTally<N extends string> {
   getForPromString(): Promise<Exported> {
     const values: Line[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const s of this.series) {
+    for (const s of this.series.list) {
       let acc = 0;
       this.buckets.forEach((le, i) => {
         acc += s.counts[i]!;
@@ -114,13 +94,7 @@ export class HistogramTally<N extends string> {
   }
 
   reset(): void {
-    this.root = new Map();
-    this.series = [];
+    this.series.clear();
   }
 }
 
-function next(level: Map<LabelValue, unknown>, value: LabelValue): Map<LabelValue, unknown> {
-  let map = level.get(value) as Map<LabelValue, unknown> | undefined;
-  if (!map) level.set(value, (map = new Map()));
-  return map;
-}
