@@ -40,6 +40,7 @@ export interface LimiterSlot {
 }
 
 export interface LimiterState {
+  /** Calls waiting for a concurrency slot or the window (not those whose callers gave up). */
   queued: number;
   running: number;
   /** Starts still allowed in the current window. */
@@ -170,6 +171,12 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
   const gate: Gate = shared ? new RedisWindowGate(shared.redis, provider, windowLimits, shared.prefix) : new WindowGate(windowLimits, clock);
   const resets = new LearnedResets(clock, opts.maxModelResets);
   let running = 0;
+  /**
+   * Callers waiting in the scheduler's queue for a concurrency slot. The scheduler keeps a job whose
+   * caller gave up (hung up, timed out) queued until a slot frees, so its own counts would report it
+   * and predict waits from it: this counts the callers still waiting instead.
+   */
+  let waiting = 0;
   let stopped = false;
 
   const learnReset = (model: string, waitMs: number): void => {
@@ -205,10 +212,9 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
     if (stopped) return Promise.reject(new LimiterWaitError(provider, Number.POSITIVE_INFINITY));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (shared && shared.redis.status !== 'ready') return Promise.reject(sharedUnavailable(provider, new Error(`is ${shared.redis.status}`)));
-    const counts = bottleneck.counts();
     const reset = resets.remaining(model);
     if (reset > maxWaitMs) return Promise.reject(new LimiterWaitError(provider, reset, 'model_reset'));
-    const predicted = Math.max(gate.estimateWait(weight, counts.RECEIVED + counts.QUEUED + gate.waiting), reset);
+    const predicted = Math.max(gate.estimateWait(weight, waiting + gate.waiting), reset);
     if (predicted > maxWaitMs) return Promise.reject(new LimiterWaitError(provider, predicted));
 
     const startedAt = clock.now();
@@ -216,9 +222,19 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
       // Aborted when the caller gives up, so a job that starts later returns at once.
       const abandon = new AbortController();
       let settled = false;
+      // Counted in `waiting` until its job starts or its caller gives up, whichever comes first.
+      let queued = true;
+      waiting += 1;
+      const dequeue = () => {
+        if (queued) {
+          queued = false;
+          waiting -= 1;
+        }
+      };
       const finish = (err: unknown) => {
         if (settled) return;
         settled = true;
+        dequeue();
         cleanup();
         abandon.abort(err);
         reject(err);
@@ -233,6 +249,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
 
       bottleneck
         .schedule(async () => {
+          dequeue();
           if (abandon.signal.aborted) return;
           let ticket: GateTicket;
           try {
@@ -269,8 +286,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
     tryAcquire,
     learnReset,
     state: () => {
-      const counts = bottleneck.counts();
-      return { queued: counts.RECEIVED + counts.QUEUED + gate.waiting, running, reservoir: gate.headroom() };
+      return { queued: waiting + gate.waiting, running, reservoir: gate.headroom() };
     },
     rememberedResets: () => resets.size,
     stop: async () => {

@@ -8,7 +8,6 @@ import type { Redis } from 'ioredis';
 /** What the provider limiter needs of bottleneck, local or clustered. */
 export interface Scheduler {
   schedule<T>(fn: () => Promise<T>): Promise<T>;
-  counts(): { RECEIVED: number; QUEUED: number };
   /**
    * Takes a slot now, without a job or a promise, when one is free and nobody is queued; the
    * returned function gives it back (once). Undefined when the caller must `schedule` instead
@@ -54,7 +53,6 @@ export const localScheduler = (maxConcurrent: number, stoppedError: () => unknow
         if (active < maxConcurrent && head === queue.length) run();
         else queue.push({ run, reject });
       }),
-    counts: () => ({ RECEIVED: 0, QUEUED: queue.length - head }),
     tryEnter: () => {
       if (stopped || active >= maxConcurrent || head !== queue.length) return undefined;
       active++;
@@ -130,7 +128,6 @@ export function clusteredScheduler(opts: { id: string; maxConcurrent: number; re
 
   return {
     schedule: (fn) => (current ? current.schedule(fn) : Promise.reject(new Error('is not connected'))),
-    counts: () => current?.counts() ?? { RECEIVED: 0, QUEUED: 0 },
     stop: async () => {
       stopped = true;
       opts.watch.off('close', onClose);

@@ -82,7 +82,10 @@ describe('a /v1 client that hangs up on a plain answer', () => {
     await until(async () => (await health('narrow')).queued === 1);
     second.abort();
     await waiting;
-    // The scheduler keeps the abandoned job queued until a slot frees; it then returns without a call.
+    // The scheduler keeps the abandoned job queued until a slot frees (it then returns without a call),
+    // but the caller left: the provider's queue no longer counts it while the first call still runs.
+    await until(async () => (await health('narrow')).queued === 0);
+    expect((await health('narrow')).running).toBe(1);
     first.abort();
     await holding;
     await hang.waitForClosed(before + 1);
