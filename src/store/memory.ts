@@ -27,24 +27,17 @@ interface SessionRow {
  * (`live`; the run engine's, which only the run's recorder changes): this store is process memory,
  * so a copy per save would keep nothing the record itself does not, and a save costs no
  * serialisation (a 3–7 KB JSON.stringify per save, about 4 per run, was 13 % of an
- * orchestration-only profile). Reads copy it with the status of its last save (`status`), so a
- * status the recorder sets before its final save (and the events and webhook outbox that go with
- * it) is not read early, as the other drivers' reads never see it. A final record is kept as JSON
- * text beside the fields GET /runs filters and sorts on.
+ * orchestration-only profile). Reads copy it. A final record is kept as JSON text beside the
+ * fields GET /runs filters and sorts on.
  */
-type StoredRun = { live: RunResult; status: RunResult['status'] } | { live?: undefined; key: RunListKey; json: string };
+type StoredRun = { live: RunResult } | { live?: undefined; key: RunListKey; json: string };
 
 const listKey = (run: RunListKey): RunListKey => ({ run_id: run.run_id, status: run.status, workflow: run.workflow, session_id: run.session_id, started_at: run.started_at });
 
 const storedRun = (run: RunResult): StoredRun =>
-  run.status === 'queued' || run.status === 'running' ? { live: run, status: run.status } : { key: listKey(run), json: JSON.stringify(run) };
-const keyOf = (stored: StoredRun): RunListKey => (stored.live ? { ...listKey(stored.live), status: stored.status } : stored.key);
-const recordOf = (stored: StoredRun): RunResult => {
-  if (!stored.live) return JSON.parse(stored.json) as RunResult;
-  const copy = JSON.parse(JSON.stringify(stored.live)) as RunResult;
-  copy.status = stored.status;
-  return copy;
-};
+  run.status === 'queued' || run.status === 'running' ? { live: run } : { key: listKey(run), json: JSON.stringify(run) };
+const keyOf = (stored: StoredRun): RunListKey => stored.live ?? stored.key;
+const recordOf = (stored: StoredRun): RunResult => JSON.parse(stored.live ? JSON.stringify(stored.live) : stored.json) as RunResult;
 
 /**
  * Sessions and runs in process memory: for tests and ephemeral deployments.

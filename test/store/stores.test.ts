@@ -106,20 +106,6 @@ describe.each(drivers)('%s store', (driver, make) => {
     expect(await runs.get('r-new')).toEqual(run('r-new', T2));
   });
 
-  it('reads a running run with the status of its last save, not one its holder set since', async () => {
-    const { runs } = open();
-    const record = run('r', T0, { status: 'running', output: null });
-    await runs.save(record);
-    record.status = 'completed';
-    record.output = 'final';
-    expect((await runs.get('r'))!.status).toBe('running');
-    expect((await runs.list({ limit: 10, status: 'completed' })).runs).toEqual([]);
-    expect(await runs.unfinished(10)).toEqual(['r']);
-    await runs.save(record);
-    expect((await runs.get('r'))!.status).toBe('completed');
-    expect(await runs.unfinished(10)).toEqual([]);
-  });
-
   it('keeps stored values apart from the objects callers hold', async () => {
     const { sessions, runs } = open();
     const record = run('r', T0);
