@@ -15,6 +15,17 @@ async function serve(handler: (res: ServerResponse) => void): Promise<HttpClient
   return client;
 }
 
+/** `serve`, and a promise that settles when the upstream's response is closed (its connection ended by the client). */
+async function serveWatchingClose(handler: (res: ServerResponse) => void): Promise<{ http: HttpClient; upstreamClosed: Promise<void> }> {
+  let closed!: () => void;
+  const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+  const http = await serve((res) => {
+    res.on('close', closed);
+    handler(res);
+  });
+  return { http, upstreamClosed };
+}
+
 afterEach(async () => {
   await client?.close();
   server?.closeAllConnections();
@@ -51,10 +62,7 @@ describe('SSE reader', () => {
   });
 
   it('hands each event to a pushed reader as it is parsed; an event the reader refuses ends the request with its error, untouched', async () => {
-    let closed!: () => void;
-    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
-    const http = await serve((res) => {
-      res.on('close', closed);
+    const { http, upstreamClosed } = await serveWatchingClose((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       // Two events in one read, then a stream that would go on for long.
       res.write('data: {"n":1}\n\ndata: {"n":2}\n\n');
@@ -160,10 +168,7 @@ describe('SSE exchange inside an attempt', () => {
   });
 
   it('ends with the caller\'s reason when the caller gives up mid-stream, and closes the upstream connection', async () => {
-    let closed!: () => void;
-    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
-    const http = await serve((res) => {
-      res.on('close', closed);
+    const { http, upstreamClosed } = await serveWatchingClose((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"n":1}\n\n');
     });

@@ -1,5 +1,5 @@
 import { mediaFromUrl } from '../content.js';
-import type { ChatMessage, Media, ProviderRequest, ToolCall, Usage } from '../types.js';
+import type { ChatMessage, Media, ProviderRequest, ProviderResult, ToolCall, Usage } from '../types.js';
 import { emptyUsage } from '../types.js';
 import { isObject, listOf, num, said } from '../json-shape.js';
 
@@ -91,16 +91,8 @@ function toolCallsOf(message: Record<string, unknown>): ToolCall[] {
   return out;
 }
 
-/** A non-stream answer as read from the wire (before the answer checks). */
-interface Completion {
-  text: string;
-  usage: Usage;
-  finish_reason: string;
-  media: Media[];
-  tool_calls?: ToolCall[];
-  logprobs?: unknown;
-  simulated: false;
-}
+/** A non-stream answer as read from the wire (before the answer checks): a provider's result, never simulated. */
+type Completion = ProviderResult & { simulated: false };
 
 /** A non-stream answer, or undefined when it lacks a first choice with a message. */
 export function parseCompletion(payload: unknown): Completion | undefined {
