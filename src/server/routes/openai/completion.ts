@@ -117,11 +117,15 @@ export async function streamCompletion(
   // mostly deltas, and the part that never changes is serialised once.
   const head = `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${JSON.stringify(meta.created)},"model":`;
   let modelJson = { of: model, json: JSON.stringify(model) };
-  const runId = meta.runId ? `,"x_run_id":${JSON.stringify(meta.runId)}` : '';
-  const tailOf = (logprobs: unknown, finish: string | null, extra: string) =>
-    `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId}${extra}}\n\n`;
-  /** The tail of a plain delta (no logprobs, no finish, nothing extra): the same for every delta of a model's answer. */
-  let plain = { simulated, tail: tailOf(null, null, '') };
+  // `meta.runId` may be learnt mid-stream (an `auto` answer's workflow): its fragment is rebuilt when it changes.
+  const runIdOf = (id: string | undefined) => ({ of: id, json: id ? `,"x_run_id":${JSON.stringify(id)}` : '' });
+  let runId = runIdOf(meta.runId);
+  const tailOf = (logprobs: unknown, finish: string | null, extra: string) => {
+    if (runId.of !== meta.runId) runId = runIdOf(meta.runId);
+    return `"logprobs":${JSON.stringify(logprobs)},"finish_reason":${JSON.stringify(finish)}}],"x_simulated":${JSON.stringify(simulated)}${runId.json}${extra}}\n\n`;
+  };
+  /** The tail of a plain delta (no logprobs, no finish, nothing extra): the same for every delta of a model's answer and run. */
+  let plain = { simulated, runId: meta.runId, tail: tailOf(null, null, '') };
   /** One chunk event; `delta` and `extra` (`,"key":value` pairs) are already JSON. */
   const chunk = (delta: string, finish: string | null, logprobs: unknown = null, extra = '') => {
     if (!out.open) return;
@@ -129,7 +133,7 @@ export async function streamCompletion(
     let tail: string;
     if (logprobs !== null || finish !== null || extra !== '') tail = tailOf(logprobs, finish, extra);
     else {
-      if (plain.simulated !== simulated) plain = { simulated, tail: tailOf(null, null, '') };
+      if (plain.simulated !== simulated || plain.runId !== meta.runId) plain = { simulated, runId: meta.runId, tail: tailOf(null, null, '') };
       tail = plain.tail;
     }
     out.write(`${head}${modelJson.json},"choices":[{"index":0,"delta":${delta},${tail}`);
