@@ -15,11 +15,8 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** Longest configured duration in seconds that becomes a timer (× 1000 ≤ `MAX_TIMER_MS`). */
 export const MAX_TIMER_S = Math.floor(MAX_TIMER_MS / 1000);
 
-/**
- * Longest time budget, seconds (~24.8 days): Node's timers wait at most 2^31 - 1 ms and fire after
- * 1 ms for a longer delay, so a longer budget would time every run out at once.
- */
-export const MAX_TIMEOUT_S = MAX_TIMER_S;
+/** The message of a duration above what a timer can wait, in its unit. */
+const beyondTimers = (max: number, unit: 'ms' | 'seconds') => `must be at most ${max} ${unit} (~24.8 days): node's timers cannot wait longer`;
 
 /** Smallest USD budget of an API key (one cent): less blocks every call while looking like a limit. */
 export const MIN_BUDGET_USD = 0.01;
@@ -30,10 +27,10 @@ export const timeoutSeconds = () =>
 
 /**
  * The configured longest time budget (limits.default_timeout_s), seconds: from `MIN_TIMEOUT_S` to
- * `MAX_TIMEOUT_S`. A caller's `timeout_s` above it is cut to it, so this bounds every run's and call's deadline.
+ * `MAX_TIMER_S`. A caller's `timeout_s` above it is cut to it, so this bounds every run's and call's deadline.
  */
 export const maxTimeoutSeconds = () =>
-  timeoutSeconds().max(MAX_TIMEOUT_S, `must be at most ${MAX_TIMEOUT_S} seconds (~24.8 days): node's timers cannot wait longer`);
+  timeoutSeconds().max(MAX_TIMER_S, beyondTimers(MAX_TIMER_S, 'seconds'));
 
 /** A USD budget, at least `MIN_BUDGET_USD`. */
 export const budgetUsd = () => z.number().min(MIN_BUDGET_USD, `must be at least ${MIN_BUDGET_USD} USD (one cent)`);
@@ -43,7 +40,7 @@ export const budgetUsd = () => z.number().min(MIN_BUDGET_USD, `must be at least 
  * at most `MAX_TIMER_MS`, refused with its path above that — a longer one would fire after 1 ms, so a 30-day
  * timeout would time every call out at once.
  */
-export const timerMs = () => z.number().int().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (~24.8 days): node's timers cannot wait longer`);
+export const timerMs = () => z.number().int().max(MAX_TIMER_MS, beyondTimers(MAX_TIMER_MS, 'ms'));
 
 /** A configured duration in seconds that becomes a timer's delay: at most `MAX_TIMER_S` (see `timerMs`). */
-export const timerSeconds = () => z.number().max(MAX_TIMER_S, `must be at most ${MAX_TIMER_S} seconds (~24.8 days): node's timers cannot wait longer`);
+export const timerSeconds = () => z.number().max(MAX_TIMER_S, beyondTimers(MAX_TIMER_S, 'seconds'));

@@ -33,7 +33,7 @@ interface Series {
  * Histogram builds a labels object, validates it and concatenates a hash string each time. It
  * exports what prom-client's Histogram does with the same name, help, labels and buckets (cumulative
  * `_bucket` series with `le`, then `+Inf`, `_sum` and `_count`, series in the order they first
- * appeared; counter-tally.test.ts holds the text equal); the registry reads it through the
+ * appeared; counter-tally.test.ts holds the text equal for both tallies); the registry reads it through the
  * `getForPromString`/`get`/`reset` it asks of every metric.
  */
 export class HistogramTally<N extends string> {

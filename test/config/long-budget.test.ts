@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { MAX_TIMEOUT_S } from '../../src/config/minimums.js';
+import { MAX_TIMER_S } from '../../src/config/minimums.js';
 import { shippedConfig } from '../helpers/app.js';
 import { startFixture } from '../orchestrator/fixture.js';
 import { postJson } from '../orchestrator/support.js';
@@ -18,7 +18,7 @@ describe('the longest time budget', () => {
 
   it('a workflow under the longest budget allowed runs to completion (its deadline timer does not fire at once)', async () => {
     const f = await startFixture((raw) => {
-      raw.limits = { ...raw.limits, default_timeout_s: MAX_TIMEOUT_S };
+      raw.limits = { ...raw.limits, default_timeout_s: MAX_TIMER_S };
     });
     afterAll(() => f.close());
     const { status, body } = await postJson(`${f.t.url}/workflow`, { workflow: { linear_queue: [{ id: 'a', prompt: 'hello' }] } });

@@ -75,7 +75,7 @@ export function newRunRecord(args: {
     id: task.id,
     queue,
     output_variable: outputName(task),
-    references: extractReferences(`${task.prompt}\n${task.system ?? ''}`),
+    references: taskReferences(task),
     prompt: null,
     status: 'pending',
     model_used: null,
@@ -167,7 +167,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const producer = new Map(tasks.map((task) => [outputName(task), task]));
   const finalTask = finalStep(wf);
   /** The variables a task reads: worked out once, when its record was made (records from before then lack them). */
-  const referencesOf = (task: Task): readonly string[] => recordOf.get(task.id)!.references ?? extractReferences(`${task.prompt}\n${task.system ?? ''}`);
+  const referencesOf = (task: Task): readonly string[] => recordOf.get(task.id)!.references ?? taskReferences(task);
   const now = () => new Date(deps.clock.now()).toISOString();
 
   // What finished before an interruption stays billed once, from its record.
@@ -308,4 +308,9 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   await recorder.commit(opts.outboxFor?.(run));
   deps.bus.emit('run_finished', { run_id: run.run_id, workflow: run.workflow, status: run.status, duration_ms: run.duration_ms, cost_usd: run.cost_usd });
   return run;
+}
+
+/** The variables a task's prompt and system prompt reference (`{{name}}`), in order of first use. */
+function taskReferences(task: Task): string[] {
+  return extractReferences(`${task.prompt}\n${task.system ?? ''}`);
 }
