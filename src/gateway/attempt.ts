@@ -52,7 +52,7 @@ export function runAttempt<T>(plan: AttemptPlan, call: AttemptCall<T>): Promise<
   // A free slot is taken synchronously: no promise, timer or listener for the common case.
   const now = limiter.tryAcquire(plan.weight, opts);
   if (now) return admitted(plan, call, now);
-  return limiter.acquire(plan.weight, opts).then(
+  return limiter.waitForSlot(plan.weight, opts).then(
     (slot) => {
       if (slot.waitedMs > 0) plan.onLimiterWait?.(slot.waitedMs);
       return admitted(plan, call, slot);

@@ -70,6 +70,8 @@ export interface ProviderLimiter {
    * No promise, timer or listener is made on this path.
    */
   tryAcquire(weight: number, opts: AcquireOptions): LimiterSlot | undefined;
+  /** `acquire` without its `tryAcquire` first: for a caller whose `tryAcquire` just came back undefined. */
+  waitForSlot(weight: number, opts: AcquireOptions): Promise<LimiterSlot>;
   /**
    * The provider said it takes no more work for `model` (its provider model id) for `waitMs`
    * (a retry hint: Retry-After, x-ratelimit-reset-*, RetryInfo). Until then no caller of this
@@ -284,6 +286,7 @@ export function createProviderLimiter(opts: LimiterOptions): ProviderLimiter {
   return {
     acquire,
     tryAcquire,
+    waitForSlot: wait,
     learnReset,
     state: () => {
       return { queued: waiting + gate.waiting, running, reservoir: gate.headroom() };

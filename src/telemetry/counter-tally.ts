@@ -1,4 +1,4 @@
-import type { Counter } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { LabelSeries, type LabelValue } from './label-series.js';
 
 interface Series {
@@ -37,4 +37,22 @@ export class CounterTally<N extends string> {
     for (const s of this.series.list) counter.inc(s.labels as Partial<Record<N, string>>, s.value);
   }
 
+}
+
+/**
+ * A prom-client Counter named `name` in `registers` whose values a CounterTally keeps: the tally is what
+ * callers add to, and the Counter reads it at each scrape (its `collect`). `names` are the label names, once.
+ */
+export function talliedCounter<N extends string>(name: string, help: string, names: readonly N[], registers: Registry[]): CounterTally<N> {
+  const tally = new CounterTally(names);
+  new Counter({
+    name,
+    help,
+    labelNames: names,
+    registers,
+    collect() {
+      tally.writeTo(this);
+    },
+  });
+  return tally;
 }

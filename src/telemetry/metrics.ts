@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import type { CircuitState, GatewayHealth } from '../gateway/types.js';
-import { CounterTally } from './counter-tally.js';
+import { talliedCounter } from './counter-tally.js';
 import { HistogramTally } from './histogram-tally.js';
 import { createLabelBounder } from './labels.js';
 import type { RequestEndListener } from './request-end.js';
@@ -47,16 +47,7 @@ export function createMetrics(opts: {
 
   // The counters and histograms a request or a model call adds to keep their series by label values
   // (counter-tally.ts, histogram-tally.ts: no labels object or hash string per increment).
-  const httpRequests = new CounterTally(['route', 'method', 'status'] as const);
-  new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests by route template, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers,
-    collect() {
-      httpRequests.writeTo(this);
-    },
-  });
+  const httpRequests = talliedCounter('http_requests_total', 'HTTP requests by route template, method and status', ['route', 'method', 'status'] as const, registers);
   const httpDuration = new HistogramTally(
     'http_request_duration_seconds',
     'HTTP request duration by route template, method and status',
@@ -64,16 +55,7 @@ export function createMetrics(opts: {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers,
   );
-  const modelCalls = new CounterTally(['model', 'provider', 'outcome'] as const);
-  new Counter({
-    name: 'model_calls_total',
-    help: 'Model call attempts by outcome (success, failure, or cancelled: the losing attempt of a hedge)',
-    labelNames: ['model', 'provider', 'outcome'] as const,
-    registers,
-    collect() {
-      modelCalls.writeTo(this);
-    },
-  });
+  const modelCalls = talliedCounter('model_calls_total', 'Model call attempts by outcome (success, failure, or cancelled: the losing attempt of a hedge)', ['model', 'provider', 'outcome'] as const, registers);
   const modelFailures = new Counter({
     name: 'model_call_failures_total',
     help: 'Failed model call attempts by error kind',
@@ -140,26 +122,8 @@ export function createMetrics(opts: {
     config.limits.max_concurrent_workflows,
   );
   const running = new Gauge({ name: 'workflow_running', help: 'Workflow runs in progress', registers });
-  const tokens = new CounterTally(['model', 'tier', 'direction'] as const);
-  new Counter({
-    name: 'tokens_total',
-    help: 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known) and direction (in = prompt, out = completion)',
-    labelNames: ['model', 'tier', 'direction'] as const,
-    registers,
-    collect() {
-      tokens.writeTo(this);
-    },
-  });
-  const cost = new CounterTally(['model', 'tier'] as const);
-  new Counter({
-    name: 'cost_usd_total',
-    help: 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known)',
-    labelNames: ['model', 'tier'] as const,
-    registers,
-    collect() {
-      cost.writeTo(this);
-    },
-  });
+  const tokens = talliedCounter('tokens_total', 'Tokens of successful calls by model, tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known) and direction (in = prompt, out = completion)', ['model', 'tier', 'direction'] as const, registers);
+  const cost = talliedCounter('cost_usd_total', 'Billed cost in USD of successful live calls, by model and tier (L, M, H of the request that made the call; none: not categorized, or the categorizer\'s own call, made before the tier is known)', ['model', 'tier'] as const, registers);
 
   const splitAssignments = new Counter({
     name: 'split_assignments_total',
@@ -180,16 +144,7 @@ export function createMetrics(opts: {
       for (const [state, n] of Object.entries(sizes)) this.set({ state }, n);
     },
   });
-  const cacheLookups = new CounterTally(['outcome'] as const);
-  new Counter({
-    name: 'cache_lookups_total',
-    help: 'Response cache decisions by outcome (hit: no provider call; miss: a provider answered; bypass: the cache was not used)',
-    labelNames: ['outcome'] as const,
-    registers,
-    collect() {
-      cacheLookups.writeTo(this);
-    },
-  });
+  const cacheLookups = talliedCounter('cache_lookups_total', 'Response cache decisions by outcome (hit: no provider call; miss: a provider answered; bypass: the cache was not used)', ['outcome'] as const, registers);
   const cacheTokensSaved = new Counter({ name: 'cache_tokens_saved_total', help: 'Tokens (prompt + completion) answered from the response cache instead of a provider', registers });
   const cacheSavedUsd = new Counter({ name: 'cache_saved_usd_total', help: 'USD the original calls of response cache hits cost, not spent again', registers });
   bus.on('cache', (e) => {
