@@ -97,8 +97,8 @@ export class HttpClient {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly pools = new Map<number, Pool>();
-  /** The headers of a JSON exchange without headers of its own, with and without a body: built once. */
-  private readonly jsonHeaders: { post: Record<string, string>; get: Record<string, string> };
+  /** The headers of a JSON exchange with a body and no headers of its own: built once. */
+  private readonly jsonHeaders: Record<string, string>;
   /** The headers of an event-stream request with a body and no headers of its own: built once. */
   private readonly sseHeaders: Record<string, string>;
 
@@ -106,8 +106,7 @@ export class HttpClient {
     const url = new URL(target.baseUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    const get = { accept: 'application/json', ...target.headers };
-    this.jsonHeaders = { get, post: { ...get, 'content-type': 'application/json' } };
+    this.jsonHeaders = { accept: 'application/json', ...target.headers, 'content-type': 'application/json' };
     this.sseHeaders = { accept: 'text/event-stream', ...target.headers, 'content-type': 'application/json' };
   }
 
@@ -182,11 +181,7 @@ export class HttpClient {
       } catch (err) {
         return settled(err);
       }
-      let headers = call.headers || body === undefined ? undefined : this.jsonHeaders.post;
-      if (!headers) {
-        headers = call.headers ? { accept: 'application/json', ...this.target.headers, ...call.headers } : { ...this.jsonHeaders.get };
-        if (body !== undefined) headers['content-type'] = 'application/json';
-      }
+      const headers = exchangeHeaders('application/json', this.jsonHeaders, this.target.headers, call.headers, body);
       if (scope) scope.exchange = handler;
       else guard.signal.addEventListener('abort', onAbort, { once: true });
       this.pool(timeouts.connect_ms).dispatch(
@@ -408,11 +403,7 @@ export class HttpClient {
           handler.onResponseError(undefined, err as Error);
           return;
         }
-        let headers = call.headers || body === undefined ? undefined : sseHeaders;
-        if (!headers) {
-          headers = { accept: 'text/event-stream', ...target.headers, ...call.headers };
-          if (body !== undefined) headers['content-type'] = 'application/json';
-        }
+        const headers = exchangeHeaders('text/event-stream', sseHeaders, target.headers, call.headers, body);
         if (scope) {
           // The first event's limit is armed when the headers come: the scope's one timer is due no later already.
           scope.expect(startedAt + first_byte_ms);
@@ -455,4 +446,22 @@ export class HttpClient {
     this.pools.clear();
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
   }
+}
+
+/**
+ * An exchange's request headers: `prebuilt` (built once per client) when the call sends a body and has no
+ * headers of its own; else `accept`, the target's and the call's headers, with a JSON content-type when
+ * there is a body.
+ */
+function exchangeHeaders(
+  accept: string,
+  prebuilt: Record<string, string>,
+  targetHeaders: Record<string, string> | undefined,
+  own: Record<string, string> | undefined,
+  body: unknown,
+): Record<string, string> {
+  if (!own && body !== undefined) return prebuilt;
+  const headers: Record<string, string> = { accept, ...targetHeaders, ...own };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return headers;
 }
