@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import { MAX_TIMER_MS } from '../config/minimums.js';
 import type { Stores } from './types.js';
 
 /** Where the sweeper reports; a pino logger fits. */
@@ -15,8 +16,6 @@ export interface Retention {
 }
 
 const HOUR_MS = 3_600_000;
-/** setInterval treats anything longer as 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Removes sessions idle past `session_ttl_hours` and runs older than

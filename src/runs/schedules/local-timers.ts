@@ -1,10 +1,9 @@
 import type { Clock } from '../../clock.js';
 import type { ScheduleConfig } from '../../config/schema.js';
+import { MAX_TIMER_MS } from '../../config/minimums.js';
 import { nextFire } from './cron.js';
 import { MISSED_AFTER_MS, type Firing } from './firing.js';
 
-/** setTimeout's longest delay; a later fire is reached by re-arming. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Single-node trigger: one timer per enabled schedule, armed for its next fire
