@@ -41,8 +41,8 @@ export interface AttemptPlan {
  * breaker, then the call itself under its total time limit. The limit is also
  * enforced here, not only by the adapter, so that no attempt outlives the
  * caller's budget whatever the adapter does. A free limiter slot and the breaker's
- * admission are taken synchronously; the call runs in one AttemptScope (one
- * AbortSignal and one timer per attempt, shared with its HTTP exchange).
+ * admission are taken synchronously; the call runs in one AttemptScope (its
+ * cancellation and one timer per attempt, shared with its HTTP exchange; no AbortSignal unless asked for).
  */
 export function runAttempt<T>(plan: AttemptPlan, call: AttemptCall<T>): Promise<T> {
   const { model, breakers, limiter } = plan;
@@ -68,7 +68,7 @@ export function runAttempt<T>(plan: AttemptPlan, call: AttemptCall<T>): Promise<
 }
 
 /** What an attempt runs once admitted: the provider call, given the attempt's signal, limits and response-start hook. */
-type AttemptCall<T> = (signal: AbortSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>;
+type AttemptCall<T> = (signal: CallerSignal, timeouts: AttemptTimeouts, onResponseStart: (headers?: HeaderBag) => void) => Promise<T>;
 
 /** The attempt past its limiter slot: the breaker's admission, then the call in its AttemptScope. */
 function admitted<T>(plan: AttemptPlan, call: AttemptCall<T>, slot: LimiterSlot | undefined): Promise<T> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AttemptScope, scopeOf } from './attempt-scope.js';
+import { AttemptScope } from './attempt-scope.js';
 
 describe('AttemptScope (one signal and one timer per attempt)', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -10,7 +10,7 @@ describe('AttemptScope (one signal and one timer per attempt)', () => {
   it('ends an attempt that ignores its signal at the deadline, with the overdue error, and leaves no timer', async () => {
     const overdue = new Error('overdue');
     const scope = new AttemptScope(undefined, Date.now() + 100, () => overdue);
-    expect(scopeOf(scope.signal)).toBe(scope);
+    expect(scope.aborted).toBe(false);
     const run = scope.run(never).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(99);
     expect(scope.signal.aborted).toBe(false);
@@ -116,5 +116,47 @@ describe('AttemptScope (one signal and one timer per attempt)', () => {
     const call = vi.fn(never);
     await expect(scope.run(call)).rejects.toBe(reason);
     expect(call).not.toHaveBeenCalled();
+  });
+  it('fires the last armed limit only once its deadline passes, however often it was re-armed', async () => {
+    const scope = new AttemptScope(undefined, Date.now() + 60_000, () => new Error('overdue'));
+    const run = scope.run(never).catch((e: unknown) => e);
+    scope.arm('first_byte_timeout', 100);
+    for (let i = 0; i < 10; i++) {
+      await vi.advanceTimersByTimeAsync(60);
+      scope.arm('stream_idle_timeout', 100);
+    }
+    expect(scope.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(scope.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(scope.fired).toEqual({ code: 'stream_idle_timeout', ms: 100 });
+    expect(scope.aborted).toBe(true);
+    scope.dispose();
+    void run;
+  });
+
+  it('a shorter limit armed over a longer one fires at the shorter one, with its limit', async () => {
+    const scope = new AttemptScope(undefined, Date.now() + 60_000, () => new Error('overdue'));
+    const run = scope.run(never).catch((e: unknown) => e);
+    scope.arm('stream_idle_timeout', 1000);
+    scope.arm('first_byte_timeout', 30, 500);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(scope.fired).toEqual({ code: 'first_byte_timeout', ms: 500 });
+    void run;
+  });
+
+  it('makes an AbortSignal only when asked, aborted with the attempt (also when asked afterwards)', async () => {
+    const caller = new AbortController();
+    const scope = new AttemptScope(caller.signal, Date.now() + 60_000, () => new Error('overdue'));
+    const run = scope.run(never).catch((e: unknown) => e);
+    const early = scope.signal;
+    expect(early.aborted).toBe(false);
+    const reason = new Error('client left');
+    caller.abort(reason);
+    expect(await run).toBe(reason);
+    expect(early.reason).toBe(reason);
+    const late = new AttemptScope(caller.signal, Date.now() + 60_000, () => new Error('overdue'));
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBe(reason);
   });
 });

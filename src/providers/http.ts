@@ -1,12 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
+import type { CallerSignal } from '../caller-signal.js';
 import { pulled } from '../channel.js';
 import { Pool } from '../undici-dispatchers.js';
 import type { AttemptTimeouts } from './types.js';
-import { AttemptGuard, type ExchangeGuard } from './attempt-guard.js';
-import { scopeOf } from './attempt-scope.js';
+import { AttemptScope } from './attempt-scope.js';
 import type { HeaderBag } from './retry-hint.js';
-import { malformedError, statusError } from './wire-errors.js';
+import { malformedError, statusError, timeoutError } from './wire-errors.js';
 import { StreamedAnswerHandler } from './streamed-answer.js';
 import { WholeAnswerHandler, type WholeAnswer } from './whole-answer.js';
 
@@ -36,7 +36,8 @@ export interface HttpCall {
   body?: unknown;
   headers?: Record<string, string>;
   timeouts: AttemptTimeouts;
-  signal: AbortSignal;
+  /** The caller's cancellation: a gateway attempt's AttemptScope (the exchange then runs on its timer), or any other signal. */
+  signal: CallerSignal;
   /** Called when the response headers arrive, with them (rate-limit windows are read from them). */
   onResponseStart?: (headers: HeaderBag) => void;
   /**
@@ -92,6 +93,15 @@ function isJsonResponse(headers: HeaderBag): boolean {
   return /^application\/([\w.+-]*\+)?json\b/.test(value);
 }
 
+/**
+ * Runs `exchange` in the attempt scope `signal` is, or, outside a gateway attempt, in a scope of its own
+ * (the caller's signal, and `total_ms` as its deadline: a `total_timeout` then).
+ */
+function inScope<T>(provider: string, signal: CallerSignal, totalMs: number, exchange: (scope: AttemptScope) => Promise<T>): Promise<T> {
+  if (signal instanceof AttemptScope) return exchange(signal);
+  return new AttemptScope(signal, Date.now() + totalMs, () => timeoutError(provider, 'total_timeout', totalMs)).run(exchange);
+}
+
 /** A keep-alive HTTP client for one provider; create once per adapter, `close()` on shutdown. */
 export class HttpClient {
   private readonly origin: string;
@@ -133,44 +143,41 @@ export class HttpClient {
    * A request whose answer is one JSON document (non-stream calls, polls), parsed once. The whole
    * answer is due within response_ms of the request (its headers come with the finished answer),
    * also when the headers came early and the body trickles (OpenRouter keeps a slow non-streamed
-   * answer alive with whitespace); and within total_ms. Run inside a gateway attempt (its signal is
-   * an AttemptScope's), the attempt's signal, timer and caller listener serve the exchange too:
+   * answer alive with whitespace); and within total_ms. The exchange runs in its gateway attempt's
+   * AttemptScope (its signal is one): the attempt's timer and caller listener serve the exchange too,
    * no controller, listener or timer of its own (the attempt's timer is set for response_ms, so the
    * limit armed at the headers moves nothing), and no limit armed when the attempt ends sooner.
    */
   json(call: HttpCall): Promise<unknown> {
-    if (call.signal.aborted) return Promise.reject(call.signal.reason);
+    return inScope(this.provider, call.signal, call.timeouts.total_ms, (scope) => this.exchangeJson(call, scope));
+  }
+
+  private exchangeJson(call: HttpCall, scope: AttemptScope): Promise<unknown> {
+    if (scope.aborted) return Promise.reject(scope.reason);
     const provider = this.provider;
     const startedAt = Date.now();
     const { timeouts } = call;
     const responseMs = Math.min(timeouts.response_ms ?? timeouts.first_byte_ms, timeouts.total_ms);
-    const scope = scopeOf(call.signal);
-    const guard: ExchangeGuard = scope ?? new AttemptGuard(call.signal, timeouts.total_ms);
     // Until the headers come, undici's headersTimeout (response_ms) applies; then the rest of the answer
     // is due by the same time. An attempt that ends sooner needs no limit of the exchange's own.
     const dueAt = startedAt + responseMs;
-    const limited = !scope || scope.deadline > dueAt;
-    if (scope && limited) scope.expect(dueAt);
+    const limited = scope.deadline > dueAt;
+    if (limited) scope.expect(dueAt);
     const onHeaders = (headers: HeaderBag): void => {
-      if (limited) guard.arm('first_byte_timeout', dueAt - Date.now(), responseMs);
+      if (limited) scope.arm('first_byte_timeout', dueAt - Date.now(), responseMs);
       call.onResponseStart?.(headers);
     };
     return new Promise<unknown>((resolve, reject) => {
-      const onAbort = (): void => handler.abort(guard.signal.reason);
       const settled = (err: unknown, answer?: WholeAnswer): void => {
-        if (scope) scope.dispose();
-        else {
-          guard.signal.removeEventListener('abort', onAbort);
-          guard.dispose();
-        }
-        if (err !== null) return reject(guard.translate(provider, err));
+        scope.dispose();
+        if (err !== null) return reject(scope.translate(provider, err));
         const { status, text } = answer!;
-        if (status >= 300) return reject(guard.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
+        if (status >= 300) return reject(scope.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
         let value: unknown;
         try {
           value = parseJsonBody(provider, text);
         } catch (malformed) {
-          return reject(guard.translate(provider, malformed));
+          return reject(scope.translate(provider, malformed));
         }
         resolve(value);
       };
@@ -182,8 +189,7 @@ export class HttpClient {
         return settled(err);
       }
       const headers = exchangeHeaders('application/json', this.jsonHeaders, this.target.headers, call.headers, body);
-      if (scope) scope.exchange = handler;
-      else guard.signal.addEventListener('abort', onAbort, { once: true });
+      scope.exchange = handler;
       this.pool(timeouts.connect_ms).dispatch(
         {
           path: this.basePath + call.path,
@@ -207,10 +213,9 @@ export class HttpClient {
    * since the events are read as they come and wait in a queue.
    *
    * The answer is read through undici's dispatch API (StreamedAnswerHandler): each socket read is
-   * decoded, parsed and handed on in the call that received it. Run inside a gateway attempt (its
-   * signal is an AttemptScope's), the attempt's signal and one timer serve the exchange, as for
-   * `json`: the limits are armed on the scope, which aborts the exchange; outside one, an
-   * AttemptGuard of its own does (its signal aborts the exchange).
+   * decoded, parsed and handed on in the call that received it. As for `json`, the exchange runs in
+   * its attempt's AttemptScope (or one of its own outside a gateway attempt): its limits are armed on
+   * the scope's one timer, which aborts the exchange.
    */
   sse(call: HttpCall): SseStream {
     const provider = this.provider;
@@ -228,11 +233,12 @@ export class HttpClient {
     const read = (onEvent: (event: unknown) => void): Promise<void> => {
       if (reading) return Promise.reject(new Error('an SSE stream is read once'));
       reading = true;
-      if (call.signal.aborted) return Promise.reject(call.signal.reason);
+      return inScope(provider, call.signal, call.timeouts.total_ms, (scope) => readIn(scope, onEvent));
+    };
+
+    const readIn = (guard: AttemptScope, onEvent: (event: unknown) => void): Promise<void> => {
+      if (guard.aborted) return Promise.reject(guard.reason);
       const startedAt = Date.now();
-      const scope = scopeOf(call.signal);
-      const own = scope ? undefined : new AttemptGuard(call.signal, call.timeouts.total_ms);
-      const guard: ExchangeGuard = scope ?? own!;
       return new Promise<void>((resolve, reject) => {
         /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
         let refused: { error: unknown } | undefined;
@@ -369,16 +375,12 @@ export class HttpClient {
             if (!handOn(true)) throw refused!.error;
           },
           end: (err) => {
-            if (scope) scope.dispose();
-            else {
-              guard.signal.removeEventListener('abort', onAbort);
-              own!.dispose();
-            }
+            guard.dispose();
             exchange = undefined;
             if (refused) return reject(refused.error);
             if (err !== null && !cut) {
               // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
-              if (guard.fired?.code === 'grace' && !call.signal.aborted) return resolve();
+              if (guard.fired?.code === 'grace' && !guard.aborted) return resolve();
               return reject(guard.translate(provider, err));
             }
             let failure: { error: unknown } | undefined;
@@ -394,7 +396,6 @@ export class HttpClient {
             else resolve();
           },
         });
-        const onAbort = (): void => handler.abort(guard.signal.reason);
         exchange = handler;
         let body: string | undefined;
         try {
@@ -404,13 +405,9 @@ export class HttpClient {
           return;
         }
         const headers = exchangeHeaders('text/event-stream', sseHeaders, target.headers, call.headers, body);
-        if (scope) {
-          // The first event's limit is armed when the headers come: the scope's one timer is due no later already.
-          scope.expect(startedAt + first_byte_ms);
-          scope.exchange = handler;
-        } else {
-          guard.signal.addEventListener('abort', onAbort, { once: true });
-        }
+        // The first event's limit is armed when the headers come: the scope's one timer is due no later already.
+        guard.expect(startedAt + first_byte_ms);
+        guard.exchange = handler;
         pool.dispatch(
           {
             path,

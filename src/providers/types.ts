@@ -5,6 +5,8 @@
  * caller's abort reason when the caller's signal fired).
  */
 
+import type { CallerSignal } from '../caller-signal.js';
+
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
@@ -136,7 +138,11 @@ export interface ProviderRequest {
   /** A partial assistant answer the model should continue (only for models with the `assistant_prefill` capability). */
   prefill?: string;
   timeouts: AttemptTimeouts;
-  signal: AbortSignal;
+  /**
+   * The attempt's cancellation: inside the gateway its AttemptScope (HttpClient runs the exchange on the
+   * attempt's timer when given one); an AbortSignal is one too. `AttemptScope.signal` makes an AbortSignal for APIs that need one.
+   */
+  signal: CallerSignal;
   /**
    * The attempt's W3C trace context (`traceparent`, `tracestate`), sent as headers with every
    * HTTP exchange of the attempt so the provider's spans join the trace; absent when tracing is off.
