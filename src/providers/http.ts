@@ -7,8 +7,8 @@ import type { AttemptTimeouts } from './types.js';
 import { AttemptScope } from './attempt-scope.js';
 import type { HeaderBag } from './retry-hint.js';
 import { malformedError, statusError, timeoutError } from './wire-errors.js';
-import { StreamedAnswerHandler } from './streamed-answer.js';
-import { WholeAnswerHandler, type WholeAnswer } from './whole-answer.js';
+import { AnswerHandler } from './answer-handler.js';
+import { WholeAnswer, type WholeAnswerText } from './whole-answer.js';
 
 /**
  * The HTTP layer every live adapter shares: one keep-alive undici Pool per provider
@@ -168,7 +168,7 @@ export class HttpClient {
       call.onResponseStart?.(headers);
     };
     return new Promise<unknown>((resolve, reject) => {
-      const settled = (err: unknown, answer?: WholeAnswer): void => {
+      const settled = (err: unknown, answer?: WholeAnswerText): void => {
         scope.dispose();
         if (err !== null) return reject(scope.translate(provider, err));
         const { status, text } = answer!;
@@ -181,7 +181,7 @@ export class HttpClient {
         }
         resolve(value);
       };
-      const handler = new WholeAnswerHandler(settled, onHeaders, ERROR_BODY_LIMIT);
+      const handler = new AnswerHandler(new WholeAnswer(settled, onHeaders, ERROR_BODY_LIMIT));
       let body: string | undefined;
       try {
         body = call.body === undefined ? undefined : JSON.stringify(call.body);
@@ -212,7 +212,7 @@ export class HttpClient {
    * iterated; an iterating consumer that is slow does not make the upstream look stalled,
    * since the events are read as they come and wait in a queue.
    *
-   * The answer is read through undici's dispatch API (StreamedAnswerHandler): each socket read is
+   * The answer is read through undici's dispatch API (AnswerHandler): each socket read is
    * decoded, parsed and handed on in the call that received it. As for `json`, the exchange runs in
    * its attempt's AttemptScope (or one of its own outside a gateway attempt): its limits are armed on
    * the scope's one timer, which aborts the exchange.
@@ -224,7 +224,7 @@ export class HttpClient {
     const drainMs = Math.min(1000, stream_idle_ms);
     let reading = false;
     /** The exchange being read: an iterating reader that stops early ends it. */
-    let exchange: StreamedAnswerHandler | undefined;
+    let exchange: AnswerHandler | undefined;
     const pool = this.pool(call.timeouts.connect_ms);
     const path = this.basePath + call.path;
     const sseHeaders = this.sseHeaders;
@@ -251,13 +251,8 @@ export class HttpClient {
             return false;
           }
         };
-        /** 'events' (an event stream), 'whole' (one JSON document instead), 'error' (a status ≥ 300: its body is read to ERROR_BODY_LIMIT). */
-        let mode: 'events' | 'whole' | 'error' = 'events';
-        let status = 0;
-        let head: HeaderBag = {};
-        const kept: Buffer[] = [];
-        let keptSize = 0;
-        let cut = false;
+        /** The answer read whole instead of as events: an error answer (status ≥ 300, its body read to ERROR_BODY_LIMIT) or one JSON document. */
+        let whole: WholeAnswer | undefined;
         // node's StringDecoder keeps a character split across reads, as TextDecoder's stream mode does, at
         // a third of its cost per read; the byte-order mark TextDecoder drops is dropped below.
         const decoder = new StringDecoder('utf8');
@@ -323,78 +318,60 @@ export class HttpClient {
           if (live && progressed) rearm();
           return true;
         };
-        const keptText = (): string => (kept.length === 1 ? kept[0]! : Buffer.concat(kept, keptSize)).toString('utf8');
-        /** The end of a body that came whole: an error answer's, a JSON document's, or the event stream's last event. */
-        const finish = (): void => {
-          if (mode === 'error') {
-            const text = keptText().slice(0, ERROR_BODY_LIMIT);
-            throw statusError(provider, status, parseMaybe(text), head);
-          }
-          if (mode === 'whole') {
-            guard.disarm();
-            let body = keptText();
-            if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
-            const doc = parseJsonBody(provider, body, 'a stream answered with an invalid JSON body');
-            for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) return;
-            return;
-          }
-          if (!done) {
-            // An upstream that closes without the blank line ending its last event still sent that event.
-            parser.feed(`${text(decoder.end())}\n\n`);
-            handOn(false);
-          }
+        /** The event stream's end: an upstream that closes without the blank line ending its last event still sent that event. */
+        const lastEvent = (): void => {
+          if (done) return;
+          parser.feed(`${text(decoder.end())}\n\n`);
+          handOn(false);
         };
-        const handler = new StreamedAnswerHandler({
+        /** An answer that came whole: an error answer's status error, or a JSON document's element(s) as the events. */
+        const wholeEvents = (answer: WholeAnswerText): void => {
+          if (answer.status >= 300) throw statusError(provider, answer.status, parseMaybe(answer.text), answer.headers);
+          guard.disarm();
+          const doc = parseJsonBody(provider, answer.text, 'a stream answered with an invalid JSON body');
+          for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) return;
+        };
+        /** The exchange is over (`err` null when the body ended): `last` hands on what its end still holds. */
+        const close = (err: unknown, last: () => void): void => {
+          guard.dispose();
+          exchange = undefined;
+          if (refused) return reject(refused.error);
+          if (err !== null) {
+            // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
+            if (guard.fired?.code === 'grace' && !guard.aborted) return resolve();
+            return reject(guard.translate(provider, err));
+          }
+          let failure: { error: unknown } | undefined;
+          try {
+            last();
+          } catch (error) {
+            failure = { error };
+          }
+          // last() hands the last events on: what the reader refused wins over a wire error.
+          const refusal = refused as { error: unknown } | undefined;
+          if (refusal) reject(refusal.error);
+          else if (failure) reject(guard.translate(provider, failure.error));
+          else resolve();
+        };
+        const handler = new AnswerHandler({
           start: (code, headers) => {
-            status = code;
-            head = headers;
             call.onResponseStart?.(headers);
-            if (code >= 300) mode = 'error';
-            else if (isJsonResponse(headers)) {
-              // One JSON document instead of an event stream: an error in a 200, or a whole answer from a
-              // server that ignores `stream`. Its element(s) are the events, due within first_byte_ms.
-              mode = 'whole';
-              guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
-            } else rearm();
+            if (code < 300 && !isJsonResponse(headers)) return rearm();
+            // An error answer, or one JSON document instead of an event stream (an error in a 200, or a whole
+            // answer from a server that ignores `stream`): read whole, its element(s) are the events, due within first_byte_ms.
+            whole = new WholeAnswer((err, answer) => close(err, () => wholeEvents(answer!)), undefined, ERROR_BODY_LIMIT);
+            whole.start(code, headers);
+            if (code < 300) guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
           },
           data: (chunk) => {
-            if (mode !== 'events') {
-              if (cut) return;
-              kept.push(chunk);
-              keptSize += chunk.length;
-              if (mode === 'error' && keptSize >= ERROR_BODY_LIMIT) {
-                cut = true;
-                throw new Error('error body read up to its limit');
-              }
-              return;
-            }
+            if (whole) return whole.data(chunk);
             // After [DONE] the rest of the body is drained (briefly) so the connection can be reused.
             if (done || refused) return;
             parser.feed(text(decoder.write(chunk)));
             // No more events for a consumer that refused one: the request ends here (the handler aborts it).
             if (!handOn(true)) throw refused!.error;
           },
-          end: (err) => {
-            guard.dispose();
-            exchange = undefined;
-            if (refused) return reject(refused.error);
-            if (err !== null && !cut) {
-              // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
-              if (guard.fired?.code === 'grace' && !guard.aborted) return resolve();
-              return reject(guard.translate(provider, err));
-            }
-            let failure: { error: unknown } | undefined;
-            try {
-              finish();
-            } catch (error) {
-              failure = { error };
-            }
-            // finish() hands the last events on: what the reader refused wins over a wire error.
-            const refusal = refused as { error: unknown } | undefined;
-            if (refusal) reject(refusal.error);
-            else if (failure) reject(guard.translate(provider, failure.error));
-            else resolve();
-          },
+          end: (err) => (whole ? whole.end(err) : close(err, lastEvent)),
         });
         exchange = handler;
         let body: string | undefined;

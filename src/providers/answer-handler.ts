@@ -1,32 +1,32 @@
 import type { Dispatcher } from 'undici';
 import type { HeaderBag } from './retry-hint.js';
 
-/** What a streamed answer is handed, in order: its head, each body chunk as it arrives, then its end. */
-export interface StreamedAnswerSink {
+/** What an answer is handed, in order: its head, each body chunk as it arrives, then its end. */
+export interface AnswerSink {
   /** The status and headers (lower-case names) of the final answer; a throw ends the exchange with that error. */
   start(status: number, headers: HeaderBag): void;
   /** One body chunk as it came off the socket; a throw ends the exchange with that error. */
   data(chunk: Buffer): void;
-  /** Once: `null` when the body ended, else why the exchange failed (what `abort` was given, or undici's error). */
+  /** Once: `null` when the body ended, else why the exchange failed (what `abort` was given, a throw of the sink, or undici's error). */
   end(err: unknown): void;
 }
 
 /**
- * Receives one HTTP exchange's answer as it streams, through undici's dispatch handler API
- * (`Dispatcher.dispatch`, https://undici.nodejs.org/#/docs/api/Dispatcher): each body chunk goes
- * to the sink synchronously, from the socket read that carried it. An event stream is parsed in
- * the same call, so `Pool.request`'s layers — a response stream (its buffer, 'data' / 'end' /
- * 'close' events and their ticks), an async resource, a listener on the caller's signal and the
- * promise of the response — bought nothing for it (see WholeAnswerHandler, the same for an answer
- * read whole).
+ * Receives one HTTP exchange's answer through undici's dispatch handler API
+ * (`Dispatcher.dispatch`, https://undici.nodejs.org/#/docs/api/Dispatcher): the head and each body
+ * chunk go to the sink synchronously, from the socket read that carried them. An event stream is
+ * parsed in the same call (http.ts `sse`), an answer read whole is joined once at its end
+ * (whole-answer.ts), so `Pool.request`'s layers — a response stream (its buffer, 'data' / 'end' /
+ * 'close' events and their ticks), an async resource, a listener on the caller's signal, the promise
+ * of the response and the body mixin's promise — bought nothing for either.
  */
-export class StreamedAnswerHandler implements Dispatcher.DispatchHandler {
+export class AnswerHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private done = false;
   /** An abort asked for before undici started the request. */
   private reason: unknown;
 
-  constructor(private readonly sink: StreamedAnswerSink) {}
+  constructor(private readonly sink: AnswerSink) {}
 
   /** True once the sink has had its end. */
   get ended(): boolean {
