@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
  * another process. Batches of `POST /v1/chat/completions` (app.inject: no sockets, so Fastify, the gateway
  * and undici's client are measured, not node's HTTP server) at 16 in flight alternate between the trees;
  * prints this process's CPU µs per request (median and min of the batches) and the median of the per-pair
- * ratios B/A. AB_PAIRS (20) pairs of AB_BATCH (300) requests. See BENCHMARKS.md "Issue 18, fourth pass (JSON path …)".
+ * ratios B/A. AB_PAIRS (20) pairs of AB_BATCH (300) requests; AB_STREAM=1 sends `stream: true`. See BENCHMARKS.md "Issue 18, fourth pass (JSON path …)".
  */
 const trees = (process.env.AB_TREES ?? '').split(',');
 if (trees.length !== 2) throw new Error('AB_TREES=<treeA>,<treeB>: two source trees (each with src/)');
@@ -30,7 +30,8 @@ for (const tree of trees) {
   await app.ready();
   apps.push(app);
 }
-const payload = JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }], stream: false });
+// AB_STREAM=1: the same with `stream: true` (the streamed path, its answer collected by inject).
+const payload = JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }], stream: process.env.AB_STREAM === '1' });
 async function run(app: FastifyInstance, n: number): Promise<number> {
   const u0 = process.cpuUsage();
   let next = 0;
