@@ -127,8 +127,9 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
         const handedBack = deps.runs.shutdown(graceMs);
         const inFlight = () => Promise.all([...active.values(), ...submittedRuns]);
         await settledWithin(inFlight(), graceMs);
+        // Requests still in progress are cancelled; runs are not: the run engine hands them back.
+        if (active.size > 0 || submittedRuns.size > 0) log.warn({ remaining: active.size, runs: submittedRuns.size }, 'shutdown grace period over; cancelling work in progress');
         if (active.size > 0) {
-          log.warn({ remaining: active.size }, 'shutdown grace period over; cancelling work in progress');
           for (const controller of active.keys()) controller.abort(new CancelledError('shutdown'));
           await inFlight();
         }

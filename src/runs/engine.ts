@@ -9,6 +9,7 @@ import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
 import type { RunSpec } from '../store/types.js';
 import { ActiveRuns } from './active-runs.js';
 import { isFinal, prepareRun } from './prepare.js';
+import { RunRetries } from './run-retries.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { createSharedRunEngine, type SharedRunsOptions } from './shared-engine.js';
 import { turnWritesOf } from './turn-writes.js';
@@ -104,7 +105,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
   const { config, clock, log, stores } = deps;
   const admission = new Admission(config.limits.max_concurrent_workflows, config.limits.queue_depth, (counts) => deps.bus.emit('queue', counts));
   const active = new ActiveRuns();
-  const tryDeps: RunTryDeps = { ...deps };
+  const tryDeps: RunTryDeps = { ...deps, retries: new RunRetries(deps.bus) };
   const versionedTry = (version: VersionedDeps = current()): VersionedTry => ({ ...tryDeps, ...version });
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
@@ -126,6 +127,9 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       } catch (err) {
         // Refused while draining: the record stays queued and the next start (or replica) runs it.
         if (draining) throw handedBack(record.run_id);
+        // Out of time while queued: the engine arms no deadline timer before admission, so either its
+        // deadline passed before it was cancelled, or its caller's own budget ran out (a /chat H run's
+        // request budget aborts the caller's signal with a deadline cause, which onCallerAbort passes on).
         if (cancelCauseOf(controller.signal) === 'deadline' || clock.now() >= spec.deadline) return await concludeUnstarted(tryDeps, record, 'timed_out', 'The run ran out of time while waiting in the queue.');
         await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled while waiting in the queue.');
         if (record.cancelled_by === 'api') return record;

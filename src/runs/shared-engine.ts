@@ -9,6 +9,7 @@ import type { RunEngine, RunEngineDeps } from './engine.js';
 import { ActiveRuns } from './active-runs.js';
 import { followRun } from './follow-run.js';
 import { isFinal, prepareRun } from './prepare.js';
+import { RunRetries } from './run-retries.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { stallTimings } from './stall-timings.js';
 
@@ -43,8 +44,8 @@ const WAITING_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-ch
 export function createSharedRunEngine(deps: RunEngineDeps, current: () => VersionedDeps, shared: SharedRunsOptions): RunEngine {
   const { config, clock, log, stores } = deps;
   /** A run's collaborators under the active config version (or the submitter's). */
-  const versionedTry = (version: VersionedDeps = current()): RunTryDeps & VersionedDeps => ({ ...deps, ...version });
-  const tryDeps: RunTryDeps = { ...deps };
+  const tryDeps: RunTryDeps = { ...deps, retries: new RunRetries(deps.bus) };
+  const versionedTry = (version: VersionedDeps = current()): RunTryDeps & VersionedDeps => ({ ...tryDeps, ...version });
   const connection = { url: shared.redisUrl, maxRetriesPerRequest: null };
   const bullPrefix = `${shared.prefix}bull`;
   const cancelChannel = `${shared.prefix}run-cancel`;

@@ -5,21 +5,23 @@ export interface ScriptedGateway extends Gateway {
   requests: GatewayRequest[];
 }
 
+/** A successful answer of `model` with `text`, as the scripted gateways of tests give it. */
+export const gatewayResult = (text: string, model: string): GatewayResult => ({
+  text,
+  media: [],
+  usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  cost_usd: 0.001,
+  model_used: model,
+  provider: 'test',
+  fallback_used: false,
+  attempts: [{ model, provider: 'test', outcome: 'success', duration_ms: 1 }],
+  finish_reason: 'stop',
+  truncated: false,
+  simulated: false,
+});
+
 export function scriptedGateway(answers: (string | Error)[], circuit: CircuitState = 'closed'): ScriptedGateway {
   const requests: GatewayRequest[] = [];
-  const result = (text: string, model: string): GatewayResult => ({
-    text,
-    media: [],
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    cost_usd: 0.001,
-    model_used: model,
-    provider: 'test',
-    fallback_used: false,
-    attempts: [{ model, provider: 'test', outcome: 'success', duration_ms: 1 }],
-    finish_reason: 'stop',
-    truncated: false,
-    simulated: false,
-  });
   return {
     requests,
     call: async (req) => {
@@ -27,7 +29,7 @@ export function scriptedGateway(answers: (string | Error)[], circuit: CircuitSta
       const next = answers.shift();
       if (next === undefined) throw new Error('no more scripted answers');
       if (next instanceof Error) throw next;
-      return result(next, req.model);
+      return gatewayResult(next, req.model);
     },
     stream: () => {
       throw new Error('streaming is not scripted');

@@ -4,13 +4,14 @@ import PQueue from 'p-queue';
 import type { Clock } from '../../clock.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/schema.js';
-import type { AppEventBus, AppEvents } from '../../events.js';
+import type { AppEventBus } from '../../events.js';
+import type { RunRetries } from '../../runs/run-retries.js';
 import type { Gateway } from '../../gateway/types.js';
 import type { OutboxMessage } from '../../store/outbox-types.js';
 import { emptyUsage } from '../../providers/types.js';
 import { cancelCauseOf } from '../cancellation.js';
 import { Ledger, roundUsd } from '../ledger.js';
-import { concludeRun, finalStep, stopCause } from './outcome.js';
+import { concludeRun, finalStep, stopCause, type Conclusion } from './outcome.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { ReportedMedia } from '../media-answer.js';
 import { runTask, taskModel } from './task-runner.js';
@@ -51,6 +52,8 @@ export interface ExecuteOptions {
   goal: string;
   /** The replica running this try; recorded on each task attempt. */
   replica: string;
+  /** The run engine's router of the bus's retry events: the run's tasks' retries become `task_retry` events. */
+  retries: RunRetries;
   /** True when the replica wants the run back (draining): no new task starts, the run is handed back. */
   shouldYield?: () => boolean;
   emit?: Emit;
@@ -112,31 +115,6 @@ export function newRunRecord(args: {
   };
 }
 
-/** Per bus, the runs that turn their tasks' retries into `task_retry` events, by run id. */
-const retryRoutes = new WeakMap<AppEventBus, Map<string, (e: AppEvents['retry']) => void>>();
-
-/**
- * Hands `onRetry` the bus's retry events of run `runId` until the returned stop is called. One bus
- * listener serves every run (a listener per run made each retry event visit every run in flight,
- * and each run's end search the listener list). Returns the stop.
- */
-function onRunRetries(bus: AppEventBus, runId: string, onRetry: (e: AppEvents['retry']) => void): () => void {
-  let routes = retryRoutes.get(bus);
-  if (!routes) {
-    const byRun = new Map<string, (e: AppEvents['retry']) => void>();
-    bus.on('retry', (e) => {
-      const id = e.context.run_id;
-      if (id !== undefined) byRun.get(id)?.(e);
-    });
-    retryRoutes.set(bus, (routes = byRun));
-  }
-  const table = routes;
-  table.set(runId, onRetry);
-  return () => {
-    if (table.get(runId) === onRetry) table.delete(runId);
-  };
-}
-
 /** Task states that are final: a resumed run keeps them (and their bill) and never calls them again. */
 const FINISHED: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'skipped']);
 
@@ -182,7 +160,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
   }
 
-  const stopRetries = onRunRetries(deps.bus, run.run_id, (e) => {
+  const stopRetries = opts.retries.follow(run.run_id, (e) => {
     if (!e.context.task_id) return;
     emit('task_retry', { ...base, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
   });
@@ -254,6 +232,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     void finished({ ...base, task: record, ...(outcome.output !== null ? { output: outcome.output } : {}) }, completed);
   };
 
+  let conclusion: Conclusion | undefined;
   try {
     // All at once when task_concurrency allows (the usual case): no queue to build per run.
     const concurrency = deps.config.limits.task_concurrency;
@@ -286,8 +265,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       await execute(task);
     }
 
-    if (!handingBack()) await concludeRun(deps, opts, ledger, recordOf, producer);
-    if (handingBack()) {
+    if (!handingBack()) conclusion = await concludeRun(deps, opts, ledger, recordOf, producer);
+    if (!conclusion || handingBack()) {
       // The finisher or reporter may have been cut short too: the next try concludes afresh.
       run.status = 'queued';
       run.output = null;
@@ -299,13 +278,20 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     stopRetries();
   }
 
-  run.usage = ledger.usage;
-  run.cost_usd = roundUsd(ledger.cost_usd);
-  run.simulated = ledger.simulated;
-  run.media = run.tasks.flatMap((t) => (t.media ?? []) as ReportedMedia[]);
-  run.finished_at = now();
-  run.duration_ms = deps.clock.now() - opts.accepted_at;
-  await recorder.commit(opts.outboxFor?.(run));
+  const { status, output, failure_report } = conclusion;
+  // Set as the final save begins, in the turn it writes them (see RunRecorder.finish).
+  await recorder.finish(() => {
+    run.status = status;
+    run.output = output;
+    run.failure_report = failure_report;
+    run.usage = ledger.usage;
+    run.cost_usd = roundUsd(ledger.cost_usd);
+    run.simulated = ledger.simulated;
+    run.media = run.tasks.flatMap((t) => (t.media ?? []) as ReportedMedia[]);
+    run.finished_at = now();
+    run.duration_ms = deps.clock.now() - opts.accepted_at;
+    return opts.outboxFor?.(run);
+  });
   deps.bus.emit('run_finished', { run_id: run.run_id, workflow: run.workflow, status: run.status, duration_ms: run.duration_ms, cost_usd: run.cost_usd });
   return run;
 }

@@ -4,7 +4,7 @@ import { reportFailures } from '../failure-reporter.js';
 import { finish, type NamedOutput } from '../finisher.js';
 import type { Ledger } from '../ledger.js';
 import type { ExecuteOptions, ExecutorDeps } from './executor.js';
-import type { Task, TaskRecord, Workflow } from './types.js';
+import type { RunStatus, Task, TaskRecord, Workflow } from './types.js';
 import { outputName } from './validate.js';
 
 /**
@@ -27,14 +27,24 @@ export function finalStep(wf: Workflow): Task | undefined {
   return undefined;
 }
 
-/** Decides the run's output, status and failure report once every task has ended. */
+/** How a run ends: what the executor writes into the record with its final save (RunRecorder.finish). */
+export interface Conclusion {
+  status: RunStatus;
+  output: string | null;
+  failure_report: string | null;
+}
+
+/**
+ * Decides the run's output, status and failure report once every task has ended. The record is
+ * not changed here: the final save sets them (with finished_at) in the turn it writes them.
+ */
 export async function concludeRun(
   deps: ExecutorDeps,
   opts: ExecuteOptions,
   ledger: Ledger,
   recordOf: Map<string, TaskRecord>,
   producer: Map<string, Task>,
-): Promise<void> {
+): Promise<Conclusion> {
   const { workflow: wf, signal, recorder } = opts;
   const run = recorder.record;
   const values = run.variables;
@@ -71,22 +81,23 @@ export async function concludeRun(
       }
     }
   }
-  run.output = output;
-
   const cause = stopCause(deps, opts);
   const troubled = run.tasks.some((t) => t.status !== 'completed') || notes.length > 0;
   if (cause) {
-    run.status = cause === 'deadline' ? 'timed_out' : 'cancelled';
     const unfinished = run.tasks.filter((t) => t.status !== 'completed').map((t) => `'${t.id}'`);
-    run.failure_report =
-      (cause === 'deadline' ? `The run ran out of time after ${Math.round((opts.deadline - opts.accepted_at) / 1000)} s` : 'The run was cancelled') +
-      (unfinished.length > 0 ? `; tasks ${unfinished.join(', ')} did not finish.` : '.');
-    return;
+    return {
+      status: cause === 'deadline' ? 'timed_out' : 'cancelled',
+      output,
+      failure_report:
+        (cause === 'deadline' ? `The run ran out of time after ${Math.round((opts.deadline - opts.accepted_at) / 1000)} s` : 'The run was cancelled') +
+        (unfinished.length > 0 ? `; tasks ${unfinished.join(', ')} did not finish.` : '.'),
+    };
   }
   const status = output === null ? 'failed' : troubled ? 'partial' : 'completed';
+  let failure_report: string | null = null;
   if (troubled) {
     const available = [...producer.keys()].filter((name) => completed(name));
-    run.failure_report = await reportFailures(deps, {
+    failure_report = await reportFailures(deps, {
       goal: opts.goal,
       tasks: run.tasks,
       available,
@@ -98,6 +109,5 @@ export async function concludeRun(
       ledger,
     });
   }
-  // Set once the report is written: until then the record reads `running` (the memory store's reads see it live).
-  run.status = status;
+  return { status, output, failure_report };
 }

@@ -22,8 +22,8 @@ export class RunRecorder {
   private pending: Promise<void> = Promise.resolve();
   /** A save is queued and has not begun: it will write the newest state, so another is not needed. */
   private queued = false;
-  /** Messages the next save writes with the record (the final one's webhooks). */
-  private outbox: readonly OutboxMessage[] | undefined;
+  /** Sets the run's final fields as the next save begins (see finish); returns the webhook messages written with them. */
+  private conclude: ((record: RunResult) => readonly OutboxMessage[] | undefined) | undefined;
 
   /** `batch`: the stores' turn batch (SQLite): this run's saves go out with every other run's of the same turn. */
   constructor(
@@ -44,12 +44,22 @@ export class RunRecorder {
     this.pending = this.pending.then(this.batch ? this.saveInBatch : this.saveAtTurnEnd);
   }
 
-  /** Marks the queued save as begun and hands it the outbox messages waiting for the record. */
-  private takeOutbox(): readonly OutboxMessage[] | undefined {
+  /**
+   * Marks the queued save as begun; when the run's conclusion waits (finish), sets the final fields
+   * now, in the turn of the write, and hands the save the webhook messages to write with them.
+   */
+  private begin(): readonly OutboxMessage[] | undefined {
     this.queued = false;
-    const outbox = this.outbox;
-    this.outbox = undefined;
-    return outbox;
+    const conclude = this.conclude;
+    if (!conclude) return undefined;
+    this.conclude = undefined;
+    try {
+      return conclude(this.record);
+    } catch (err) {
+      // Logged like a failed write (the batch path runs this inside the turn's flush, which must not throw).
+      this.failed(err);
+      return undefined;
+    }
   }
 
   private readonly failed = (err: unknown): void => {
@@ -57,21 +67,31 @@ export class RunRecorder {
   };
 
   private readonly saveAtTurnEnd = (): Promise<void> =>
-    turnEnd().then(() => this.store.save(this.record, this.takeOutbox()).catch(this.failed));
+    turnEnd().then(() => this.store.save(this.record, this.begin()).catch(this.failed));
 
   private readonly saveInBatch = (): Promise<void> =>
-    this.batch!.add(() => ({ kind: 'save', run: this.record, outbox: this.takeOutbox() })).then((result) => {
+    this.batch!.add(() => ({ kind: 'save', run: this.record, outbox: this.begin() })).then((result) => {
       if (!result.ok) this.failed(result.error);
     });
 
-  /**
-   * Saves the current record and resolves once it (and every earlier save) has been attempted;
-   * `outbox` messages are written in the same transaction as that record (see RunStore.save).
-   */
-  commit(outbox?: readonly OutboxMessage[]): Promise<void> {
-    if (outbox?.length) this.outbox = [...(this.outbox ?? []), ...outbox];
+  /** Saves the current record and resolves once it (and every earlier save) has been attempted. */
+  commit(): Promise<void> {
     this.save();
     return this.pending;
+  }
+
+  /**
+   * The run's final save. `conclude` sets the record's final fields (status, output, finished_at, …)
+   * and returns the webhook messages of that status, which the store writes in the same transaction
+   * as the record (see RunStore.save). It runs when the save begins, in the turn of the write, not
+   * now: a store that holds the live record (memory) would otherwise show the final status for up
+   * to a turn before the save that carries it, its webhook messages and, after it, `run_finished`
+   * and `completed` — which SQLite and Redis, reading what was written, never show. Resolves once
+   * that save (and every earlier one) has been attempted.
+   */
+  finish(conclude: (record: RunResult) => readonly OutboxMessage[] | undefined): Promise<void> {
+    this.conclude = conclude;
+    return this.commit();
   }
 
   /** Resolves when every queued save has been attempted. */
