@@ -111,7 +111,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           try {
             // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
             if (hedgesWhenStreamed(env.config, req)) return startStream(env, req).result.then(outbound.result);
-            return runChain(env, req, PLAIN).then((success) => outbound.result(settle(env, req, success, success.value)));
+            return runChain(env, req, PLAIN).then((success) => settle(env, req, success, success.value, outbound));
           } catch (err) {
             return Promise.reject(err);
           }

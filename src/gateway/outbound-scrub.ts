@@ -27,6 +27,13 @@ export interface OutboundScrubber {
   /** The secrets, longest first, each at least 6 characters. */
   readonly secrets: readonly string[];
   result(result: GatewayResult): GatewayResult;
+  /**
+   * The parts of an answer `result` scrubs, one by one (each returned as it is when no secret is
+   * configured): settle builds a call's result from them, so the result is made once, not made and copied.
+   */
+  text(text: string): string;
+  media(media: Media[]): Media[];
+  toolCalls(calls: ToolCall[] | undefined): ToolCall[] | undefined;
   stream(stream: GatewayStream): GatewayStream;
   /**
    * The same scrub on the producing side: chunks pushed into the returned sink reach `target`
@@ -46,6 +53,7 @@ export function createOutboundScrubber(secrets: readonly string[]): OutboundScru
     calls?.map((c) => ({ ...c, function: { ...c.function, arguments: scrub(c.function.arguments), name: scrub(c.function.name) } }));
   // A URL may carry a key as a query parameter; data URIs are the model's own bytes, not scanned.
   const scrubMedia = (media: Media[]) => media.map((m) => (m.url === undefined ? m : { ...m, url: scrub(m.url) }));
+  const none = list.length === 0;
 
   const result = (r: GatewayResult): GatewayResult =>
     list.length === 0 ? r : { ...r, text: scrub(r.text), media: scrubMedia(r.media), ...(r.tool_calls ? { tool_calls: scrubCalls(r.tool_calls) } : {}) };
@@ -55,6 +63,9 @@ export function createOutboundScrubber(secrets: readonly string[]): OutboundScru
   return {
     secrets: list,
     result,
+    text: (text) => (none ? text : scrub(text)),
+    media: (media) => (none ? media : scrubMedia(media)),
+    toolCalls: (calls) => (none ? calls : scrubCalls(calls)),
     sink,
     stream: (s) => {
       if (list.length === 0) return s;

@@ -1,5 +1,6 @@
 import type { Media, ToolCall, Usage } from '../providers/types.js';
 import { costOf } from './cost.js';
+import type { OutboundScrubber } from './outbound-scrub.js';
 import type { ChainSuccess, GatewayEnv } from './run-chain.js';
 import type { GatewayRequest, GatewayResult } from './types.js';
 
@@ -16,9 +17,11 @@ export interface Answer {
 
 /**
  * Prices the answer (only the successful call is billed), reports the
- * successful attempt on the bus and assembles the GatewayResult.
+ * successful attempt on the bus and assembles the GatewayResult — with its text, media
+ * and tool calls scrubbed by `outbound` when given (a call's result, made once; a stream's
+ * result is scrubbed where it leaves, outbound-scrub.ts).
  */
-export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSuccess<unknown>, answer: Answer): GatewayResult {
+export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSuccess<unknown>, answer: Answer, outbound?: OutboundScrubber): GatewayResult {
   const { model } = success;
   const simulated = answer.simulated || env.providerModes[model.provider] !== 'live';
   const cost = costOf(model.pricing, answer.usage, answer.media, simulated);
@@ -33,8 +36,8 @@ export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSucce
     context: req.context ?? {},
   });
   return {
-    text: answer.text,
-    media: answer.media,
+    text: outbound ? outbound.text(answer.text) : answer.text,
+    media: outbound ? outbound.media(answer.media) : answer.media,
     usage: answer.usage,
     cost_usd: cost,
     model_used: model.key,
@@ -42,7 +45,7 @@ export function settle(env: GatewayEnv, req: GatewayRequest, success: ChainSucce
     fallback_used: success.fallbackUsed,
     attempts: success.attempts,
     finish_reason: answer.finish_reason,
-    ...(answer.tool_calls && answer.tool_calls.length > 0 ? { tool_calls: answer.tool_calls } : {}),
+    ...(answer.tool_calls && answer.tool_calls.length > 0 ? { tool_calls: outbound ? outbound.toolCalls(answer.tool_calls) : answer.tool_calls } : {}),
     ...(answer.logprobs !== undefined ? { logprobs: answer.logprobs } : {}),
     truncated: answer.finish_reason === 'length',
     simulated,

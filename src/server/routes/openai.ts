@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { notFound } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
-import type { CallContext, GatewayRequest } from '../../gateway/types.js';
+import type { CallContext, GatewayRequest, GatewayResult } from '../../gateway/types.js';
 import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
@@ -66,7 +66,8 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       // completionBody builds exactly the schema's fields: written by JSON.stringify, not encoded by zod first.
       serializerCompiler: completionJson,
     },
-    async (request, reply) => {
+    // Not an async function: the answer is one promise chain from the gateway's result to the reply.
+    (request, reply) => {
       const body = request.body;
       // The config version this request keeps to its end (also named in x-config-version).
       const active = ctx.runtime.current();
@@ -108,28 +109,40 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         deadline,
         context,
       });
-      const direct = async (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
-        if (body.stream) return streamCompletion(app, request, reply, active.gateway.stream(req), meta);
-        const result = await active.gateway.call(req);
+      const answered = (result: GatewayResult): ChatCompletion => {
         annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
         void reply.header('x-cache', result.cache ?? 'bypass');
         return completionBody(result, meta);
       };
+      const direct = (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
+        try {
+          return body.stream ? streamCompletion(app, request, reply, active.gateway.stream(req), meta) : active.gateway.call(req).then(answered);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      const cancelled = (err: unknown): undefined => {
+        if (!abort.aborted) throw err;
+        // Nobody is left to answer: not a server error worth an alarm.
+        request.log.info('client closed the connection; its model calls were cancelled');
+        reply.hijack();
+        return undefined;
+      };
+      // A streamed answer resolves with the hijacked reply, which Fastify leaves alone (as an async handler's return).
+      const sent = (answer: Promise<ChatCompletion | FastifyReply>) => (answer as Promise<ChatCompletion>).then(undefined, cancelled);
       // A model the caller named must itself be allowed for its key; a routed one is allowed by its tier too.
       const allow = (what: { tier?: string; model?: string }) => checkAllowance(request.clientKey, what);
       try {
         if (body.model !== 'auto') {
           allow({ model: body.model });
-          return await direct(build(body.model, 'text'));
+          const req = build(body.model, 'text');
+          if (!body.stream) return active.gateway.call(req).then(answered, cancelled);
+          return sent(direct(req));
         }
         const directOnly = Object.keys(options).length > 0 || maxTokens !== undefined || body.temperature != null;
-        return await answerAuto(app, request, reply, { messages, directOnly, stream: body.stream === true, meta, build, direct, gateway: active.gateway, allow });
+        return sent(answerAuto(app, request, reply, { messages, directOnly, stream: body.stream === true, meta, build, direct, gateway: active.gateway, allow }));
       } catch (err) {
-        if (!abort.aborted) throw err;
-        // Nobody is left to answer: not a server error worth an alarm.
-        request.log.info('client closed the connection; its model calls were cancelled');
-        reply.hijack();
-        return reply;
+        return Promise.reject(err).then(undefined, cancelled);
       }
     },
   );
