@@ -3,7 +3,7 @@ import { isProviderError, ProviderError } from '../providers/provider-error.js';
 import type { AttemptTimeouts } from '../providers/types.js';
 import { windowHint, type HeaderBag } from '../providers/retry-hint.js';
 import { AttemptScope } from '../providers/attempt-scope.js';
-import { CircuitOpenError, type ModelBreakers } from './breaker.js';
+import { circuitOpenMessage, type ModelBreakers } from './breaker.js';
 import type { ResolvedModel } from './fallback.js';
 import { LimiterWaitError, type LimiterSlot, type ProviderLimiter } from './limiter.js';
 
@@ -46,7 +46,7 @@ export interface AttemptPlan {
  */
 export function runAttempt<T>(plan: AttemptPlan, call: AttemptCall<T>): Promise<T> {
   const { model, breakers, limiter } = plan;
-  if (!breakers.admits(model.key)) return Promise.reject(new SkippedAttempt('circuit_open', `circuit of '${model.key}' is open`));
+  if (!breakers.admits(model.key)) return Promise.reject(new SkippedAttempt('circuit_open', circuitOpenMessage(model.key)));
   if (!limiter) return admitted(plan, call, undefined);
   const opts = { maxWaitMs: plan.maxWaitMs, signal: plan.signal, model: model.model };
   // A free slot is taken synchronously: no promise, timer or listener for the common case.
@@ -77,7 +77,7 @@ function admitted<T>(plan: AttemptPlan, call: AttemptCall<T>, slot: LimiterSlot 
   const breaker = breakers.enter(model.key);
   if (!breaker) {
     slot?.refund();
-    return Promise.reject(new SkippedAttempt('circuit_open', new CircuitOpenError(model.key).message));
+    return Promise.reject(new SkippedAttempt('circuit_open', circuitOpenMessage(model.key)));
   }
   const onResponseStart = (headers?: HeaderBag) => {
     slot?.restamp();

@@ -4,10 +4,13 @@ import type { AppEventBus } from '../events.js';
 import { isProviderError } from '../providers/provider-error.js';
 import type { CircuitState } from './types.js';
 
+/** The one message for a call a model's open circuit refused (CircuitOpenError's, and the gateway's skip). */
+export const circuitOpenMessage = (model: string): string => `circuit of model '${model}' is open`;
+
 /** Thrown instead of calling a model whose circuit is open (or whose half-open probe is already out). */
 export class CircuitOpenError extends Error {
   constructor(readonly model: string) {
-    super(`circuit of model '${model}' is open`);
+    super(circuitOpenMessage(model));
     this.name = 'CircuitOpenError';
   }
 }

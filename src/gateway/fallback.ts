@@ -16,23 +16,39 @@ export interface ResolvedModel extends Omit<ModelConfig, 'description'> {
 /** What an ad-hoc model is assumed to do when no configured model matches its id. */
 const AD_HOC_CAPABILITIES: Capability[] = ['text', 'vision', 'json_output'];
 
+/** What is known of a model address under one config version: its resolution and, once asked for, its chain. */
+interface Known {
+  model: ResolvedModel | undefined;
+  /** The chain of a call to this address that names no fallbacks of its own (frozen, shared). */
+  chain?: readonly ResolvedModel[];
+}
+
+/**
+ * Addresses per config version, resolved once: the hot path resolves the same few names, and walks
+ * the same chains, on every call. One memo for both (resolveModel, resolveChain). Bounded
+ * (`bounds.ad_hoc_models`): ad-hoc addresses come from callers; past the bound they are resolved each time.
+ */
+const known = new WeakMap<Config, Map<string, Known>>();
+
+function knownOf(config: Config, address: string): Known {
+  let perConfig = known.get(config);
+  if (!perConfig) known.set(config, (perConfig = new Map()));
+  let entry = perConfig.get(address);
+  if (entry) return entry;
+  const model = resolveUncached(config, address);
+  entry = { model: model && Object.freeze(model) };
+  if (perConfig.size < config.bounds.ad_hoc_models) perConfig.set(address, entry);
+  return entry;
+}
+
 /**
  * Resolves one model address, or returns undefined when it names nothing known.
  * An ad-hoc id that matches a configured model of the same provider borrows that
  * model's capabilities, window and prices (but never its fallbacks).
  */
 export function resolveModel(config: Config, address: string): ResolvedModel | undefined {
-  let known = resolved.get(config);
-  if (!known) resolved.set(config, (known = new Map()));
-  if (known.has(address)) return known.get(address);
-  const model = resolveUncached(config, address);
-  // Bounded (`bounds.ad_hoc_models`): ad-hoc addresses come from callers; past the bound they are resolved each time.
-  if (known.size < config.bounds.ad_hoc_models) known.set(address, model && Object.freeze(model));
-  return model;
+  return knownOf(config, address).model;
 }
-
-/** Resolutions per config: the hot path resolves the same few names on every call. */
-const resolved = new WeakMap<Config, Map<string, ResolvedModel | undefined>>();
 
 function resolveUncached(config: Config, address: string): ResolvedModel | undefined {
   if (Object.hasOwn(config.models, address)) {
@@ -64,25 +80,16 @@ function resolveUncached(config: Config, address: string): ResolvedModel | undef
   };
 }
 
-/** Chains of calls that name no fallbacks of their own, per config: the same for every call to a model. */
-const chains = new WeakMap<Config, Map<string, readonly ResolvedModel[]>>();
-
 /**
  * The models a call tries, in order: the requested model then its configured
  * fallbacks expanded depth-first and de-duplicated, or the request's own
  * `fallbacks` used as given. Unknown names are the caller's mistake (400).
- * A model's configured chain is worked out once per config version (frozen, shared).
+ * A model's configured chain is worked out once per config version (frozen, shared; kept beside its resolution).
  */
 export function resolveChain(config: Config, model: string, fallbacks?: string[]): readonly ResolvedModel[] {
   if (fallbacks) return resolveUncachedChain(config, model, fallbacks);
-  let known = chains.get(config);
-  if (!known) chains.set(config, (known = new Map()));
-  let chain = known.get(model);
-  if (chain) return chain;
-  chain = Object.freeze(resolveUncachedChain(config, model, undefined));
-  // Bounded like resolveModel's cache (`bounds.ad_hoc_models`): ad-hoc addresses come from callers.
-  if (known.size < config.bounds.ad_hoc_models) known.set(model, chain);
-  return chain;
+  const entry = knownOf(config, model);
+  return (entry.chain ??= Object.freeze(resolveUncachedChain(config, model, undefined)));
 }
 
 function resolveUncachedChain(config: Config, model: string, fallbacks: string[] | undefined): ResolvedModel[] {
