@@ -36,9 +36,11 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
       return undefined;
     }
   };
+  // A gateway's result is the caller's own (Gateway.call), so it is marked in place: no copy per call.
   const bypassed = (req: GatewayRequest, result: GatewayResult): GatewayResult => {
     report('bypass', req.model);
-    return { ...result, cache: 'bypass' };
+    result.cache = 'bypass';
+    return result;
   };
   const finish = async (decision: CacheDecision, req: GatewayRequest, result: GatewayResult): Promise<GatewayResult> => {
     if (!decision.use) return bypassed(req, result);
@@ -59,7 +61,8 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
       });
     }
     report('miss', req.model);
-    return { ...result, cache: 'miss' };
+    result.cache = 'miss';
+    return result;
   };
   const cached = async (decision: CacheDecision, req: GatewayRequest): Promise<GatewayResult> => {
     const hit = await lookup(decision, req);

@@ -124,6 +124,7 @@ export interface GatewayVersion {
 
 /** The one door every model call goes through. */
 export interface Gateway {
+  /** Resolves with a result object of the caller's own (made for this call: the response cache marks it in place). */
   call(req: GatewayRequest): Promise<GatewayResult>;
   stream(req: GatewayRequest): GatewayStream;
   circuitState(model: string): CircuitState;
