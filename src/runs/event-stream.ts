@@ -21,8 +21,8 @@ export async function streamRunEvents(
   keepAliveMs: number,
 ): Promise<void> {
   const raw = hijackForEventStream(reply);
-  // A batch of replayed events leaves in one socket write, like the other event streams.
-  const out = new EventStreamWriter(raw);
+  // A batch of replayed events leaves in one socket write, like the other event streams; the writer keeps the stream alive.
+  const out = new EventStreamWriter(raw, keepAliveMs);
   let closed = false;
   let dirty = false;
   let wake: (() => void) | null = null;
@@ -31,7 +31,6 @@ export async function streamRunEvents(
     wake?.();
   };
   const stopWatching = log.watch(runId, poke);
-  const timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
   raw.once('close', () => {
     closed = true;
     poke();
@@ -55,7 +54,6 @@ export async function streamRunEvents(
     }
   } finally {
     stopWatching();
-    clearInterval(timer);
     out.end();
   }
 }

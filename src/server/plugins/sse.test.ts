@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { EventStreamWriter } from './sse.js';
 
@@ -80,5 +80,27 @@ describe('EventStreamWriter', () => {
     expect(waited).toBeInstanceOf(Promise);
     await waited;
     expect(writer!.open).toBe(false);
+  });
+
+  it('keeps an open stream alive from a turn after it is made; an answer ended within that turn arms no timer', async () => {
+    const { server, url } = await serve((res) => {
+      const out = new EventStreamWriter(res, 20);
+      out.write('data: 1\n\n');
+      if (res.req.url === '/whole') return out.end('data: [DONE]\n\n');
+      // Quiet past the keep-alive period (the interval is due first, so it writes before the end), then the end.
+      setTimeout(() => out.end('data: [DONE]\n\n'), 50);
+    });
+    servers.push(server);
+    const intervals = vi.spyOn(globalThis, 'setInterval');
+    try {
+      expect(await (await request(`${url}/whole`)).body.text()).toBe('data: 1\n\ndata: [DONE]\n\n');
+      expect(intervals).not.toHaveBeenCalled();
+      const quiet = await (await request(`${url}/quiet`)).body.text();
+      expect(quiet.startsWith('data: 1\n\n: keep-alive\n\n')).toBe(true);
+      expect(quiet.endsWith(': keep-alive\n\ndata: [DONE]\n\n')).toBe(true);
+      expect(intervals).toHaveBeenCalledTimes(1);
+    } finally {
+      intervals.mockRestore();
+    }
   });
 });

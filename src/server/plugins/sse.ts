@@ -40,21 +40,19 @@ export function openSse(reply: FastifyReply, keepAliveMs: number): SseStream {
 
 /** The SseStream openSse returns (a class: an object literal with a getter is built on V8's slow path, ~1 µs per stream). */
 class NamedEventStream implements SseStream {
-  // Events sent in one turn of the event loop leave in one socket write (EventStreamWriter).
+  // Events sent in one turn of the event loop leave in one socket write (EventStreamWriter), which also keeps the stream alive.
   private readonly out: EventStreamWriter;
   private ended = false;
-  private readonly timer: NodeJS.Timeout;
   private readonly stop = (): void => {
     this.ended = true;
-    clearInterval(this.timer);
+    this.out.stopKeepAlive();
   };
 
   constructor(
     private readonly raw: ServerResponse,
     keepAliveMs: number,
   ) {
-    const out = (this.out = new EventStreamWriter(raw));
-    this.timer = setInterval(() => out.write(': keep-alive\n\n'), keepAliveMs);
+    this.out = new EventStreamWriter(raw, keepAliveMs);
     raw.once('close', this.stop);
   }
 
@@ -83,12 +81,24 @@ class NamedEventStream implements SseStream {
  * left with the response's end, in the same call. Writes after the end, or once the client left,
  * are dropped. `drained()` is the backpressure: it resolves at once unless the socket's buffer is
  * full, else when it has drained (or the response closed).
+ *
+ * With `keepAliveMs`, a `: keep-alive` comment is written that often while the response is open, so
+ * proxies do not close a quiet stream. Its interval is armed one turn after the writer is made (at
+ * the first flush), not at once: an answer that is written and ended within that turn, as a streamed
+ * answer read in one upstream read is, never had a timer. (An interval armed and cleared in one turn
+ * still cost node a timer list made and dropped per stream: the duration's list is deleted once empty.)
  */
 export class EventStreamWriter {
   private pending = '';
   private scheduled: NodeJS.Immediate | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
 
-  constructor(private readonly raw: ServerResponse) {}
+  constructor(
+    private readonly raw: ServerResponse,
+    private keepAliveMs?: number,
+  ) {
+    if (keepAliveMs !== undefined) this.scheduled = setImmediate(this.flush);
+  }
 
   /** False once the response ended or the client went away. */
   get open(): boolean {
@@ -103,6 +113,7 @@ export class EventStreamWriter {
 
   /** Writes what is pending (and `text`) and ends the response. */
   end(text = ''): void {
+    this.stopKeepAlive();
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     const rest = this.pending + text;
@@ -127,10 +138,21 @@ export class EventStreamWriter {
     });
   }
 
+  /** No more keep-alive comments (the response closed or ended). */
+  stopKeepAlive(): void {
+    this.keepAliveMs = undefined;
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
   private readonly flush = (): void => {
     this.scheduled = undefined;
     const text = this.pending;
     this.pending = '';
-    if (text.length > 0 && this.open) this.raw.write(text);
+    if (!this.open) return;
+    if (text.length > 0) this.raw.write(text);
+    if (this.keepAliveMs !== undefined && this.keepAlive === undefined) this.keepAlive = setInterval(this.ping, this.keepAliveMs);
   };
+
+  private readonly ping = (): void => this.write(': keep-alive\n\n');
 }

@@ -105,11 +105,11 @@ export async function streamCompletion(
   const done = first.done ? await stream.result : undefined;
 
   // Events written in one turn of the event loop leave in one socket write; a caller that hung up gets nothing more.
-  const out = new EventStreamWriter(hijackForEventStream(reply));
+  // A stream still open a turn from now gets keep-alive comments (none for an answer written whole in this turn).
+  const out = new EventStreamWriter(hijackForEventStream(reply), app.ctx.config.server.keep_alive_ms);
   const send = (payload: unknown) => {
     if (out.open) out.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
-  const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), app.ctx.config.server.keep_alive_ms);
   let model = first.done ? done!.model_used : first.value[0]!.model;
   let simulated = first.done ? done!.simulated : first.value[0]!.simulated;
   // Every chunk is written as JSON.stringify writes {id, object, created, model, choices: [{index, delta, logprobs,
@@ -182,7 +182,6 @@ export async function streamCompletion(
     else request.log.info({ error_type: appError.type, message: appError.message }, 'stream failed');
     send(openAiErrorBody(appError, request.id));
   } finally {
-    clearInterval(keepAlive);
     out.end();
   }
   return reply;
