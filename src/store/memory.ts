@@ -12,6 +12,7 @@ import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { newestFirst, pageOf, runFilter, type RunListKey } from './run-query.js';
 import { isAfterPageCursor } from './page-cursor.js';
+import { eventJson, runJson } from './run-json.js';
 import { decodeSessionCursor, recentlyUpdatedFirst, sessionPageOf } from './session-query.js';
 import type { RunEvent, RunEventLog, RunSpec, RunStore, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
 
@@ -35,7 +36,7 @@ type StoredRun = { live: RunResult } | { live?: undefined; key: RunListKey; json
 const listKey = (run: RunListKey): RunListKey => ({ run_id: run.run_id, status: run.status, workflow: run.workflow, session_id: run.session_id, started_at: run.started_at });
 
 const storedRun = (run: RunResult): StoredRun =>
-  run.status === 'queued' || run.status === 'running' ? { live: run } : { key: listKey(run), json: JSON.stringify(run) };
+  run.status === 'queued' || run.status === 'running' ? { live: run } : { key: listKey(run), json: runJson(run) };
 const keyOf = (stored: StoredRun): RunListKey => stored.live ?? stored.key;
 const recordOf = (stored: StoredRun): RunResult => JSON.parse(stored.live ? JSON.stringify(stored.live) : stored.json) as RunResult;
 
@@ -186,7 +187,7 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
       const id = String(nextEventId++);
       let log = logs.get(runId);
       if (!log) logs.set(runId, (log = []));
-      log.push({ id, event, data: JSON.stringify(data) });
+      log.push({ id, event, data: eventJson(event, data) });
       watchers.notify(runId);
       return id;
     },

@@ -4,6 +4,7 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import { badEventId } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { isAfterPageCursor } from './page-cursor.js';
+import { eventJson, runJson } from './run-json.js';
 import { decodeCursor, pageOf, runFilter } from './run-query.js';
 import type { StoreLog } from './store-error.js';
 import type { RunEventLog, RunSpec, RunStore } from './types.js';
@@ -66,7 +67,7 @@ export function createRedisRunStore(redis: Redis, opts: RedisRunOptions): RunSto
       }),
     save: (run, messages) =>
       guard(async () => {
-        const tx = redis.multi().set(runKey(run.run_id), JSON.stringify(run), 'EX', runTtlS).zadd(byStart, startedMs(run), run.run_id);
+        const tx = redis.multi().set(runKey(run.run_id), runJson(run), 'EX', runTtlS).zadd(byStart, startedMs(run), run.run_id);
         track(tx, run);
         // One MULTI: the record and its webhook messages commit together.
         if (messages?.length) queueOutboxMessages(tx, opts.outbox.prefix, messages, opts.outbox.messageTtlS);
@@ -159,7 +160,7 @@ export function createRedisEventLog(redis: Redis, opts: RedisRunOptions): { log:
       guard(async () => {
         const results = await redis
           .multi()
-          .xadd(streamKey(runId), '*', 'event', event, 'data', JSON.stringify(data))
+          .xadd(streamKey(runId), '*', 'event', event, 'data', eventJson(event, data))
           .expire(streamKey(runId), runTtlS)
           .publish(channel(runId), '1')
           .exec();

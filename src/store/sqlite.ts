@@ -9,6 +9,7 @@ import { createSqliteOutbox, outboxWriter } from './outbox-sqlite.js';
 import { guarded, type StoreLog } from './store-error.js';
 import { sequenceOf } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
+import { eventJson, runJson } from './run-json.js';
 import { decodeCursor, filterTime, pageOf } from './run-query.js';
 import { decodeSessionCursor, sessionPageOf } from './session-query.js';
 import type { RunEventLog, RunPage, RunQuery, RunSpec, RunStore, RunWrite, RunWriteResult, Session, SessionStore, SessionSummary, Stores, Turn } from './types.js';
@@ -99,7 +100,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
       session_id: run.session_id,
       started_ms: Number.isFinite(started) ? started : clock.now(),
       workflow: run.workflow,
-      data: JSON.stringify(run),
+      data: runJson(run),
     };
   };
 
@@ -240,7 +241,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
 
   /** One write of `writeRuns`, as `runs.create` / `runs.save` / `events.append` write it; the event's id. */
   const applyWrite = (w: RunWrite): string | undefined => {
-    if (w.kind === 'event') return String(stmt.appendEvent.run(w.run_id, w.event, JSON.stringify(w.data)).lastInsertRowid);
+    if (w.kind === 'event') return String(stmt.appendEvent.run(w.run_id, w.event, eventJson(w.event, w.data)).lastInsertRowid);
     if (w.kind === 'create') return void stmt.createRun.run({ ...runRow(w.run), spec: JSON.stringify(w.spec) });
     stmt.saveRun.run(runRow(w.run));
     if (w.outbox?.length) writeOutbox(w.outbox);
@@ -277,7 +278,7 @@ export function createSqliteStores(file: string | Database, opts: SqliteStoreOpt
 
   const events: RunEventLog = {
     async append(runId, event, data) {
-      const id = guarded(() => stmt.appendEvent.run(runId, event, JSON.stringify(data)).lastInsertRowid, log);
+      const id = guarded(() => stmt.appendEvent.run(runId, event, eventJson(event, data)).lastInsertRowid, log);
       watchers.notify(runId);
       return String(id);
     },
