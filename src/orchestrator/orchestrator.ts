@@ -80,12 +80,13 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
    * (a hang-up cancels the run) and hands its runs back at shutdown, which a `shutdown` abort from
    * here would only have asked it to do. Shutdown still refuses new runs and waits for these.
    */
-  const runWorkflow = (req: SubmitRequest, opts: RunOptions): Promise<RunResult> => {
+  const runWorkflow = (run: Pick<SubmitRequest, 'workflow' | 'template' | 'variables'>, opts: RunOptions): Promise<RunResult> => {
     if (draining) return Promise.reject(shuttingDown());
     const emit = opts.emit;
+    const { workflow, template, variables } = run;
     const result = deps.runs
       .submit(
-        { ...req, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, key_id: opts.key_id, callback_url: opts.callback_url },
+        { workflow, template, variables, session_id: opts.session_id ?? null, timeout_s: opts.timeout_s, request_id: opts.request_id, key_id: opts.key_id, callback_url: opts.callback_url },
         { signal: opts.signal, emit, onToken: emit ? (text, from) => emit('token', { request_id: opts.request_id, text, model: from.model, simulated: from.simulated }) : undefined },
       )
       .then((submitted) => submitted.done);
@@ -103,9 +104,9 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
       return track(opts.signal, (signal) => chat(version, req, { ...opts, signal }, executeWith(version)));
     },
 
-    runWorkflow: (workflow, variables, opts) => runWorkflow({ workflow, variables, request_id: opts.request_id }, opts),
+    runWorkflow: (workflow, variables, opts) => runWorkflow({ workflow, variables }, opts),
 
-    runTemplate: (template, variables, opts) => runWorkflow({ template, variables, request_id: opts.request_id }, opts),
+    runTemplate: (template, variables, opts) => runWorkflow({ template, variables }, opts),
 
     getRun: (id) => deps.stores.runs.get(id),
 

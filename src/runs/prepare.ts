@@ -39,10 +39,11 @@ export function prepareRun(
     workflow,
     goal: req.goal ?? [workflow.name, workflow.description].filter(Boolean).join(': '),
     request_id: req.request_id,
-    ...(req.key_id ? { key_id: req.key_id } : {}),
+    // Absent fields are undefined (left out of the stored JSON), not spread in conditionally.
+    key_id: req.key_id || undefined,
     accepted_at: accepted,
     deadline: opts.deadline ?? accepted + budgetMs(config, req.timeout_s),
-    ...(opts.onToken ? { stream: true } : {}),
+    stream: opts.onToken ? true : undefined,
   };
   const trace = traceHeaders();
   if (trace) spec.trace = trace;

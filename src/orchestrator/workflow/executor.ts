@@ -139,7 +139,9 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const ledger = new Ledger();
   const values = run.variables;
   const emit: Emit = opts.emit ?? (() => undefined);
-  const base = { run_id: run.run_id, request_id: opts.request_id };
+  // Event data is written as literals (run_id and request_id first): no spread of a shared base per event.
+  const runId = run.run_id;
+  const requestId = opts.request_id;
   const tasks = [...wf.linear_queue, ...wf.inline_queue];
   const recordOf = new Map(tasks.map((task, i) => [task.id, run.tasks[i]!]));
   const producer = new Map(tasks.map((task) => [outputName(task), task]));
@@ -162,7 +164,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
 
   const stopRetries = opts.retries.follow(run.run_id, (e) => {
     if (!e.context.task_id) return;
-    emit('task_retry', { ...base, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
+    emit('task_retry', { run_id: runId, request_id: requestId, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
   });
 
   run.status = 'running';
@@ -180,7 +182,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     const record = recordOf.get(task.id)!;
     record.status = 'skipped';
     record.error = { kind, message };
-    void finished({ ...base, task: record }, false);
+    void finished({ run_id: runId, request_id: requestId, task: record }, false);
   };
   const stopped = () => stopCause(deps, opts);
 
@@ -198,7 +200,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     record.error = null;
     // The start (and whatever finished before it, which this task may depend on) is written before the call.
     await recorder.commit();
-    emit('task_started', { ...base, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
+    emit('task_started', { run_id: runId, request_id: requestId, task_id: task.id, queue: record.queue, model: taskModel(deps.config, task, run).model, started_at: record.started_at });
     const outcome = await runTask(deps, task, values, record, {
       run_id: run.run_id,
       request_id: opts.request_id,
@@ -208,7 +210,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       runDeadline: opts.deadline,
       ledger,
       onDelta: opts.onToken && task === finalTask ? opts.onToken : undefined,
-      ...(wf.cache !== undefined ? { cache: wf.cache } : {}),
+      cache: wf.cache,
     });
     if (cancelCauseOf(signal) === 'shutdown') {
       // Handed back mid-call: the next try runs the task again, so it is pending, not failed.
@@ -229,7 +231,8 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     // does the run's final record; a crash after the write never calls this task again. Not awaited
     // here, so that the next task's start and this result are one write when they fall in one turn.
     recorder.save();
-    void finished({ ...base, task: record, ...(outcome.output !== null ? { output: outcome.output } : {}) }, completed);
+    const output = outcome.output;
+    void finished(output !== null ? { run_id: runId, request_id: requestId, task: record, output } : { run_id: runId, request_id: requestId, task: record }, completed);
   };
 
   let conclusion: Conclusion | undefined;

@@ -125,14 +125,15 @@ async function runTaskCall(
     temperature: task.temperature,
     signal: ctx.signal,
     deadline,
+    // One literal (an absent field is undefined, which no reader tells from missing): no conditional spreads per call.
     context: {
       run_id: ctx.run_id,
       task_id: task.id,
       request_id: ctx.request_id,
-      ...(ctx.key_id ? { key_id: ctx.key_id } : {}),
+      key_id: ctx.key_id || undefined,
       session_id: ctx.session_id ?? undefined,
-      ...(choice.split ? { split: choice.split } : {}),
-      ...(ctx.cache !== undefined ? { cache: ctx.cache } : {}),
+      split: choice.split,
+      cache: ctx.cache,
     },
   };
   try {
