@@ -93,22 +93,19 @@ function admitted<T>(plan: AttemptPlan, call: AttemptCall<T>, slot: LimiterSlot 
     slot?.release();
     return Promise.reject(err);
   }
-  return new AttemptScope(plan.signal, Date.now() + timeouts.total_ms, () => overdue(model, timeouts))
-    .run((signal) => call(signal, timeouts, onResponseStart))
-    .then(
-      (value) => {
-        breaker.succeeded();
-        slot?.release();
-        return value;
-      },
-      (err: unknown) => {
-        breaker.failed(err);
-        // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
-        if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) limiter?.learnReset(model.model, err.retryAfterMs);
-        slot?.release();
-        throw err;
-      },
-    );
+  // The breaker and the slot are told as the attempt settles (no promise of their own).
+  return new AttemptScope(plan.signal, Date.now() + timeouts.total_ms, () => overdue(model, timeouts)).run((scope) => call(scope, timeouts, onResponseStart), {
+    succeeded: () => {
+      breaker.succeeded();
+      slot?.release();
+    },
+    failed: (err) => {
+      breaker.failed(err);
+      // "Come back in N ms": every caller of this provider's limiter holds off the model until then.
+      if (isProviderError(err) && err.retryAfterMs !== undefined && err.retryAfterMs > 0) limiter?.learnReset(model.model, err.retryAfterMs);
+      slot?.release();
+    },
+  });
 }
 
 /** The error of an attempt whose time ran out: its own total_ms, or what was left of the call's budget. */

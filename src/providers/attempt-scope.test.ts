@@ -159,4 +159,27 @@ describe('AttemptScope (one signal and one timer per attempt)', () => {
     expect(late.signal.aborted).toBe(true);
     expect(late.signal.reason).toBe(reason);
   });
+  it('tells its outcome before its promise settles: succeeded with the value, failed with the error (the deadline\'s too)', async () => {
+    const told: unknown[] = [];
+    const outcome = { succeeded: (v: unknown) => told.push(['ok', v]), failed: (e: unknown) => told.push(['failed', e]) };
+    const ok = new AttemptScope(undefined, Date.now() + 1000, () => new Error('overdue'));
+    const value = ok.run(async () => 'answer', outcome).then((v) => told.push(['resolved', v]));
+    await vi.advanceTimersByTimeAsync(0);
+    await value;
+    expect(told).toEqual([['ok', 'answer'], ['resolved', 'answer']]);
+
+    told.length = 0;
+    const overdue = new Error('overdue');
+    const late = new AttemptScope(undefined, Date.now() + 100, () => overdue);
+    const failed = late.run(never, outcome).catch((e: unknown) => told.push(['rejected', e]));
+    await vi.advanceTimersByTimeAsync(100);
+    await failed;
+    expect(told).toEqual([['failed', overdue], ['rejected', overdue]]);
+
+    const refusing = new AttemptScope(undefined, Date.now() + 1000, () => new Error('overdue'));
+    const broken = new Error('bookkeeping broke');
+    const refused = refusing.run(async () => 'answer', { succeeded: () => { throw broken; }, failed: () => undefined });
+    await expect(refused).rejects.toBe(broken);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

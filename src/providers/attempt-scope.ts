@@ -4,6 +4,12 @@ import { thrownError, timeoutError } from './wire-errors.js';
 /** The limits an exchange arms: the three of an attempt, and the quiet end after a finish reason. */
 export type TimerCode = 'first_byte_timeout' | 'stream_idle_timeout' | 'total_timeout' | 'grace';
 
+/** What the gateway does when an attempt settles (its breaker and limiter slot), told before the attempt's promise settles. */
+export interface AttemptOutcome<T> {
+  succeeded(value: T): void;
+  failed(err: unknown): void;
+}
+
 /**
  * One attempt's cancellation and its one timer. The gateway runs every attempt in one
  * (gateway/attempt.ts); the scope itself is the CallerSignal the adapter gets (`ProviderRequest.signal`),
@@ -30,6 +36,8 @@ export class AttemptScope extends CallerAbort {
   private timerAt = Number.POSITIVE_INFINITY;
   private running = false;
   private ended: ((reason: unknown) => void) | undefined;
+  /** What runs when the attempt settles, before its promise does (see `run`). */
+  private outcome: AttemptOutcome<never> | undefined;
   private readonly onCallerAbort = (): void => this.end(this.caller!.reason);
 
   /**
@@ -50,22 +58,19 @@ export class AttemptScope extends CallerAbort {
   /**
    * Runs the attempt: settles as `call` does, or rejects at once with the caller's reason or the
    * `overdue` error (an adapter that ignores its signal cannot hold the caller past the limit).
+   * `outcome`, when given, is told first (in the same turn, no promise of its own): `succeeded` with
+   * the value, or `failed` with the error the promise rejects with; a throw of `succeeded` rejects.
    */
-  run<T>(call: (scope: AttemptScope) => Promise<T>): Promise<T> {
+  run<T>(call: (scope: AttemptScope) => Promise<T>, outcome?: AttemptOutcome<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.aborted) {
-        this.close();
-        reject(this.reason);
-        return;
-      }
+      this.outcome = outcome as AttemptOutcome<never> | undefined;
+      if (this.aborted) return this.fail(reject, this.reason);
       this.ended = reject;
       let pending: Promise<T>;
       try {
         pending = call(this);
       } catch (err) {
-        this.close();
-        reject(err);
-        return;
+        return this.fail(reject, err);
       }
       // Set after the attempt's synchronous start, so that a limit it armed is the timer's first deadline.
       this.running = true;
@@ -73,14 +78,31 @@ export class AttemptScope extends CallerAbort {
       pending.then(
         (value) => {
           this.close();
+          if (outcome) {
+            try {
+              outcome.succeeded(value);
+            } catch (err) {
+              return reject(err);
+            }
+          }
           resolve(value);
         },
-        (err: unknown) => {
-          this.close();
-          reject(err);
-        },
+        (err: unknown) => this.fail(reject, err),
       );
     });
+  }
+
+  /** The attempt failed with `err`: timer and listener go, `outcome` is told, the promise rejects (with what `failed` threw, if it did). */
+  private fail(reject: (reason: unknown) => void, err: unknown): void {
+    this.close();
+    const outcome = this.outcome;
+    this.outcome = undefined;
+    try {
+      outcome?.failed(err);
+    } catch (thrown) {
+      return reject(thrown);
+    }
+    reject(err);
   }
 
   /** Arms the exchange's limit: `code` fires after `ms` unless disarmed (`dispose`) first; `limitMs` is named in the error. */
@@ -127,10 +149,15 @@ export class AttemptScope extends CallerAbort {
     if (this.timer !== undefined && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(1, at - Date.now()));
+    // The scope rides on the timer as its argument: no closure per scope.
+    this.timer = setTimeout(AttemptScope.fire, Math.max(1, at - Date.now()), this);
   }
 
-  private readonly onTimer = (): void => {
+  private static fire(scope: AttemptScope): void {
+    scope.onTimer();
+  }
+
+  private onTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (this.aborted || !this.running) return;
@@ -149,14 +176,14 @@ export class AttemptScope extends CallerAbort {
       if (this.expectedAt <= now) this.expectedAt = Number.POSITIVE_INFINITY;
       this.schedule();
     }
-  };
+  }
 
   private end(reason: unknown): void {
     if (this.aborted) return;
     const ended = this.ended;
     this.close();
     this.abort(reason);
-    ended?.(reason);
+    if (ended) this.fail(ended, reason);
   }
 
   /** Aborts the attempt's signal (its listeners, and `signal` if made), then the exchange in flight. */

@@ -148,11 +148,16 @@ export class HttpClient {
    * no controller, listener or timer of its own (the attempt's timer is set for response_ms, so the
    * limit armed at the headers moves nothing), and no limit armed when the attempt ends sooner.
    */
-  json(call: HttpCall): Promise<unknown> {
-    return inScope(this.provider, call.signal, call.timeouts.total_ms, (scope) => this.exchangeJson(call, scope));
+  json(call: HttpCall): Promise<unknown>;
+  /** `read` turns the parsed document into the answer, in the same turn (no promise of its own); what it throws rejects as it is. */
+  json<T>(call: HttpCall, read: (payload: unknown) => T): Promise<T>;
+  json(call: HttpCall, read?: (payload: unknown) => unknown): Promise<unknown> {
+    const signal = call.signal;
+    if (signal instanceof AttemptScope) return this.exchangeJson(call, signal, read);
+    return inScope(this.provider, signal, call.timeouts.total_ms, (scope) => this.exchangeJson(call, scope, read));
   }
 
-  private exchangeJson(call: HttpCall, scope: AttemptScope): Promise<unknown> {
+  private exchangeJson(call: HttpCall, scope: AttemptScope, read: ((payload: unknown) => unknown) | undefined): Promise<unknown> {
     if (scope.aborted) return Promise.reject(scope.reason);
     const provider = this.provider;
     const startedAt = Date.now();
@@ -179,7 +184,12 @@ export class HttpClient {
         } catch (malformed) {
           return reject(scope.translate(provider, malformed));
         }
-        resolve(value);
+        if (read === undefined) return resolve(value);
+        try {
+          resolve(read(value));
+        } catch (refused) {
+          reject(refused);
+        }
       };
       const handler = new AnswerHandler(new WholeAnswer(settled, onHeaders, ERROR_BODY_LIMIT));
       let body: string | undefined;

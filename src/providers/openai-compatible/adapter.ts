@@ -37,9 +37,10 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
   };
 
   const generate = (req: ProviderRequest): Promise<ProviderResult> =>
-    http
-      .json({ path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace })
-      .then((payload) => answerOf(payload, req.prefill));
+    http.json(
+      { path: '/chat/completions', body: chatBody(req, flavour, false), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace },
+      (payload) => answerOf(payload, req.prefill),
+    );
 
   async function streamInto(req: ProviderRequest, emit: (chunk: StreamChunk) => void): Promise<void> {
     const events = http.sse({
