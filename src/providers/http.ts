@@ -69,6 +69,29 @@ export interface SseStream extends AsyncIterable<unknown> {
   readonly skipped: number;
 }
 
+/**
+ * What `sse` returns, which is also its state (`graceMs`, `skipped`): a class instance, since an object
+ * literal with a getter or a computed key (`get skipped()`, `[Symbol.asyncIterator]`) is built on V8's
+ * slow path, ~1 µs per stream against ~50 ns.
+ */
+class SseRead implements SseStream {
+  graceMs = 0;
+  skipped = 0;
+  read!: (onEvent: (event: unknown) => void) => Promise<void>;
+  /** Ends the exchange of an iterating reader that stopped early. */
+  stop!: () => void;
+
+  constructor(private readonly idleMs: number) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return pulled<unknown>((push) => this.read(push), this.stop);
+  }
+
+  finishing(graceMs: number): void {
+    this.graceMs = Math.max(1, Math.min(graceMs, this.idleMs));
+  }
+}
+
 const parseMaybe = (text: string): unknown => {
   try {
     return JSON.parse(text);
@@ -229,8 +252,8 @@ export class HttpClient {
    */
   sse(call: HttpCall): SseStream {
     const provider = this.provider;
-    const state = { graceMs: 0, skipped: 0 };
     const { first_byte_ms, stream_idle_ms } = call.timeouts;
+    const state = new SseRead(stream_idle_ms);
     const drainMs = Math.min(1000, stream_idle_ms);
     let reading = false;
     /** The exchange being read: an iterating reader that stops early ends it. */
@@ -409,20 +432,9 @@ export class HttpClient {
       });
     };
 
-    return {
-      read,
-      [Symbol.asyncIterator]: () =>
-        pulled<unknown>(
-          (push) => read(push),
-          () => exchange?.abort(new Error('the reader stopped reading')),
-        ),
-      finishing(graceMs: number) {
-        state.graceMs = Math.max(1, Math.min(graceMs, stream_idle_ms));
-      },
-      get skipped() {
-        return state.skipped;
-      },
-    };
+    state.read = read;
+    state.stop = () => exchange?.abort(new Error('the reader stopped reading'));
+    return state;
   }
 
   async close(): Promise<void> {
