@@ -301,5 +301,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
 
 /** The variables a task's prompt and system prompt reference (`{{name}}`), in order of first use. */
 function taskReferences(task: Task): string[] {
-  return extractReferences(`${task.prompt}\n${task.system ?? ''}`);
+  // Without a system prompt the prompt's own scan (the same text run after run, see variables.ts); with one,
+  // the two as one text, as always.
+  return extractReferences(task.system === undefined ? task.prompt : `${task.prompt}\n${task.system}`);
 }

@@ -44,3 +44,22 @@ describe('filters', () => {
     expect(extractReferences('{{ a | upper }} {{b}}')).toEqual(['a', 'b']);
   });
 });
+
+describe('the scans of recent templates (one pass per text, reused)', () => {
+  it('answers the same for a text seen before, with arrays the caller may change', () => {
+    const text = 'Write {{a}} from {{ b | upper }} and {{a}} {{c | shout}}';
+    const first = extractReferences(text);
+    first.push('mutated');
+    unknownFilters(text)[0]!.filter = 'mutated';
+    expect(extractReferences(text)).toEqual(['a', 'b', 'c']);
+    expect(unknownFilters(text)).toEqual([{ placeholder: '{{c | shout}}', filter: 'shout' }]);
+  });
+
+  it('stays right past its bound and for texts too long to keep', () => {
+    for (let i = 0; i < 600; i++) expect(extractReferences(`t${i} {{v${i}}}`)).toEqual([`v${i}`]);
+    const long = `${'x'.repeat(5000)} {{far}} {{near | nope}}`;
+    expect(extractReferences(long)).toEqual(['far', 'near']);
+    expect(unknownFilters(long)).toEqual([{ placeholder: '{{near | nope}}', filter: 'nope' }]);
+    expect(extractReferences('t0 {{v0}}')).toEqual(['v0']);
+  });
+});

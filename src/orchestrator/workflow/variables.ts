@@ -23,20 +23,47 @@ const filterNames = (chain: string): string[] =>
     .slice(1)
     .map((f) => f.trim());
 
+/** What one pass over a template finds: the names it refers to and the placeholders with an unknown filter. */
+interface Scan {
+  names: readonly string[];
+  unknown: readonly { placeholder: string; filter: string }[];
+}
+
+/**
+ * Scans of recent templates, by their text: a workflow's prompts are the same text run after run (templates,
+ * schedules, a client sending its workflow again), and each submission read every one of them three times
+ * (validation's references and filters, the run record's references). Bounded: at most SCAN_CACHE_SIZE texts
+ * of at most SCAN_CACHE_CHARS characters each (~1 MiB), the oldest dropped first; longer texts are scanned each time.
+ */
+const scans = new Map<string, Scan>();
+const SCAN_CACHE_SIZE = 256;
+const SCAN_CACHE_CHARS = 4096;
+
+function scanOf(template: string): Scan {
+  const known = scans.get(template);
+  if (known) return known;
+  const names = new Set<string>();
+  const unknown: { placeholder: string; filter: string }[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    names.add(match[1]!);
+    if (match[2]) for (const filter of filterNames(match[2])) if (!FILTERS.has(filter)) unknown.push({ placeholder: match[0], filter });
+  }
+  const scan: Scan = { names: [...names], unknown };
+  if (template.length <= SCAN_CACHE_CHARS) {
+    if (scans.size >= SCAN_CACHE_SIZE) scans.delete(scans.keys().next().value!);
+    scans.set(template, scan);
+  }
+  return scan;
+}
+
 /** The variable names a template refers to, in order of first appearance, without duplicates. */
 export function extractReferences(template: string): string[] {
-  const names = new Set<string>();
-  for (const match of template.matchAll(PLACEHOLDER)) names.add(match[1]!);
-  return [...names];
+  return [...scanOf(template).names];
 }
 
 /** Each placeholder that names a filter outside `FILTERS`: the placeholder as written and the filter. */
 export function unknownFilters(template: string): { placeholder: string; filter: string }[] {
-  const found: { placeholder: string; filter: string }[] = [];
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    for (const filter of filterNames(match[2]!)) if (!FILTERS.has(filter)) found.push({ placeholder: match[0], filter });
-  }
-  return found;
+  return scanOf(template).unknown.map((u) => ({ ...u }));
 }
 
 /**
