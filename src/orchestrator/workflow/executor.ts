@@ -115,6 +115,29 @@ export function newRunRecord(args: {
   };
 }
 
+/** What the executor reads of a workflow, the same for every run of it. */
+interface Plan {
+  /** Each task's place in the run's records, by task id. */
+  index: ReadonlyMap<string, number>;
+  /** The task that writes each output variable. */
+  producer: ReadonlyMap<string, Task>;
+  /** The task whose answer may stream (outcome.ts finalStep). */
+  finalTask: Task | undefined;
+}
+
+/** Plans by workflow object (a template's, a spec's): made once per object, not per run. Workflows are not changed once submitted. */
+const plans = new WeakMap<Workflow, Plan>();
+
+function planOf(wf: Workflow): Plan {
+  let plan = plans.get(wf);
+  if (!plan) {
+    const tasks = [...wf.linear_queue, ...wf.inline_queue];
+    plan = { index: new Map(tasks.map((task, i) => [task.id, i])), producer: new Map(tasks.map((task) => [outputName(task), task])), finalTask: finalStep(wf) };
+    plans.set(wf, plan);
+  }
+  return plan;
+}
+
 /** Task states that are final: a resumed run keeps them (and their bill) and never calls them again. */
 const FINISHED: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'skipped']);
 
@@ -142,12 +165,11 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   // Event data is written as literals (run_id and request_id first): no spread of a shared base per event.
   const runId = run.run_id;
   const requestId = opts.request_id;
-  const tasks = [...wf.linear_queue, ...wf.inline_queue];
-  const recordOf = new Map(tasks.map((task, i) => [task.id, run.tasks[i]!]));
-  const producer = new Map(tasks.map((task) => [outputName(task), task]));
-  const finalTask = finalStep(wf);
+  const { index, producer, finalTask } = planOf(wf);
+  /** A task's record: the run's records are in the workflow's order (newRunRecord). */
+  const recordOf = (id: string): TaskRecord => run.tasks[index.get(id)!]!;
   /** The variables a task reads: worked out once, when its record was made (records from before then lack them). */
-  const referencesOf = (task: Task): readonly string[] => recordOf.get(task.id)!.references ?? taskReferences(task);
+  const referencesOf = (task: Task): readonly string[] => recordOf(task.id).references ?? taskReferences(task);
   const now = () => new Date(deps.clock.now()).toISOString();
 
   // What finished before an interruption stays billed once, from its record.
@@ -179,7 +201,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const finished = (data: object, completed: boolean): Promise<void> =>
     recorder.flush().then(() => emit(completed ? 'task_completed' : 'task_failed', data));
   const skip = (task: Task, kind: string, message: string): void => {
-    const record = recordOf.get(task.id)!;
+    const record = recordOf(task.id);
     record.status = 'skipped';
     record.error = { kind, message };
     void finished({ run_id: runId, request_id: requestId, task: record }, false);
@@ -187,7 +209,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
   const stopped = () => stopCause(deps, opts);
 
   const execute = async (task: Task): Promise<void> => {
-    const record = recordOf.get(task.id)!;
+    const record = recordOf(task.id);
     if (FINISHED.has(record.status) || handingBack()) return;
     const cause = stopped();
     if (cause) return skip(task, cause === 'deadline' ? 'timeout' : 'cancelled', 'the run stopped before this task started');
@@ -247,7 +269,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
 
     for (const task of wf.inline_queue) {
       if (handingBack()) break;
-      if (FINISHED.has(recordOf.get(task.id)!.status)) continue;
+      if (FINISHED.has(recordOf(task.id).status)) continue;
       if (stopped()) {
         await execute(task);
         continue;
@@ -255,7 +277,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
       const references = referencesOf(task);
       const blocker = references
         .map((name) => producer.get(name))
-        .find((dep) => dep && recordOf.get(dep.id)!.status !== 'completed' && !dep.optional);
+        .find((dep) => dep && recordOf(dep.id).status !== 'completed' && !dep.optional);
       if (blocker) {
         skip(task, 'dependency_failed', `it needs the output of task '${blocker.id}', which did not complete`);
         continue;

@@ -42,8 +42,8 @@ export async function concludeRun(
   deps: ExecutorDeps,
   opts: ExecuteOptions,
   ledger: Ledger,
-  recordOf: Map<string, TaskRecord>,
-  producer: Map<string, Task>,
+  recordOf: (taskId: string) => TaskRecord,
+  producer: ReadonlyMap<string, Task>,
 ): Promise<Conclusion> {
   const { workflow: wf, signal, recorder } = opts;
   const run = recorder.record;
@@ -51,7 +51,7 @@ export async function concludeRun(
   const context = { run_id: run.run_id, request_id: opts.request_id, ...(opts.key_id ? { key_id: opts.key_id } : {}), session_id: run.session_id ?? undefined };
   const completed = (name: string) => {
     const task = producer.get(name);
-    return task ? recordOf.get(task.id)!.status === 'completed' : Object.hasOwn(values, name);
+    return task ? recordOf(task.id).status === 'completed' : Object.hasOwn(values, name);
   };
   const notes: string[] = [];
 
@@ -63,7 +63,7 @@ export async function concludeRun(
     output = completed(name) ? (values[name] ?? null) : null;
   } else {
     const outputs: NamedOutput[] = wf.linear_queue
-      .filter((t) => recordOf.get(t.id)!.status === 'completed')
+      .filter((t) => recordOf(t.id).status === 'completed')
       .map((t) => ({ name: outputName(t), task_id: t.id, text: values[outputName(t)] ?? '' }));
     if (outputs.length === 1) output = outputs[0]!.text;
     else if (outputs.length > 1 && !stopCause(deps, opts)) {
