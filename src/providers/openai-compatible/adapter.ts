@@ -65,7 +65,7 @@ export function createOpenAiCompatibleAdapter(opts: OpenAiCompatibleOptions): Pr
       if (error) throw error;
       const chunk = parseChunk(event);
       if (chunk.text) emit(chunk.logprobs === undefined ? { type: 'delta', text: chunk.text } : { type: 'delta', text: chunk.text, logprobs: chunk.logprobs });
-      for (const call of chunk.toolCalls) emit({ type: 'tool_call', ...call });
+      for (const call of chunk.toolCalls) emit({ type: 'tool_call', index: call.index, id: call.id, name: call.name, arguments: call.arguments });
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finish && !finish) {
         finish = chunk.finish;
