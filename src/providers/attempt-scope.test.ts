@@ -182,4 +182,23 @@ describe('AttemptScope (one signal and one timer per attempt)', () => {
     await expect(refused).rejects.toBe(broken);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('tells an attempt the caller or the deadline ended only `failed`, even when its adapter answers afterwards', async () => {
+    const told: string[] = [];
+    const outcome = { succeeded: () => told.push('succeeded'), failed: () => told.push('failed') };
+    for (const end of ['caller', 'deadline'] as const) {
+      told.length = 0;
+      const caller = new AbortController();
+      let answer!: (v: string) => void;
+      const scope = new AttemptScope(caller.signal, Date.now() + 100, () => new Error('overdue'));
+      // An adapter that ignores its signal and answers late.
+      const run = scope.run(() => new Promise<string>((resolve) => (answer = resolve)), outcome).catch((e: unknown) => e);
+      if (end === 'caller') caller.abort(new Error('hung up'));
+      else await vi.advanceTimersByTimeAsync(100);
+      expect(await run).toBeInstanceOf(Error);
+      answer('late answer');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(told, end).toEqual(['failed']);
+    }
+  });
 });

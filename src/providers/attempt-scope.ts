@@ -77,10 +77,13 @@ export class AttemptScope extends CallerAbort {
       this.schedule();
       pending.then(
         (value) => {
+          // Undefined once the attempt ended first (caller, deadline): fail() told `failed` already.
+          const told = this.outcome as AttemptOutcome<T> | undefined;
+          this.outcome = undefined;
           this.close();
-          if (outcome) {
+          if (told) {
             try {
-              outcome.succeeded(value);
+              told.succeeded(value);
             } catch (err) {
               return reject(err);
             }
