@@ -1,4 +1,4 @@
-import { randomUuid } from './server/random-ids.js';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -153,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return rememberRequestId(req, typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUuid());
+      return rememberRequestId(req, typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID());
     },
     requestIdHeader: false,
     // The documented log schema (telemetry/logger.ts): trace_id from a traceparent header.

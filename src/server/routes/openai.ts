@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
@@ -7,7 +8,6 @@ import type { CallContext, GatewayRequest, GatewayResult } from '../../gateway/t
 import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
-import { completionId } from '../random-ids.js';
 import { answerAuto } from './openai/auto.js';
 import { cacheDirective } from '../../cache/directive.js';
 import { completionBody, completionJson, streamCompletion, type StreamMeta } from './openai/completion.js';
@@ -84,7 +84,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       // A caller that hangs up cancels its model calls.
       const abort = abortOnDisconnect(reply, () => new Error('client closed the connection'));
       const meta: StreamMeta = {
-        id: completionId(),
+        id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
         created: Math.floor(ctx.clock.now() / 1000),
         includeUsage: body.stream_options?.include_usage === true,
         abort,
