@@ -50,6 +50,22 @@ export function pointShippedConfigAt(raw: Raw, fakeUrl: string): void {
   shortTimings(raw);
 }
 
+/**
+ * Points the shipped config's `openai` provider at `baseUrl` (an upstream of the test's own) and adds
+ * `slow_ai` there: model `silent-model`, no fallback, time limits longer than any wait of a test, so
+ * only the test (a hang-up, a cancel) ends its calls. Call after pointShippedConfigAt.
+ */
+export function addSilentModel(raw: Raw, baseUrl: string): void {
+  raw.providers.openai.base_url = baseUrl;
+  raw.models.slow_ai = {
+    ...raw.models.medium_ai,
+    provider: 'openai',
+    model: 'silent-model',
+    fallbacks: [],
+    timeouts: { first_byte_ms: 30_000, stream_idle_ms: 30_000, response_ms: 30_000 },
+  };
+}
+
 /** A model entry of the synthetic test config. */
 export interface TestModel {
   provider: 'alpha' | 'beta' | 'gem';

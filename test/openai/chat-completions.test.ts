@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { addSilentModel, pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 
 /**
  * The OpenAI-compatible endpoint over real HTTP: the whole server (buildApp)
@@ -44,14 +44,7 @@ beforeAll(async () => {
       raw.models.fast_ai.model = 'fault:unavailable/openai/gpt-oss-safeguard-20b';
       raw.models.fast_ai.fallbacks = ['medium_ai'];
       // A model on the silent upstream, with time limits longer than any wait of these tests.
-      raw.providers.openai.base_url = silentUrl;
-      raw.models.slow_ai = {
-        ...raw.models.medium_ai,
-        provider: 'openai',
-        model: 'silent-model',
-        fallbacks: [],
-        timeouts: { first_byte_ms: 30_000, stream_idle_ms: 30_000, response_ms: 30_000 },
-      };
+      addSilentModel(raw, silentUrl);
       raw.models.trickle_ai = { ...raw.models.slow_ai, model: 'trickle-model' };
     },
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
+import { addSilentModel, pointShippedConfigAt, TEST_ENV } from '../helpers/gateway-config.js';
 import { eventually, startHangingUpstream, type HangingUpstream } from '../orchestrator/support.js';
 
 /**
@@ -21,15 +21,8 @@ beforeAll(async () => {
     env: TEST_ENV,
     config: (raw) => {
       pointShippedConfigAt(raw, fake.url);
-      raw.providers.openai.base_url = `${hang.url}/v1`;
       // Time limits longer than any wait here, and no fallback: only the hang-up can end a call.
-      raw.models.slow_ai = {
-        ...raw.models.medium_ai,
-        provider: 'openai',
-        model: 'silent-model',
-        fallbacks: [],
-        timeouts: { first_byte_ms: 30_000, stream_idle_ms: 30_000, response_ms: 30_000 },
-      };
+      addSilentModel(raw, `${hang.url}/v1`);
       // The same upstream behind a provider that runs one call at a time: the next call waits in its limiter.
       raw.providers.narrow = { ...raw.providers.openai, rate_limits: { requests_per_minute: 1000, max_concurrent: 1, max_wait_ms: 60_000 } };
       raw.models.narrow_ai = { ...raw.models.slow_ai, provider: 'narrow' };
