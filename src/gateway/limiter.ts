@@ -66,7 +66,7 @@ export interface ProviderLimiter {
   /**
    * The slot `acquire` would grant at once, granted synchronously: a free concurrency slot with
    * nobody queued, and a window that admits the start now (no learned reset for the model).
-   * Undefined when the call would have to wait, or the limits are shared (Redis): then `acquire`.
+   * Undefined when the call would have to wait, or the limits are shared (Redis): then `waitForSlot`.
    * No promise, timer or listener is made on this path.
    */
   tryAcquire(weight: number, opts: AcquireOptions): LimiterSlot | undefined;

@@ -56,9 +56,9 @@ export function createOutboundScrubber(secrets: readonly string[]): OutboundScru
   const none = list.length === 0;
 
   const result = (r: GatewayResult): GatewayResult =>
-    list.length === 0 ? r : { ...r, text: scrub(r.text), media: scrubMedia(r.media), ...(r.tool_calls ? { tool_calls: scrubCalls(r.tool_calls) } : {}) };
+    none ? r : { ...r, text: scrub(r.text), media: scrubMedia(r.media), ...(r.tool_calls ? { tool_calls: scrubCalls(r.tool_calls) } : {}) };
 
-  const sink = (target: ChunkSink): ChunkSink => (list.length === 0 ? target : scrubbingSink(target, scrub, list));
+  const sink = (target: ChunkSink): ChunkSink => (none ? target : scrubbingSink(target, scrub, list));
 
   return {
     secrets: list,
@@ -68,7 +68,7 @@ export function createOutboundScrubber(secrets: readonly string[]): OutboundScru
     toolCalls: (calls) => (none ? calls : scrubCalls(calls)),
     sink,
     stream: (s) => {
-      if (list.length === 0) return s;
+      if (none) return s;
       const scrubbed = s.result.then(result);
       // Like the stream's own result: a caller that only reads the chunks sees the error there.
       scrubbed.catch(() => undefined);

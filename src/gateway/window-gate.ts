@@ -336,7 +336,7 @@ export class WindowGate implements Gate {
     this.tokensInWindow += weight;
     if (this.limits.requestsPerDay !== undefined) this.dayStarts.push(now);
     if (this.limits.burst !== undefined) this.bucket = { level: this.bucketLevel(now) - 1, at: now };
-    return new WindowTicket(this, position, weight, now);
+    return new WindowTicket(this, position, now);
   }
 
   /** For WindowTicket: the start at `position` moves to the end of the log (now is the latest time in it); its new position. */
@@ -348,13 +348,13 @@ export class WindowGate implements Gate {
     return this.append(this.clock.now(), weight);
   }
 
-  /** For WindowTicket: gives the start at `position` (of `weight`, started at `startedAt`) back; it never reached the provider. */
-  refundAt(position: number, weight: number, startedAt: number): void {
+  /** For WindowTicket: gives the start at `position` (started at `startedAt`) back; it never reached the provider. */
+  refundAt(position: number, startedAt: number): void {
     const i = this.indexOf(position);
     if (i >= 0) {
+      this.tokensInWindow -= this.weights[i]!;
       this.vacate(i);
       this.live--;
-      this.tokensInWindow -= weight;
     }
     const d = this.limits.requestsPerDay === undefined ? -1 : this.dayStarts.lastIndexOf(startedAt);
     if (d >= 0) this.dayStarts.splice(d, 1);
@@ -372,7 +372,6 @@ class WindowTicket implements GateTicket {
   constructor(
     private readonly gate: WindowGate,
     private position: number,
-    private readonly weight: number,
     private readonly startedAt: number,
   ) {}
 
@@ -385,6 +384,6 @@ class WindowTicket implements GateTicket {
   refund(): void {
     if (this.refunded) return;
     this.refunded = true;
-    this.gate.refundAt(this.position, this.weight, this.startedAt);
+    this.gate.refundAt(this.position, this.startedAt);
   }
 }

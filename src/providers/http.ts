@@ -269,8 +269,8 @@ export class HttpClient {
       return inScope(provider, call.signal, call.timeouts.total_ms, (scope) => readIn(scope, onEvent));
     };
 
-    const readIn = (guard: AttemptScope, onEvent: (event: unknown) => void): Promise<void> => {
-      if (guard.aborted) return Promise.reject(guard.reason);
+    const readIn = (scope: AttemptScope, onEvent: (event: unknown) => void): Promise<void> => {
+      if (scope.aborted) return Promise.reject(scope.reason);
       const startedAt = Date.now();
       return new Promise<void>((resolve, reject) => {
         /** What `onEvent` threw: it ends the read and is rethrown as it is (not a wire error). */
@@ -305,13 +305,13 @@ export class HttpClient {
         const firstEventMs = () => Math.max(1, first_byte_ms - (Date.now() - startedAt));
         const rearm = () =>
           state.graceMs > 0
-            ? guard.arm('grace', state.graceMs)
+            ? scope.arm('grace', state.graceMs)
             : started
-              ? guard.arm('stream_idle_timeout', stream_idle_ms)
-              : guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
+              ? scope.arm('stream_idle_timeout', stream_idle_ms)
+              : scope.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
         /** After [DONE], the rest of the body is drained briefly so the connection can be reused; an end in the same read arms nothing. */
         const drain = () => {
-          if (!handler.ended) guard.arm('grace', drainMs);
+          if (!handler.ended) scope.arm('grace', drainMs);
         };
         /**
          * Hands the events parsed so far to `onEvent`: JSON payloads, then SSE_DONE at `[DONE]` (after
@@ -326,7 +326,7 @@ export class HttpClient {
             if (payload === '[DONE]') {
               pending.length = 0;
               started = true;
-              guard.disarm();
+              scope.disarm();
               done = true;
               if (!deliver(SSE_DONE)) return false;
               if (live) queueMicrotask(drain);
@@ -360,19 +360,19 @@ export class HttpClient {
         /** An answer that came whole: an error answer's status error, or a JSON document's element(s) as the events. */
         const wholeEvents = (answer: WholeAnswerText): void => {
           if (answer.status >= 300) throw statusError(provider, answer.status, parseMaybe(answer.text), answer.headers);
-          guard.disarm();
+          scope.disarm();
           const doc = parseJsonBody(provider, answer.text, 'a stream answered with an invalid JSON body');
           for (const event of Array.isArray(doc) ? doc : [doc]) if (!deliver(event)) return;
         };
         /** The exchange is over (`err` null when the body ended): `last` hands on what its end still holds. */
         const close = (err: unknown, last: () => void): void => {
-          guard.dispose();
+          scope.dispose();
           exchange = undefined;
           if (refused) return reject(refused.error);
           if (err !== null) {
             // A quiet end after the finish reason (or [DONE]) is the upstream forgetting to close, not a failure.
-            if (guard.fired?.code === 'grace' && !guard.aborted) return resolve();
-            return reject(guard.translate(provider, err));
+            if (scope.fired?.code === 'grace' && !scope.aborted) return resolve();
+            return reject(scope.translate(provider, err));
           }
           let failure: { error: unknown } | undefined;
           try {
@@ -383,7 +383,7 @@ export class HttpClient {
           // last() hands the last events on: what the reader refused wins over a wire error.
           const refusal = refused as { error: unknown } | undefined;
           if (refusal) reject(refusal.error);
-          else if (failure) reject(guard.translate(provider, failure.error));
+          else if (failure) reject(scope.translate(provider, failure.error));
           else resolve();
         };
         const handler = new AnswerHandler({
@@ -394,7 +394,7 @@ export class HttpClient {
             // answer from a server that ignores `stream`): read whole, its element(s) are the events, due within first_byte_ms.
             whole = new WholeAnswer((err, answer) => close(err, () => wholeEvents(answer!)), undefined, ERROR_BODY_LIMIT);
             whole.start(code, headers);
-            if (code < 300) guard.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
+            if (code < 300) scope.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
           },
           data: (chunk) => {
             if (whole) return whole.data(chunk);
@@ -416,8 +416,8 @@ export class HttpClient {
         }
         const headers = exchangeHeaders('text/event-stream', sseHeaders, target.headers, call.headers, body);
         // The first event's limit is armed when the headers come: the scope's one timer is due no later already.
-        guard.expect(startedAt + first_byte_ms);
-        guard.exchange = handler;
+        scope.expect(startedAt + first_byte_ms);
+        scope.exchange = handler;
         pool.dispatch(
           {
             path,

@@ -7,7 +7,6 @@ import type { RunResult } from '../orchestrator/workflow/types.js';
 import type { OutboxMessage } from '../store/outbox-types.js';
 import type { RunSpec, Stores } from '../store/types.js';
 import { RunEventWriter } from './event-writer.js';
-import type { RunRetries } from './run-retries.js';
 import { turnWritesOf } from './turn-writes.js';
 import { ATTR, contextOf, failSpan, inSpan, tracingOn } from '../telemetry/spans.js';
 
@@ -18,8 +17,6 @@ export interface RunTryDeps extends ExecutorDeps {
   replica: string;
   /** The webhook messages of a run's final status, written with its final record in one transaction. */
   outboxFor?: (run: RunResult) => readonly OutboxMessage[];
-  /** The engine's router of retry events to its runs (one bus listener per engine). */
-  retries: RunRetries;
 }
 
 export interface RunTryOptions {
@@ -82,7 +79,6 @@ async function tryRun(deps: RunTryDeps, record: RunResult, spec: RunSpec, opts: 
     accepted_at: spec.accepted_at,
     goal: spec.goal,
     replica: deps.replica,
-    retries: deps.retries,
     shouldYield: opts.shouldYield,
     emit,
     onToken,

@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
-import { MAX_TIMER_MS } from '../config/minimums.js';
 import type { Stores } from './types.js';
 
 /** Where the sweeper reports; a pino logger fits. */
@@ -60,9 +59,10 @@ export function startRetention(stores: Stores, storage: Config['storage'], clock
     return next;
   };
 
+  // sweep_interval_s is bounded by the config schema (timerSeconds): the interval fits a node timer.
   const timer = setInterval(() => {
     if (!busy) void sweepOnce();
-  }, Math.min(MAX_TIMER_MS, Math.max(1, storage.sweep_interval_s * 1000)));
+  }, Math.max(1, storage.sweep_interval_s * 1000));
   timer.unref();
   void sweepOnce();
 

@@ -26,6 +26,8 @@ export interface ExecutorDeps {
   bus: AppEventBus;
   clock: Clock;
   log: FastifyBaseLogger;
+  /** The run engine's router of the bus's retry events (one bus listener per engine): a run's tasks' retries become `task_retry` events. */
+  retries: RunRetries;
 }
 
 /** Progress for one caller (the SSE stream): event name and a JSON object carrying run_id and request_id. */
@@ -52,8 +54,6 @@ export interface ExecuteOptions {
   goal: string;
   /** The replica running this try; recorded on each task attempt. */
   replica: string;
-  /** The run engine's router of the bus's retry events: the run's tasks' retries become `task_retry` events. */
-  retries: RunRetries;
   /** True when the replica wants the run back (draining): no new task starts, the run is handed back. */
   shouldYield?: () => boolean;
   emit?: Emit;
@@ -184,7 +184,7 @@ export async function executeWorkflow(deps: ExecutorDeps, opts: ExecuteOptions):
     for (const attempt of record.attempts) if (attempt.status === 'running') attempt.status = 'interrupted';
   }
 
-  const stopRetries = opts.retries.follow(run.run_id, (e) => {
+  const stopRetries = deps.retries.follow(run.run_id, (e) => {
     if (!e.context.task_id) return;
     emit('task_retry', { run_id: runId, request_id: requestId, task_id: e.context.task_id, model: e.model, attempt: e.attempt, delay_ms: e.delay_ms, kind: e.kind });
   });

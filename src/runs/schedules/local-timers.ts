@@ -4,7 +4,6 @@ import { MAX_TIMER_MS } from '../../config/minimums.js';
 import { nextFire } from './cron.js';
 import { MISSED_AFTER_MS, type Firing } from './firing.js';
 
-
 /**
  * Single-node trigger: one timer per enabled schedule, armed for its next fire
  * (computed by cron-parser in the schedule's time zone) and re-armed from that
@@ -20,6 +19,7 @@ export function startLocalTimers(schedules: ScheduleConfig[], firing: Firing, cl
     // Far behind (the process was stalled): start from now; fires in between were missed.
     const from = now - fromMs > MISSED_AFTER_MS ? now : fromMs;
     const at = nextFire(schedule.cron, schedule.timezone, from);
+    // A fire further away than a node timer can wait (MAX_TIMER_MS) is reached by re-arming (the first check).
     const timer = setTimeout(() => {
       if (clock.now() < at) return arm(schedule, from);
       firing.fire(schedule, at).catch((err: unknown) => onError(err, schedule.name));
