@@ -31,10 +31,19 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
   if (opts.apiKey) headers['x-goog-api-key'] = opts.apiKey;
   const http = new HttpClient({ provider: opts.name, baseUrl: opts.baseUrl, headers, connections: opts.connections });
   const poll = { initialMs: opts.veoPollMs ?? 1000, capMs: opts.veoPollCapMs ?? 10_000 };
-  const call = (req: ProviderRequest, path: string, body: unknown) => http.json({ path, body, timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace });
+  /**
+   * One JSON exchange; `read` turns the answer into the result inside it (HttpClient.json: no promise
+   * of its own). A throw while building the request rejects, as it does in an async function.
+   */
+  const call = <T>(req: ProviderRequest, path: string, body: () => unknown, read: (payload: unknown) => T): Promise<T> => {
+    try {
+      return http.json({ path, body: body(), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace }, read);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
 
-  async function gemini(req: ProviderRequest): Promise<ProviderResult> {
-    const payload = await call(req, `/models/${req.model}:generateContent`, geminiBody(req));
+  const geminiAnswer = (payload: unknown): ProviderResult => {
     const error = payloadError(opts.name, payload);
     if (error) throw error;
     const parsed = parseGemini(payload);
@@ -43,10 +52,9 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
     const logprobs = parsed.logprobs !== undefined ? { logprobs: parsed.logprobs } : {};
     const finish = parsed.toolCalls.length > 0 && (parsed.finish ?? 'stop') === 'stop' ? 'tool_calls' : (parsed.finish ?? 'stop');
     return { text: parsed.text, media: parsed.media, usage: parsed.usage ?? emptyUsage(), finish_reason: finish, ...calls, ...logprobs, simulated: false };
-  }
+  };
 
-  async function imagen(req: ProviderRequest): Promise<ProviderResult> {
-    const payload = await call(req, `/models/${req.model}:predict`, { instances: [{ prompt: lastUserText(req.messages) }], parameters: { sampleCount: 1 } });
+  const imagenAnswer = (payload: unknown): ProviderResult => {
     const error = payloadError(opts.name, payload);
     if (error) throw error;
     const predictions = (payload as { predictions?: Array<{ bytesBase64Encoded?: string; mimeType?: string }> }).predictions ?? [];
@@ -55,7 +63,13 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
       .map((p) => ({ type: 'image', mime_type: p.mimeType ?? 'image/png', data_uri: `data:${p.mimeType ?? 'image/png'};base64,${p.bytesBase64Encoded}` }));
     if (media.length === 0) throw malformedError(opts.name, 'no image in the predictions');
     return { text: '', media, usage: emptyUsage(), finish_reason: 'stop', simulated: false };
-  }
+  };
+
+  const gemini = (req: ProviderRequest): Promise<ProviderResult> =>
+    call(req, `/models/${req.model}:generateContent`, () => geminiBody(req), geminiAnswer);
+
+  const imagen = (req: ProviderRequest): Promise<ProviderResult> =>
+    call(req, `/models/${req.model}:predict`, () => ({ instances: [{ prompt: lastUserText(req.messages) }], parameters: { sampleCount: 1 } }), imagenAnswer);
 
   function generate(req: ProviderRequest): Promise<ProviderResult> {
     if (req.kind === 'video') return generateVideo(http, req, poll);
