@@ -1,6 +1,6 @@
 import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { RunResult } from '../orchestrator/workflow/types.js';
+import { isFinalStatus, type RunResult } from '../orchestrator/workflow/types.js';
 import type { Database } from 'better-sqlite3';
 import { createMemoryControlStore } from './control-memory.js';
 import { createSqliteOutbox } from './outbox-sqlite.js';
@@ -36,7 +36,7 @@ type StoredRun = { live: RunResult } | { live?: undefined; key: RunListKey; json
 const listKey = (run: RunListKey): RunListKey => ({ run_id: run.run_id, status: run.status, workflow: run.workflow, session_id: run.session_id, started_at: run.started_at });
 
 const storedRun = (run: RunResult): StoredRun =>
-  run.status === 'queued' || run.status === 'running' ? { live: run } : { key: listKey(run), json: runJson(run) };
+  isFinalStatus(run.status) ? { key: listKey(run), json: runJson(run) } : { live: run };
 const keyOf = (stored: StoredRun): RunListKey => stored.live ?? stored.key;
 const recordOf = (stored: StoredRun): RunResult => JSON.parse(stored.live ? JSON.stringify(stored.live) : stored.json) as RunResult;
 
@@ -143,7 +143,7 @@ export function createMemoryStores(opts: StoreOptions = {}): Stores {
       open();
       return [...runs.values()]
         .map(keyOf)
-        .filter((r) => r.status === 'queued' || r.status === 'running')
+        .filter((r) => !isFinalStatus(r.status))
         .sort((a, b) => -newestFirst(a, b))
         .slice(0, limit)
         .map((r) => r.run_id);

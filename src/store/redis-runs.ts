@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { queueOutboxMessages } from './outbox-redis.js';
-import type { RunResult } from '../orchestrator/workflow/types.js';
+import { isFinalStatus, type RunResult } from '../orchestrator/workflow/types.js';
 import { badEventId } from './event-id.js';
 import { LocalWatchers } from './local-watchers.js';
 import { isAfterPageCursor } from './page-cursor.js';
@@ -43,8 +43,8 @@ export function createRedisRunStore(redis: Redis, opts: RedisRunOptions): RunSto
     return Number.isFinite(ms) ? ms : Date.now();
   };
   const track = (tx: ReturnType<Redis['multi']>, run: RunResult) => {
-    if (run.status === 'queued' || run.status === 'running') tx.sadd(unfinished, run.run_id);
-    else tx.srem(unfinished, run.run_id);
+    if (isFinalStatus(run.status)) tx.srem(unfinished, run.run_id);
+    else tx.sadd(unfinished, run.run_id);
   };
   const exec = async (tx: ReturnType<Redis['multi']>) => {
     const results = await tx.exec();
@@ -92,7 +92,7 @@ export function createRedisRunStore(redis: Redis, opts: RedisRunOptions): RunSto
         const gone = ids.filter((_, i) => !raws[i]);
         if (gone.length > 0) await redis.srem(unfinished, ...gone);
         return live
-          .filter(({ run }) => run.status === 'queued' || run.status === 'running')
+          .filter(({ run }) => !isFinalStatus(run.status))
           .sort((a, b) => startedMs(a.run) - startedMs(b.run))
           .map(({ id }) => id);
       }),

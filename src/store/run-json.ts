@@ -1,4 +1,4 @@
-import type { RunResult } from '../orchestrator/workflow/types.js';
+import { isFinalStatus, type RunResult } from '../orchestrator/workflow/types.js';
 
 /** The text of each record a save wrote as final, until the run's `completed` event takes it (by the record's identity). */
 const finalText = new WeakMap<object, string>();
@@ -11,7 +11,7 @@ const finalText = new WeakMap<object, string>();
  */
 export function runJson(run: RunResult): string {
   const json = JSON.stringify(run);
-  if (run.status !== 'queued' && run.status !== 'running') finalText.set(run, json);
+  if (isFinalStatus(run.status)) finalText.set(run, json);
   return json;
 }
 

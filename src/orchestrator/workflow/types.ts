@@ -57,6 +57,9 @@ export type Workflow = z.infer<typeof WorkflowSchema>;
 export type WorkflowInput = z.infer<typeof InputSchema>;
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled' | 'timed_out';
+
+/** True for a status a run ends with (not `queued` or `running`): its record no longer changes. */
+export const isFinalStatus = (status: RunStatus): status is Exclude<RunStatus, 'queued' | 'running'> => status !== 'queued' && status !== 'running';
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
 /**

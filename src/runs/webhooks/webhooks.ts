@@ -5,7 +5,7 @@ import type { WebhookEvent, WebhooksConfig } from '../../config/schema.js';
 import { validationError } from '../../errors.js';
 import type { AppEventBus } from '../../events.js';
 import type { DriftEvents } from '../../telemetry/drift/types.js';
-import type { RunResult, RunStatus } from '../../orchestrator/workflow/types.js';
+import { isFinalStatus, type RunResult, type RunStatus } from '../../orchestrator/workflow/types.js';
 import { startDeliverer, type Deliverer } from './deliverer.js';
 import type { DeliveryAttempt, Outbox, OutboxMessage } from '../../store/outbox-types.js';
 import { createSigner } from './signer.js';
@@ -36,7 +36,7 @@ export interface WebhooksDeps {
 
 /** The event a run's final status announces; null while it has not ended. */
 export function eventOf(status: RunStatus): WebhookEvent | null {
-  return status === 'queued' || status === 'running' ? null : `run.${status}`;
+  return isFinalStatus(status) ? `run.${status}` : null;
 }
 
 /** A subscription URL as the run record shows it: its origin only, since a path may carry a token (Slack, Discord). */
