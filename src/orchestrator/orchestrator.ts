@@ -125,9 +125,13 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
     shutdown: (graceMs = config.server.shutdown_grace_ms) => {
       shutdownPromise ??= (async () => {
         draining = true;
-        const handedBack = deps.runs.shutdown(graceMs);
         const inFlight = () => Promise.all([...active.values(), ...submittedRuns]);
-        await settledWithin(inFlight(), graceMs);
+        // This grace timer is armed before the run engine's own (same length, same turn), so it
+        // fires first: what is counted below is what was still going when the grace ran out, not
+        // what is left after the engine has already handed its runs back.
+        const inTime = settledWithin(inFlight(), graceMs);
+        const handedBack = deps.runs.shutdown(graceMs);
+        await inTime;
         // Requests still in progress are cancelled; runs are not: the run engine hands them back.
         if (active.size > 0 || submittedRuns.size > 0) log.warn({ remaining: active.size, runs: submittedRuns.size }, 'shutdown grace period over; cancelling work in progress');
         if (active.size > 0) {
