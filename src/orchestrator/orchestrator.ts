@@ -133,7 +133,11 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
         const handedBack = deps.runs.shutdown(graceMs);
         await inTime;
         // Requests still in progress are cancelled; runs are not: the run engine hands them back.
-        if (active.size > 0 || submittedRuns.size > 0) log.warn({ remaining: active.size, runs: submittedRuns.size }, 'shutdown grace period over; cancelling work in progress');
+        if (active.size > 0 || submittedRuns.size > 0) {
+          const requests = active.size > 0 ? 'cancelling the requests in progress' : 'no request in progress to cancel';
+          const runs = submittedRuns.size > 0 ? ', runs left to the run engine to hand back' : '';
+          log.warn({ remaining: active.size, runs: submittedRuns.size }, `shutdown grace period over; ${requests}${runs}`);
+        }
         if (active.size > 0) {
           for (const controller of active.keys()) controller.abort(new CancelledError('shutdown'));
           await inFlight();

@@ -70,7 +70,7 @@ describe('orchestrator shutdown with runs still going after the grace period', (
       .toBe(1);
     await orchestrator.shutdown(20);
     await expect(run).rejects.toMatchObject({ status: 503 });
-    expect(lines.find((l) => String(l.msg).startsWith('shutdown grace period over; cancelling work in progress'))).toMatchObject({ remaining: 0, runs: 1 });
+    expect(lines.find((l) => String(l.msg).startsWith('shutdown grace period over; no request in progress to cancel, runs left to the run engine'))).toMatchObject({ remaining: 0, runs: 1 });
     gateway.release();
   });
 });
