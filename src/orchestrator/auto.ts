@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { SplitArm } from '../control/splits.js';
 import { routeWith } from '../control/traffic.js';
 import type { CallContext, GatewayRequest, GatewayResult } from '../gateway/types.js';
@@ -30,7 +31,7 @@ export type AutoRoute =
 
 export interface AutoRouteArgs {
   messages: ChatMessage[];
-  signal: AbortSignal;
+  signal: CallerSignal;
   request_id: string;
   /** The managed key billed for the categorizer's call (CallContext.key_id). */
   key_id?: string;
@@ -73,7 +74,7 @@ export async function routeAuto(deps: OrchestratorDeps, args: AutoRouteArgs): Pr
 
 export interface AutoWorkflowArgs {
   messages: ChatMessage[];
-  signal: AbortSignal;
+  signal: CallerSignal;
   request_id: string;
   /** The managed key billed for the planner, the run's tasks and the answer (CallContext.key_id). */
   key_id?: string;

@@ -1,3 +1,4 @@
+import { CallerAbort, type CallerSignal } from '../caller-signal.js';
 import { AppError } from '../errors.js';
 
 /**
@@ -33,33 +34,36 @@ const DEFAULT_MESSAGES: Record<CancelCause, string> = {
 };
 
 /** The cause of an aborted signal, when the orchestrator set it; client_closed for any foreign reason. */
-export function cancelCauseOf(signal: AbortSignal): CancelCause | null {
+export function cancelCauseOf(signal: CallerSignal): CancelCause | null {
   if (!signal.aborted) return null;
   return signal.reason instanceof CancelledError ? signal.reason.cancelCause : 'client_closed';
 }
 
 /** Throws the signal's reason when it has aborted, so callers stop instead of treating an abort as a model failure. */
-export function throwIfAborted(signal: AbortSignal): void {
+export function throwIfAborted(signal: CallerSignal): void {
   if (!signal.aborted) return;
   throw signal.reason instanceof Error ? signal.reason : new CancelledError('client_closed');
 }
 
-/** A signal that follows `parent` and also aborts at `deadline` (epoch ms, by `now`) with a deadline cause. */
+/**
+ * A cancellation that follows `parent` and also aborts at `deadline` (epoch ms, by `now`) with a
+ * deadline cause. Its signal is a CallerAbort: no AbortSignal is made unless a holder asks for one.
+ */
 export interface Budget {
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline: number;
   /** Stops the deadline timer and detaches from the parent; call when the work ends. */
   dispose(): void;
 }
 
-export function createBudget(parent: AbortSignal, deadline: number, now: () => number): Budget {
-  const controller = new AbortController();
+export function createBudget(parent: CallerSignal, deadline: number, now: () => number): Budget {
+  const controller = new CallerAbort();
   const onParentAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onParentAbort();
   else parent.addEventListener('abort', onParentAbort, { once: true });
   const stopDeadline = abortAtDeadline(controller, deadline, now);
   return {
-    signal: controller.signal,
+    signal: controller,
     deadline,
     dispose: () => {
       stopDeadline();
@@ -73,7 +77,7 @@ export function createBudget(parent: AbortSignal, deadline: number, now: () => n
  * controller the caller already has, instead of a second controller following it (createBudget).
  * Returns the stop (clears the timer); call it when the work ends.
  */
-export function abortAtDeadline(controller: AbortController, deadline: number, now: () => number): () => void {
+export function abortAtDeadline(controller: { abort(reason: unknown): void }, deadline: number, now: () => number): () => void {
   const timer = setTimeout(() => controller.abort(new CancelledError('deadline')), Math.max(0, deadline - now()));
   timer.unref?.();
   return () => clearTimeout(timer);

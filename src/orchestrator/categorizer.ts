@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import * as z from 'zod';
 import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway } from '../gateway/types.js';
@@ -47,7 +48,7 @@ function buildCategorizerPrompt(config: Config): string {
 export interface CategorizeArgs {
   message: string;
   override?: Category;
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline?: number;
   context: CallContext;
   ledger: Ledger;

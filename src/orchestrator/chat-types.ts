@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { CacheStatus } from '../cache/types.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
@@ -73,7 +74,7 @@ export interface ChatOptions {
   request_id: string;
   /** The managed key billed for the request's model calls (CallContext.key_id). */
   key_id?: string;
-  signal: AbortSignal;
+  signal: CallerSignal;
   emit?: Emit;
   /** Refuses (throws 403) a tier or model the caller's key may not use; called before each answering call. */
   allow?: (what: { tier?: string; model?: string }) => void;
@@ -85,7 +86,7 @@ export interface CallOptions {
   /** The managed key billed for the work's model calls (CallContext.key_id). */
   key_id?: string;
   /** Aborts the work (client hung up); the orchestrator adds the time budget and shutdown on top. */
-  signal: AbortSignal;
+  signal: CallerSignal;
   /** Progress for a streaming caller. */
   emit?: Emit;
   /** The request's own time budget (seconds), capped by limits.default_timeout_s. */
@@ -102,5 +103,5 @@ export interface RunOptions extends CallOptions {
 export type RunPlanned = (
   workflow: Workflow,
   variables: Record<string, string>,
-  opts: { request_id: string; key_id?: string; session_id: string; signal: AbortSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink; callback_url?: string },
+  opts: { request_id: string; key_id?: string; session_id: string; signal: CallerSignal; deadline: number; started: number; goal: string; emit?: Emit; onToken?: TokenSink; callback_url?: string },
 ) => Promise<RunResult>;

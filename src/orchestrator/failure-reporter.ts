@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway } from '../gateway/types.js';
 import type { Ledger } from './ledger.js';
@@ -12,7 +13,7 @@ export interface FailureReportArgs {
   output: string | null;
   /** Problems outside any task (e.g. the finisher failed). */
   notes: string[];
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline: number;
   context: CallContext;
   ledger: Ledger;

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import { AppError } from '../errors.js';
 import { isProviderError } from '../providers/provider-error.js';
 import { cancelCauseOf } from './cancellation.js';
@@ -23,7 +24,7 @@ const CANCEL_REASONS: Record<Exclude<ReturnType<typeof cancelCauseOf>, null | 'd
  * wins over the error itself: a call cut short by the run's deadline or a client
  * hanging up is `timeout` / `cancelled`, not a model failure.
  */
-export function summarizeFailure(err: unknown, signal: AbortSignal): FailureSummary {
+export function summarizeFailure(err: unknown, signal: CallerSignal): FailureSummary {
   const cause = cancelCauseOf(signal);
   if (cause === 'deadline') return { kind: 'timeout', message: 'the run ran out of time while this task was running', attempts: 1, model: null };
   if (cause) return { kind: 'cancelled', message: `cancelled: ${CANCEL_REASONS[cause]}`, attempts: 1, model: null };

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Config } from '../config/schema.js';
 import type { CallContext, Gateway, GatewayResult } from '../gateway/types.js';
 import type { Ledger } from './ledger.js';
@@ -15,7 +16,7 @@ export interface FinishArgs {
   /** What the user asked for (chat), or the workflow's name and description. */
   goal: string;
   outputs: NamedOutput[];
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline: number;
   context: CallContext;
   ledger: Ledger;

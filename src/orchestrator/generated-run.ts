@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { ModelRef } from '../config/schema.js';
 import type { SplitArm } from '../control/splits.js';
 import { AppError } from '../errors.js';
@@ -27,7 +28,7 @@ export interface GeneratedRunArgs {
   request: string;
   request_id: string;
   session_id: string;
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline: number;
   started: number;
   context: CallContext;

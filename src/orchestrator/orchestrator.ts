@@ -1,3 +1,4 @@
+import { CallerAbort, type CallerSignal } from '../caller-signal.js';
 import { settledWithin } from '../clock.js';
 import { shuttingDown } from '../errors.js';
 import type { RunEngine, SubmitRequest } from '../runs/engine.js';
@@ -43,20 +44,20 @@ export function createOrchestrator(deps: OrchestratorDeps & { runs: RunEngine },
   const { config, log } = deps;
   const versioned = () => ({ ...deps, ...current() });
   /** Work in progress, so shutdown can wait for it and then abort it. */
-  const active = new Map<AbortController, Promise<unknown>>();
+  const active = new Map<CallerAbort, Promise<unknown>>();
   /** Runs started here and not settled yet (see runWorkflow): shutdown waits for them too. */
   const submittedRuns = new Set<Promise<unknown>>();
   let draining = false;
   let shutdownPromise: Promise<void> | undefined;
 
-  /** Runs `work` under a controller that follows the caller's signal and that shutdown can abort. */
-  function track<T>(callerSignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** Runs `work` under a cancellation that follows the caller's and that shutdown can abort (a CallerAbort: no AbortSignal per request). */
+  function track<T>(callerSignal: CallerSignal, work: (signal: CallerSignal) => Promise<T>): Promise<T> {
     if (draining) return Promise.reject(shuttingDown());
-    const controller = new AbortController();
+    const controller = new CallerAbort();
     const onAbort = () => controller.abort(callerSignal.reason instanceof Error ? callerSignal.reason : new CancelledError('client_closed'));
     if (callerSignal.aborted) onAbort();
     else callerSignal.addEventListener('abort', onAbort, { once: true });
-    const promise = work(controller.signal).finally(() => {
+    const promise = work(controller).finally(() => {
       callerSignal.removeEventListener('abort', onAbort);
       active.delete(controller);
     });

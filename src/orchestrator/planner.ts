@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { Catalog } from '../config/catalog.js';
 import { formatProblem, zodProblems } from '../config/load.js';
 import type { Problem } from '../config/cross-check.js';
@@ -22,7 +23,7 @@ export interface PlanArgs {
   message: string;
   /** The model that plans (the configured planner, or a larger-window model for a long input). */
   model: string;
-  signal: AbortSignal;
+  signal: CallerSignal;
   deadline: number;
   context: CallContext;
   ledger: Ledger;

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { TokenSink } from '../orchestrator/stream-call.js';
 import { AppError, shuttingDown } from '../errors.js';
 import { Admission, type AdmissionCounts, type Release } from '../orchestrator/admission.js';
@@ -35,7 +36,7 @@ export interface SubmitRequest {
 /** How the submitter takes part; all optional (an async run has none of them). */
 export interface SubmitOptions {
   /** A waiting caller: when it aborts because the client hung up, the run is cancelled (`cancelled_by: client`). */
-  signal?: AbortSignal;
+  signal?: CallerSignal;
   /** Progress for the waiting caller (its SSE stream); the run's log gets the same events. */
   emit?: Emit;
   /** Deltas of the final answer for a streaming caller; the final step then streams. */

@@ -1,3 +1,4 @@
+import type { CallerSignal } from '../caller-signal.js';
 import type { TokenSink } from '../orchestrator/stream-call.js';
 import type { Emit } from '../orchestrator/workflow/executor.js';
 import type { RunResult } from '../orchestrator/workflow/types.js';
@@ -13,7 +14,7 @@ const LOG_ONLY = new Set(['run_queued', 'run_resumed', 'run_handed_back']);
  * run's `completed` event; rejects with the signal's reason when `signal`
  * aborts first (the run itself goes on unless someone cancels it).
  */
-export function followRun(log: RunEventLog, runId: string, opts: { emit?: Emit; onToken?: TokenSink; signal?: AbortSignal }): Promise<RunResult> {
+export function followRun(log: RunEventLog, runId: string, opts: { emit?: Emit; onToken?: TokenSink; signal?: CallerSignal }): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     let dirty = true;
     let reading = false;
