@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { shippedConfig } from '../helpers/app.js';
-import { startServerProcess as startServer, writeProcessConfig } from '../helpers/server-process.js';
+import { startServerProcess as startServer, waitFor, writeProcessConfig } from '../helpers/server-process.js';
 
 let fake: FakeProvider;
 let dir: string;
 
 beforeAll(async () => {
-  fake = await startFakeProvider({ latencyMs: 1500 });
+  fake = await startFakeProvider();
   dir = mkdtempSync(join(tmpdir(), 'mo-sigterm-'));
 });
 afterAll(async () => {
@@ -24,17 +24,20 @@ describe('the real process (src/main.ts)', () => {
     const file = writeProcessConfig(dir, fake.url, (raw) => {
       raw.server.shutdown_grace_ms = 10_000;
     });
-    const { child, url } = await startServer(file);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, url, output, exited } = await startServer(file);
 
+    // The fake answers nothing until released, so the workflow is still running when the
+    // server has begun to shut down, however slow the machine (ordering, not a latency race).
+    const release = fake.hold();
     const running = fetch(`${url}/workflow`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ workflow: { linear_queue: [{ id: 'slow', model: 'fast_ai', prompt: 'take your time' }] } }),
     });
-    while (fake.attempts.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => (fake.attempts.length > 0 ? true : undefined), 'the workflow to call the provider');
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    // The process logs 'shutting down' in the turn it starts draining: from then on new work is refused.
+    await waitFor(() => (output.join('').includes('shutting down') ? true : undefined), 'the server to start shutting down');
 
     const late = await fetch(`${url}/chat`, {
       method: 'POST',
@@ -46,6 +49,7 @@ describe('the real process (src/main.ts)', () => {
     );
     expect([503, 'refused']).toContain(late);
 
+    release();
     const res = await running;
     expect(res.status).toBe(200);
     const run = (await res.json()) as { status: string; output: string };
