@@ -11,6 +11,11 @@ import { TEST_WINDOW_MS, testConfig, type TestConfigOptions } from '../helpers/g
 export interface FakeGateway {
   gateway: Gateway;
   events: { name: keyof AppEvents; event: unknown }[];
+  /**
+   * Each request the gateway handed to a provider's adapter, with the gateway's clock then (ms): what its
+   * limiter controls. The fake's own arrival times add the wire's delay, which varies with the machine's load.
+   */
+  dispatched: { provider: string; model: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -21,15 +26,24 @@ export function fakeGateway(fake: FakeProvider, opts: Omit<TestConfigOptions, 'f
   for (const name of ['attempt', 'retry', 'fallback', 'hedge', 'breaker', 'limiter_wait'] as const) {
     bus.on(name, (event) => events.push({ name, event }));
   }
+  const dispatched: FakeGateway['dispatched'] = [];
+  const adapters = createAdapters(loaded, { veoPollMs: 20, veoPollCapMs: 50 });
+  for (const adapter of Object.values(adapters)) {
+    const { generate, stream, streamInto } = adapter;
+    const note = (model: string) => dispatched.push({ provider: adapter.name, model, at: systemClock.now() });
+    adapter.generate = (req) => (note(req.model), generate.call(adapter, req));
+    adapter.stream = (req) => (note(req.model), stream.call(adapter, req));
+    if (streamInto) adapter.streamInto = (req, emit) => (note(req.model), streamInto.call(adapter, req, emit));
+  }
   const gateway = createGateway({
     config: loaded.config,
     providerModes: loaded.providerModes,
-    adapters: createAdapters(loaded, { veoPollMs: 20, veoPollCapMs: 50 }),
+    adapters,
     bus,
     clock: systemClock,
     windowMs: TEST_WINDOW_MS,
   });
-  return { gateway, events, close: () => gateway.close() };
+  return { gateway, events, dispatched, close: () => gateway.close() };
 }
 
 export const hello = (extra: Partial<GatewayRequest> = {}): GatewayRequest => ({
