@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { createOpenAiCompatibleAdapter } from '../../src/providers/openai-compatible/adapter.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
@@ -48,10 +48,18 @@ describe('fake provider', () => {
   });
 
   it('flaps: down with 503 for the window from first sight, healthy afterwards', async () => {
-    expect(await failure(() => adapter.generate(request('fault:flap_300/m')))).toMatchObject({ status: 503 });
-    expect(await failure(() => adapter.generate(request('fault:flap_300/m')))).toMatchObject({ status: 503 });
-    await new Promise((r) => setTimeout(r, 350));
-    expect((await adapter.generate(request('fault:flap_300/m'))).text).toContain('echo:');
+    // The window is read from Date.now(): only the date is faked (sockets and timers stay real), so
+    // the second call lands inside it and the third after it however long each call takes.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await failure(() => adapter.generate(request('fault:flap_300/m')))).toMatchObject({ status: 503 });
+      vi.setSystemTime(Date.now() + 299);
+      expect(await failure(() => adapter.generate(request('fault:flap_300/m')))).toMatchObject({ status: 503 });
+      vi.setSystemTime(Date.now() + 1);
+      expect((await adapter.generate(request('fault:flap_300/m'))).text).toContain('echo:');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes a model down and up with setDown', async () => {
