@@ -1,24 +1,19 @@
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFormat, loggerOptions } from '../../src/telemetry/logger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { logLines } from '../helpers/log-lines.js';
 import { startServerProcess } from '../helpers/server-process.js';
 
-const lines: Record<string, unknown>[] = [];
+const { sink, lines, lineWhere } = logLines();
 let t: TestApp;
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _e, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
   t = await startTestApp({ logger: pino(loggerOptions('debug', 'json'), sink) });
 });
 afterAll(async () => t?.close());
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** A request's 'request completed' line: written as its response finishes, which may be after the client read it. */
+const requestLine = (requestId: string) => lineWhere((l) => l.request_id === requestId && l.msg === 'request completed');
 
 describe('the JSON log schema (README "Logs")', () => {
   it('has time, a level name, msg and request_id on request lines, and the trace id of a traceparent header', async () => {
@@ -26,8 +21,7 @@ describe('the JSON log schema (README "Logs")', () => {
     const res = await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
     // Tracing off: no trace of ours, the caller's trace id is echoed.
     expect(res.headers.get('x-trace-id')).toBe(traceId);
-    await settle();
-    const line = lines.find((l) => l.request_id === 'schema-1' && l.msg === 'request completed');
+    const line = await requestLine('schema-1');
     expect(line).toMatchObject({ level: 'info', request_id: 'schema-1', trace_id: traceId, method: 'GET', route: '/models', status: 200 });
     expect(line!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(line).not.toHaveProperty('reqId');
@@ -36,8 +30,7 @@ describe('the JSON log schema (README "Logs")', () => {
   it('ignores a malformed or all-zero traceparent', async () => {
     await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-2', traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' } });
     await fetch(`${t.url}/models`, { headers: { 'x-request-id': 'schema-3', traceparent: 'garbage' } });
-    await settle();
-    for (const id of ['schema-2', 'schema-3']) expect(lines.find((l) => l.request_id === id)).not.toHaveProperty('trace_id');
+    for (const id of ['schema-2', 'schema-3']) expect(await requestLine(id)).not.toHaveProperty('trace_id');
   });
 
   it('puts run_id on the lines of a workflow run, beside its request_id', async () => {
@@ -47,10 +40,10 @@ describe('the JSON log schema (README "Logs")', () => {
       body: JSON.stringify({ workflow: { linear_queue: [{ id: 'a', prompt: 'hello' }] } }),
     });
     const run = (await res.json()) as { run_id: string };
-    await settle();
+    // The attempt's line is written before the run's answer, the request's as its response finishes.
     const attempt = lines.find((l) => l.msg === 'model attempt' && l.request_id === 'schema-run');
     expect(attempt).toMatchObject({ run_id: run.run_id, level: 'debug' });
-    expect(lines.find((l) => l.msg === 'request completed' && l.request_id === 'schema-run')).toMatchObject({ run_id: run.run_id });
+    expect(await requestLine('schema-run')).toMatchObject({ run_id: run.run_id });
   });
 });
 

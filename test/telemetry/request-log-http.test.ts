@@ -1,31 +1,19 @@
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/telemetry/logger.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { logLines } from '../helpers/log-lines.js';
 
-const lines: Record<string, any>[] = [];
+const { sink, lines, lineWhere } = logLines();
 let t: TestApp;
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   t = await startTestApp({ logger: pino(loggerOptions('info'), sink) });
 });
 afterAll(async () => t?.close());
 
-const requestLine = async (requestId: string) => {
-  for (let i = 0; i < 50; i++) {
-    const line = lines.find((l) => l.request_id === requestId && l.msg === 'request completed');
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no request line for ${requestId}`);
-};
+/** The request's 'request completed' line, written as its response finishes (maybe after the client read it). */
+const requestLine = (requestId: string) => lineWhere((l) => l.request_id === requestId && l.msg === 'request completed');
 
 describe('one log line per request', () => {
   it('carries request id, route, status, duration, category, model used and cost of a /chat answer', async () => {
@@ -56,21 +44,15 @@ describe('one log line per request', () => {
 
 describe('gateway lines', () => {
   it('logs each model attempt at debug with the request id', async () => {
-    const debugLines: Record<string, any>[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) debugLines.push(JSON.parse(line));
-        done();
-      },
-    });
-    const app = await startTestApp({ logger: pino(loggerOptions('debug'), sink) });
+    const debug = logLines();
+    const app = await startTestApp({ logger: pino(loggerOptions('debug'), debug.sink) });
     try {
       await fetch(`${app.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': 'log-gw-1' },
         body: JSON.stringify({ model: 'fast_ai', messages: [{ role: 'user', content: 'hi' }] }),
       });
-      const attempt = debugLines.find((l) => l.msg === 'model attempt' && l.request_id === 'log-gw-1');
+      const attempt = debug.lines.find((l) => l.msg === 'model attempt' && l.request_id === 'log-gw-1');
       expect(attempt).toMatchObject({ level: 'debug', model: 'fast_ai', provider: 'openrouter', outcome: 'success', simulated: true });
     } finally {
       await app.close();
