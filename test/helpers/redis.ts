@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Redis } from 'ioredis';
-import { sleep } from '../../src/clock.js';
 import { connectRedis, createRedisStores } from '../../src/store/redis.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { pointShippedConfigAt, TEST_ENV } from './gateway-config.js';
@@ -14,51 +14,81 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
+/**
+ * The ports `listen(0)` and outgoing connections take are the kernel's ephemeral range (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default). A test Redis on a port of that
+ * range could, while it is down between stop() and start(), have its port taken by another test file's
+ * server or connection; so its port is drawn below the range, where only explicitly chosen ports live.
+ */
+function portBelowEphemeralRange(): number {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // Not Linux: the default range's start.
+  }
+  const floor = Math.min(20000, low - 1000);
+  return floor + Math.floor(Math.random() * (low - floor));
+}
+
+const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 
-async function waitForPort(port: number, up: boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(true));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (open === up) return;
-    await sleep(50);
-  }
-  throw new Error(`redis on port ${port} did not ${up ? 'start' : 'stop'}`);
+/**
+ * Starts redis-server on `port` and resolves once that process says it accepts connections (its own
+ * log line, not "something listens on the port", which another process could be); rejects with its
+ * output if it exits first (a port taken meanwhile, say).
+ */
+function spawnRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (!output.includes('Ready to accept connections')) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      child.off('exit', onExit);
+      resolve(child);
+    };
+    const onExit = (code: number | null) => reject(new Error(`redis-server on port ${port} exited (${code}) before it was ready: ${output.trim()}`));
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += String(chunk)));
+    child.once('exit', onExit);
+    child.once('error', (err) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`)));
+  });
 }
 
 /** Starts `redis-server` (Debian's package; REDIS_SERVER_BIN overrides the binary) without persistence. */
 export async function startTestRedis(): Promise<TestRedis> {
-  const port = await freePort();
+  let port = 0;
   let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
+  // Another test file may pick the same port at the same moment: the loser's redis-server exits, and it tries another.
+  for (let tries = 0; !child; tries++) {
+    port = portBelowEphemeralRange();
+    if (!(await portIsFree(port))) continue;
+    child = await spawnRedis(port).catch((err: unknown) => {
+      if (tries >= 4) throw err;
+      return undefined;
     });
-    const failed = new Promise<never>((_, reject) =>
-      child!.once('error', (err) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`))),
-    );
-    await Promise.race([waitForPort(port, true), failed]);
+  }
+  const start = async () => {
+    child = await spawnRedis(port);
   };
   const stop = async () => {
     if (!child) return;
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    const running = child;
     child = undefined;
-    await waitForPort(port, false);
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
   };
-  await start();
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
 
