@@ -157,3 +157,16 @@ export function consoleSuite(opts: ConsoleOptions = {}): ConsoleHarness {
   const get = startedForTests(() => startConsole(opts), 'the console');
   return Object.assign(readingThrough(get, ['url', 'server', 'fake', 'context', 'page']), { close: () => get().close() });
 }
+
+/**
+ * Resolves once the page has read `path` (a pathname, e.g. `/health`) with a request it started after
+ * this call, and that answer has arrived. The console's pages poll (usePoll: every 1 to 5 s after the
+ * previous read ended), so a change made on the server shows only after the page's next read; a test
+ * that made a change awaits this before looking, instead of an expect.poll whose budget (1 s) may end
+ * before the page's next read began. Bounded by the test's timeout.
+ */
+export async function readAfterNow(page: Page, path: string): Promise<void> {
+  const since = Date.now();
+  const res = await page.waitForResponse((r) => new URL(r.url()).pathname === path && r.request().timing().startTime >= since, { timeout: 0 });
+  await res.finished();
+}

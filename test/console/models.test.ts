@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/server-process.js';
-import { CLIENT_KEY, consoleSuite, signIn } from './browser.js';
+import { CLIENT_KEY, consoleSuite, readAfterNow, signIn } from './browser.js';
 
 describe('console: models and providers', () => {
   let providerModel: string;
@@ -33,6 +33,8 @@ describe('console: models and providers', () => {
       const health = (await (await fetch(`${h.url}/health`)).json()) as { models: Record<string, { circuit: string }> };
       return health.models.fast_ai!.circuit === 'open' ? true : undefined;
     }, 'the fast_ai breaker to open');
+    // The page shows it at its next read of /health (it polls every second), not one made before it opened.
+    await readAfterNow(page, '/health');
 
     await expect.poll(() => row.getAttribute('data-breaker')).toBe('open');
     expect(await row.locator('.badge').textContent()).toContain('OPEN');

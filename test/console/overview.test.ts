@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLIENT_KEY, consoleSuite, signIn } from './browser.js';
+import { CLIENT_KEY, consoleSuite, readAfterNow, signIn } from './browser.js';
 
 describe('console: overview', () => {
   const h = consoleSuite();
@@ -22,6 +22,8 @@ describe('console: overview', () => {
     expect(await chat('M')).toBe(200);
     expect(await chat('M')).toBe(200);
     expect(await chat('L')).toBe(200);
+    // The page shows them at its next read (it polls every 2 s), which may be one made before the last chat.
+    await readAfterNow(page, '/stats/timeseries');
 
     const m = page.locator('tr[data-group="M"]');
     await expect.poll(() => m.locator('td').first().textContent()).toBe('2');
