@@ -91,12 +91,13 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
   };
 
   return {
-    call: (req) => {
+    call: (req, then) => {
       try {
         const decision = decideCache(config, req);
-        // No cache applies (the common case): the gateway's answer, marked, without a lookup in between.
-        if (!decision.use) return inner.call(req).then((result) => bypassed(req, result));
-        return cached(decision, req);
+        // No cache applies (the common case): the gateway's answer, marked as it is made (no promise of the cache's own).
+        if (!decision.use) return inner.call(req, then ? (r, result) => then(r, bypassed(r, result)) : bypassed);
+        const answered = cached(decision, req);
+        return then ? answered.then((result) => then(req, result)) : answered;
       } catch (err) {
         return Promise.reject(err);
       }

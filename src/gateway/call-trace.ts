@@ -113,7 +113,8 @@ export interface AttemptTrace {
   cancelled(): void;
 }
 
-const NO_ATTEMPT: AttemptTrace = {
+/** The attempt trace when tracing is off (run-chain makes the attempt without `run` then). */
+export const NO_ATTEMPT: AttemptTrace = {
   run: (call) => call(undefined),
   succeeded: () => undefined,
   failed: () => undefined,

@@ -3,6 +3,7 @@ import { providerSecrets } from '../secrets.js';
 import type { Config } from '../config/schema.js';
 import type { AppEventBus } from '../events.js';
 import { closeAdapters } from '../providers/registry.js';
+import { tracingOn } from '../telemetry/spans.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createBreakers } from './breaker.js';
 import { createProviderLimiter, type ProviderLimiter, type SharedLimits } from './limiter.js';
@@ -12,7 +13,7 @@ import { hedgesWhenStreamed } from './hedge.js';
 import { createOutboundScrubber } from './outbound-scrub.js';
 import { startStream } from './stream.js';
 import { traceCall } from './call-trace.js';
-import type { Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
+import type { CallFinish, Gateway, GatewayHealth, GatewayRequest, GatewayResult, GatewayVersion } from './types.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -101,23 +102,31 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const view = (env: GatewayEnv): Gateway => {
     // Every answer leaves through here: the one place secrets are removed from answers (outbound-scrub.ts).
     const outbound = createOutboundScrubber(env.secrets);
+    // How a non-streamed call makes its attempts (the adapter's whole answer), and its result: settled in the
+    // reaction that records the successful attempt, then the caller's `finish` (no promise of their own).
+    const plain: ChainHooks<Answer, GatewayResult> = {
+      attempt: (adapter, _model, preq) => adapter.generate(preq),
+      done: (req, success, finish) => {
+        const result = settle(env, req, success, success.value, outbound);
+        return finish ? finish(req, result) : result;
+      },
+    };
+    const callPlain = (req: GatewayRequest, finish: CallFinish | undefined): Promise<GatewayResult> => {
+      try {
+        // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
+        if (hedgesWhenStreamed(env.config, req)) {
+          const collected = startStream(env, req).result.then(outbound.result);
+          return finish ? collected.then((result) => finish(req, result)) : collected;
+        }
+        return runChain(env, req, plain, finish);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
     return {
-    // Each call runs in its span, with its attempts as children (call-trace.ts); nothing when tracing is off.
-    call: (req: GatewayRequest): Promise<GatewayResult> =>
-      traceCall(
-        req,
-        env,
-        () => {
-          try {
-            // A non-streamed answer shows no first token, so a model that hedges is called streamed and collected.
-            if (hedgesWhenStreamed(env.config, req)) return startStream(env, req).result.then(outbound.result);
-            return runChain(env, req, PLAIN).then((success) => settle(env, req, success, success.value, outbound));
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        },
-        (result) => result,
-      ),
+    // Each call runs in its span, with its attempts as children (call-trace.ts); with tracing off, no wrapper at all.
+    call: (req: GatewayRequest, finish?: CallFinish): Promise<GatewayResult> =>
+      tracingOn() ? traceCall(req, env, () => callPlain(req, finish), sameResult) : callPlain(req, finish),
     stream: (req) => traceCall(req, env, () => startStream(env, req, outbound), (stream) => stream.result),
     circuitState: (model) => breakers.state(model),
     stateSizes: () => {
@@ -173,8 +182,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return view(latest);
 }
 
-/** How a non-streamed call makes its attempts: the adapter's whole answer. */
-const PLAIN: ChainHooks<Answer> = { attempt: (adapter, _model, preq) => adapter.generate(preq) };
+/** A call's started promise is its result (traceCall's `result`). */
+const sameResult = (result: Promise<GatewayResult>): Promise<GatewayResult> => result;
 
 /** What a provider's limiter is built from, as text: a new one is built when it changed. */
 const limiterRules = (provider: string, config: Config): string =>

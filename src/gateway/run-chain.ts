@@ -6,7 +6,7 @@ import type { AppEventBus } from '../events.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { OutputKind, ProviderAdapter, ProviderRequest } from '../providers/types.js';
 import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
-import { chainTrace, type AttemptTrace } from './call-trace.js';
+import { chainTrace, NO_ATTEMPT, type AttemptTrace } from './call-trace.js';
 import { attemptDetails, recordCancelled, recordFailure } from './attempt-log.js';
 import { hedgeAfterMs, HedgeRace, soloLane, type Lane } from './hedge.js';
 import type { ModelBreakers } from './breaker.js';
@@ -15,7 +15,7 @@ import { missingCapability, requiredCapabilities, resolveChain, type ResolvedMod
 import type { ProviderLimiter } from './limiter.js';
 import { decideAfterFailure } from './retry.js';
 import { resolveTimeouts } from './timeouts.js';
-import type { Attempt, CallContext, GatewayRequest } from './types.js';
+import type { Attempt, CallContext, CallFinish, GatewayRequest } from './types.js';
 
 /** The gateway's long-lived parts that every call shares. */
 export interface GatewayEnv {
@@ -31,8 +31,8 @@ export interface GatewayEnv {
   secrets: readonly string[];
 }
 
-/** How a kind of call (plain or streaming) plugs into the chain walk. */
-export interface ChainHooks<T> {
+/** How a kind of call (plain or streaming) plugs into the chain walk; `R` is what the walk resolves with. */
+export interface ChainHooks<T, R = ChainSuccess<T>> {
   /**
    * Performs one attempt against the provider. An attempt that produces output calls
    * `lane.claim()` first, and stops without delivering anything when it returns false.
@@ -51,6 +51,11 @@ export interface ChainHooks<T> {
   retryNow?(model: ResolvedModel, failure: ProviderError): boolean;
   /** The message of the 502 when the chain runs out. */
   exhaustedMessage?(): string;
+  /**
+   * What the walk resolves with, made from its success in the reaction that records it (no promise
+   * of its own); without it, the success itself. `finish` is the one given to runChain (Gateway.call's).
+   */
+  done?(req: GatewayRequest, success: ChainSuccess<T>, finish: CallFinish | undefined): R;
 }
 
 export interface ChainSuccess<T> {
@@ -75,9 +80,9 @@ export interface ChainSuccess<T> {
  * One ChainWalk object per call holds the walk's state, and each attempt is one promise
  * reaction on runAttempt's promise (no async functions or closures per call on the way).
  */
-export function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: ChainHooks<T>): Promise<ChainSuccess<T>> {
+export function runChain<T, R = ChainSuccess<T>>(env: GatewayEnv, req: GatewayRequest, hooks: ChainHooks<T, R>, finish?: CallFinish): Promise<R> {
   try {
-    return new ChainWalk(env, req, hooks).next();
+    return new ChainWalk(env, req, hooks, finish).next();
   } catch (err) {
     return Promise.reject(err);
   }
@@ -87,7 +92,7 @@ export function runChain<T>(env: GatewayEnv, req: GatewayRequest, hooks: ChainHo
  * One walk of the chain (see runChain). A model's turn resolves with the call's success; when its model is
  * passed by, a solo turn goes on to the next model itself and a hedged turn resolves undefined.
  */
-class ChainWalk<T> {
+class ChainWalk<T, R> {
   private readonly context: CallContext;
   private readonly kind: OutputKind;
   private readonly chain: readonly ResolvedModel[];
@@ -105,7 +110,8 @@ class ChainWalk<T> {
   constructor(
     private readonly env: GatewayEnv,
     private readonly req: GatewayRequest,
-    private readonly hooks: ChainHooks<T>,
+    private readonly hooks: ChainHooks<T, R>,
+    private readonly finish: CallFinish | undefined,
   ) {
     this.context = req.context ?? {};
     this.kind = req.kind ?? 'text';
@@ -115,7 +121,7 @@ class ChainWalk<T> {
   }
 
   /** The turns of the models left, in order: the first success, or the 502 when the chain runs out (thrown). */
-  next(): Promise<ChainSuccess<T>> {
+  next(): Promise<R> {
     const model = this.nextModel();
     if (!model) {
       throw new AppError('upstream_error', this.hooks.exhaustedMessage?.() ?? 'every model in the fallback chain failed', attemptDetails(this.attempts));
@@ -123,11 +129,11 @@ class ChainWalk<T> {
     const hedgeMs = this.hooks.hedging ? hedgeAfterMs(this.env.config, model) : 0;
     if (hedgeMs > 0) return this.hedged(model, hedgeMs).then((success) => success ?? this.next());
     // A turn of its own goes on to the next model itself (see onward): no promise between the turns.
-    return this.tryModel(model, soloLane(this.req.signal), true, true) as Promise<ChainSuccess<T>>;
+    return this.tryModel(model, soloLane(this.req.signal), true, true) as Promise<R>;
   }
 
   /** Where a turn goes when its model is passed by: a solo turn walks on (next), a hedged one ends undefined for hedged() to weigh. */
-  private onward(solo: boolean): Promise<ChainSuccess<T>> | undefined {
+  private onward(solo: boolean): Promise<R> | undefined {
     return solo ? this.next() : undefined;
   }
 
@@ -184,7 +190,7 @@ class ChainWalk<T> {
    * One model's turn: attempts with retries until success, a move to the next model (`onward`), or an
    * error that ends the call.
    */
-  private tryModel(model: ResolvedModel, lane: Lane, announce: boolean, solo: boolean): Promise<ChainSuccess<T> | undefined> {
+  private tryModel(model: ResolvedModel, lane: Lane, announce: boolean, solo: boolean): Promise<R | undefined> {
     try {
       if (announce && this.previous) {
         const { previous } = this;
@@ -198,7 +204,7 @@ class ChainWalk<T> {
   }
 
   /** One attempt on `model` (its `retries`th retry), and what follows it: success, a retry, or a move on. */
-  private attempt(model: ResolvedModel, lane: Lane, retries: number, solo: boolean): Promise<ChainSuccess<T> | undefined> {
+  private attempt(model: ResolvedModel, lane: Lane, retries: number, solo: boolean): Promise<R | undefined> {
     const { env, req, hooks, kind, deadline } = this;
     const { config, clock } = env;
     this.checkBudget();
@@ -242,6 +248,8 @@ class ChainWalk<T> {
             timeouts,
             signal,
           };
+          // Tracing off: the attempt is made as it is (no closure for a span that is not made).
+          if (attemptTrace === NO_ATTEMPT) return hooks.attempt(adapter, model, preq, lane);
           return attemptTrace.run((trace) => hooks.attempt(adapter, model, trace ? { ...preq, trace } : preq, lane));
         },
       );
@@ -249,11 +257,12 @@ class ChainWalk<T> {
       pending = Promise.reject(err);
     }
     return pending.then(
-      (value): ChainSuccess<T> => {
+      (value): R => {
         attemptTrace.succeeded(value);
         const latencyMs = clock.now() - startedAt;
         this.attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
-        return { value, model, fallbackUsed: model.key !== this.chain[0]!.key, attempts: this.attempts, latencyMs };
+        const success: ChainSuccess<T> = { value, model, fallbackUsed: model.key !== this.chain[0]!.key, attempts: this.attempts, latencyMs };
+        return hooks.done ? hooks.done(req, success, this.finish) : (success as R);
       },
       (err: unknown) => this.failed(err, model, lane, retries, startedAt, attemptTrace, adapter, solo),
     );
@@ -269,7 +278,7 @@ class ChainWalk<T> {
     attemptTrace: AttemptTrace,
     adapter: ProviderAdapter,
     solo: boolean,
-  ): Promise<ChainSuccess<T> | undefined> | undefined {
+  ): Promise<R | undefined> | undefined {
     const { env, req, hooks, attempts, context } = this;
     const { bus, clock, config } = env;
     if (err instanceof SkippedAttempt) {
@@ -340,14 +349,14 @@ class ChainWalk<T> {
    * token `hedgeMs` after its turn began. Both turns run to their end (the loser is
    * cancelled as soon as the winner claims), so both attempts are recorded.
    */
-  private async hedged(first: ResolvedModel, hedgeMs: number): Promise<ChainSuccess<T> | undefined> {
+  private async hedged(first: ResolvedModel, hedgeMs: number): Promise<R | undefined> {
     const { bus } = this.env;
     const race = new HedgeRace(this.req.signal);
     try {
       const laneA = race.lane(first.key);
-      const turns: Array<Promise<ChainSuccess<T> | undefined>> = [];
+      const turns: Array<Promise<R | undefined>> = [];
       // An error that ends the call (content refused, budget spent, caller gone) stops the other turn too.
-      const track = (turn: Promise<ChainSuccess<T> | undefined>) => {
+      const track = (turn: Promise<R | undefined>) => {
         const tracked = turn.catch((err: unknown) => {
           race.abortAll(err);
           throw err;

@@ -122,10 +122,17 @@ export interface GatewayVersion {
   adapters: Record<string, ProviderAdapter>;
 }
 
+/** What a caller of `Gateway.call` applies to the result as it is made (see there). */
+export type CallFinish = (req: GatewayRequest, result: GatewayResult) => GatewayResult;
+
 /** The one door every model call goes through. */
 export interface Gateway {
-  /** Resolves with a result object of the caller's own (made for this call: the response cache marks it in place). */
-  call(req: GatewayRequest): Promise<GatewayResult>;
+  /**
+   * Resolves with a result object of the caller's own (made for this call: the response cache marks it in place).
+   * `finish`, when given, is applied to the result in the reaction that makes it (the response cache marks a
+   * bypass with it: no promise of its own per call); what it returns is what the call resolves with.
+   */
+  call(req: GatewayRequest, finish?: CallFinish): Promise<GatewayResult>;
   stream(req: GatewayRequest): GatewayStream;
   circuitState(model: string): CircuitState;
   health(): Promise<GatewayHealth>;

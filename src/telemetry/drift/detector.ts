@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/schema.js';
-import type { AppEventBus } from '../../events.js';
+import type { AppEventBus, AppEvents } from '../../events.js';
 import type { BaselineSummary, DriftBaselineStore } from '../../store/drift-types.js';
 import type { RequestTiers } from '../request-tiers.js';
 import { judgeStream, LABELLED, PERCENTILES, roundValue, type Judged, type Stream } from './statistics.js';
@@ -55,7 +55,12 @@ interface SubjectState {
   /** The recent windows' shape: a change empties them. */
   windowKey: string;
   streams: Map<Stream, StreamState>;
+  /** The config object this subject was last checked against (version, window shape); never set for ad-hoc subjects. */
+  checkedFor: Config | undefined;
 }
+
+/** A tier's subject name (no string built per event). */
+const TIER_SUBJECTS: Readonly<Record<string, string>> = { L: 'tier:L', M: 'tier:M', H: 'tier:H' };
 
 /**
  * Drift detection (issue 14). Listens to the gateway's `attempt` and `fallback` events and to
@@ -90,6 +95,9 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
 
   /** The subject's state, created, reset after a config change, or undefined when it may not be tracked. */
   const subjectFor = (cfg: Config, name: string, now: number): SubjectState | undefined => {
+    const known = subjects.get(name);
+    // Already checked against this config object (configs are replaced, not changed): nothing of it can differ.
+    if (known !== undefined && known.checkedFor === cfg) return known;
     const version = versionOf(cfg, name);
     if (version.startsWith('adhoc/')) {
       if (adhoc.has(name)) adhoc.delete(name);
@@ -103,9 +111,9 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
       }
       adhoc.set(name, true);
     } else adhoc.delete(name);
-    let subject = subjects.get(name);
+    let subject = known;
     if (!subject) {
-      subject = { version, windowKey: windowKeyOf(cfg), streams: new Map() };
+      subject = { version, windowKey: windowKeyOf(cfg), streams: new Map(), checkedFor: undefined };
       subjects.set(name, subject);
     } else if (subject.version !== version) {
       resetSubject(name, subject, version, cfg, now);
@@ -113,6 +121,8 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
       subject.windowKey = windowKeyOf(cfg);
       for (const s of subject.streams.values()) s.recent = newStream(cfg).recent;
     }
+    // An ad-hoc subject goes through the above each time (its place in the least-recently-used order).
+    subject.checkedFor = version.startsWith('adhoc/') ? undefined : cfg;
     return subject;
   };
 
@@ -173,7 +183,7 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
     pending.add(p);
   };
 
-  /** Records one sample of a stream of `name` (looked up once per event by the caller, see `samplesOf`). */
+  /** Records one sample of a stream of `name` (its subject looked up once per event by the caller). */
   const record = (cfg: Config, name: string, subject: SubjectState, stream: Stream, sample: Sample, now: number) => {
     let s = subject.streams.get(stream);
     if (!s) subject.streams.set(stream, (s = newStream(cfg)));
@@ -186,7 +196,17 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
 
   const tierOf = (requestId: string | undefined): string | undefined => {
     const tier = tiers.tierOf(requestId);
-    return tier && `tier:${tier}`;
+    return tier && TIER_SUBJECTS[tier];
+  };
+
+  /** An attempt's samples of one subject: latency and errors, and for a success its tokens, cost and no fallback. */
+  const attemptSamples = (cfg: Config, name: string, subject: SubjectState, e: AppEvents['attempt'], now: number) => {
+    record(cfg, name, subject, 'latency', e.latency_ms, now);
+    record(cfg, name, subject, 'errors', e.outcome === 'failure' ? (e.kind ?? 'unknown') : '', now);
+    if (e.outcome !== 'success') return;
+    record(cfg, name, subject, 'output_tokens', e.usage?.completion_tokens ?? 0, now);
+    record(cfg, name, subject, 'cost', e.cost_usd ?? 0, now);
+    record(cfg, name, subject, 'fallback', 0, now);
   };
 
   /** A recorder for one subject's samples of one event, or a no-op when the subject may not be tracked. */
@@ -215,16 +235,13 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
       if (e.simulated || e.outcome === 'cancelled' || e.code === 'circuit_open' || e.code === 'budget_exhausted') return;
       const now = clock.now();
       const tier = tierOf(e.context.request_id);
-      const model = samplesOf(cfg, `model:${e.model}`, now);
-      for (const add of tier ? [model, samplesOf(cfg, tier, now)] : [model]) {
-        add('latency', e.latency_ms);
-        add('errors', e.outcome === 'failure' ? (e.kind ?? 'unknown') : '');
-        if (e.outcome !== 'success') continue;
-        add('output_tokens', e.usage?.completion_tokens ?? 0);
-        add('cost', e.cost_usd ?? 0);
-        add('fallback', 0);
-      }
-      if (e.outcome === 'success' && tier) model('category', tier.slice(5));
+      // Recorded per subject directly (no recorder closure or list per event), model first, then the tier.
+      const modelName = `model:${e.model}`;
+      const model = subjectFor(cfg, modelName, now);
+      const tierSubject = tier ? subjectFor(cfg, tier, now) : undefined;
+      if (model) attemptSamples(cfg, modelName, model, e, now);
+      if (tierSubject) attemptSamples(cfg, tier!, tierSubject, e, now);
+      if (e.outcome === 'success' && tier && model) record(cfg, modelName, model, 'category', tier.slice(5), now);
     }),
     bus.on('fallback', (e) => {
       const cfg = config();
