@@ -7,13 +7,15 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Bytes allocated per JSON request, from the socket to the reply, in the server's process only.
- * `node --import tsx scripts/bench/json-alloc.ts [<tree>|--bare] [--top=N] [--n=N]`: the app of `<tree>` (default:
+ * `node --import tsx scripts/bench/json-alloc.ts [<tree>|--bare] [--stream] [--live] [--top=N] [--n=N]`: the app of `<tree>` (default:
  * this checkout; the bench config, the real gateway, pino silent) — or, with `--bare`, the bench's bare proxy (Fastify in
  * front, an undici Pool behind) — listens on a socket in this process; the fake provider and a keep-alive load client
  * (16 connections, undici) run in two other processes, so their allocations are not counted. V8's sampling heap profiler
  * (objects collected by minor and major GCs included) runs over N requests; prints the sampled bytes per request and
  * the top allocation sites (the allocating function, file:line, and its first src/ caller). `--repeat=K` repeats the
- * measure K times (its spread is the noise). See BENCHMARKS.md "Issue 18, fifth pass (allocation …)".
+ * measure K times (its spread is the noise). `--stream` sends `stream: true` (the streamed path); `--live` samples only
+ * the objects still alive when the N requests are done (what they left behind, e.g. for the old generation) instead of
+ * every allocation. See BENCHMARKS.md "Issue 18, fifth pass (allocation …)" and "sixth pass (tail latency and streams)".
  */
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
@@ -92,7 +94,9 @@ if (bare) {
 await app.listen({ port: 0, host: '127.0.0.1' });
 const addr = app.server.address();
 const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-const payload = JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }] });
+const stream = args.includes('--stream');
+const live = args.includes('--live');
+const payload = JSON.stringify({ model: 'medium_ai', messages: [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }], ...(stream ? { stream } : {}) });
 const client = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/json-alloc.ts', '--client', url, payload], { stdio: ['pipe', 'pipe', 'inherit'] });
 client.stdout!.setEncoding('utf8');
 const dones: Array<() => void> = [];
@@ -105,7 +109,8 @@ const session = new Session();
 session.connect();
 interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
 for (let rep = 0; rep < repeat; rep++) {
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  // --live: only what is still alive when sampling stops (what the requests left behind), not every allocation.
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: !live, includeObjectsCollectedByMinorGC: !live });
   await round(n);
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
   if (rep === 0) writeFileSync(`/tmp/json-alloc-${bare ? 'bare' : 'app'}-${process.pid}.heapprofile`, JSON.stringify(profile));
@@ -123,7 +128,7 @@ for (let rep = 0; rep < repeat; rep++) {
     for (const c of node.children) walk(c, caller);
   };
   walk(profile.head, '-');
-  console.log(`${bare ? 'bare' : tree}: ${(total / n).toFixed(0)} B per request (sampled, ${n} requests)`);
+  console.log(`${bare ? 'bare' : tree}: ${(total / n).toFixed(0)} B per request${live ? ' still alive at the end' : ''} (sampled, ${n} requests)`);
   if (rep === 0) {
     for (const [k, v] of [...sites].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${(v / n).toFixed(0).padStart(7)} B  ${k}`);
   }
