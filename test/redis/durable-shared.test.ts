@@ -23,7 +23,8 @@ async function startReplica(name: string): Promise<ServerProcess> {
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  fake = await startFakeProvider({ latencyMs: 1000 });
+  // No latency: where a test needs a call in flight, it holds the fake (holdAtDraft), not a timer.
+  fake = await startFakeProvider();
   dir = mkdtempSync(join(tmpdir(), 'mo-shared-runs-'));
   file = writeProcessConfig(dir, fake.url, (raw) => {
     raw.limits.run_stall_s = STALL_S;
@@ -41,7 +42,7 @@ afterAll(async () => {
 /** Calls whose prompt (the last user message) starts with `text`. */
 const seen = (text: string) => promptsStartingWith(fake, text);
 
-/** 3 linear tasks and 2 inline ones, each 1 s at the fake; `tag` keeps each test's prompts apart. */
+/** 3 linear tasks and 2 inline ones; `tag` keeps each test's prompts apart. */
 const workflow = (tag: string) => ({
   name: `shared_${tag}`,
   linear_queue: ['alpha', 'beta', 'gamma'].map((id) => ({ id, model: 'fast_ai', prompt: `${tag} linear ${id}` })),
@@ -71,20 +72,38 @@ async function holderOf(via: ServerProcess, id: string, task: number) {
   return { holderName, holder: replicas.get(holderName)!, otherName, other: replicas.get(otherName)! };
 }
 
+/**
+ * Holds every call at the fake until the run of `tag` is in its first inline task (draft): its three
+ * linear calls are let through, and the draft's call is held, in flight on its replica, until the
+ * returned function lets everything through. A signal sent meanwhile finds the draft running however
+ * slow the machine (with a 1 s latency at the fake instead, a replica slow to be signalled could find
+ * the draft done and the polish running). The fake holds a call after its latency, so it has none here.
+ */
+async function holdAtDraft(tag: string): Promise<() => void> {
+  const linear = fake.hold();
+  await waitFor(() => (['alpha', 'beta', 'gamma'].every((t) => seen(`${tag} linear ${t}`) > 0) ? true : undefined), 'the linear tasks to call the provider');
+  const rest = fake.hold();
+  linear();
+  await waitFor(() => (seen(`${tag} inline draft`) > 0 ? true : undefined), 'the first inline task to start');
+  return rest;
+}
+
 describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   it('kill -9 of the replica running a run: the other resumes it within run_stall_s + task time, repeating no finished task', async () => {
+    const atDraft = holdAtDraft('kill');
     const id = await submit(replicas.get('replica-a')!, 'kill');
-    await waitFor(() => (seen('kill inline draft') > 0 ? true : undefined), 'the first inline task to start');
+    const release = await atDraft;
     const { holderName, holder, otherName, other } = await holderOf(replicas.get('replica-a')!, id, 3);
     holder.child.kill('SIGKILL');
     const killedAt = Date.now();
     await holder.exited;
+    release();
 
     const run = await waitFor(async () => {
       const r = await record(other, id);
       return r.finished_at ? r : undefined;
     }, 'the run to finish on the other replica', 60_000);
-    // Lock expiry and the stalled check (run_stall_s), then the two inline tasks (1 s each), with room for a loaded machine.
+    // Lock expiry and the stalled check (run_stall_s), then the two inline tasks, with room for a loaded machine.
     expect(Date.now() - killedAt).toBeLessThan((STALL_S + 2 + 4) * 1000);
     expect(run.status).toBe('completed');
     expect(run.resumed).toBe(1);
@@ -100,10 +119,14 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   }, 120_000);
 
   it('SIGTERM of the replica running a run: it finishes its task, hands the run back, and the other completes it; nothing is cancelled', async () => {
+    const atDraft = holdAtDraft('term');
     const id = await submit(replicas.get('replica-b')!, 'term');
-    await waitFor(() => (seen('term inline draft') > 0 ? true : undefined), 'the first inline task to start');
+    const release = await atDraft;
     const { holderName, holder, otherName, other } = await holderOf(replicas.get('replica-b')!, id, 3);
     holder.child.kill('SIGTERM');
+    // It logs 'shutting down' as it starts draining; only then does the draft's call answer.
+    await waitFor(() => (holder.output.join('').includes('shutting down') ? true : undefined), 'the replica to start shutting down');
+    release();
     expect(await holder.exited).toBe(0);
 
     const run = await waitFor(async () => {
@@ -125,13 +148,19 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
   }, 120_000);
 
   it('cancels a run from the replica that does not hold it', async () => {
-    const id = await submit(replicas.get('replica-a')!, 'cancel');
-    await waitFor(() => (seen('cancel linear alpha') > 0 ? true : undefined), 'the run to start');
-    const { other } = await holderOf(replicas.get('replica-a')!, id, 0);
-    const res = await fetch(`${other.url}/runs/${id}/cancel`, { method: 'POST' });
-    expect(res.status).toBe(200);
-    const run = (await res.json()) as Record<string, any>;
-    expect(run).toMatchObject({ status: 'cancelled', cancelled_by: 'api' });
-    expect(seen('cancel inline draft')).toBe(0);
+    // The linear calls are held: the run is still in its first tasks when the cancel comes, however slow the machine.
+    const release = fake.hold();
+    try {
+      const id = await submit(replicas.get('replica-a')!, 'cancel');
+      await waitFor(() => (seen('cancel linear alpha') > 0 ? true : undefined), 'the run to start');
+      const { other } = await holderOf(replicas.get('replica-a')!, id, 0);
+      const res = await fetch(`${other.url}/runs/${id}/cancel`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      const run = (await res.json()) as Record<string, any>;
+      expect(run).toMatchObject({ status: 'cancelled', cancelled_by: 'api' });
+      expect(seen('cancel inline draft')).toBe(0);
+    } finally {
+      release();
+    }
   }, 60_000);
 });
