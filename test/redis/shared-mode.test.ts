@@ -48,7 +48,9 @@ describe('two replicas sharing one Redis', () => {
   });
 
   it('shows a run started on one replica on the other, while it runs and after it ends', async () => {
-    fake.setLatency(600);
+    // The fake answers nothing until released: the run is still going when the other replica is asked,
+    // however slow the machine (a 600 ms latency instead let a slow read find it completed).
+    const release = fake.hold();
     try {
       const res = await post(a, '/workflow', {
         stream: true,
@@ -65,12 +67,13 @@ describe('two replicas sharing one Redis', () => {
       }
       const during = await json(await fetch(`${b.url}/runs/${runId}`));
       expect(['queued', 'running']).toContain(during.status);
+      release();
       while (!(await reader.read()).done);
       const after = await json(await fetch(`${b.url}/runs/${runId}`));
       expect(after.status).toBe('completed');
       expect(after.output).toContain('a slow task');
     } finally {
-      fake.setLatency(0);
+      release();
     }
   });
 });
