@@ -6,6 +6,7 @@ import { buildForBench } from './build.js';
 import { BUILD_DIR, builtScript } from './build-dirs.js';
 import { startChild, type BenchChild } from './child.js';
 import { percentile } from './numbers.js';
+import { stopPeer } from './peer-process.js';
 import { sampleRss } from './rss.js';
 import { startServerProcess } from './startup.js';
 
@@ -43,23 +44,28 @@ const outFile = join(tmpdir(), `tail-probe-${process.pid}.json`);
 // This tree's preload (a --root built before it existed has none of its own).
 const preload = ['--import', existsSync(builtScript('tail-preload.ts', root)) ? builtScript('tail-preload.ts', root) : builtScript('tail-preload.ts')];
 const fake = await startChild('fake-child.ts', { options: { latencyMs }, root });
-let side: { url: string; pid: number; stop: () => Promise<void> };
-if (target === 'direct') side = { url: fake.info.url, pid: fake.pid, stop: async () => undefined };
-else if (target === 'bare') {
-  const bare: BenchChild = await startChild('bare-proxy.ts', { options: { upstream: fake.info.url }, root });
-  side = { url: bare.info.url, pid: bare.pid, stop: () => bare.stop() };
-} else {
+/** The side the load runs at, with how to stop it. */
+async function startSide(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  if (target === 'direct') return { url: fake.info.url, pid: fake.pid, stop: async () => undefined };
+  if (target === 'bare') {
+    const bare: BenchChild = await startChild('bare-proxy.ts', { options: { upstream: fake.info.url }, root });
+    return { url: bare.info.url, pid: bare.pid, stop: () => bare.stop() };
+  }
   process.env.TAIL_PROBE_OUT = outFile;
   const { peer, cleanup } = await startServerProcess(fake.info.url, root, { store: 'memory', extraNodeFlags: [...preload, ...extraFlags] });
-  side = {
+  return {
     url: peer.url,
     pid: peer.process.pid!,
     stop: async () => {
-      peer.process.kill('SIGTERM');
+      await stopPeer(peer.process);
       cleanup();
     },
   };
 }
+const side = await startSide().catch(async (err: unknown) => {
+  await fake.stop();
+  throw err;
+});
 const body = JSON.stringify({
   model: target === 'server' ? 'medium_ai' : 'meta-llama/llama-3.3-70b-instruct',
   messages: [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }],
@@ -120,63 +126,72 @@ function counters(pid: number): { cpuMs: number; reads: number; writes: number; 
 const overlap = (start: number, end: number, pauses: Array<[number, number, string]>) =>
   pauses.reduce((sum, [at, ms]) => sum + Math.max(0, Math.min(at + ms, end) - Math.max(at, start)), 0);
 
-await load(3);
-await probe();
-for (let r = 0; r < repeats; r++) {
-  const before = counters(side.pid);
-  const rss = sampleRss(side.pid);
-  const answers = await load(durationS);
-  const rssMiB = rss.stop();
-  const after = counters(side.pid);
-  const recorded = await probe();
-  const n = answers.length;
-  const per = (k: keyof typeof before) => Number(((after[k] - before[k]) / n).toFixed(3));
-  const times = answers.map(([, ms]) => ms).sort((a, b) => a - b);
-  const p99 = percentile(times, 0.99);
-  const ends = answers.map(([end]) => end).sort((a, b) => a - b);
-  let near = 0;
-  for (let i = 0, lo = 0, hi = 0; i < ends.length; i++) {
-    while (ends[lo]! < ends[i]! - 2.5) lo++;
-    while (hi < ends.length && ends[hi]! <= ends[i]! + 2.5) hi++;
-    near += hi - lo - 1;
-  }
-  const gc: Record<string, string> = {};
-  let slowWithGc = 0;
-  if (recorded) {
-    const kinds = new Map<string, { count: number; ms: number; max: number }>();
-    for (const [, ms, kind] of recorded.gcs) {
-      const k = kinds.get(kind) ?? { count: 0, ms: 0, max: 0 };
-      kinds.set(kind, { count: k.count + 1, ms: k.ms + ms, max: Math.max(k.max, ms) });
+/** The warm-up, then `repeats` measured runs, each printed as it ends. */
+async function measure(): Promise<void> {
+  await load(3);
+  await probe();
+  for (let r = 0; r < repeats; r++) {
+    const before = counters(side.pid);
+    const rss = sampleRss(side.pid);
+    const answers = await load(durationS);
+    const rssMiB = rss.stop();
+    const after = counters(side.pid);
+    const recorded = await probe();
+    const n = answers.length;
+    const per = (k: keyof typeof before) => Number(((after[k] - before[k]) / n).toFixed(3));
+    const times = answers.map(([, ms]) => ms).sort((a, b) => a - b);
+    const p99 = percentile(times, 0.99);
+    const ends = answers.map(([end]) => end).sort((a, b) => a - b);
+    let near = 0;
+    for (let i = 0, lo = 0, hi = 0; i < ends.length; i++) {
+      while (ends[lo]! < ends[i]! - 2.5) lo++;
+      while (hi < ends.length && ends[hi]! <= ends[i]! + 2.5) hi++;
+      near += hi - lo - 1;
     }
-    for (const [kind, k] of kinds) gc[kind] = `${((1000 * k.count) / n).toFixed(2)} per 1,000 requests, ${((1000 * k.ms) / n).toFixed(1)} ms per 1,000, longest ${k.max.toFixed(2)} ms`;
-    slowWithGc = answers.filter(([end, ms]) => ms >= p99 && overlap(end - ms, end, recorded.gcs) > 0).length;
+    const gc: Record<string, string> = {};
+    let slowWithGc = 0;
+    if (recorded) {
+      const kinds = new Map<string, { count: number; ms: number; max: number }>();
+      for (const [, ms, kind] of recorded.gcs) {
+        const k = kinds.get(kind) ?? { count: 0, ms: 0, max: 0 };
+        kinds.set(kind, { count: k.count + 1, ms: k.ms + ms, max: Math.max(k.max, ms) });
+      }
+      for (const [kind, k] of kinds) gc[kind] = `${((1000 * k.count) / n).toFixed(2)} per 1,000 requests, ${((1000 * k.ms) / n).toFixed(1)} ms per 1,000, longest ${k.max.toFixed(2)} ms`;
+      slowWithGc = answers.filter(([end, ms]) => ms >= p99 && overlap(end - ms, end, recorded.gcs) > 0).length;
+    }
+    console.log(
+      JSON.stringify(
+        {
+          target,
+          stream,
+          conns,
+          latencyMs,
+          requests: n,
+          reqPerS: Math.round(n / durationS),
+          ms: { p50: percentile(times, 0.5), p90: percentile(times, 0.9), p99, max: times[n - 1] },
+          perRequest: { cpuMs: per('cpuMs'), reads: per('reads'), writes: per('writes'), sleeps: per('sleeps'), preempted: per('preempted') },
+          rssMaxMiB: Number((rssMiB.maxMiB ?? 0).toFixed(1)),
+          bunching: { answersWithin2_5ms: Number((near / n).toFixed(1)), ifEvenlySpread: Number(((n / durationS) * 0.005).toFixed(1)) },
+          ...(recorded
+            ? {
+                gc,
+                slowestOnePercentOverlappingGc: `${slowWithGc} of ${times.filter((t) => t >= p99).length}`,
+                loopDelayMs: recorded.loop,
+                heapUsedMiB: Number(recorded.heapUsedMiB.toFixed(1)),
+              }
+            : {}),
+        },
+        null,
+        1,
+      ),
+    );
   }
-  console.log(
-    JSON.stringify(
-      {
-        target,
-        stream,
-        conns,
-        latencyMs,
-        requests: n,
-        reqPerS: Math.round(n / durationS),
-        ms: { p50: percentile(times, 0.5), p90: percentile(times, 0.9), p99, max: times[n - 1] },
-        perRequest: { cpuMs: per('cpuMs'), reads: per('reads'), writes: per('writes'), sleeps: per('sleeps'), preempted: per('preempted') },
-        rssMaxMiB: Number((rssMiB.maxMiB ?? 0).toFixed(1)),
-        bunching: { answersWithin2_5ms: Number((near / n).toFixed(1)), ifEvenlySpread: Number(((n / durationS) * 0.005).toFixed(1)) },
-        ...(recorded
-          ? {
-              gc,
-              slowestOnePercentOverlappingGc: `${slowWithGc} of ${times.filter((t) => t >= p99).length}`,
-              loopDelayMs: recorded.loop,
-              heapUsedMiB: Number(recorded.heapUsedMiB.toFixed(1)),
-            }
-          : {}),
-      },
-      null,
-      1,
-    ),
-  );
 }
-await side.stop();
-await fake.stop();
+
+// A failed run stops what it started too (a server left running would skew the next run's figures).
+try {
+  await measure();
+} finally {
+  await side.stop();
+  await fake.stop();
+}
