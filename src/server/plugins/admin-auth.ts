@@ -17,6 +17,7 @@ declare module 'fastify' {
 
 /** Every admin route lives under this prefix; the hook guards all of it, so no route can be left open. */
 export const ADMIN_PREFIX = '/admin';
+const ADMIN_DIR = `${ADMIN_PREFIX}/`;
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -58,9 +59,15 @@ export const adminSecrets = (value: string | undefined): string[] =>
     .map((entry) => entry.slice(entry.indexOf(':') + 1).trim())
     .filter(Boolean);
 
+/** A request URL without its query string (the URL itself when it has none: nothing is allocated). */
+export const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
+
 export const isAdminPath = (url: string): boolean => {
-  const path = url.split('?')[0]!;
-  return path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`);
+  const path = pathOf(url);
+  return path === ADMIN_PREFIX || path.startsWith(ADMIN_DIR);
 };
 
 export interface AdminAuthOptions {

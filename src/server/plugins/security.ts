@@ -2,7 +2,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { isAdminPath, type AdminKey } from './admin-auth.js';
+import { isAdminPath, pathOf, type AdminKey } from './admin-auth.js';
 import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedDigest, presentedKey } from './credentials.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -13,7 +13,7 @@ import type { ClientKey } from '../../store/key-types.js';
 /** Paths anyone may read, even when API keys are configured: the console's files hold no data (it signs in to the API). */
 const PUBLIC_PATHS = new Set(['/', '/health', '/openapi.json', '/docs', '/ui']);
 const isPublic = (url: string): boolean => {
-  const path = url.split('?')[0]!;
+  const path = pathOf(url);
   return PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/ui/');
 };
 
@@ -48,7 +48,10 @@ export async function registerSecurity(
   const adminKeys = opts.adminKeys ?? [];
 
   registerSecurityHeaders(app);
-  await app.register(cors, { origin: config.server.cors_origins.length > 0 ? config.server.cors_origins : false });
+  // Without allowed origins @fastify/cors (origin: false) adds no header and its preflight route defers to the
+  // not-found handler, which answers OPTIONS as it answers without the plugin (405 with Allow, or 404): not
+  // registered then, so no request pays its hook (a copy of its options and two route-option objects each).
+  if (config.server.cors_origins.length > 0) await app.register(cors, { origin: config.server.cors_origins });
 
   const managed = opts.clientKeys;
   const { jwt } = opts;
