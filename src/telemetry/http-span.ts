@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { activeTracer, ATTR, tracingOn } from './spans.js';
-import { traceBindings } from './logger.js';
+import { callerTraceId } from './logger.js';
 
 /**
  * One trace per HTTP request: a SERVER span per request, named `METHOD /route/template`
@@ -85,7 +85,7 @@ export function registerTraceHeader(app: FastifyInstance, configVersion: () => s
       void reply.header('x-trace-id', span.spanContext().traceId);
       return done();
     }
-    const given = traceBindings(request.raw).trace_id;
+    const given = callerTraceId(request.raw);
     if (given) void reply.header('x-trace-id', given);
     done();
   });

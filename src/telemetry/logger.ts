@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 import { symbols as pinoSymbols, stdTimeFunctions, type Bindings, type ChildLoggerOptions, type LoggerOptions } from 'pino';
 
 const SECRET_HEADERS = ['authorization', 'Authorization', '["proxy-authorization"]', '["x-api-key"]', '["x-goog-api-key"]', 'cookie', '["set-cookie"]'];
@@ -33,24 +33,51 @@ export const REDACT_PATHS: string[] = [
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** The trace of the active OpenTelemetry span, when a tracer is registered and a span runs. */
-function activeTrace(): { trace_id?: string; span_id?: string } {
+/** The active OpenTelemetry span's context, when a tracer is registered and a span runs. */
+function activeSpanContext(): SpanContext | undefined {
   const context = trace.getActiveSpan()?.spanContext();
-  return context && isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
+  return context && isSpanContextValid(context) ? context : undefined;
+}
+
+/** The trace of the active span as log fields (pino's mixin: a new object each line, pino merges into it). */
+function activeTrace(): { trace_id?: string; span_id?: string } {
+  const context = activeSpanContext();
+  return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
 }
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
-/** `trace_id` of a W3C traceparent header (https://www.w3.org/TR/trace-context/), unless a span is active. */
-export function traceBindings(request: IncomingMessage): { trace_id?: string } {
-  if (activeTrace().trace_id) return {};
+/** The trace id of the caller's W3C traceparent header (https://www.w3.org/TR/trace-context/), unless a span is active. */
+export function callerTraceId(request: IncomingMessage): string | undefined {
   const header = request.headers.traceparent;
-  const match = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
-  return match && !/^0+$/.test(match[1]!) ? { trace_id: match[1]! } : {};
+  if (typeof header !== 'string' || activeSpanContext()) return undefined;
+  const match = TRACEPARENT.exec(header.trim());
+  return match && !/^0+$/.test(match[1]!) ? match[1]! : undefined;
 }
 
 const NO_BINDINGS: Bindings = Object.freeze({});
 const { chindingsSym } = pinoSymbols;
+
+/**
+ * A child of `parent` without bindings, made once per parent: pino rebuilds its formatters for each child of a
+ * root logger, but not for a child of a child, so request loggers are made from this one. Its lines are the
+ * parent's (same bindings, level and methods through the prototype, so a later level change still reaches it).
+ */
+const bases = new WeakMap<object, object>();
+const baseOf = <L extends { child(bindings: Bindings, options?: ChildLoggerOptions): L }>(parent: L): L => {
+  let base = bases.get(parent) as L | undefined;
+  if (!base) bases.set(parent, (base = parent.child(NO_BINDINGS)));
+  return base;
+};
+
+/** The bindings with the caller's trace id, when it sent one. */
+const withTrace = (bindings: Bindings, traceId: string | undefined): Bindings => (traceId === undefined ? bindings : { ...bindings, trace_id: traceId });
+
+/** True when child options ask for nothing (Fastify passes `{}` unless a route sets a level or serializers). */
+const noOptions = (options: ChildLoggerOptions | undefined): boolean => {
+  for (const _ in options) return false;
+  return true;
+};
 
 /**
  * A request's child logger (Fastify's `childLoggerFactory`): `request_id`, and `trace_id` from the
@@ -67,15 +94,16 @@ export function requestLogger<L extends { child(bindings: Bindings, options?: Ch
   options: ChildLoggerOptions | undefined,
   request: IncomingMessage,
 ): L {
-  const all: Bindings = { ...bindings, ...traceBindings(request) };
+  const traceId = callerTraceId(request);
+  if (!noOptions(options) || typeof (parent as unknown as Record<symbol, unknown>)[chindingsSym] !== 'string') return parent.child(withTrace(bindings, traceId), options);
   let extra = '';
-  for (const key in all) {
-    const value: unknown = all[key];
-    if (typeof value !== 'string') return parent.child(all, options);
+  for (const key in bindings) {
+    const value: unknown = bindings[key];
+    if (typeof value !== 'string' || (key === 'trace_id' && traceId !== undefined)) return parent.child(withTrace(bindings, traceId), options);
     extra += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
   }
-  if ((options && Object.keys(options).length > 0) || typeof (parent as unknown as Record<symbol, unknown>)[chindingsSym] !== 'string') return parent.child(all, options);
-  const child = parent.child(NO_BINDINGS);
+  if (traceId !== undefined) extra += `,"trace_id":${JSON.stringify(traceId)}`;
+  const child = baseOf(parent).child(NO_BINDINGS);
   (child as unknown as Record<symbol, string>)[chindingsSym] += extra;
   return child;
 }
