@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { notFound } from '../../errors.js';
 import { resolveModel } from '../../gateway/fallback.js';
-import type { CallContext, GatewayRequest, GatewayResult } from '../../gateway/types.js';
+import type { CallContext, Gateway, GatewayRequest, GatewayResult } from '../../gateway/types.js';
 import type { OutputKind } from '../../providers/types.js';
 import { annotateRequest } from '../../telemetry/request-log.js';
 import { abortOnDisconnect } from '../operation.js';
@@ -14,6 +14,25 @@ import { completionBody, completionJson, streamCompletion, type StreamMeta } fro
 import { ChatCompletionRequestSchema, ChatCompletionSchema, type ChatCompletion, ModelListSchema, ModelObjectSchema } from './openai/schema.js';
 import { checkFallbacks, checkKnownFields, checkOptions, checkTarget, toMessages, toOptions } from './openai/translate.js';
 import { checkAllowance } from '../../control/keys.js';
+
+/** The abort reason when the caller hangs up before its answer. */
+const clientClosed = () => new Error('client closed the connection');
+
+/** A model's answer as the 200 body; its model and cost go on the request's log line. */
+function answered(request: FastifyRequest, reply: FastifyReply, result: GatewayResult, meta: StreamMeta): ChatCompletion {
+  annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
+  void reply.header('x-cache', result.cache ?? 'bypass');
+  return completionBody(result, meta);
+}
+
+/** One model's answer as an event stream: resolves with the hijacked reply; a throw before the stream opens rejects. */
+function streamed(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, gateway: Gateway, req: GatewayRequest, meta: StreamMeta): Promise<FastifyReply> {
+  try {
+    return streamCompletion(app, request, reply, gateway.stream(req), meta);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
 
 /**
  * The OpenAI-compatible API: POST /v1/chat/completions, GET /v1/models and
@@ -82,7 +101,7 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
       checkFallbacks(active.config, body.fallbacks);
       if (body.model !== 'auto') checkTarget(active.config, active.adapters, body.model, messages, options);
       // A caller that hangs up cancels its model calls.
-      const abort = abortOnDisconnect(reply, () => new Error('client closed the connection'));
+      const abort = abortOnDisconnect(reply, clientClosed);
       const meta: StreamMeta = {
         id: `chatcmpl-${randomUUID().replaceAll('-', '')}`,
         created: Math.floor(ctx.clock.now() / 1000),
@@ -109,18 +128,6 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         deadline,
         context,
       });
-      const answered = (result: GatewayResult): ChatCompletion => {
-        annotateRequest(request, { model_used: result.model_used, cost_usd: result.cost_usd });
-        void reply.header('x-cache', result.cache ?? 'bypass');
-        return completionBody(result, meta);
-      };
-      const direct = (req: GatewayRequest): Promise<ChatCompletion | FastifyReply> => {
-        try {
-          return body.stream ? streamCompletion(app, request, reply, active.gateway.stream(req), meta) : active.gateway.call(req).then(answered);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      };
       const cancelled = (err: unknown): undefined => {
         if (!abort.aborted) throw err;
         // Nobody is left to answer: not a server error worth an alarm.
@@ -128,19 +135,32 @@ export async function openaiRoutes(app: FastifyInstance): Promise<void> {
         reply.hijack();
         return undefined;
       };
-      // A streamed answer resolves with the hijacked reply, which Fastify leaves alone (as an async handler's return).
-      const sent = (answer: Promise<ChatCompletion | FastifyReply>) => (answer as Promise<ChatCompletion>).then(undefined, cancelled);
-      // A model the caller named must itself be allowed for its key; a routed one is allowed by its tier too.
-      const allow = (what: { tier?: string; model?: string }) => checkAllowance(request.clientKey, what);
       try {
         if (body.model !== 'auto') {
-          allow({ model: body.model });
+          // A model the caller named must itself be allowed for its key.
+          checkAllowance(request.clientKey, { model: body.model });
           const req = build(body.model, 'text');
-          if (!body.stream) return active.gateway.call(req).then(answered, cancelled);
-          return sent(direct(req));
+          if (!body.stream) return active.gateway.call(req).then((result) => answered(request, reply, result, meta), cancelled);
+          // A streamed answer resolves with the hijacked reply, which Fastify leaves alone (as an async handler's return).
+          return streamed(app, request, reply, active.gateway, req, meta).then(undefined, cancelled);
         }
+        // The closures only the `auto` route needs are made on its path alone.
         const directOnly = Object.keys(options).length > 0 || maxTokens !== undefined || body.temperature != null;
-        return sent(answerAuto(app, request, reply, { messages, directOnly, stream: body.stream === true, meta, build, direct, gateway: active.gateway, allow }));
+        const stream = body.stream === true;
+        const gateway = active.gateway;
+        return (
+          answerAuto(app, request, reply, {
+            messages,
+            directOnly,
+            stream,
+            meta,
+            build,
+            direct: (req) => (stream ? streamed(app, request, reply, gateway, req, meta) : gateway.call(req).then((result) => answered(request, reply, result, meta))),
+            gateway,
+            // A routed model is allowed by its tier too.
+            allow: (what) => checkAllowance(request.clientKey, what),
+          }) as Promise<ChatCompletion>
+        ).then(undefined, cancelled);
       } catch (err) {
         return Promise.reject(err).then(undefined, cancelled);
       }
