@@ -16,7 +16,8 @@ import { median } from './numbers.js';
  * alone in a loop. HTTP_LAYERS_BASE=<tree> serves a second tree's src from the same process (an A/B in
  * the same rounds); HTTP_LAYERS_REAL=1 uses the real gateway against the fake provider, both in the child
  * (so its CPU includes the fake's); HTTP_LAYERS_ONLY=<text> keeps the targets whose name contains it;
- * HTTP_LAYERS_PROFILE=<dir> runs the child with --cpu-prof. See BENCHMARKS.md ("Issue 18, third pass (Fastify layer)").
+ * HTTP_LAYERS_PROFILE=<dir> runs the child with --cpu-prof; HTTP_LAYERS_PINO=1 gives the app the config's logger (pino, silent),
+ * as the bench's server has, instead of none (Fastify then makes each request's child logger and response listeners). See BENCHMARKS.md ("Issue 18, third pass (Fastify layer)").
  */
 
 const PROMPT = [{ role: 'user', content: 'Say hello to the benchmark in one short sentence.' }];
@@ -92,7 +93,8 @@ async function serveTree(tree: string, fakeUrl?: string) {
   } as Gateway;
   const loaded = parseConfig(benchConfig({ fakeUrl: fakeUrl ?? 'http://127.0.0.1:9' }), BENCH_ENV, 'bench config');
   const catalog = loadCatalog(process.cwd(), loaded.config);
-  const app = await buildApp({ loaded, catalog, logger: false, apiKeys: [], ...(fakeUrl ? {} : { gateway: double }) });
+  // HTTP_LAYERS_PINO=1: the config's logger (pino at the bench config's silent level), as the bench's server runs; else none.
+  const app = await buildApp({ loaded, catalog, ...(process.env.HTTP_LAYERS_PINO ? {} : { logger: false as const }), apiKeys: [], ...(fakeUrl ? {} : { gateway: double }) });
   const meta = { id: 'chatcmpl-0123456789abcdef0123456789abcdef', created: 1_700_000_000 };
   app.post('/bench/constant', async () => ({ ok: true }));
   // One layer each, on top of the constant route: what the /v1 route adds, piece by piece.
