@@ -35,27 +35,30 @@ export function toMessages(body: ChatCompletionRequest, limits: Config['limits']
   let chars = 0;
   const images: Array<{ path: string; url: string }> = [];
   const messages = body.messages.map((m, i): ChatMessage => {
-    const role = m.role === 'developer' ? 'system' : m.role;
-    const extra = {
-      ...(m.tool_calls && m.tool_calls.length > 0 ? { tool_calls: m.tool_calls } : {}),
-      ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
-      ...(m.name ? { name: m.name } : {}),
-    };
-    for (const call of m.tool_calls ?? []) chars += call.function.arguments.length;
-    if (m.content === null || m.content === undefined) return { role, content: '', ...extra };
-    if (typeof m.content === 'string') {
+    let content: ChatMessage['content'];
+    if (m.content === null || m.content === undefined) content = '';
+    else if (typeof m.content === 'string') {
       chars += m.content.length;
-      return { role, content: m.content, ...extra };
+      content = m.content;
+    } else {
+      content = m.content.map((p, j): ContentPart => {
+        if (p.type === 'text') {
+          chars += p.text.length;
+          return { type: 'text', text: p.text };
+        }
+        images.push({ path: `messages.${i}.content.${j}.image_url.url`, url: p.image_url.url });
+        return { type: 'image_url', image_url: { url: p.image_url.url } };
+      });
     }
-    const parts = m.content.map((p, j): ContentPart => {
-      if (p.type === 'text') {
-        chars += p.text.length;
-        return { type: 'text', text: p.text };
-      }
-      images.push({ path: `messages.${i}.content.${j}.image_url.url`, url: p.image_url.url });
-      return { type: 'image_url', image_url: { url: p.image_url.url } };
-    });
-    return { role, content: parts, ...extra };
+    // Field by field, not spread from conditional literals (three objects and two copies per message).
+    const message: ChatMessage = { role: m.role === 'developer' ? 'system' : m.role, content };
+    if (m.tool_calls && m.tool_calls.length > 0) {
+      message.tool_calls = m.tool_calls;
+      for (const call of m.tool_calls) chars += call.function.arguments.length;
+    }
+    if (m.tool_call_id) message.tool_call_id = m.tool_call_id;
+    if (m.name) message.name = m.name;
+    return message;
   });
   const problems: ErrorDetail[] = imageProblems(images, 'messages', limits);
   if (chars > limits.max_message_chars) {
