@@ -5,7 +5,9 @@ import { scrubSecrets } from '../secrets.js';
 import type { AppEventBus } from '../events.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { OutputKind, ProviderAdapter, ProviderRequest } from '../providers/types.js';
-import { asProviderError, runAttempt, SkippedAttempt } from './attempt.js';
+import type { CallerSignal } from '../caller-signal.js';
+import type { AttemptTimeouts } from '../providers/types.js';
+import { asProviderError, runAttempt, SkippedAttempt, type AdmittedAttempt, type AttemptPlan } from './attempt.js';
 import { chainTrace, NO_ATTEMPT, type AttemptTrace } from './call-trace.js';
 import { attemptDetails, recordCancelled, recordFailure } from './attempt-log.js';
 import { hedgeAfterMs, HedgeRace, soloLane, type Lane } from './hedge.js';
@@ -94,10 +96,10 @@ export function runChain<T, R = ChainSuccess<T>>(env: GatewayEnv, req: GatewayRe
  */
 class ChainWalk<T, R> {
   private readonly context: CallContext;
-  private readonly kind: OutputKind;
+  readonly kind: OutputKind;
   private readonly chain: readonly ResolvedModel[];
   private readonly needs: readonly Capability[];
-  private readonly deadline: number;
+  readonly deadline: number;
   private readonly attempts: Attempt[] = [];
   /** Providers whose limiter had no slot within the wait (made on the first). */
   private fullProviders: Set<string> | undefined;
@@ -105,12 +107,12 @@ class ChainWalk<T, R> {
   private previous: { model: string; reason: string } | undefined;
   private position = 0;
   // Spans of the attempts and events of the walk, under the call's span (call-trace.ts); a no-op when tracing is off.
-  private readonly tracing = chainTrace();
+  readonly tracing = chainTrace();
 
   constructor(
-    private readonly env: GatewayEnv,
-    private readonly req: GatewayRequest,
-    private readonly hooks: ChainHooks<T, R>,
+    readonly env: GatewayEnv,
+    readonly req: GatewayRequest,
+    readonly hooks: ChainHooks<T, R>,
     private readonly finish: CallFinish | undefined,
   ) {
     this.context = req.context ?? {};
@@ -205,67 +207,29 @@ class ChainWalk<T, R> {
 
   /** One attempt on `model` (its `retries`th retry), and what follows it: success, a retry, or a move on. */
   private attempt(model: ResolvedModel, lane: Lane, retries: number, solo: boolean): Promise<R | undefined> {
-    const { env, req, hooks, kind, deadline } = this;
-    const { config, clock } = env;
     this.checkBudget();
-    const adapter = env.adapters[model.provider]!;
-    const live = env.providerModes[model.provider] === 'live';
-    const rules = config.providers[model.provider]?.rate_limits;
-    const prefill = hooks.prefill?.(model);
-    const limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
-    // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
-    const maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
-    const startedAt = clock.now();
-    const attemptTrace = this.tracing.attempt(model, kind, retries + 1);
+    // The attempt's plan is one object (its limits, wait hook and provider call as methods: no closures per attempt).
+    const step = new ChainAttempt<T>(this, model, lane, retries + 1);
     let pending: Promise<T>;
     try {
-      pending = runAttempt(
-        {
-          model,
-          limiter: live ? env.limiters.get(model.provider) : undefined,
-          breakers: env.breakers,
-          // Only a live provider's limiter weighs the request.
-          weight: live ? requestWeight(req.messages, limit, prefill) : 0,
-          maxWaitMs: Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now())),
-          signal: lane.signal,
-          timeouts: () => resolveTimeouts(config, model, config.providers[model.provider], deadline - clock.now()),
-          onLimiterWait: (waitMs) => {
-            env.bus.emit('limiter_wait', { provider: model.provider, wait_ms: Math.round(waitMs) });
-            this.tracing.event('limiter_wait', { 'gen_ai.provider.name': model.provider, 'mo.wait_ms': Math.round(waitMs) });
-          },
-        },
-        (signal, timeouts, onResponseStart) => {
-          const preq: ProviderRequest = {
-            onResponseStart,
-            model: model.model,
-            kind,
-            messages: req.messages,
-            max_tokens: maxTokens,
-            temperature: req.temperature ?? model.temperature,
-            json: req.json,
-            options: req.options,
-            prefill,
-            timeouts,
-            signal,
-          };
-          // Tracing off: the attempt is made as it is (no closure for a span that is not made).
-          if (attemptTrace === NO_ATTEMPT) return hooks.attempt(adapter, model, preq, lane);
-          return attemptTrace.run((trace) => hooks.attempt(adapter, model, trace ? { ...preq, trace } : preq, lane));
-        },
-      );
+      pending = runAttempt(step);
     } catch (err) {
       pending = Promise.reject(err);
     }
     return pending.then(
-      (value): R => {
-        attemptTrace.succeeded(value);
-        const latencyMs = clock.now() - startedAt;
-        this.attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
-        const success: ChainSuccess<T> = { value, model, fallbackUsed: model.key !== this.chain[0]!.key, attempts: this.attempts, latencyMs };
-        return hooks.done ? hooks.done(req, success, this.finish) : (success as R);
-      },
-      (err: unknown) => this.failed(err, model, lane, retries, startedAt, attemptTrace, adapter, solo),
+      (value): R => this.succeeded(step, value),
+      (err: unknown) => this.failed(err, model, lane, retries, step.startedAt, step.trace, step.adapter, solo),
     );
+  }
+
+  /** The attempt answered: recorded, and the walk's result made (`hooks.done`, or the success itself). */
+  private succeeded(step: ChainAttempt<T>, value: T): R {
+    const { model } = step;
+    step.trace.succeeded(value);
+    const latencyMs = this.env.clock.now() - step.startedAt;
+    this.attempts.push({ model: model.key, provider: model.provider, outcome: 'success', duration_ms: latencyMs });
+    const success: ChainSuccess<T> = { value, model, fallbackUsed: model.key !== this.chain[0]!.key, attempts: this.attempts, latencyMs };
+    return this.hooks.done ? this.hooks.done(this.req, success, this.finish) : (success as R);
   }
 
   /** After a failed attempt: a retry (its promise), a move to the next model (`onward`), or a throw that ends the call. */
@@ -380,6 +344,82 @@ class ChainWalk<T, R> {
     } finally {
       race.dispose();
     }
+  }
+}
+
+/**
+ * One attempt of a chain walk on `model`: runAttempt's plan (the limiter's weight and wait, the attempt's
+ * limits when it is admitted) and the provider request it makes, as one object.
+ */
+class ChainAttempt<T> implements AttemptPlan<T> {
+  readonly adapter: ProviderAdapter;
+  readonly limiter: ProviderLimiter | undefined;
+  readonly breakers: ModelBreakers;
+  readonly weight: number;
+  readonly maxWaitMs: number;
+  readonly signal: CallerSignal | undefined;
+  readonly startedAt: number;
+  // The attempt's span (call-trace.ts); NO_ATTEMPT when tracing is off.
+  readonly trace: AttemptTrace;
+  private readonly prefill: string | undefined;
+  private readonly maxTokens: number | undefined;
+
+  constructor(
+    private readonly walk: ChainWalk<T, unknown>,
+    readonly model: ResolvedModel,
+    private readonly lane: Lane,
+    attempt: number,
+  ) {
+    const { env, req, deadline } = walk;
+    const { config, clock } = env;
+    this.adapter = env.adapters[model.provider]!;
+    const live = env.providerModes[model.provider] === 'live';
+    const rules = config.providers[model.provider]?.rate_limits;
+    this.prefill = walk.hooks.prefill?.(model);
+    const limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
+    // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
+    this.maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
+    this.startedAt = clock.now();
+    this.trace = walk.tracing.attempt(model, walk.kind, attempt);
+    this.limiter = live ? env.limiters.get(model.provider) : undefined;
+    this.breakers = env.breakers;
+    // Only a live provider's limiter weighs the request.
+    this.weight = live ? requestWeight(req.messages, limit, this.prefill) : 0;
+    this.maxWaitMs = Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now()));
+    this.signal = this.lane.signal;
+  }
+
+  timeouts(): AttemptTimeouts {
+    const { env, deadline } = this.walk;
+    const { config } = env;
+    return resolveTimeouts(config, this.model, config.providers[this.model.provider], deadline - env.clock.now());
+  }
+
+  onLimiterWait(waitMs: number): void {
+    const provider = this.model.provider;
+    this.walk.env.bus.emit('limiter_wait', { provider, wait_ms: Math.round(waitMs) });
+    this.walk.tracing.event('limiter_wait', { 'gen_ai.provider.name': provider, 'mo.wait_ms': Math.round(waitMs) });
+  }
+
+  call(attempt: AdmittedAttempt): Promise<T> {
+    const { req, kind, hooks } = this.walk;
+    const { model } = this;
+    const preq: ProviderRequest = {
+      onResponseStart: attempt.onResponseStart,
+      model: model.model,
+      kind,
+      messages: req.messages,
+      max_tokens: this.maxTokens,
+      temperature: req.temperature ?? model.temperature,
+      json: req.json,
+      options: req.options,
+      prefill: this.prefill,
+      timeouts: attempt.timeouts,
+      signal: attempt,
+    };
+    // Tracing off: the attempt is made as it is (no closure for a span that is not made).
+    if (this.trace === NO_ATTEMPT) return hooks.attempt(this.adapter, model, preq, this.lane);
+    return this.trace.run((trace) => hooks.attempt(this.adapter, model, trace ? { ...preq, trace } : preq, this.lane));
   }
 }
 

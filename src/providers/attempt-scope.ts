@@ -43,12 +43,12 @@ export class AttemptScope extends CallerAbort {
   /**
    * @param caller the caller's signal: its abort ends the attempt with its reason
    * @param deadline Date.now() ms at which the attempt's time is up
-   * @param overdue the error the attempt fails with at `deadline`
+   * @param overdue the error the attempt fails with at `deadline` (a subclass may override `overdueError` instead)
    */
   constructor(
     private readonly caller: CallerSignal | undefined,
     readonly deadline: number,
-    private readonly overdue: () => unknown,
+    private readonly overdue?: () => unknown,
   ) {
     super();
     if (caller?.aborted) super.abort(caller.reason);
@@ -174,11 +174,16 @@ export class AttemptScope extends CallerAbort {
       this.exchange = undefined;
       exchange?.abort(new Error('grace'));
       this.schedule();
-    } else if (this.deadline <= now) this.end(this.overdue());
+    } else if (this.deadline <= now) this.end(this.overdueError());
     else {
       if (this.expectedAt <= now) this.expectedAt = Number.POSITIVE_INFINITY;
       this.schedule();
     }
+  }
+
+  /** The error the attempt fails with at its deadline. */
+  protected overdueError(): unknown {
+    return this.overdue?.();
   }
 
   private end(reason: unknown): void {

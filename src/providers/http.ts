@@ -125,6 +125,57 @@ function inScope<T>(provider: string, signal: CallerSignal, totalMs: number, exc
   return new AttemptScope(signal, Date.now() + totalMs, () => timeoutError(provider, 'total_timeout', totalMs)).run(exchange);
 }
 
+/**
+ * One JSON exchange (`HttpClient.json`): its answer read whole (WholeAnswer), due within response_ms of the
+ * request — until the headers come, undici's headersTimeout applies; then the rest of the answer is due by
+ * the same time, armed on the attempt's scope (an attempt that ends sooner needs no limit of the exchange's
+ * own) — then parsed and read into the caller's value as it settles.
+ */
+class JsonExchange extends WholeAnswer {
+  /** When the whole answer is due (Date.now ms), or undefined when the attempt's own deadline comes first. */
+  private readonly dueAt: number | undefined;
+
+  constructor(
+    private readonly provider: string,
+    private readonly scope: AttemptScope,
+    private readonly call: HttpCall,
+    private readonly read: ((payload: unknown) => unknown) | undefined,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (reason: unknown) => void,
+    private readonly responseMs: number,
+  ) {
+    super(undefined, undefined, ERROR_BODY_LIMIT);
+    const dueAt = Date.now() + responseMs;
+    this.dueAt = scope.deadline > dueAt ? dueAt : undefined;
+    if (this.dueAt !== undefined) scope.expect(this.dueAt);
+  }
+
+  protected override started(headers: HeaderBag): void {
+    if (this.dueAt !== undefined) this.scope.arm('first_byte_timeout', this.dueAt - Date.now(), this.responseMs);
+    this.call.onResponseStart?.(headers);
+  }
+
+  protected override settled(err: unknown, answer?: WholeAnswerText): void {
+    const { scope, provider, reject } = this;
+    scope.dispose();
+    if (err !== null) return reject(scope.translate(provider, err));
+    const { status, text } = answer!;
+    if (status >= 300) return reject(scope.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
+    let value: unknown;
+    try {
+      value = parseJsonBody(provider, text);
+    } catch (malformed) {
+      return reject(scope.translate(provider, malformed));
+    }
+    if (this.read === undefined) return this.resolve(value);
+    try {
+      this.resolve(this.read(value));
+    } catch (refused) {
+      reject(refused);
+    }
+  }
+}
+
 /** A keep-alive HTTP client for one provider; create once per adapter, `close()` on shutdown. */
 export class HttpClient {
   private readonly origin: string;
@@ -182,44 +233,17 @@ export class HttpClient {
 
   private exchangeJson(call: HttpCall, scope: AttemptScope, read: ((payload: unknown) => unknown) | undefined): Promise<unknown> {
     if (scope.aborted) return Promise.reject(scope.reason);
-    const provider = this.provider;
-    const startedAt = Date.now();
     const { timeouts } = call;
     const responseMs = Math.min(timeouts.response_ms ?? timeouts.first_byte_ms, timeouts.total_ms);
-    // Until the headers come, undici's headersTimeout (response_ms) applies; then the rest of the answer
-    // is due by the same time. An attempt that ends sooner needs no limit of the exchange's own.
-    const dueAt = startedAt + responseMs;
-    const limited = scope.deadline > dueAt;
-    if (limited) scope.expect(dueAt);
-    const onHeaders = (headers: HeaderBag): void => {
-      if (limited) scope.arm('first_byte_timeout', dueAt - Date.now(), responseMs);
-      call.onResponseStart?.(headers);
-    };
     return new Promise<unknown>((resolve, reject) => {
-      const settled = (err: unknown, answer?: WholeAnswerText): void => {
-        scope.dispose();
-        if (err !== null) return reject(scope.translate(provider, err));
-        const { status, text } = answer!;
-        if (status >= 300) return reject(scope.translate(provider, statusError(provider, status, parseMaybe(text), answer!.headers)));
-        let value: unknown;
-        try {
-          value = parseJsonBody(provider, text);
-        } catch (malformed) {
-          return reject(scope.translate(provider, malformed));
-        }
-        if (read === undefined) return resolve(value);
-        try {
-          resolve(read(value));
-        } catch (refused) {
-          reject(refused);
-        }
-      };
-      const handler = new AnswerHandler(new WholeAnswer(settled, onHeaders, ERROR_BODY_LIMIT));
+      // The exchange's state and its answer's sink are one object (no closures per exchange).
+      const exchange = new JsonExchange(this.provider, scope, call, read, resolve, reject, responseMs);
+      const handler = new AnswerHandler(exchange);
       let body: string | undefined;
       try {
         body = call.body === undefined ? undefined : JSON.stringify(call.body);
       } catch (err) {
-        return settled(err);
+        return exchange.end(err);
       }
       const headers = exchangeHeaders('application/json', this.jsonHeaders, this.target.headers, call.headers, body);
       scope.exchange = handler;

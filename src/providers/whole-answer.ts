@@ -23,12 +23,12 @@ export class WholeAnswer implements AnswerSink {
   private cut = false;
 
   /**
-   * @param settle called once: `(err)` when the exchange failed, else `(null, answer)`
-   * @param onStart called with the headers when they come; a throw ends the exchange with that error
+   * @param settle called once: `(err)` when the exchange failed, else `(null, answer)` (a subclass may override `settled` instead)
+   * @param onStart called with the headers when they come; a throw ends the exchange with that error (or override `started`)
    * @param errorLimit how far an error answer's body is read (bytes)
    */
   constructor(
-    private readonly settle: (err: unknown, answer?: WholeAnswerText) => void,
+    private readonly settle: ((err: unknown, answer?: WholeAnswerText) => void) | undefined,
     private readonly onStart: ((headers: HeaderBag) => void) | undefined,
     private readonly errorLimit: number,
   ) {}
@@ -36,7 +36,17 @@ export class WholeAnswer implements AnswerSink {
   start(status: number, headers: HeaderBag): void {
     this.status = status;
     this.headers = headers;
+    this.started(headers);
+  }
+
+  /** The headers came (see `onStart`). */
+  protected started(headers: HeaderBag): void {
     this.onStart?.(headers);
+  }
+
+  /** Called once: `(err)` when the exchange failed, else `(null, answer)` (see `settle`). */
+  protected settled(err: unknown, answer?: WholeAnswerText): void {
+    this.settle!(err, answer);
   }
 
   data(chunk: Buffer): void {
@@ -50,11 +60,11 @@ export class WholeAnswer implements AnswerSink {
   }
 
   end(err: unknown): void {
-    if (err !== null && !this.cut) return this.settle(err);
+    if (err !== null && !this.cut) return this.settled(err);
     let body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     if (this.cut) body = body.subarray(0, this.errorLimit);
     let text = body.toString('utf8');
     if (this.status < 300 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    this.settle(null, { status: this.status, headers: this.headers, text });
+    this.settled(null, { status: this.status, headers: this.headers, text });
   }
 }
