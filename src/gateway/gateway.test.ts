@@ -82,6 +82,32 @@ describe('gateway call', () => {
     ]);
   });
 
+  it("hands its result to the caller's finish and resolves with what finish returns", async () => {
+    const { gateway } = setup({ alpha: { 'primary-model': [fail({ kind: 'server_error', status: 503 })] } });
+    const seen: string[] = [];
+    const result = await gateway.call(ask(), (req, res) => {
+      seen.push(`${req.model}->${res.model_used}`);
+      res.cache = 'bypass';
+      return res;
+    });
+    // The fallback answered: finish saw the settled result once, and the call resolves with it, marked.
+    expect(seen).toEqual(['primary->backup']);
+    expect(result).toMatchObject({ model_used: 'backup', cache: 'bypass' });
+  });
+
+  it("never calls the caller's finish for a call that fails", async () => {
+    const { gateway } = setup({ alpha: { 'primary-model': [fail({ kind: 'client_error', status: 400, message: 'bad field' })] } });
+    const calls: unknown[] = [];
+    const err = await rejection(
+      gateway.call(ask(), (_req, res) => {
+        calls.push(res);
+        return res;
+      }),
+    );
+    expect(err.type).toBe('upstream_error');
+    expect(calls).toEqual([]);
+  });
+
   it('retries a server error on the same model, then succeeds', async () => {
     const { gateway, alpha, events } = setup({
       alpha: { 'primary-model': [fail({ kind: 'server_error', status: 500 }), { answer: 'ok' }] },
