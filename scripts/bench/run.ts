@@ -3,7 +3,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchServerOptions } from './bench-config.js';
 import { buildBaseline, buildForBench } from './build.js';
-import { BASELINE_DIR, serverNodeFlags } from './build-dirs.js';
+import { BASELINE_DIR, BUILD_DIR, serverNodeFlags } from './build-dirs.js';
 import { startChild, type BenchChild } from './child.js';
 import { benchGateway, directBody, gatewayRows, type GatewayFigures } from './gateway-bench.js';
 import { asBenchChild } from './peer-process.js';
@@ -167,8 +167,9 @@ async function main(): Promise<void> {
       log(`  ${label}: first starts ${list(t.first.startMs)} ms, RSS ${list(t.first.readyRssMiB)} MiB; later starts ${list(t.cached.startMs)} ms, RSS ${list(t.cached.readyRssMiB)} MiB`);
       return t;
     };
-    const server = starts('server', await timeServerStarts(fake.info.url, settings.starts));
-    const before = baseline ? starts('baseline', await timeServerStarts(fake.info.url, settings.starts, BASELINE_DIR)) : undefined;
+    const [serverStarts, baselineStarts] = await timeServerStarts(fake.info.url, settings.starts, baseline ? [BUILD_DIR, BASELINE_DIR] : [BUILD_DIR]);
+    const server = starts('server', serverStarts!);
+    const before = baselineStarts ? starts('baseline', baselineStarts) : undefined;
     const portkey: StartupFigures['portkey'] = measurePortkey
       ? await withPortkey(portkeyEntry, async (entry) => {
           const starts = await timeStarts(async () => ({ peer: await startPortkey(entry, portkeyProbe) }), settings.starts);
