@@ -83,7 +83,11 @@ async function serveTree(tree: string, fakeUrl?: string) {
     simulated: false,
   };
   const double: Gateway = {
-    call: async () => ({ ...result, attempts: [...result.attempts] }),
+    // As the real gateway does: the caller's finish (the response cache's bypass mark) is applied to the result.
+    call: async (req, finish) => {
+      const made = { ...result, attempts: [...result.attempts] };
+      return finish ? finish(req, made) : made;
+    },
     stream: () => {
       throw new Error('not streamed here');
     },

@@ -95,6 +95,18 @@ describe('gateway call', () => {
     expect(result).toMatchObject({ model_used: 'backup', cache: 'bypass' });
   });
 
+  it("fails the attempt, not the walk, when the request's weight cannot be worked out (a malformed message)", async () => {
+    const { gateway, events } = setup();
+    // A message whose content is neither text nor parts (types forbid it; a caller's bug could still send it).
+    const malformed = ask({ messages: [{ role: 'assistant', content: null } as unknown as GatewayRequest['messages'][number]] });
+    const err = await rejection(gateway.call(malformed));
+    expect(err.type).not.toBe('internal_error');
+    // Each model of the chain was tried and recorded as a failed attempt, as any other attempt's failure is.
+    const attempts = events.filter((e) => e.name === 'attempt').map((e) => (e.event as { model: string; outcome: string }).outcome);
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts.every((o) => o !== 'success')).toBe(true);
+  });
+
   it("never calls the caller's finish for a call that fails", async () => {
     const { gateway } = setup({ alpha: { 'primary-model': [fail({ kind: 'client_error', status: 400, message: 'bad field' })] } });
     const calls: unknown[] = [];

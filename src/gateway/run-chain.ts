@@ -212,6 +212,8 @@ class ChainWalk<T, R> {
     const step = new ChainAttempt<T>(this, model, lane, retries + 1);
     let pending: Promise<T>;
     try {
+      // What can throw on the request's content (its weight) is worked out here, so a throw is this attempt's failure.
+      step.weigh();
       pending = runAttempt(step);
     } catch (err) {
       pending = Promise.reject(err);
@@ -353,10 +355,11 @@ class ChainWalk<T, R> {
  */
 class ChainAttempt<T> implements AttemptPlan<T> {
   readonly adapter: ProviderAdapter;
-  readonly limiter: ProviderLimiter | undefined;
   readonly breakers: ModelBreakers;
-  readonly weight: number;
-  readonly maxWaitMs: number;
+  // Set by weigh(), inside the attempt's try.
+  limiter: ProviderLimiter | undefined = undefined;
+  weight = 0;
+  maxWaitMs = 0;
   readonly signal: CallerSignal | undefined;
   readonly startedAt: number;
   // The attempt's span (call-trace.ts); NO_ATTEMPT when tracing is off.
@@ -370,23 +373,29 @@ class ChainAttempt<T> implements AttemptPlan<T> {
     private readonly lane: Lane,
     attempt: number,
   ) {
-    const { env, req, deadline } = walk;
-    const { config, clock } = env;
+    const { env, req } = walk;
     this.adapter = env.adapters[model.provider]!;
-    const live = env.providerModes[model.provider] === 'live';
-    const rules = config.providers[model.provider]?.rate_limits;
     this.prefill = walk.hooks.prefill?.(model);
     const limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
     // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
     this.maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
-    this.startedAt = clock.now();
+    this.startedAt = env.clock.now();
     this.trace = walk.tracing.attempt(model, walk.kind, attempt);
-    this.limiter = live ? env.limiters.get(model.provider) : undefined;
     this.breakers = env.breakers;
-    // Only a live provider's limiter weighs the request.
-    this.weight = live ? requestWeight(req.messages, limit, this.prefill) : 0;
-    this.maxWaitMs = Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now()));
     this.signal = this.lane.signal;
+  }
+
+  /** The attempt's limiter, the request's weight on it and the longest wait for a slot (ms). Throws on a malformed message. */
+  weigh(): void {
+    const { env, req, deadline } = this.walk;
+    const { config, clock } = env;
+    const model = this.model;
+    const live = env.providerModes[model.provider] === 'live';
+    const rules = config.providers[model.provider]?.rate_limits;
+    this.limiter = live ? env.limiters.get(model.provider) : undefined;
+    // Only a live provider's limiter weighs the request (against the most it may write).
+    this.weight = live ? requestWeight(req.messages, Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens), this.prefill) : 0;
+    this.maxWaitMs = Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now()));
   }
 
   timeouts(): AttemptTimeouts {

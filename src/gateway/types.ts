@@ -130,7 +130,9 @@ export interface Gateway {
   /**
    * Resolves with a result object of the caller's own (made for this call: the response cache marks it in place).
    * `finish`, when given, is applied to the result in the reaction that makes it (the response cache marks a
-   * bypass with it: no promise of its own per call); what it returns is what the call resolves with.
+   * bypass with it: no promise of its own per call); what it returns is what the call resolves with. Every
+   * implementation (a wrapper, a test double) must apply it to a successful result, exactly once: a `call` that
+   * drops it compiles, and the result then lacks the response cache's bypass mark and event.
    */
   call(req: GatewayRequest, finish?: CallFinish): Promise<GatewayResult>;
   stream(req: GatewayRequest): GatewayStream;

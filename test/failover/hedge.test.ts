@@ -129,8 +129,15 @@ describe('hedging slow first tokens (hedge_after_ms)', () => {
     const { gateway } = withModels({
       primary: { provider: 'alpha', model: 'fault:slow_first_token_5000/primary-model', fallbacks: ['backup'], timeouts: SLOW },
     });
-    const result = await gateway.call(hello());
-    expect(result).toMatchObject({ text: 'echo: hello there', model_used: 'backup', finish_reason: 'stop' });
+    // The caller's finish (the response cache's bypass mark) is applied once, to the collected result.
+    const finished: string[] = [];
+    const result = await gateway.call(hello(), (_req, res) => {
+      finished.push(res.model_used);
+      res.cache = 'bypass';
+      return res;
+    });
+    expect(finished).toEqual(['backup']);
+    expect(result).toMatchObject({ text: 'echo: hello there', model_used: 'backup', finish_reason: 'stop', cache: 'bypass' });
     expect(result.usage.total_tokens).toBeGreaterThan(0);
     expect(outcomes(result.attempts)).toEqual(['backup:success', 'primary:cancelled:hedge_lost']);
     expect(suite.fake.attempts.every((a) => a.stream)).toBe(true);
