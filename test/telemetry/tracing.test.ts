@@ -324,6 +324,21 @@ describe('OpenTelemetry traces', () => {
     }
   });
 
+  it('a call that bypasses the cache is marked bypass through the traced call too (the response cache applies its mark inside the span)', async () => {
+    const bypasses: unknown[] = [];
+    const onCache = (e: { outcome: string; model: string }) => void (e.outcome === 'bypass' && e.model === 'tfake' && bypasses.push(e));
+    const stop = t.app.ctx.bus.on('cache', onCache);
+    try {
+      const res = await chat({ message: 'a question for a model without a cache', category: 'M', model: 'tfake' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-cache')).toBe('bypass');
+      // The one model call (the category is given) was counted as a bypass: the cache's mark reached the traced call.
+      expect(bypasses).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+
   it('a cached answer makes no model-call span; the request span has a cache_hit event', async () => {
     const ask = () => chat({ message: 'the same question', category: 'M', model: 'tcached' });
     await (await ask()).text();
