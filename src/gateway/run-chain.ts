@@ -365,6 +365,8 @@ class ChainAttempt<T> implements AttemptPlan<T> {
   // The attempt's span (call-trace.ts); NO_ATTEMPT when tracing is off.
   readonly trace: AttemptTrace;
   private readonly prefill: string | undefined;
+  /** The most the model may write for this request (tokens): what the limiter weighs. */
+  private readonly limit: number;
   private readonly maxTokens: number | undefined;
 
   constructor(
@@ -376,9 +378,9 @@ class ChainAttempt<T> implements AttemptPlan<T> {
     const { env, req } = walk;
     this.adapter = env.adapters[model.provider]!;
     this.prefill = walk.hooks.prefill?.(model);
-    const limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
+    this.limit = Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens);
     // The OpenAI door sends no limit the caller did not ask for; the limiter still weighs the worst case.
-    this.maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : limit;
+    this.maxTokens = req.max_tokens === undefined && req.default_max_tokens === false ? undefined : this.limit;
     this.startedAt = env.clock.now();
     this.trace = walk.tracing.attempt(model, walk.kind, attempt);
     this.breakers = env.breakers;
@@ -394,7 +396,7 @@ class ChainAttempt<T> implements AttemptPlan<T> {
     const rules = config.providers[model.provider]?.rate_limits;
     this.limiter = live ? env.limiters.get(model.provider) : undefined;
     // Only a live provider's limiter weighs the request (against the most it may write).
-    this.weight = live ? requestWeight(req.messages, Math.min(req.max_tokens ?? model.max_output_tokens, model.max_output_tokens), this.prefill) : 0;
+    this.weight = live ? requestWeight(req.messages, this.limit, this.prefill) : 0;
     this.maxWaitMs = Math.min(rules?.max_wait_ms ?? 0, req.max_wait_ms ?? Number.POSITIVE_INFINITY, Math.max(0, deadline - clock.now()));
   }
 
