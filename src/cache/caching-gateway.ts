@@ -91,13 +91,13 @@ export function withResponseCache(inner: Gateway, config: Config, deps: Response
   };
 
   return {
-    call: (req, then) => {
+    call: (req, finish) => {
       try {
         const decision = decideCache(config, req);
         // No cache applies (the common case): the gateway's answer, marked as it is made (no promise of the cache's own).
-        if (!decision.use) return inner.call(req, then ? (r, result) => then(r, bypassed(r, result)) : bypassed);
+        if (!decision.use) return inner.call(req, finish ? (r, result) => finish(r, bypassed(r, result)) : bypassed);
         const answered = cached(decision, req);
-        return then ? answered.then((result) => then(req, result)) : answered;
+        return finish ? answered.then((result) => finish(req, result)) : answered;
       } catch (err) {
         return Promise.reject(err);
       }

@@ -127,7 +127,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     // Each call runs in its span, with its attempts as children (call-trace.ts); with tracing off, no wrapper at all.
     call: (req: GatewayRequest, finish?: CallFinish): Promise<GatewayResult> =>
       tracingOn() ? traceCall(req, env, () => callPlain(req, finish), sameResult) : callPlain(req, finish),
-    stream: (req) => traceCall(req, env, () => startStream(env, req, outbound), (stream) => stream.result),
+    stream: (req) => (tracingOn() ? traceCall(req, env, () => startStream(env, req, outbound), (stream) => stream.result) : startStream(env, req, outbound)),
     circuitState: (model) => breakers.state(model),
     stateSizes: () => {
       const { configured, ad_hoc } = breakers.size();

@@ -144,7 +144,7 @@ class JsonExchange extends WholeAnswer {
     private readonly reject: (reason: unknown) => void,
     private readonly responseMs: number,
   ) {
-    super(undefined, undefined, ERROR_BODY_LIMIT);
+    super(undefined, ERROR_BODY_LIMIT);
     const dueAt = Date.now() + responseMs;
     this.dueAt = scope.deadline > dueAt ? dueAt : undefined;
     if (this.dueAt !== undefined) scope.expect(this.dueAt);
@@ -416,7 +416,7 @@ export class HttpClient {
             if (code < 300 && !isJsonResponse(headers)) return rearm();
             // An error answer, or one JSON document instead of an event stream (an error in a 200, or a whole
             // answer from a server that ignores `stream`): read whole, its element(s) are the events, due within first_byte_ms.
-            whole = new WholeAnswer((err, answer) => close(err, () => wholeEvents(answer!)), undefined, ERROR_BODY_LIMIT);
+            whole = new WholeAnswer((err, answer) => close(err, () => wholeEvents(answer!)), ERROR_BODY_LIMIT);
             whole.start(code, headers);
             if (code < 300) scope.arm('first_byte_timeout', firstEventMs(), first_byte_ms);
           },

@@ -24,12 +24,10 @@ export class WholeAnswer implements AnswerSink {
 
   /**
    * @param settle called once: `(err)` when the exchange failed, else `(null, answer)` (a subclass may override `settled` instead)
-   * @param onStart called with the headers when they come; a throw ends the exchange with that error (or override `started`)
    * @param errorLimit how far an error answer's body is read (bytes)
    */
   constructor(
     private readonly settle: ((err: unknown, answer?: WholeAnswerText) => void) | undefined,
-    private readonly onStart: ((headers: HeaderBag) => void) | undefined,
     private readonly errorLimit: number,
   ) {}
 
@@ -39,10 +37,8 @@ export class WholeAnswer implements AnswerSink {
     this.started(headers);
   }
 
-  /** The headers came (see `onStart`). */
-  protected started(headers: HeaderBag): void {
-    this.onStart?.(headers);
-  }
+  /** The headers came: a subclass's hook; a throw ends the exchange with that error. */
+  protected started(_headers: HeaderBag): void {}
 
   /** Called once: `(err)` when the exchange failed, else `(null, answer)` (see `settle`). */
   protected settled(err: unknown, answer?: WholeAnswerText): void {

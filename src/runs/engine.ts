@@ -6,10 +6,10 @@ import { CancelledError, abortAtDeadline, cancelCauseOf } from '../orchestrator/
 import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
 import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { Emit } from '../orchestrator/workflow/executor.js';
-import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
+import { isFinalStatus, type RunResult, type Workflow } from '../orchestrator/workflow/types.js';
 import type { RunSpec } from '../store/types.js';
 import { ActiveRuns } from './active-runs.js';
-import { isFinal, prepareRun } from './prepare.js';
+import { prepareRun } from './prepare.js';
 import { RunRetries } from './run-retries.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { createSharedRunEngine, type SharedRunsOptions } from './shared-engine.js';
@@ -185,7 +185,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
   async function resume(runId: string): Promise<void> {
     if (active.has(runId)) return;
     const [record, spec] = await Promise.all([stores.runs.get(runId), stores.runs.spec(runId)]);
-    if (!record || isFinal(record)) return;
+    if (!record || isFinalStatus(record.status)) return;
     if (!spec) {
       log.warn({ run_id: runId }, 'run recorded without a spec cannot resume; ending it');
       await concludeUnstarted(tryDeps, record, 'cancelled', 'The run was interrupted and cannot resume (recorded before runs were durable).');
@@ -241,7 +241,7 @@ export function createRunEngine(deps: RunEngineDeps, current: () => VersionedDep
       }
       const record = await stores.runs.get(runId);
       if (!record) return null;
-      if (isFinal(record)) return record;
+      if (isFinalStatus(record.status)) return record;
       // Left unfinished by a stopped process and not resumed yet: end it where it stands.
       record.cancelled_by = by;
       return concludeUnstarted(tryDeps, record, 'cancelled', 'The run was cancelled before it resumed.');

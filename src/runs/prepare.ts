@@ -3,7 +3,7 @@ import { notFound, validationError } from '../errors.js';
 import type { OrchestratorDeps } from '../orchestrator/chat-types.js';
 import { budgetMs } from '../orchestrator/requests.js';
 import { newRunRecord } from '../orchestrator/workflow/executor.js';
-import { isFinalStatus, type RunResult, type Workflow } from '../orchestrator/workflow/types.js';
+import type { RunResult, Workflow } from '../orchestrator/workflow/types.js';
 import { validateWorkflowDefinition } from '../orchestrator/workflow/validate.js';
 import type { RunSpec } from '../store/types.js';
 import type { SubmitOptions, SubmitRequest } from './engine.js';
@@ -59,5 +59,3 @@ export function prepareRun(
   return { record, spec };
 }
 
-/** True once a run has its final status. */
-export const isFinal = (run: RunResult): boolean => isFinalStatus(run.status);

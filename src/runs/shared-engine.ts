@@ -1,3 +1,4 @@
+import { isFinalStatus } from '../orchestrator/workflow/types.js';
 import type { Job, Worker } from 'bullmq';
 import { lazyRequire } from '../lazy-require.js';
 import type { Redis } from 'ioredis';
@@ -8,7 +9,7 @@ import type { VersionedDeps } from '../orchestrator/orchestrator.js';
 import type { RunEngine, RunEngineDeps } from './engine.js';
 import { ActiveRuns } from './active-runs.js';
 import { followRun } from './follow-run.js';
-import { isFinal, prepareRun } from './prepare.js';
+import { prepareRun } from './prepare.js';
 import { RunRetries } from './run-retries.js';
 import { concludeUnstarted, runTry, type RunTryDeps } from './run-try.js';
 import { stallTimings } from './stall-timings.js';
@@ -68,7 +69,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
   async function processJob(job: Job, token?: string): Promise<void> {
     const runId = String(job.id);
     const [record, spec] = await Promise.all([stores.runs.get(runId), stores.runs.spec(runId)]);
-    if (!record || !spec || isFinal(record)) return;
+    if (!record || !spec || isFinalStatus(record.status)) return;
     if (draining) return handBack(job, token);
     const version = versionedTry();
     if (record.status === 'running' || record.tasks.some((t) => t.attempts.length > 0)) {
@@ -130,7 +131,7 @@ export function createSharedRunEngine(deps: RunEngineDeps, current: () => Versio
       }
       const record = await stores.runs.get(runId);
       if (!record) return null;
-      if (isFinal(record)) return record;
+      if (isFinalStatus(record.status)) return record;
       const job = await queue.getJob(runId);
       const state = job ? await job.getState() : 'unknown';
       if (!job || WAITING_STATES.has(state)) {

@@ -3,6 +3,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { activeTracer, ATTR, tracingOn } from './spans.js';
 import { callerTraceId } from './logger.js';
+import { pathOf } from '../server/url-path.js';
 
 /**
  * One trace per HTTP request: a SERVER span per request, named `METHOD /route/template`
@@ -31,7 +32,7 @@ export function tracedServerFactory(): FastifyServerOptions['serverFactory'] | u
           kind: SpanKind.SERVER,
           attributes: {
             'http.request.method': method,
-            'url.path': (req.url ?? '/').split('?')[0],
+            'url.path': pathOf(req.url ?? '/'),
             'url.scheme': 'http',
             'network.protocol.version': req.httpVersion,
             ...(req.headers['user-agent'] ? { 'user_agent.original': req.headers['user-agent'] } : {}),

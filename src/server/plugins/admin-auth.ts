@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { digest, matchDigest as match, presentedDigest, presentedKey } from './credentials.js';
+import { pathOf } from '../url-path.js';
 
 /** Who made an admin call: the name of the admin key, and the caller's address. */
 export interface AdminIdentity {
@@ -58,12 +59,6 @@ export const adminSecrets = (value: string | undefined): string[] =>
     .split(',')
     .map((entry) => entry.slice(entry.indexOf(':') + 1).trim())
     .filter(Boolean);
-
-/** A request URL without its query string (the URL itself when it has none: nothing is allocated). */
-export const pathOf = (url: string): string => {
-  const query = url.indexOf('?');
-  return query < 0 ? url : url.slice(0, query);
-};
 
 export const isAdminPath = (url: string): boolean => {
   const path = pathOf(url);

@@ -4,6 +4,7 @@ import { AppError, errorBody, type ErrorDetail, type ErrorType } from '../../err
 import { scrubSecrets } from '../../secrets.js';
 import { trackAllowedMethods } from './method-not-allowed.js';
 import { isOpenAiPath, openAiErrorBody } from './openai-errors.js';
+import { pathOf } from '../url-path.js';
 
 /** Fastify's own error codes that are the caller's fault, mapped to API error kinds. */
 const FASTIFY_CODES: Record<string, () => AppError> = {
@@ -115,7 +116,7 @@ export function registerErrorHandling(app: FastifyInstance, secrets: string[] = 
     void reply.code(appError.status).send(errorBodyFor(request, appError));
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!;
+    const path = pathOf(request.url);
     const methods = allowed.for(path);
     if (methods.length > 0) {
       const err = new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${methods.join(', ')}`);

@@ -2,7 +2,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
-import { isAdminPath, pathOf, type AdminKey } from './admin-auth.js';
+import { isAdminPath, type AdminKey } from './admin-auth.js';
+import { pathOf } from '../url-path.js';
 import { callerOf, setCaller } from './caller.js';
 import { digest, matchDigest, presentedDigest, presentedKey } from './credentials.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -139,7 +140,7 @@ export async function registerSecurity(
       // Callers tracked at once (an LRU): each IP or key a caller brings is an entry.
       cache: config.bounds.rate_limit_callers,
       allowList: (request) => {
-        const path = request.url.split('?')[0];
+        const path = pathOf(request.url);
         return path === '/health' || path === '/';
       },
       // Per key when one is presented (hashed, never stored raw), else per IP.

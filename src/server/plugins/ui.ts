@@ -3,6 +3,7 @@ import { join, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
+import { pathOf } from '../url-path.js';
 
 /** Where the console is served; ui/vite.config.ts builds with the same base. */
 export const UI_PREFIX = '/ui';
@@ -47,7 +48,7 @@ export async function registerUi(app: FastifyInstance, uiDir: string): Promise<v
     });
     const page = async (request: FastifyRequest, reply: FastifyReply) => {
       // A hashed file that does not exist is a stale page asking for an old build: 404, not the app.
-      if (request.url.startsWith(HASHED)) throw new AppError('not_found', `no such console file: ${request.url.split('?')[0]}`);
+      if (request.url.startsWith(HASHED)) throw new AppError('not_found', `no such console file: ${pathOf(request.url)}`);
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     };
     scope.get(UI_PREFIX, { schema: { hide: true } }, page);

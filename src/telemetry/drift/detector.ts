@@ -209,12 +209,10 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
     record(cfg, name, subject, 'fallback', 0, now);
   };
 
-  /** A recorder for one subject's samples of one event, or a no-op when the subject may not be tracked. */
-  const samplesOf = (cfg: Config, name: string, now: number) => {
+  /** One sample of one subject's stream, unless the subject may not be tracked (no closure per event). */
+  const sampleOf = (cfg: Config, name: string, stream: Stream, sample: Sample, now: number): void => {
     const subject = subjectFor(cfg, name, now);
-    return (stream: Stream, sample: Sample) => {
-      if (subject) record(cfg, name, subject, stream, sample, now);
-    };
+    if (subject) record(cfg, name, subject, stream, sample, now);
   };
 
   const offs = [
@@ -225,8 +223,8 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
       if (e.source === 'override') return;
       const now = clock.now();
       const heuristic = e.source === 'heuristic' ? 1 : 0;
-      samplesOf(cfg, 'categorizer', now)('heuristic', heuristic);
-      samplesOf(cfg, `tier:${e.category}`, now)('heuristic', heuristic);
+      sampleOf(cfg, 'categorizer', 'heuristic', heuristic, now);
+      sampleOf(cfg, TIER_SUBJECTS[e.category] ?? `tier:${e.category}`, 'heuristic', heuristic, now);
     }),
     bus.on('attempt', (e) => {
       const cfg = config();
@@ -248,8 +246,8 @@ export function createDriftDetector(deps: DriftDetectorDeps): DriftDetector {
       if (!cfg.drift.enabled) return;
       const now = clock.now();
       const tier = tierOf(e.context.request_id);
-      samplesOf(cfg, `model:${e.from}`, now)('fallback', 1);
-      if (tier) samplesOf(cfg, tier, now)('fallback', 1);
+      sampleOf(cfg, `model:${e.from}`, 'fallback', 1, now);
+      if (tier) sampleOf(cfg, tier, 'fallback', 1, now);
     }),
   ];
 
