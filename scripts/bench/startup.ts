@@ -112,11 +112,9 @@ export async function timeStarts(start: () => Promise<{ peer: StartedPeer; clean
  * The first starts (no code cache) of each build in `roots` and, in a folder per build that one
  * unmeasured start filled first, its later starts: `repeats` of each, per build. With two builds
  * (`--baseline`) their starts alternate, and the order flips every round, so neither build is
- * always the one started first, right after the baseline's build (measured in series, this tree's
- * first starts read 22–33 ms slower than the baseline's in two runs where alternated starts of the
- * same builds read 362 vs 368 ms).
+ * always the one started first, right after the baseline's build (see BENCHMARKS.md, "How it measures").
  */
-export async function timeServerStarts(fakeUrl: string, repeats: number, roots: string[] = [BUILD_DIR]): Promise<Array<{ first: Starts; cached: Starts }>> {
+export async function timeServerStarts(fakeUrl: string, repeats: number, roots: string[]): Promise<Array<{ first: Starts; cached: Starts }>> {
   const empty = (): Starts => ({ startMs: [], readyRssMiB: [], readyCpuMs: [] });
   const figures = roots.map(() => ({ first: empty(), cached: empty() }));
   const cacheDirs = roots.map(() => mkdtempSync(join(tmpdir(), 'mo-bench-code-cache-')));

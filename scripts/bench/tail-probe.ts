@@ -6,7 +6,7 @@ import { buildForBench } from './build.js';
 import { BUILD_DIR, builtScript } from './build-dirs.js';
 import { startChild, type BenchChild } from './child.js';
 import { percentile } from './numbers.js';
-import { stopPeer } from './peer-process.js';
+import { procCpuMs, stopPeer } from './peer-process.js';
 import { sampleRss } from './rss.js';
 import { startServerProcess } from './startup.js';
 
@@ -111,10 +111,9 @@ async function probe(): Promise<Probe | undefined> {
 function counters(pid: number): { cpuMs: number; reads: number; writes: number; sleeps: number; preempted: number } {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const num = (re: RegExp, text: string) => Number(re.exec(text)![1]);
   return {
-    cpuMs: (Number(stat[11]) + Number(stat[12])) * 10,
+    cpuMs: procCpuMs(pid),
     reads: num(/^syscr: (\d+)/m, io),
     writes: num(/^syscw: (\d+)/m, io),
     sleeps: num(/^voluntary_ctxt_switches:\s+(\d+)/m, status),

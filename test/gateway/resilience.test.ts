@@ -4,6 +4,7 @@ import type { GatewayStream } from '../../src/gateway/types.js';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { maxInAnyWindow, TEST_WINDOW_MS, type TestConfigOptions } from '../helpers/gateway-config.js';
 import { fakeGateway, hello, messagesOf, seenFor, type FakeGateway } from './fake-gateway.js';
+import { waitFor } from '../helpers/server-process.js';
 
 /**
  * The gateway with the real adapters over real sockets against the fake
@@ -250,9 +251,7 @@ describe('circuit breaker', () => {
     // The outage lasts until the test ends it, not for a wall-clock span: a slow machine makes fewer
     // calls in it, never calls that land on the other side of it.
     fake.setDown('primary-model', true);
-    const halfOpen = async () => {
-      while (gateway.circuitState('primary') !== 'half_open') await new Promise((r) => setTimeout(r, 10));
-    };
+    const halfOpen = () => waitFor(() => (gateway.circuitState('primary') === 'half_open' ? true : undefined), 'the primary breaker to half-open');
     const answeredBy: string[] = [];
     for (let i = 0; i < 4; i++) answeredBy.push((await gateway.call(hello())).model_used);
     // Twice, a call while half-open: the probe finds the primary still down.

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, GatewayRequest, GatewayResult } from '../../src/gateway/types.js';
 import type { RunResult, Workflow } from '../../src/orchestrator/workflow/types.js';
-import { isFinal } from '../../src/runs/prepare.js';
+import { isFinalStatus } from '../../src/orchestrator/workflow/types.js';
 import { createMemoryStores } from '../../src/store/memory.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { gatewayResult } from '../orchestrator/scripted-gateway.js';
@@ -54,7 +54,7 @@ describe('the final save of a run (memory store, which holds a running run\'s li
       return create(run, spec);
     };
     stores.runs.save = (run, outbox) => {
-      if (isFinal(run)) finalSaved.add(run.run_id);
+      if (isFinalStatus(run.status)) finalSaved.add(run.run_id);
       return save(run, outbox);
     };
     app = await startTestApp({ stores, gateway: timedGateway() });
@@ -66,7 +66,7 @@ describe('the final save of a run (memory store, which holds a running run\'s li
       for (const id of ids) {
         const saved = finalSaved.has(id);
         void stores.runs.get(id).then(
-          (r) => r && reads.push({ status: r.status, finished_at: r.finished_at, output: r.output, final: isFinal(r), finalSaved: saved }),
+          (r) => r && reads.push({ status: r.status, finished_at: r.finished_at, output: r.output, final: isFinalStatus(r.status), finalSaved: saved }),
           () => undefined, // the store closed after the last run (afterEach)
         );
       }

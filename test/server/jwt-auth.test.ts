@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveJwtConfig } from '../../src/server/plugins/jwt-auth.js';
+import { logLines } from '../helpers/log-lines.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 const ISSUER = 'https://idp.test';
@@ -25,7 +25,7 @@ let jwks: { url: string; keys: JWK[]; fetches: number; server: Server };
 let k1: SigningKey;
 let k2: SigningKey;
 let t: TestApp;
-const lines: string[] = [];
+const log = logLines();
 
 const sign = (key: SigningKey, claims: Record<string, unknown> = {}, opts: { exp?: number | string; iss?: string; aud?: string } = {}) =>
   new SignJWT({ models: ['medium_ai', 'fast_ai'], tier: 'gold', ...claims })
@@ -52,15 +52,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   jwks = Object.assign(state, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, server });
-  const stream = new Writable({
-    write(chunk, _e, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
   t = await startTestApp({
     apiKeys: ['sk-static-key'],
-    logger: pino({ level: 'info' }, stream),
+    logger: pino({ level: 'info' }, log.sink),
     jwt: resolveJwtConfig(
       { models_claim: 'models', budget_tier_claim: 'tier', jwks_cooldown_s: 0 },
       { JWT_JWKS_URL: jwks.url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
@@ -76,10 +70,10 @@ describe('JWT sign-in against a JWKS (auth.jwt, JWT_JWKS_URL / JWT_ISSUER / JWT_
   it('accepts a valid token, and the caller it names shows in the request log', async () => {
     const res = await call(await sign(k1));
     expect(res.status).toBe(200);
-    await new Promise((r) => setImmediate(r));
-    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.route === '/models' && l.status === 200);
+    // The request's line is written as the response finishes, which may be after the client read it.
+    const line = await log.lineWhere((l) => l.route === '/models' && l.status === 200);
     expect(line?.caller).toBe('jwt:alice');
-    expect(JSON.stringify(lines)).not.toContain('eyJ');
+    expect(JSON.stringify(log.lines)).not.toContain('eyJ');
   });
 
   it('refuses each bad token with 401 and the reason', async () => {
