@@ -35,9 +35,9 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
    * One JSON exchange; `read` turns the answer into the result inside it (HttpClient.json: no promise
    * of its own). A throw while building the request rejects, as it does in an async function.
    */
-  const call = <T>(req: ProviderRequest, path: string, body: () => unknown, read: (payload: unknown) => T): Promise<T> => {
+  const call = <T>(req: ProviderRequest, path: string, build: (req: ProviderRequest) => unknown, read: (payload: unknown) => T): Promise<T> => {
     try {
-      return http.json({ path, body: body(), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace }, read);
+      return http.json({ path, body: build(req), timeouts: req.timeouts, signal: req.signal, onResponseStart: req.onResponseStart, headers: req.trace }, read);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -66,10 +66,10 @@ export function createGoogleAdapter(opts: GoogleOptions): ProviderAdapter {
   };
 
   const gemini = (req: ProviderRequest): Promise<ProviderResult> =>
-    call(req, `/models/${req.model}:generateContent`, () => geminiBody(req), geminiAnswer);
+    call(req, `/models/${req.model}:generateContent`, geminiBody, geminiAnswer);
 
-  const imagen = (req: ProviderRequest): Promise<ProviderResult> =>
-    call(req, `/models/${req.model}:predict`, () => ({ instances: [{ prompt: lastUserText(req.messages) }], parameters: { sampleCount: 1 } }), imagenAnswer);
+  const imagenBody = (req: ProviderRequest) => ({ instances: [{ prompt: lastUserText(req.messages) }], parameters: { sampleCount: 1 } });
+  const imagen = (req: ProviderRequest): Promise<ProviderResult> => call(req, `/models/${req.model}:predict`, imagenBody, imagenAnswer);
 
   function generate(req: ProviderRequest): Promise<ProviderResult> {
     if (req.kind === 'video') return generateVideo(http, req, poll);
