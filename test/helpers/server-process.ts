@@ -67,6 +67,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   }
 }
 
+/** Waits until a server process's collected output (stdout and stderr) contains `text`. */
+export const waitForOutput = (output: string[], text: string, what: string): Promise<true> =>
+  waitFor(() => (output.join('').includes(text) ? true : undefined), what);
+
 /**
  * Writes `<dir>/config.json` for a server process: the shipped config pointed at
  * the fake provider, first-byte and response timeouts of `timeoutMs` (default

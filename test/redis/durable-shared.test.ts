@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
-import { startServerProcess, waitFor, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
+import { startServerProcess, waitFor, waitForOutput, type ServerProcess, writeProcessConfig } from '../helpers/server-process.js';
 import { promptsStartingWith } from '../orchestrator/support.js';
 
 const STALL_S = 6;
@@ -125,7 +125,7 @@ describe('durable runs shared by two replicas on one Redis (BullMQ)', () => {
     const { holderName, holder, otherName, other } = await holderOf(replicas.get('replica-b')!, id, 3);
     holder.child.kill('SIGTERM');
     // It logs 'shutting down' as it starts draining; only then does the draft's call answer.
-    await waitFor(() => (holder.output.join('').includes('shutting down') ? true : undefined), 'the replica to start shutting down');
+    await waitForOutput(holder.output, 'shutting down', 'the replica to start shutting down');
     release();
     expect(await holder.exited).toBe(0);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../../scripts/fake-provider/server.js';
 import { shippedConfig } from '../helpers/app.js';
-import { startServerProcess as startServer, waitFor, writeProcessConfig } from '../helpers/server-process.js';
+import { startServerProcess as startServer, waitFor, waitForOutput, writeProcessConfig } from '../helpers/server-process.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -37,7 +37,7 @@ describe('the real process (src/main.ts)', () => {
     await waitFor(() => (fake.attempts.length > 0 ? true : undefined), 'the workflow to call the provider');
     child.kill('SIGTERM');
     // The process logs 'shutting down' in the turn it starts draining: from then on new work is refused.
-    await waitFor(() => (output.join('').includes('shutting down') ? true : undefined), 'the server to start shutting down');
+    await waitForOutput(output, 'shutting down', 'the server to start shutting down');
 
     const late = await fetch(`${url}/chat`, {
       method: 'POST',

@@ -1,9 +1,9 @@
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { annotateRequest } from '../../src/telemetry/request-log.js';
 import { startTestApp, streamLogger, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { startFakeApp } from '../helpers/fake-app.js';
+import { logLines } from '../helpers/log-lines.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 import { playScenario } from './scenario.js';
 
@@ -113,13 +113,7 @@ describe('GET /stats and GET /metrics over HTTP', () => {
 
 describe('request log', () => {
   it('writes one line per request with id, route, status, duration and what the route annotated, and no keys', async () => {
-    const lines: string[] = [];
-    const logStream = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const log = logLines();
     // A route that annotates its log line as /chat and the run routes do.
     const annotated = (app: FastifyInstance) =>
       app.post('/annotated', async (request) => {
@@ -128,7 +122,7 @@ describe('request log', () => {
         request.log.info({ headers: request.headers }, 'headers as seen');
         return { ok: true };
       });
-    const { url } = await start({ logger: streamLogger(logStream), extend: annotated });
+    const { url } = await start({ logger: streamLogger(log.sink), extend: annotated });
     const res = await fetch(`${url}/annotated`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-live-secret', 'x-api-key': 'sk-other-secret', 'content-type': 'application/json' },
@@ -137,15 +131,16 @@ describe('request log', () => {
     expect(res.status).toBe(200);
     await fetch(`${url}/session/abc`);
 
-    const completedLines = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.msg === 'request completed');
     // The line is written when the response has finished, which may be just after the client read it.
-    await vi.waitFor(() => expect(completedLines()).toHaveLength(2));
-    const completed = completedLines();
+    await log.lineWhere((e) => e.msg === 'request completed' && e.route === '/annotated');
+    await log.lineWhere((e) => e.msg === 'request completed' && e.route === '/session/:id');
+    const completed = log.lines.filter((e) => e.msg === 'request completed');
+    expect(completed).toHaveLength(2);
     expect(completed[0]).toMatchObject({ level: 'info', method: 'POST', route: '/annotated', status: 200, category: 'M', model_used: 'medium_ai', cost_usd: 0.0042, run_id: 'run-7' });
     expect(completed[0]!.request_id).toEqual(expect.any(String));
     expect(completed[0]!.duration_ms).toEqual(expect.any(Number));
     expect(completed[1]).toMatchObject({ method: 'GET', route: '/session/:id', status: 404 });
     expect(completed[1]).not.toHaveProperty('category');
-    expect(lines.join('\n')).not.toMatch(/sk-live-secret|sk-other-secret/);
+    expect(JSON.stringify(log.lines)).not.toMatch(/sk-live-secret|sk-other-secret/);
   });
 });
